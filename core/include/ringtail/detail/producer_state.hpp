@@ -1,0 +1,68 @@
+// Producer state the inlined hot path reads, and the cold-path entry points
+// it calls. Not API: use ringtail/log.hpp.
+//
+// The hot path reads two things: the live minimum level (through a pointer to
+// the segment's control word) and this thread's ThreadState, a trivial struct
+// in initial-exec TLS, so that reaching it costs a %fs-relative load even
+// from libringtail.so (no __tls_get_addr, no TLS wrapper call).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "ringtail/shm/layout.hpp"
+#include "ringtail/shm/ring_writer.hpp"
+
+namespace ringtail::detail {
+
+// Call-site ids at or above this are not in the table.
+inline constexpr uint32_t kSiteRejected = 0xFFFFFFFEU;      // the table was full
+inline constexpr uint32_t kSiteUnregistered = 0xFFFFFFFFU;  // not described yet
+
+// One per RINGTAIL_LOG statement, with static storage. The id is written once
+// under the registration lock; a stale read only sends a thread to the cold
+// path, which rereads it under the lock.
+struct CallSite {
+  std::atomic<uint32_t> id{kSiteUnregistered};
+  shm::Level level;
+  const char* message;
+  const char* file;
+  uint32_t line;
+
+  constexpr CallSite(shm::Level site_level, const char* site_message, const char* site_file,
+                     uint32_t site_line) noexcept
+      : level(site_level), message(site_message), file(site_file), line(site_line) {}
+};
+
+enum class ThreadRingStatus : uint8_t {
+  kNone = 0,    // no ring yet: the next event claims one
+  kActive = 1,  // writer is attached
+  kNoRing = 2,  // claiming failed; events are counted as lost until a retry succeeds
+  kExited = 3,  // the thread's ring was retired at thread exit
+};
+
+struct ThreadState {
+  shm::RingWriter writer;
+  uint32_t max_string_bytes;
+  uint32_t retry_countdown;  // kNoRing: events until the next claim attempt
+  ThreadRingStatus status;
+  bool realtime_clock;  // timestamps from CLOCK_REALTIME instead of the TSC
+};
+
+// Never null: before init it points at a word that sends every event to the
+// cold path (where it is counted), after shutdown at one that filters all.
+extern std::atomic<const std::atomic<uint32_t>*> g_min_level;
+
+extern constinit thread_local ThreadState t_thread_state __attribute__((tls_model("initial-exec")));
+
+// Cold path: gives the calling thread a ring. False if it cannot have one;
+// the event is then already counted as lost.
+bool claim_ring() noexcept;
+// Cold path: describes `site` in the call-site table; returns its id, or
+// kSiteRejected (the event is then already counted as lost).
+uint32_t register_site(CallSite& site, const char* function, const shm::FieldType* types, const char* const* names,
+                       uint32_t field_count) noexcept;
+// Nanoseconds of CLOCK_REALTIME, for hosts without an invariant TSC.
+uint64_t realtime_ns() noexcept;
+
+}  // namespace ringtail::detail

@@ -1,0 +1,104 @@
+// Call sites: RINGTAIL_LOG(level, "message", ringtail::kv("key", value)...).
+//
+//   RINGTAIL_INFO("tool call", ringtail::kv("step_id", 3),
+//                 ringtail::kv("duration_ms", 1.5), ringtail::kv("tool", "write_file"));
+//
+// The level must be a constant and the message a string literal: both are
+// written once, with the keys, into the call-site table on the first use of
+// the statement. Each call evaluates to true if the event was committed to
+// this thread's ring, and false if it was filtered by level or lost (counted).
+//
+// Cost, in order: the level test (one relaxed load of the live control word);
+// then, once the thread has its ring and the site is described, a timestamp,
+// the record written straight into the ring and one release store. No lock,
+// syscall, allocation or read-modify-write. A full ring drops the event and
+// counts it; the producer never waits.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "ringtail/detail/producer_state.hpp"
+#include "ringtail/field.hpp"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
+
+namespace ringtail {
+
+using Level = shm::Level;
+
+// True if an event at `level` passes the live minimum level.
+inline bool enabled(Level level) noexcept {
+  // acquire: pairs with init()'s release, so the control word's mapping is visible.
+  const std::atomic<uint32_t>* word = detail::g_min_level.load(std::memory_order_acquire);
+  return static_cast<uint32_t>(level) >= word->load(std::memory_order_relaxed);
+}
+
+namespace detail {
+
+[[gnu::always_inline]] inline uint64_t timestamp(bool realtime_clock) noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  if (!realtime_clock) [[likely]]
+    return __rdtsc();
+#endif
+  (void)realtime_clock;
+  return realtime_ns();
+}
+
+template <class... V>
+[[gnu::always_inline]] inline bool emit(CallSite& site, const char* function, const Field<V>&... fields) noexcept {
+  static_assert(sizeof...(V) <= shm::kMaxFields, "a call site has at most 32 fields");
+  ThreadState& thread = t_thread_state;
+  if (thread.status != ThreadRingStatus::kActive) [[unlikely]] {
+    if (!claim_ring()) return false;
+  }
+  uint32_t id = site.id.load(std::memory_order_relaxed);
+  if (id >= kSiteRejected) [[unlikely]] {
+    static constexpr shm::FieldType kTypes[] = {detail::field_type<V>()..., shm::FieldType::kBool};
+    const char* const names[] = {fields.key..., nullptr};
+    id = register_site(site, function, kTypes, names, sizeof...(V));
+    if (id >= kSiteRejected) return false;
+  }
+  const uint64_t now = timestamp(thread.realtime_clock);
+  shm::RingWriter& ring = thread.writer;
+  const uint32_t max_string = thread.max_string_bytes;
+  const uint64_t size = sizeof(shm::RecordHeader) + (uint64_t{0} + ... + encoded_bytes(fields.value, max_string));
+  if (size > ring.max_record_bytes) [[unlikely]] {
+    ring.drop_too_big();
+    return false;
+  }
+  const shm::RingWriter::Reservation reservation = ring.reserve(static_cast<uint32_t>(size));
+  if (reservation.at == nullptr) [[unlikely]] {
+    ring.drop_full();
+    return false;
+  }
+  shm::RingSlot* const slot = ring.slot;
+  const uint64_t next_committed = ring.committed + 1;
+  const shm::RecordHeader header{static_cast<uint32_t>(size), id, ring.next_seq(), now};
+  std::byte* out = reservation.at;
+  std::memcpy(out, &header, sizeof(header));
+  out += sizeof(header);
+  ((out = encode(out, fields.value, max_string)), ...);
+  ring.commit(reservation, slot, next_committed);
+  return true;
+}
+
+}  // namespace detail
+}  // namespace ringtail
+
+// The level test stays outside the lambda so that a filtered call is only
+// that test, inlined at the call site.
+#define RINGTAIL_LOG(level, message, ...)                                                                 \
+  (::ringtail::enabled(level) && [&](const char* ringtail_function_) noexcept -> bool {                   \
+    static constinit ::ringtail::detail::CallSite ringtail_site_{(level), (message), __FILE__, __LINE__}; \
+    return ::ringtail::detail::emit(ringtail_site_, ringtail_function_ __VA_OPT__(, ) __VA_ARGS__);       \
+  }(static_cast<const char*>(__func__)))
+
+#define RINGTAIL_TRACE(message, ...) RINGTAIL_LOG(::ringtail::Level::kTrace, message __VA_OPT__(, ) __VA_ARGS__)
+#define RINGTAIL_DEBUG(message, ...) RINGTAIL_LOG(::ringtail::Level::kDebug, message __VA_OPT__(, ) __VA_ARGS__)
+#define RINGTAIL_INFO(message, ...) RINGTAIL_LOG(::ringtail::Level::kInfo, message __VA_OPT__(, ) __VA_ARGS__)
+#define RINGTAIL_WARN(message, ...) RINGTAIL_LOG(::ringtail::Level::kWarn, message __VA_OPT__(, ) __VA_ARGS__)
+#define RINGTAIL_ERROR(message, ...) RINGTAIL_LOG(::ringtail::Level::kError, message __VA_OPT__(, ) __VA_ARGS__)
+#define RINGTAIL_CRITICAL(message, ...) RINGTAIL_LOG(::ringtail::Level::kCritical, message __VA_OPT__(, ) __VA_ARGS__)

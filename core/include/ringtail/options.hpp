@@ -1,0 +1,79 @@
+// Process-wide set-up of the producer: init, shutdown, live level, counters.
+//
+// init() creates this process's segment in /dev/shm; until it runs (and after
+// shutdown()), call sites write nothing. All functions here are cold-path and
+// thread-safe; none of them may be called from a signal handler.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ringtail/shm/layout.hpp"
+
+namespace ringtail {
+
+using Level = shm::Level;
+
+// "trace", "debug", "info", "warn" (or "warning"), "error", "critical", "off", any case.
+std::optional<Level> parse_level(std::string_view text);
+// "TRACE" ... "CRITICAL", "OFF".
+std::string_view level_name(Level level);
+
+struct Options {
+  // Names the producer in the reader's output. Empty: the program's name.
+  std::string service;
+  // Events below this level are filtered at the call site (one load).
+  Level min_level = Level::kInfo;
+  // Bytes of each thread's ring: a power of two, 4 KiB to 1 GiB.
+  uint64_t ring_bytes = uint64_t{1} << 20;
+  // Ring slots: how many threads may hold a ring at once.
+  uint32_t max_threads = 256;
+  // Distinct call sites (RINGTAIL_LOG statements) the segment can describe.
+  uint32_t max_callsites = 4096;
+  // Longer string values are cut to this many bytes and flagged as cut.
+  uint32_t max_string_bytes = 4096;
+  // Permission bits of the segment file: owner only by default; 0640 lets
+  // the owner's group read it.
+  uint32_t shm_mode = 0600;
+};
+
+// Reads RINGTAIL_SERVICE, RINGTAIL_LEVEL (trace|debug|info|warn|error|critical|off),
+// RINGTAIL_RING_BYTES (bytes, or with a K/M/G suffix), RINGTAIL_MAX_THREADS,
+// RINGTAIL_MAX_CALLSITES, RINGTAIL_MAX_STRING_BYTES and RINGTAIL_SHM_MODE
+// (octal) over the defaults. An unparsable value is an InvalidArgument error
+// naming the variable.
+absl::StatusOr<Options> options_from_env();
+
+// Creates this process's segment. Errors (bad options, /dev/shm not writable
+// or full, called twice) come back as a Status; nothing aborts. After an
+// error, call sites keep writing nothing and init() may be called again.
+absl::Status init(const Options& options);
+// init(options_from_env()).
+absl::Status init();
+
+// Marks the segment finished, so a reader knows the process closed cleanly,
+// and stops every call site at its level test. Runs at exit on its own; safe
+// to call more than once. The segment stays mapped (a thread may be mid-event)
+// and stays in /dev/shm for the reader, which removes it once drained.
+void shutdown();
+
+// Live minimum level: the same control word a reader writes.
+void set_min_level(Level level);
+Level min_level();
+
+// Name of this process's segment under /dev/shm ("" before init).
+std::string segment_name();
+
+// Events that never reached a ring, by cause, for this process.
+struct LossCounters {
+  uint64_t before_init = 0;          // emitted before init() succeeded
+  uint64_t no_ring = 0;              // no ring slot or no /dev/shm memory for the thread
+  uint64_t callsite_table_full = 0;  // the call site could not be described
+};
+LossCounters loss_counters();
+
+}  // namespace ringtail

@@ -1,0 +1,97 @@
+// Options from RINGTAIL_* environment variables.
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "ringtail/options.hpp"
+
+namespace ringtail {
+namespace {
+
+absl::Status bad(const char* variable, const char* value, const char* expected) {
+  return absl::InvalidArgumentError(absl::StrCat(variable, "='", value, "': expected ", expected));
+}
+
+// Bytes with an optional K, M or G suffix (powers of 1024).
+bool parse_bytes(std::string_view text, uint64_t* out) {
+  uint64_t scale = 1;
+  if (!text.empty()) {
+    switch (absl::ascii_toupper(static_cast<unsigned char>(text.back()))) {
+      case 'K':
+        scale = uint64_t{1} << 10;
+        break;
+      case 'M':
+        scale = uint64_t{1} << 20;
+        break;
+      case 'G':
+        scale = uint64_t{1} << 30;
+        break;
+      default:
+        break;
+    }
+    if (scale != 1) text.remove_suffix(1);
+  }
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &value) || value > UINT64_MAX / scale)
+    return false;
+  *out = value * scale;
+  return true;
+}
+
+}  // namespace
+
+std::optional<Level> parse_level(std::string_view text) {
+  const std::string lower = absl::AsciiStrToLower(absl::string_view(text.data(), text.size()));
+  static constexpr std::string_view kNames[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  for (size_t i = 0; i < std::size(kNames); ++i) {
+    if (lower == kNames[i]) return static_cast<Level>(i);
+  }
+  if (lower == "warning") return Level::kWarn;
+  return std::nullopt;
+}
+
+std::string_view level_name(Level level) {
+  static constexpr std::string_view kNames[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "OFF"};
+  const auto index = static_cast<size_t>(level);
+  return index < std::size(kNames) ? kNames[index] : "UNKNOWN";
+}
+
+absl::StatusOr<Options> options_from_env() {
+  Options options;
+  auto get = [](const char* name) -> const char* { return std::getenv(name); };
+  if (const char* v = get("RINGTAIL_SERVICE")) options.service = v;
+  if (const char* v = get("RINGTAIL_LEVEL")) {
+    const std::optional<Level> level = parse_level(v);
+    if (!level) return bad("RINGTAIL_LEVEL", v, "trace, debug, info, warn, error, critical or off");
+    options.min_level = *level;
+  }
+  if (const char* v = get("RINGTAIL_RING_BYTES")) {
+    if (!parse_bytes(v, &options.ring_bytes)) return bad("RINGTAIL_RING_BYTES", v, "bytes, e.g. 1048576 or 1M");
+  }
+  if (const char* v = get("RINGTAIL_MAX_THREADS")) {
+    if (!absl::SimpleAtoi(v, &options.max_threads)) return bad("RINGTAIL_MAX_THREADS", v, "a count");
+  }
+  if (const char* v = get("RINGTAIL_MAX_CALLSITES")) {
+    if (!absl::SimpleAtoi(v, &options.max_callsites)) return bad("RINGTAIL_MAX_CALLSITES", v, "a count");
+  }
+  if (const char* v = get("RINGTAIL_MAX_STRING_BYTES")) {
+    uint64_t bytes = 0;
+    if (!parse_bytes(v, &bytes) || bytes > UINT32_MAX) return bad("RINGTAIL_MAX_STRING_BYTES", v, "bytes");
+    options.max_string_bytes = static_cast<uint32_t>(bytes);
+  }
+  if (const char* v = get("RINGTAIL_SHM_MODE")) {
+    const std::string_view text = v;
+    char* end = nullptr;
+    const unsigned long mode = std::strtoul(v, &end, 8);
+    if (text.empty() || end != v + text.size() || mode > 0777) {
+      return bad("RINGTAIL_SHM_MODE", v, "octal permission bits, e.g. 0600 or 0640");
+    }
+    options.shm_mode = static_cast<uint32_t>(mode);
+  }
+  return options;
+}
+
+}  // namespace ringtail

@@ -1,0 +1,164 @@
+// init, shutdown, live level, fork handling.
+#include "runtime.hpp"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "ringtail/detail/producer_state.hpp"
+
+namespace ringtail {
+namespace detail {
+
+std::atomic<uint32_t> g_pass_all_word{static_cast<uint32_t>(Level::kTrace)};
+std::atomic<uint32_t> g_filter_all_word{static_cast<uint32_t>(Level::kOff)};
+constinit std::atomic<const std::atomic<uint32_t>*> g_min_level{&g_pass_all_word};
+
+Runtime& runtime() {
+  static Runtime* rt = new Runtime();  // leaked on purpose: usable during static destruction
+  return *rt;
+}
+
+void count_lost_no_ring(Runtime& rt) {
+  std::lock_guard lock(rt.mu);
+  if (rt.segment != nullptr && rt.segment->pid() == ::getpid()) {
+    rt.segment->header().lost_no_ring.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    rt.lost_before_init.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+absl::Status adopt_child_segment(Runtime& rt) {
+  absl::StatusOr<std::unique_ptr<ProducerSegment>> child =
+      ProducerSegment::create(rt.options, rt.clock, rt.segment.get());
+  if (!child.ok()) return child.status();
+  (*child)->header().control_min_level.store(rt.inherited_level.load(std::memory_order_relaxed),
+                                             std::memory_order_relaxed);
+  rt.segment = std::move(*child);  // unmaps the parent's segment from this process
+  ++rt.segment_epoch;
+  // release: the new segment's mapping before its control word is used.
+  g_min_level.store(&rt.segment->header().control_min_level, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+namespace {
+
+void before_fork() ABSL_NO_THREAD_SAFETY_ANALYSIS { runtime().mu.lock(); }
+void after_fork_in_parent() ABSL_NO_THREAD_SAFETY_ANALYSIS { runtime().mu.unlock(); }
+
+// The child has one thread, this one. It must never write into the parent's
+// segment: its ring is forgotten, and the next event creates its own segment.
+void after_fork_in_child() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Runtime& rt = runtime();
+  t_thread_state = ThreadState{};
+  if (rt.segment != nullptr && !rt.shut_down) {
+    rt.inherited_level.store(rt.segment->header().control_min_level.load(std::memory_order_relaxed),
+                             std::memory_order_relaxed);
+    g_min_level.store(&rt.inherited_level, std::memory_order_release);
+  }
+  rt.mu.unlock();
+}
+
+void shutdown_at_exit() { shutdown(); }
+
+absl::Status validate(const Options& options) {
+  if (options.min_level > Level::kOff) return absl::InvalidArgumentError("min_level is not a level");
+  if (options.max_string_bytes < 16 || options.max_string_bytes > (16U << 20)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_string_bytes ", options.max_string_bytes, " is not between 16 and 16 MiB"));
+  }
+  if ((options.shm_mode & ~0777U) != 0 || (options.shm_mode & 0600U) != 0600U) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("shm_mode 0", absl::Dec(options.shm_mode), " must be permission bits including 0600"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace detail
+
+absl::Status init(const Options& options) {
+  using namespace detail;
+  if (absl::Status s = validate(options); !s.ok()) return s;
+  Runtime& rt = runtime();
+  std::lock_guard lock(rt.mu);
+  if (rt.shut_down) return absl::FailedPreconditionError("ringtail was shut down in this process");
+  const bool fork_child = rt.segment != nullptr && rt.segment->pid() != ::getpid();
+  if (rt.segment != nullptr && !fork_child) {
+    return absl::AlreadyExistsError(absl::StrCat("ringtail is already initialised: /dev/shm/", rt.segment->name()));
+  }
+  if (!fork_child) rt.clock = calibrate_clock();  // a child shares its parent's TSC
+  absl::StatusOr<std::unique_ptr<ProducerSegment>> segment =
+      ProducerSegment::create(options, rt.clock, fork_child ? rt.segment.get() : nullptr);
+  if (!segment.ok()) return segment.status();
+  rt.options = options;
+  rt.segment = std::move(*segment);
+  ++rt.segment_epoch;
+  if (!rt.hooks_installed) {
+    rt.hooks_installed = true;
+    std::atexit(shutdown_at_exit);
+    ::pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+  }
+  // release: publishes the mapping and header to threads that load the pointer.
+  g_min_level.store(&rt.segment->header().control_min_level, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::Status init() {
+  absl::StatusOr<Options> options = options_from_env();
+  if (!options.ok()) return options.status();
+  return init(*options);
+}
+
+void shutdown() {
+  using namespace detail;
+  Runtime& rt = runtime();
+  std::lock_guard lock(rt.mu);
+  if (rt.shut_down || rt.segment == nullptr) return;
+  rt.shut_down = true;
+  g_min_level.store(&g_filter_all_word, std::memory_order_release);
+  if (rt.segment->pid() == ::getpid()) {
+    // release: every event this thread committed before is visible with the state.
+    rt.segment->header().state.store(static_cast<uint32_t>(shm::SegmentState::kFinished), std::memory_order_release);
+  }
+}
+
+void set_min_level(Level level) {
+  using namespace detail;
+  Runtime& rt = runtime();
+  std::lock_guard lock(rt.mu);
+  rt.options.min_level = level;
+  if (rt.segment != nullptr && rt.segment->pid() == ::getpid()) {
+    rt.segment->header().control_min_level.store(static_cast<uint32_t>(level), std::memory_order_relaxed);
+  } else {
+    rt.inherited_level.store(static_cast<uint32_t>(level), std::memory_order_relaxed);
+  }
+}
+
+Level min_level() {
+  const uint32_t word = detail::g_min_level.load(std::memory_order_acquire)->load(std::memory_order_relaxed);
+  return word > static_cast<uint32_t>(Level::kOff) ? Level::kOff : static_cast<Level>(word);
+}
+
+std::string segment_name() {
+  detail::Runtime& rt = detail::runtime();
+  std::lock_guard lock(rt.mu);
+  return rt.segment != nullptr ? rt.segment->name() : std::string();
+}
+
+LossCounters loss_counters() {
+  detail::Runtime& rt = detail::runtime();
+  std::lock_guard lock(rt.mu);
+  LossCounters c;
+  c.before_init = rt.lost_before_init.load(std::memory_order_relaxed);
+  if (rt.segment != nullptr) {
+    c.no_ring = rt.segment->header().lost_no_ring.load(std::memory_order_relaxed);
+    c.callsite_table_full = rt.segment->header().lost_callsite_table_full.load(std::memory_order_relaxed);
+  }
+  return c;
+}
+
+}  // namespace ringtail

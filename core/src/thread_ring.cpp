@@ -1,0 +1,154 @@
+// A thread's ring: claimed on its first event, retired when it exits.
+//
+// Claiming prefers a retired slot (its memory is already allocated) over a
+// free one, so a process that churns through short-lived threads holds only
+// as many rings as it has threads alive at once. A reused ring may still hold
+// its previous owner's undrained records: the new owner starts with a
+// ThreadStartRecord, so the reader attributes every record to the right
+// thread without the producer ever waiting for it.
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "ringtail/detail/producer_state.hpp"
+#include "runtime.hpp"
+
+namespace ringtail::detail {
+
+constinit thread_local ThreadState t_thread_state __attribute__((tls_model("initial-exec"))){};
+
+namespace {
+
+// Events a thread without a ring drops before it tries to claim one again.
+constexpr uint32_t kClaimRetryInterval = 4096;
+
+// Retires the thread's ring when the thread exits. A separate thread_local,
+// touched only on the cold path, so t_thread_state stays trivial.
+struct RingRetirer {
+  uint64_t epoch = 0;
+  uint32_t slot_index = 0;
+  bool armed = false;
+
+  ~RingRetirer() {
+    ThreadState& t = t_thread_state;
+    if (armed && t.status == ThreadRingStatus::kActive) {
+      Runtime& rt = runtime();
+      std::lock_guard lock(rt.mu);
+      if (rt.segment != nullptr && rt.segment_epoch == epoch) {
+        // release: the slot's last records and counters come before the state.
+        rt.segment->slot(slot_index)
+            .state.store(static_cast<uint32_t>(shm::SlotState::kRetired), std::memory_order_release);
+      }
+    }
+    t.writer = shm::RingWriter{};
+    t.status = ThreadRingStatus::kExited;
+  }
+};
+
+thread_local RingRetirer t_retirer;
+
+void store_thread_name(shm::RingSlot& slot, const char (&name)[shm::kThreadNameBytes]) {
+  uint64_t words[2];
+  std::memcpy(words, name, sizeof(words));
+  slot.thread_name[0].store(words[0], std::memory_order_relaxed);
+  slot.thread_name[1].store(words[1], std::memory_order_relaxed);
+}
+
+// Attaches `writer` to slot `index` and writes the new owner's start record.
+// False when the ring is too full of a previous owner's records for it.
+bool take_slot(ProducerSegment& segment, uint32_t index, shm::RingWriter& writer, uint32_t tid,
+               const char (&name)[shm::kThreadNameBytes]) {
+  shm::RingSlot& slot = segment.slot(index);
+  writer.attach(&slot, segment.ring_data(index), segment.geometry().max_record_bytes());
+  const shm::RingWriter::Reservation reservation = writer.reserve(sizeof(shm::ThreadStartRecord));
+  if (reservation.at == nullptr) return false;
+  shm::ThreadStartRecord start{};
+  start.header = {sizeof(shm::ThreadStartRecord), shm::kThreadStartId, writer.next_seq(), 0};
+  start.os_tid = tid;
+  std::memcpy(start.thread_name, name, sizeof(name));
+  std::memcpy(reservation.at, &start, sizeof(start));
+  writer.commit_control(reservation);
+
+  slot.os_tid.store(tid, std::memory_order_relaxed);
+  store_thread_name(slot, name);
+  slot.generation.store(slot.generation.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  // release: the slot's owner fields come before the state that announces them.
+  slot.state.store(static_cast<uint32_t>(shm::SlotState::kActive), std::memory_order_release);
+  return true;
+}
+
+}  // namespace
+
+bool claim_ring() noexcept {
+  ThreadState& t = t_thread_state;
+  Runtime& rt = runtime();
+  if (t.status == ThreadRingStatus::kExited || (t.status == ThreadRingStatus::kNoRing && --t.retry_countdown != 0)) {
+    count_lost_no_ring(rt);
+    return false;
+  }
+
+  const uint32_t tid = static_cast<uint32_t>(::syscall(SYS_gettid));
+  char name[shm::kThreadNameBytes] = {};
+  ::pthread_getname_np(::pthread_self(), name, sizeof(name));
+
+  std::lock_guard lock(rt.mu);
+  if (rt.segment == nullptr || rt.shut_down) {
+    rt.lost_before_init.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  if (rt.segment->pid() != ::getpid()) {
+    if (absl::Status s = adopt_child_segment(rt); !s.ok()) {
+      std::fprintf(stderr, "ringtail: forked child cannot create its segment: %s\n", s.ToString().c_str());
+      rt.lost_before_init.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+  }
+  ProducerSegment& segment = *rt.segment;
+  shm::SegmentHeader& header = segment.header();
+  const uint32_t slots = segment.geometry().ring_slot_count;
+
+  bool claimed = false;
+  uint32_t index = 0;
+  // Retired slots first: their memory is already allocated.
+  for (index = 0; index < slots && !claimed; ++index) {
+    if (segment.slot(index).state.load(std::memory_order_relaxed) == static_cast<uint32_t>(shm::SlotState::kRetired)) {
+      claimed = take_slot(segment, index, t.writer, tid, name);
+    }
+  }
+  absl::Status memory_error;
+  for (index = claimed ? index : 0; index < slots && !claimed; ++index) {
+    if (segment.slot(index).state.load(std::memory_order_relaxed) != static_cast<uint32_t>(shm::SlotState::kFree)) {
+      continue;
+    }
+    memory_error = segment.reserve_ring(index);
+    if (!memory_error.ok()) break;  // /dev/shm is full: no free slot will do better
+    claimed = take_slot(segment, index, t.writer, tid, name);
+  }
+
+  if (!claimed) {
+    header.lost_no_ring.fetch_add(1, std::memory_order_relaxed);
+    t.writer = shm::RingWriter{};
+    t.status = ThreadRingStatus::kNoRing;
+    t.retry_countdown = kClaimRetryInterval;
+    if (!rt.warned_no_ring) {
+      rt.warned_no_ring = true;
+      std::fprintf(stderr, "ringtail: thread %u has no ring, its events are dropped and counted: %s\n", tid,
+                   memory_error.ok() ? "all ring slots are in use (raise RINGTAIL_MAX_THREADS)"
+                                     : memory_error.ToString().c_str());
+    }
+    return false;
+  }
+  header.threads_started.fetch_add(1, std::memory_order_relaxed);
+  t.max_string_bytes = header.max_string_bytes;
+  t.realtime_clock = rt.clock.realtime;
+  t.status = ThreadRingStatus::kActive;
+  t_retirer.epoch = rt.segment_epoch;
+  t_retirer.slot_index = index - 1;
+  t_retirer.armed = true;
+  return true;
+}
+
+}  // namespace ringtail::detail

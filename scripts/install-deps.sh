@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages ringtail builds, tests and benchmarks with.
+# Idempotent: packages already present are skipped, and apt-get runs only when
+# something is missing. Run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git python3
+  libboost-dev            # Boost.Interprocess: segment lifecycle and mapping
+  libconcurrentqueue-dev  # moodycamel::ConcurrentQueue (reader pipelines, bench comparison)
+  libabsl-dev             # Abseil: Status, strings, time, containers
+  libgtest-dev libgmock-dev
+  libbenchmark-dev
+  libspdlog-dev           # benchmark comparison only
+  clang-format            # the format check of CI
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,312 @@
+// ringtail shared-memory ABI, version 1.
+//
+// One POSIX shared-memory segment per producer process. It is written by the
+// producer and read (and, in three documented words, written) by a reader in
+// another process, possibly after the producer died. Everything here is
+// therefore an ABI: explicitly sized types only, offsets never pointers, every
+// cross-process word a lock-free std::atomic. docs/ARCHITECTURE.md documents
+// the same layout byte by byte; keep the two in step and bump kAbiVersion on
+// any incompatible change.
+//
+//   offset 0                 SegmentHeader (4 KiB)
+//   callsite_table_offset    CallSiteEntry[callsite_capacity]  (1 KiB each)
+//   directory_offset         RingSlot[ring_slot_count]         (256 B each)
+//   rings_offset             ring data, ring_slot_count x ring_capacity bytes
+//
+// The file is created sparse at its full size; the header, table and
+// directory are reserved (posix_fallocate) at creation and a ring's data when
+// a thread first claims its slot, so /dev/shm use follows the thread count.
+//
+// Who writes what:
+//   producer: everything, except the three reader-owned words below.
+//   reader:   SegmentHeader::control_min_level, SegmentHeader::reader_lease*,
+//             RingSlot::read_pos.
+// Neither side's memory safety may depend on a value the other side wrote:
+// the producer masks every position it computes from read_pos, and the reader
+// treats the whole segment as untrusted input.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace ringtail::shm {
+
+// "RINGTAIL" read as a little-endian u64.
+inline constexpr uint64_t kMagic = 0x4C494154474E4952ULL;
+inline constexpr uint32_t kAbiVersion = 1;
+// Written in the producer's byte order; a reader of the other order sees 0x04030201.
+inline constexpr uint32_t kEndianTag = 0x01020304U;
+
+inline constexpr uint32_t kHeaderBytes = 4096;
+inline constexpr uint32_t kCallSiteEntryBytes = 1024;
+inline constexpr uint32_t kRingSlotBytes = 256;
+inline constexpr uint32_t kPageBytes = 4096;
+
+inline constexpr uint32_t kMaxFields = 32;
+inline constexpr uint32_t kNameBytes = 64;        // service, program, hostname
+inline constexpr uint32_t kThreadNameBytes = 16;  // Linux comm is at most 15 + NUL
+
+// Geometry bounds a producer may choose and a reader accepts.
+inline constexpr uint64_t kMinRingCapacity = 4096;
+inline constexpr uint64_t kMaxRingCapacity = uint64_t{1} << 30;
+inline constexpr uint32_t kMaxRingSlots = 4096;
+inline constexpr uint32_t kMinCallSites = 16;
+inline constexpr uint32_t kMaxCallSites = 65536;
+
+// SegmentHeader::flags
+inline constexpr uint32_t kFlagRealtimeTimestamps = 1U << 0;  // no usable TSC: ts are CLOCK_REALTIME ns
+
+enum class SegmentState : uint32_t {
+  kInitializing = 0,  // header not complete yet: a reader must not trust it
+  kRunning = 1,
+  kFinished = 2,  // ringtail::shutdown() ran: no new events will be written
+};
+
+enum class SlotState : uint32_t {
+  kFree = 0,     // never claimed; its ring data may not even be allocated
+  kActive = 1,   // owned by a live thread of the producer
+  kRetired = 2,  // its thread exited; may still hold undrained records, may be claimed again
+};
+
+// Levels as stored in call-site entries and the control word.
+enum class Level : uint8_t { kTrace = 0, kDebug = 1, kInfo = 2, kWarn = 3, kError = 4, kCritical = 5, kOff = 6 };
+
+// Field type codes, as stored in CallSiteEntry::field_types.
+// Every scalar occupies 8 bytes in a record (integers sign- or zero-extended,
+// float as its 4 bytes then 4 zero bytes). A string is a StringHeader followed
+// by its bytes, padded with zeros to a multiple of 8.
+enum class FieldType : uint8_t {
+  kBool = 1,
+  kI8 = 2,
+  kI16 = 3,
+  kI32 = 4,
+  kI64 = 5,
+  kU8 = 6,
+  kU16 = 7,
+  kU32 = 8,
+  kU64 = 9,
+  kF32 = 10,
+  kF64 = 11,
+  kString = 12,
+  kDurationNs = 13,  // std::chrono duration, as signed 64-bit nanoseconds
+};
+inline constexpr uint8_t kMaxFieldType = 13;
+
+// ---------------------------------------------------------------------------
+// Segment header: 4 KiB at offset 0.
+// Identity and geometry are written once, before `state` is released as
+// kRunning; the live words that follow each sit on their own cache line,
+// grouped by the side that writes them.
+struct alignas(64) SegmentHeader {
+  // Identity (offset 0).
+  uint64_t magic;
+  uint32_t abi_version;
+  uint32_t endian_tag;
+  uint32_t header_bytes;
+  uint32_t flags;
+  uint64_t segment_bytes;
+  uint64_t created_realtime_ns;
+  uint32_t pid;
+  uint32_t uid;
+  uint64_t process_start_ticks;  // field 22 of /proc/<pid>/stat: tells a reused pid apart
+  // Clock calibration (offset 56): realtime_ns = anchor_realtime_ns + (ts - anchor_tsc) * 1e9 / tsc_hz.
+  // With kFlagRealtimeTimestamps, tsc_hz is 0 and timestamps are CLOCK_REALTIME ns.
+  uint64_t tsc_hz;
+  uint64_t anchor_tsc;
+  uint64_t anchor_realtime_ns;
+  // Geometry (offset 80).
+  uint64_t callsite_table_offset;
+  uint32_t callsite_capacity;
+  uint32_t callsite_entry_bytes;
+  uint64_t directory_offset;
+  uint32_t ring_slot_count;
+  uint32_t ring_slot_bytes;
+  uint64_t rings_offset;
+  uint64_t ring_capacity;  // bytes of data per ring, a power of two
+  uint32_t max_string_bytes;
+  uint32_t max_record_bytes;
+  // Names (offset 136): UTF-8, NUL-padded, not necessarily NUL-terminated.
+  char service[kNameBytes];
+  char program[kNameBytes];
+  char hostname[kNameBytes];
+  uint8_t reserved0[56];
+
+  // Producer-written live words (offset 384).
+  alignas(64) std::atomic<uint32_t> state;         // SegmentState; release-stored
+  std::atomic<uint32_t> callsite_count;            // entries [0, count) are complete; release-stored
+  std::atomic<uint64_t> lost_no_ring;              // events dropped: no ring could be claimed
+  std::atomic<uint64_t> lost_callsite_table_full;  // events dropped: call-site table full
+  std::atomic<uint64_t> threads_started;           // rings claimed, over the segment's life
+  uint8_t reserved1[32];
+
+  // Reader-written control (offset 448): the producer reads it on every emit.
+  alignas(64) std::atomic<uint32_t> control_min_level;  // Level; events below it are not written
+  uint32_t reserved2[15];
+
+  // Reader lease (offset 512), reserved for the reader: the consuming reader's identity.
+  alignas(64) std::atomic<uint64_t> reader_lease_pid;
+  std::atomic<uint64_t> reader_lease_start_ticks;
+  uint8_t reserved3[48];
+
+  uint8_t reserved_tail[kHeaderBytes - 576];
+};
+
+// ---------------------------------------------------------------------------
+// Call-site table entry: 1 KiB, at callsite_table_offset + id * 1024.
+// Written once by the producer under its process-local lock, then published
+// by the release store of SegmentHeader::callsite_count.
+//
+// text[] holds 3 + field_count strings back to back, each a little-endian u16
+// length followed by that many bytes (no NUL): message, file, function, then
+// one name per field in record order. text_bytes is the total used.
+struct CallSiteEntry {
+  uint32_t id;  // equals its index in the table
+  uint8_t level;
+  uint8_t field_count;
+  uint16_t text_bytes;
+  uint32_t line;
+  uint32_t reserved;
+  uint8_t field_types[kMaxFields];  // FieldType
+  uint8_t text[kCallSiteEntryBytes - 48];
+};
+
+// ---------------------------------------------------------------------------
+// Ring directory slot: 256 bytes, at directory_offset + index * 256.
+// Line 0 is cold (written when a thread claims or retires the slot), line 1
+// is the producer's per-event line, line 2 is the reader's. Lines 1 and 2 sit
+// in different 128-byte pairs so adjacent-line prefetch does not couple them.
+struct alignas(64) RingSlot {
+  // Line 0: ownership (offset 0).
+  std::atomic<uint32_t> state;  // SlotState; release-stored after the fields below
+  std::atomic<uint32_t> os_tid;
+  std::atomic<uint64_t> generation;      // times this slot was claimed
+  uint64_t data_offset;                  // constant: rings_offset + index * ring_capacity
+  uint64_t capacity;                     // constant: ring_capacity
+  std::atomic<uint64_t> thread_name[2];  // 16 bytes of the owner's name, NUL-padded
+  uint64_t reserved0[2];
+
+  // Line 1: producer, stored on every event (offset 64).
+  // Positions are byte counts since the ring was created, never wrapped;
+  // the data offset of a position is position & (capacity - 1).
+  alignas(64) std::atomic<uint64_t> write_pos;  // release: publishes the bytes before it
+  std::atomic<uint64_t> committed;              // events written
+  std::atomic<uint64_t> dropped_full;           // events dropped: ring full
+  std::atomic<uint64_t> dropped_too_big;        // events dropped: record larger than max_record_bytes
+  uint64_t reserved1[4];
+
+  // Line 2: reader (offset 128).
+  alignas(64) std::atomic<uint64_t> read_pos;  // release: the reader is done with the bytes before it
+  uint64_t reserved2[7];
+
+  uint64_t reserved3[8];  // line 3 (offset 192)
+};
+
+// ---------------------------------------------------------------------------
+// Records. Every record starts 8-byte aligned with an 8-byte prefix
+// {size, callsite_id}; `size` covers the whole record and is a multiple of 8.
+// Event records (callsite_id < callsite_capacity) continue with seq and
+// timestamp, then the fields. Ids at or above kControlIdBase are control
+// records; a reader skips a control record it does not know by its size.
+//
+// seq is per ring and advances for every event the ring's writer handled,
+// committed or dropped, so a gap in seq is exactly the events dropped there.
+struct RecordHeader {
+  uint32_t size;
+  uint32_t callsite_id;
+  uint64_t seq;
+  uint64_t timestamp;  // TSC ticks, or CLOCK_REALTIME ns with kFlagRealtimeTimestamps
+};
+
+inline constexpr uint32_t kRecordPrefixBytes = 8;
+inline constexpr uint32_t kControlIdBase = 0xFFFFFF00U;
+// Fills the tail of the ring so that no record straddles its end. Only the
+// 8-byte prefix is meaningful; size runs to the end of the ring.
+inline constexpr uint32_t kPaddingId = 0xFFFFFFFFU;
+// Starts the records of a new owner of the ring: a ThreadStartRecord. Its seq
+// is the seq the owner's first event will carry.
+inline constexpr uint32_t kThreadStartId = 0xFFFFFFFEU;
+
+struct ThreadStartRecord {
+  RecordHeader header;
+  uint32_t os_tid;
+  uint32_t reserved;
+  char thread_name[kThreadNameBytes];
+};
+
+struct StringHeader {
+  uint32_t stored_bytes;    // bytes that follow
+  uint32_t original_bytes;  // > stored_bytes when the string was cut
+};
+
+// ---------------------------------------------------------------------------
+// Layout checks: this is what docs/ARCHITECTURE.md promises.
+static_assert(sizeof(SegmentHeader) == kHeaderBytes);
+static_assert(offsetof(SegmentHeader, magic) == 0);
+static_assert(offsetof(SegmentHeader, abi_version) == 8);
+static_assert(offsetof(SegmentHeader, endian_tag) == 12);
+static_assert(offsetof(SegmentHeader, header_bytes) == 16);
+static_assert(offsetof(SegmentHeader, flags) == 20);
+static_assert(offsetof(SegmentHeader, segment_bytes) == 24);
+static_assert(offsetof(SegmentHeader, created_realtime_ns) == 32);
+static_assert(offsetof(SegmentHeader, pid) == 40);
+static_assert(offsetof(SegmentHeader, uid) == 44);
+static_assert(offsetof(SegmentHeader, process_start_ticks) == 48);
+static_assert(offsetof(SegmentHeader, tsc_hz) == 56);
+static_assert(offsetof(SegmentHeader, anchor_tsc) == 64);
+static_assert(offsetof(SegmentHeader, anchor_realtime_ns) == 72);
+static_assert(offsetof(SegmentHeader, callsite_table_offset) == 80);
+static_assert(offsetof(SegmentHeader, callsite_capacity) == 88);
+static_assert(offsetof(SegmentHeader, callsite_entry_bytes) == 92);
+static_assert(offsetof(SegmentHeader, directory_offset) == 96);
+static_assert(offsetof(SegmentHeader, ring_slot_count) == 104);
+static_assert(offsetof(SegmentHeader, ring_slot_bytes) == 108);
+static_assert(offsetof(SegmentHeader, rings_offset) == 112);
+static_assert(offsetof(SegmentHeader, ring_capacity) == 120);
+static_assert(offsetof(SegmentHeader, max_string_bytes) == 128);
+static_assert(offsetof(SegmentHeader, max_record_bytes) == 132);
+static_assert(offsetof(SegmentHeader, service) == 136);
+static_assert(offsetof(SegmentHeader, program) == 200);
+static_assert(offsetof(SegmentHeader, hostname) == 264);
+static_assert(offsetof(SegmentHeader, state) == 384);
+static_assert(offsetof(SegmentHeader, callsite_count) == 388);
+static_assert(offsetof(SegmentHeader, lost_no_ring) == 392);
+static_assert(offsetof(SegmentHeader, lost_callsite_table_full) == 400);
+static_assert(offsetof(SegmentHeader, threads_started) == 408);
+static_assert(offsetof(SegmentHeader, control_min_level) == 448);
+static_assert(offsetof(SegmentHeader, reader_lease_pid) == 512);
+static_assert(offsetof(SegmentHeader, reader_lease_start_ticks) == 520);
+
+static_assert(sizeof(CallSiteEntry) == kCallSiteEntryBytes);
+static_assert(offsetof(CallSiteEntry, level) == 4);
+static_assert(offsetof(CallSiteEntry, field_count) == 5);
+static_assert(offsetof(CallSiteEntry, text_bytes) == 6);
+static_assert(offsetof(CallSiteEntry, line) == 8);
+static_assert(offsetof(CallSiteEntry, field_types) == 16);
+static_assert(offsetof(CallSiteEntry, text) == 48);
+
+static_assert(sizeof(RingSlot) == kRingSlotBytes);
+static_assert(offsetof(RingSlot, os_tid) == 4);
+static_assert(offsetof(RingSlot, generation) == 8);
+static_assert(offsetof(RingSlot, data_offset) == 16);
+static_assert(offsetof(RingSlot, capacity) == 24);
+static_assert(offsetof(RingSlot, thread_name) == 32);
+static_assert(offsetof(RingSlot, write_pos) == 64);
+static_assert(offsetof(RingSlot, committed) == 72);
+static_assert(offsetof(RingSlot, dropped_full) == 80);
+static_assert(offsetof(RingSlot, dropped_too_big) == 88);
+static_assert(offsetof(RingSlot, read_pos) == 128);
+
+static_assert(sizeof(RecordHeader) == 24);
+static_assert(offsetof(RecordHeader, callsite_id) == 4);
+static_assert(offsetof(RecordHeader, seq) == 8);
+static_assert(offsetof(RecordHeader, timestamp) == 16);
+static_assert(sizeof(ThreadStartRecord) == 48);
+static_assert(sizeof(StringHeader) == 8);
+
+static_assert(std::atomic<uint32_t>::is_always_lock_free);
+static_assert(std::atomic<uint64_t>::is_always_lock_free);
+// A lock-free atomic must be its plain value in memory for another process to read it.
+static_assert(sizeof(std::atomic<uint32_t>) == 4 && sizeof(std::atomic<uint64_t>) == 8);
+
+}  // namespace ringtail::shm

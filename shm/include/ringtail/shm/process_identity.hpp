@@ -1,0 +1,38 @@
+// How a producer process is named, so that a reused pid is told apart.
+//
+// A segment is named "ringtail.<pid>.<start_ticks>", where start_ticks is
+// field 22 of /proc/<pid>/stat (the process start time in clock ticks since
+// boot). A pid that now belongs to another process has other start ticks.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ringtail::shm {
+
+inline constexpr std::string_view kSegmentPrefix = "ringtail.";
+inline constexpr std::string_view kShmDirectory = "/dev/shm";
+
+// Start time of `pid` in clock ticks since boot; nullopt if the process does
+// not exist (or /proc cannot be read).
+std::optional<uint64_t> process_start_ticks(pid_t pid);
+
+// "ringtail.<pid>.<start_ticks>": the name passed to shm_open, without '/'.
+std::string segment_name(pid_t pid, uint64_t start_ticks);
+
+struct SegmentId {
+  pid_t pid = 0;
+  uint64_t start_ticks = 0;
+};
+// Parses a segment name (not a path); nullopt for any other name.
+std::optional<SegmentId> parse_segment_name(std::string_view name);
+
+// True while the process that created a segment with this identity runs
+// (a zombie counts as gone: it can write nothing more).
+bool process_alive(const SegmentId& id);
+
+}  // namespace ringtail::shm

@@ -1,0 +1,117 @@
+// The producer half of the ring protocol: reserve, write, commit.
+//
+// One RingWriter per ring, used by exactly one thread (the ring's owner). The
+// ring is a byte ring of power-of-two capacity in shared memory; the writer
+// owns RingSlot::write_pos and the counters, the reader owns read_pos.
+//
+//   reserve(size)  -> where to write `size` bytes, or nullptr when full.
+//                     Places a padding record first when the record would
+//                     straddle the end of the ring.
+//   commit(...)    -> one relaxed store of the committed count and one
+//                     release store of write_pos: the record is published.
+//
+// The writer keeps the limit it may write up to (read_pos + capacity as last
+// seen) and rereads read_pos only when a record would pass it, so while the
+// ring has room it never touches the reader's cache line. Every offset it
+// computes is masked, so no value the reader writes can make it write outside
+// the ring. RingWriter is trivial and constant-initialisable so that it can
+// live in initial-exec TLS with no guard or wrapper call.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "ringtail/shm/layout.hpp"
+
+namespace ringtail::shm {
+
+struct RingWriter {
+  std::byte* data = nullptr;  // ring data; nullptr while the thread has no ring
+  RingSlot* slot = nullptr;
+  uint64_t mask = 0;         // capacity - 1
+  uint64_t write_pos = 0;    // mirrors slot->write_pos
+  uint64_t write_limit = 0;  // read_pos (as last read) + capacity
+  uint64_t committed = 0;    // mirrors slot->committed
+  uint64_t dropped = 0;      // dropped_full + dropped_too_big, mirrored in the slot
+  uint32_t max_record_bytes = 0;
+
+  // Sequence number of the next event, committed or dropped.
+  uint64_t next_seq() const noexcept { return committed + dropped; }
+
+  // Where a reserved record goes, and what commit() will publish. Kept in
+  // registers by the caller: the record's byte stores may alias anything, so
+  // nothing commit() needs is reread from memory after them.
+  struct Reservation {
+    std::byte* at;  // nullptr: the ring lacks room
+    uint64_t end;   // write_pos after the record
+  };
+
+  // Reserves a record of `size` bytes (a multiple of 8, at most
+  // max_record_bytes). `at` is nullptr when the ring lacks room for it.
+  [[gnu::always_inline]] Reservation reserve(uint32_t size) noexcept {
+    uint64_t pos = write_pos;
+    const uint64_t offset = pos & mask;
+    const uint64_t tail = mask + 1 - offset;
+    const uint64_t padding = size > tail ? tail : 0;  // a record never straddles the end
+    const uint64_t end = pos + padding + size;
+    if (end > write_limit) [[unlikely]] {
+      // acquire: the reader has finished copying every byte before read_pos.
+      write_limit = slot->read_pos.load(std::memory_order_acquire) + mask + 1;
+      if (end > write_limit) return {nullptr, 0};
+    }
+    if (padding != 0) [[unlikely]] {
+      const uint32_t prefix[2] = {static_cast<uint32_t>(padding), kPaddingId};
+      std::memcpy(data + offset, prefix, sizeof(prefix));
+      pos += padding;
+    }
+    return {data + (pos & mask), end};
+  }
+
+  // Publishes an event record reserved by reserve(). `ring_slot` and
+  // `next_committed` are slot and committed + 1, read before the record was
+  // written.
+  [[gnu::always_inline]] void commit(const Reservation& r, RingSlot* ring_slot, uint64_t next_committed) noexcept {
+    committed = next_committed;
+    write_pos = r.end;
+    ring_slot->committed.store(next_committed, std::memory_order_relaxed);
+    // release: publishes the record (and any padding) to the reader.
+    ring_slot->write_pos.store(r.end, std::memory_order_release);
+  }
+
+  // Publishes a control record (not an event: it takes no seq and is not counted).
+  void commit_control(const Reservation& r) noexcept {
+    write_pos = r.end;
+    // release: publishes the record to the reader.
+    slot->write_pos.store(r.end, std::memory_order_release);
+  }
+
+  // Counts an event that was not written; its seq is spent all the same.
+  void drop_full() noexcept {
+    ++dropped;
+    slot->dropped_full.store(slot->dropped_full.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  void drop_too_big() noexcept {
+    ++dropped;
+    slot->dropped_too_big.store(slot->dropped_too_big.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+
+  // Takes over `slot` (fresh or retired) with its ring at `ring_data`,
+  // continuing its positions and counters so the reader sees one stream.
+  void attach(RingSlot* ring_slot, std::byte* ring_data, uint32_t max_record) noexcept {
+    slot = ring_slot;
+    data = ring_data;
+    mask = ring_slot->capacity - 1;
+    write_pos = ring_slot->write_pos.load(std::memory_order_relaxed);
+    committed = ring_slot->committed.load(std::memory_order_relaxed);
+    dropped = ring_slot->dropped_full.load(std::memory_order_relaxed) +
+              ring_slot->dropped_too_big.load(std::memory_order_relaxed);
+    write_limit = 0;  // forces a read of read_pos on the first reserve
+    max_record_bytes = max_record;
+  }
+};
+
+// Bytes a string of `stored` bytes takes in a record: header plus padded bytes.
+constexpr uint32_t string_field_bytes(uint32_t stored) { return sizeof(StringHeader) + ((stored + 7U) & ~7U); }
+
+}  // namespace ringtail::shm
