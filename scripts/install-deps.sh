@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev
   libbenchmark-dev
   libspdlog-dev           # benchmark comparison only
+  libcli11-dev            # CLI11: argument parsing of the tools and examples
   clang-format            # the format check of CI
 )
 

@@ -139,6 +139,9 @@ void set_min_level(Level level) {
 }
 
 Level min_level() {
+  detail::Runtime& rt = detail::runtime();
+  std::lock_guard lock(rt.mu);
+  if (rt.segment == nullptr) return rt.options.min_level;
   const uint32_t word = detail::g_min_level.load(std::memory_order_acquire)->load(std::memory_order_relaxed);
   return word > static_cast<uint32_t>(Level::kOff) ? Level::kOff : static_cast<Level>(word);
 }
@@ -157,8 +160,28 @@ LossCounters loss_counters() {
   if (rt.segment != nullptr) {
     c.no_ring = rt.segment->header().lost_no_ring.load(std::memory_order_relaxed);
     c.callsite_table_full = rt.segment->header().lost_callsite_table_full.load(std::memory_order_relaxed);
+    for (uint32_t i = 0; i < rt.segment->geometry().ring_slot_count; ++i) {
+      const shm::RingSlot& slot = rt.segment->slot(i);
+      c.ring_full += slot.dropped_full.load(std::memory_order_relaxed);
+      c.too_big += slot.dropped_too_big.load(std::memory_order_relaxed);
+    }
   }
   return c;
+}
+
+void count_dropped() {
+  detail::ThreadState& t = detail::t_thread_state;
+  if (t.status == detail::ThreadRingStatus::kActive) {
+    t.writer.drop_full();
+  } else {
+    detail::count_lost_no_ring(detail::runtime());
+  }
+}
+
+uint64_t max_event_bytes() {
+  detail::Runtime& rt = detail::runtime();
+  std::lock_guard lock(rt.mu);
+  return rt.segment != nullptr ? rt.segment->geometry().max_record_bytes() : 0;
 }
 
 }  // namespace ringtail

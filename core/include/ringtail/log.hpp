@@ -29,6 +29,21 @@ namespace ringtail {
 
 using Level = shm::Level;
 
+// What became of one event, for callers that act on it (RINGTAIL_TRY_LOG).
+enum class EmitResult : uint8_t {
+  kCommitted = 0,  // written to the thread's ring
+  kFiltered,       // below the live minimum level
+  kRingFull,       // RINGTAIL_TRY_LOG only: the ring lacked room; nothing was counted
+  kTooBig,         // larger than the ring's largest record; counted as dropped_too_big
+  kLost,           // no ring, not initialised, or the call site could not be described; counted
+};
+
+// How a call site treats a full ring.
+enum class FullRing : uint8_t {
+  kDrop,    // count the event as dropped (it takes a seq number): RINGTAIL_LOG
+  kReport,  // count nothing and return kRingFull; the caller retries or gives up
+};
+
 // True if an event at `level` passes the live minimum level.
 inline bool enabled(Level level) noexcept {
   // acquire: pairs with init()'s release, so the control word's mapping is visible.
@@ -47,19 +62,20 @@ namespace detail {
   return realtime_ns();
 }
 
-template <class... V>
-[[gnu::always_inline]] inline bool emit(CallSite& site, const char* function, const Field<V>&... fields) noexcept {
+template <FullRing kOnFull, class... V>
+[[gnu::always_inline]] inline EmitResult emit(CallSite& site, const char* function,
+                                              const Field<V>&... fields) noexcept {
   static_assert(sizeof...(V) <= shm::kMaxFields, "a call site has at most 32 fields");
   ThreadState& thread = t_thread_state;
   if (thread.status != ThreadRingStatus::kActive) [[unlikely]] {
-    if (!claim_ring()) return false;
+    if (!claim_ring()) return EmitResult::kLost;
   }
   uint32_t id = site.id.load(std::memory_order_relaxed);
   if (id >= kSiteRejected) [[unlikely]] {
     static constexpr shm::FieldType kTypes[] = {detail::field_type<V>()..., shm::FieldType::kBool};
     const char* const names[] = {fields.key..., nullptr};
     id = register_site(site, function, kTypes, names, sizeof...(V));
-    if (id >= kSiteRejected) return false;
+    if (id >= kSiteRejected) return EmitResult::kLost;
   }
   const uint64_t now = timestamp(thread.realtime_clock);
   shm::RingWriter& ring = thread.writer;
@@ -67,12 +83,13 @@ template <class... V>
   const uint64_t size = sizeof(shm::RecordHeader) + (uint64_t{0} + ... + encoded_bytes(fields.value, max_string));
   if (size > ring.max_record_bytes) [[unlikely]] {
     ring.drop_too_big();
-    return false;
+    return EmitResult::kTooBig;
   }
   const shm::RingWriter::Reservation reservation = ring.reserve(static_cast<uint32_t>(size));
   if (reservation.at == nullptr) [[unlikely]] {
+    if constexpr (kOnFull == FullRing::kReport) return EmitResult::kRingFull;
     ring.drop_full();
-    return false;
+    return EmitResult::kRingFull;
   }
   shm::RingSlot* const slot = ring.slot;
   const uint64_t next_committed = ring.committed + 1;
@@ -82,7 +99,7 @@ template <class... V>
   out += sizeof(header);
   ((out = encode(out, fields.value, max_string)), ...);
   ring.commit(reservation, slot, next_committed);
-  return true;
+  return EmitResult::kCommitted;
 }
 
 }  // namespace detail
@@ -90,10 +107,24 @@ template <class... V>
 
 // The level test stays outside the lambda so that a filtered call is only
 // that test, inlined at the call site.
-#define RINGTAIL_LOG(level, message, ...)                                                                 \
-  (::ringtail::enabled(level) && [&](const char* ringtail_function_) noexcept -> bool {                   \
-    static constinit ::ringtail::detail::CallSite ringtail_site_{(level), (message), __FILE__, __LINE__}; \
-    return ::ringtail::detail::emit(ringtail_site_, ringtail_function_ __VA_OPT__(, ) __VA_ARGS__);       \
+#define RINGTAIL_LOG(level, message, ...)                                                                            \
+  (::ringtail::enabled(level) && [&](const char* ringtail_function_) noexcept -> bool {                              \
+    static constinit ::ringtail::detail::CallSite ringtail_site_{(level), (message), __FILE__, __LINE__};            \
+    return ::ringtail::detail::emit<::ringtail::FullRing::kDrop>(                                                    \
+               ringtail_site_, ringtail_function_ __VA_OPT__(, ) __VA_ARGS__) == ::ringtail::EmitResult::kCommitted; \
+  }(static_cast<const char*>(__func__)))
+
+// Like RINGTAIL_LOG, but says what became of the event, and a full ring is
+// reported (kRingFull) instead of counted: the event was not written and took
+// no seq number, so a caller that retries until kCommitted loses nothing. A
+// caller that gives up must call ringtail::count_dropped() so that the loss
+// stays visible to the reader.
+#define RINGTAIL_TRY_LOG(level, message, ...)                                                                      \
+  (!::ringtail::enabled(level) ? ::ringtail::EmitResult::kFiltered                                                 \
+                               : [&](const char* ringtail_function_) noexcept -> ::ringtail::EmitResult {          \
+    static constinit ::ringtail::detail::CallSite ringtail_site_{(level), (message), __FILE__, __LINE__};          \
+    return ::ringtail::detail::emit<::ringtail::FullRing::kReport>(ringtail_site_,                                 \
+                                                                   ringtail_function_ __VA_OPT__(, ) __VA_ARGS__); \
   }(static_cast<const char*>(__func__)))
 
 #define RINGTAIL_TRACE(message, ...) RINGTAIL_LOG(::ringtail::Level::kTrace, message __VA_OPT__(, ) __VA_ARGS__)

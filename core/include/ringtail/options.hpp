@@ -68,12 +68,21 @@ Level min_level();
 // Name of this process's segment under /dev/shm ("" before init).
 std::string segment_name();
 
-// Events that never reached a ring, by cause, for this process.
+// Events lost in this process, by cause.
 struct LossCounters {
   uint64_t before_init = 0;          // emitted before init() succeeded
   uint64_t no_ring = 0;              // no ring slot or no /dev/shm memory for the thread
   uint64_t callsite_table_full = 0;  // the call site could not be described
+  uint64_t ring_full = 0;            // all rings: the ring was full
+  uint64_t too_big = 0;              // all rings: the record was larger than max_event_bytes()
 };
 LossCounters loss_counters();
+
+// Counts one event of the calling thread as dropped for a full ring, as
+// RINGTAIL_LOG would have: for RINGTAIL_TRY_LOG callers that give up.
+void count_dropped();
+
+// The largest record a ring accepts (ring_bytes / 2), 0 before init.
+uint64_t max_event_bytes();
 
 }  // namespace ringtail
