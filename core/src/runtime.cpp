@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "ringtail/detail/producer_state.hpp"
 
 namespace ringtail {
@@ -72,7 +73,7 @@ absl::Status validate(const Options& options) {
   }
   if ((options.shm_mode & ~0777U) != 0 || (options.shm_mode & 0600U) != 0600U) {
     return absl::InvalidArgumentError(
-        absl::StrCat("shm_mode 0", absl::Dec(options.shm_mode), " must be permission bits including 0600"));
+        absl::StrFormat("shm_mode %#o must be permission bits including 0600", options.shm_mode));
   }
   return absl::OkStatus();
 }

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "ringtail/detail/producer_state.hpp"
+#include "ringtail/log.hpp"
 #include "runtime.hpp"
 
 namespace ringtail::detail {
@@ -60,13 +61,13 @@ void store_thread_name(shm::RingSlot& slot, const char (&name)[shm::kThreadNameB
 // Attaches `writer` to slot `index` and writes the new owner's start record.
 // False when the ring is too full of a previous owner's records for it.
 bool take_slot(ProducerSegment& segment, uint32_t index, shm::RingWriter& writer, uint32_t tid,
-               const char (&name)[shm::kThreadNameBytes]) {
+               const char (&name)[shm::kThreadNameBytes], bool realtime_clock) {
   shm::RingSlot& slot = segment.slot(index);
   writer.attach(&slot, segment.ring_data(index), segment.geometry().max_record_bytes());
   const shm::RingWriter::Reservation reservation = writer.reserve(sizeof(shm::ThreadStartRecord));
   if (reservation.at == nullptr) return false;
   shm::ThreadStartRecord start{};
-  start.header = {sizeof(shm::ThreadStartRecord), shm::kThreadStartId, writer.next_seq(), 0};
+  start.header = {sizeof(shm::ThreadStartRecord), shm::kThreadStartId, writer.next_seq(), timestamp(realtime_clock)};
   start.os_tid = tid;
   std::memcpy(start.thread_name, name, sizeof(name));
   std::memcpy(reservation.at, &start, sizeof(start));
@@ -115,7 +116,7 @@ bool claim_ring() noexcept {
   // Retired slots first: their memory is already allocated.
   for (index = 0; index < slots && !claimed; ++index) {
     if (segment.slot(index).state.load(std::memory_order_relaxed) == static_cast<uint32_t>(shm::SlotState::kRetired)) {
-      claimed = take_slot(segment, index, t.writer, tid, name);
+      claimed = take_slot(segment, index, t.writer, tid, name, rt.clock.realtime);
     }
   }
   absl::Status memory_error;
@@ -125,7 +126,7 @@ bool claim_ring() noexcept {
     }
     memory_error = segment.reserve_ring(index);
     if (!memory_error.ok()) break;  // /dev/shm is full: no free slot will do better
-    claimed = take_slot(segment, index, t.writer, tid, name);
+    claimed = take_slot(segment, index, t.writer, tid, name, rt.clock.realtime);
   }
 
   if (!claimed) {

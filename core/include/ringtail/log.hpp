@@ -80,6 +80,7 @@ template <FullRing kOnFull, class... V>
   const uint64_t now = timestamp(thread.realtime_clock);
   shm::RingWriter& ring = thread.writer;
   const uint32_t max_string = thread.max_string_bytes;
+  (void)max_string;  // unused by call sites without string fields
   const uint64_t size = sizeof(shm::RecordHeader) + (uint64_t{0} + ... + encoded_bytes(fields.value, max_string));
   if (size > ring.max_record_bytes) [[unlikely]] {
     ring.drop_too_big();

@@ -1,0 +1,155 @@
+// RingCursor: reads one ring of a segment, record by record, as hostile input.
+//
+// Protocol (see shm/layout.hpp): the producer publishes records by a release
+// store of RingSlot::write_pos and reuses ring bytes only below read_pos,
+// which the consuming reader release-stores when it is done with them.
+//
+// read_batch() acquire-loads write_pos once and decodes the records from the
+// cursor's position up to it (at most max_batch_bytes, whole records). For
+// each record it copies the 8-byte prefix out of shared memory and checks
+// the size (a multiple of 8, at least 8, not past the end of the ring, not
+// past write_pos, at most max_record_bytes unless it is padding), then copies
+// the whole record into a private buffer and decodes only that copy, so
+// bytes changing under the reader cannot make a check and a use disagree.
+//   - Padding (kPaddingId) must run exactly to the end of the ring; skipped.
+//   - ThreadStartRecord: the ring's new owner (tid, name) for what follows.
+//   - Other control ids (>= kControlIdBase): skipped by their size.
+//   - Events: decoded against the CallSiteTable (refreshed on an unknown id).
+//
+// A ring whose positions or records break the protocol is poisoned: the
+// cursor stops before the first bad record, keeps the positions of the good
+// ones (commit() still publishes them) and returns the same DataLossError,
+// naming segment, ring, position and reason, from every later read_batch().
+// Other rings and the process are unaffected. No input makes the cursor
+// assert, crash or loop: every step advances the position or stops.
+//
+// Drop gaps: the cursor tracks the seq it expects next (see decoded_event.hpp)
+// and emits a DropGap before an event (or ThreadStartRecord) whose seq is
+// larger. A fresh cursor does not know the expected seq until it sees its
+// first record: at read_pos 0 that is the ring's first ThreadStartRecord
+// (seq 0 or the counters inherited by a reused slot), so nothing is missed;
+// a cursor resuming at read_pos > 0 (a restarted reader) takes the first
+// record's seq as given and cannot report drops from before it. Drops after
+// the last record show up as a gap before the next event, or through
+// report_trailing_drops() once the ring's writer is gone.
+//
+// Commit: kConsume cursors move read_pos only in commit(), which publishes the
+// position reached by the batches read so far (release), once the caller has
+// finished with their output; a reader killed before commit() re-reads at
+// most what it had not committed. kPeek cursors never write read_pos: they
+// start at the current read_pos and, if a consuming reader moves read_pos past
+// them (the producer may then overwrite what they read), discard what they
+// were reading and resynchronise at the consumer's read_pos (counted in
+// BatchStats::peek_resyncs).
+//
+// Threading: one thread per cursor. Cursors of different rings may run in
+// parallel if each has its own CallSiteTable (the table is not thread-safe).
+// At most one kConsume cursor per ring, across all processes (the reader lease
+// is how processes agree). The cursor points into the view's mapping: the
+// SegmentView (moved or not) must outlive it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ringtail/reader/ingest/callsite_table.hpp"
+#include "ringtail/reader/ingest/decoded_event.hpp"
+#include "ringtail/reader/ingest/segment_view.hpp"
+#include "ringtail/shm/layout.hpp"
+
+namespace ringtail::reader {
+
+struct RingCursorOptions {
+  enum class Mode { kConsume, kPeek };
+  Mode mode = Mode::kConsume;
+  // A batch stops at the first record boundary at or past this many bytes.
+  uint64_t max_batch_bytes = uint64_t{1} << 20;
+};
+
+// What one read_batch() did.
+struct BatchStats {
+  uint64_t bytes = 0;  // position advance
+  uint64_t records = 0;
+  uint64_t events = 0;
+  uint64_t padding = 0;
+  uint64_t thread_starts = 0;
+  uint64_t unknown_control = 0;
+  uint64_t gaps = 0;
+  uint64_t dropped = 0;  // sum of the gaps' counts
+  uint64_t peek_resyncs = 0;
+  bool caught_up = false;  // reached the write_pos loaded at the start of the batch
+};
+
+class RingCursor {
+ public:
+  // InvalidArgumentError for a slot index past the segment's slots or a
+  // max_batch_bytes below 8; FailedPreconditionError for kConsume on a
+  // read-only view. Reads nothing from the ring yet.
+  static absl::StatusOr<RingCursor> create(const SegmentView& view, uint32_t slot_index,
+                                           RingCursorOptions options = {});
+
+  // Decodes one batch into `sink`. OK also when there was nothing to read.
+  // The poisoning DataLossError when the ring is (or became) corrupt; the
+  // items before the bad record were delivered.
+  absl::Status read_batch(CallSiteTable& table, RecordSink& sink, BatchStats* stats = nullptr);
+
+  // kConsume: publishes position() as read_pos (release). kPeek: no-op.
+  void commit();
+
+  // Emits a DropGap for events the ring's writers dropped after the last
+  // record this cursor decoded, from the slot's counters. Only meaningful
+  // once the writer is gone (segment kFinished, slot retired or producer
+  // dead) and the ring is drained: the counters are not ordered with the
+  // records while a writer runs. FailedPreconditionError if not drained.
+  absl::Status report_trailing_drops(RecordSink& sink);
+
+  uint32_t slot_index() const { return slot_index_; }
+  uint64_t position() const { return position_; }                      // next record to decode
+  uint64_t committed_position() const { return committed_position_; }  // last read_pos this cursor stored
+  bool poisoned() const { return !poison_.ok(); }
+  const absl::Status& poison_status() const { return poison_; }
+
+ private:
+  RingCursor() = default;
+
+  void start();
+  void adopt_directory_owner();
+  void forget_stream();
+  absl::Status decode_records(uint64_t write_pos, CallSiteTable& table, RecordSink& sink, BatchStats& stats);
+  absl::Status fail(const std::string& reason, uint64_t at);
+  bool consumer_passed(uint64_t at);
+  void emit_gap(RecordSink& sink, uint64_t first, uint64_t last, BatchStats& stats);
+  const std::byte* copy_record(uint64_t offset, uint32_t size);
+
+  std::string segment_name_;
+  shm::RingSlot* slot_ = nullptr;  // written only through read_pos, and only in kConsume
+  const std::byte* data_ = nullptr;
+  uint64_t capacity_ = 0;
+  uint64_t data_offset_ = 0;
+  uint32_t slot_index_ = 0;
+  uint32_t callsite_capacity_ = 0;
+  uint32_t max_record_bytes_ = 0;
+  uint32_t max_string_bytes_ = 0;
+  RingCursorOptions options_;
+
+  bool started_ = false;
+  uint64_t position_ = 0;
+  uint64_t committed_position_ = 0;
+  bool has_expected_seq_ = false;
+  uint64_t expected_seq_ = 0;
+  uint32_t owner_tid_ = 0;
+  std::string owner_name_;
+  bool owner_known_ = false;
+  absl::Status poison_;
+
+  std::vector<uint64_t> buffer_;  // the private copy of the current record (8-byte aligned)
+  DecodedEvent event_;
+  DropGap gap_;
+  ThreadStart thread_start_;
+};
+
+}  // namespace ringtail::reader

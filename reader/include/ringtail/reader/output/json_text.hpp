@@ -1,0 +1,49 @@
+// JSON text primitives for the JSONL writer: strings, numbers, timestamps.
+//
+// Every byte a producer logs must come out as valid UTF-8 JSON (RFC 8259), so
+// strings are escaped here, not trusted: quotes, backslashes and all control
+// characters are escaped, and every ill-formed UTF-8 sequence (overlong forms,
+// surrogates, code points above U+10FFFF, truncated sequences, stray
+// continuation bytes) is replaced by U+FFFD, one per maximal ill-formed
+// subpart, as the Unicode standard recommends.
+//
+// Written by hand rather than through a library: the JSON libraries in
+// Debian 12 (simdjson) parse but do not build documents, and these few
+// functions sit on the reader's per-event path, where they must not allocate
+// beyond the output buffer.
+//
+// All functions append to `out` and are thread-compatible (no shared state).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ringtail::reader {
+
+// Appends `bytes` as a quoted JSON string.
+void append_json_string(std::string& out, std::string_view bytes);
+
+// Appends a double with the shortest text that reads back to the same value.
+// JSON has no NaN or infinities: they are written as the strings "NaN",
+// "Infinity" and "-Infinity" (the proto3 JSON convention), so no value is lost
+// and every line still parses.
+void append_json_double(std::string& out, double value);
+void append_json_float(std::string& out, float value);
+
+void append_json_int(std::string& out, int64_t value);
+void append_json_uint(std::string& out, uint64_t value);
+
+// Formats ns since the Unix epoch as RFC 3339 UTC with nanoseconds,
+// "2026-11-22T21:00:00.123456789Z". The date and time of day are cached per
+// second, so consecutive events of the same second cost a few stores.
+class TimestampFormatter {
+ public:
+  void append(std::string& out, int64_t realtime_ns);
+
+ private:
+  int64_t cached_second_ = INT64_MIN;
+  char prefix_[20] = {};  // "YYYY-MM-DDTHH:MM:SS"
+};
+
+}  // namespace ringtail::reader

@@ -1,0 +1,304 @@
+#include "ringtail/reader/ingest/ring_cursor.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "ringtail/reader/ingest/record_decoder.hpp"
+
+namespace ringtail::reader {
+namespace {
+
+std::string name_from(const char* chars, size_t max_bytes) {
+  return std::string(chars, std::find(chars, chars + max_bytes, '\0'));
+}
+
+}  // namespace
+
+absl::StatusOr<RingCursor> RingCursor::create(const SegmentView& view, uint32_t slot_index, RingCursorOptions options) {
+  if (slot_index >= view.slot_count()) {
+    return absl::InvalidArgumentError(absl::StrCat("segment /dev/shm/", view.name(), ": ring ", slot_index,
+                                                   " is past its ", view.slot_count(), " rings"));
+  }
+  if (options.max_batch_bytes < shm::kRecordPrefixBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("max_batch_bytes ", options.max_batch_bytes, " is below 8"));
+  }
+  if (options.mode == RingCursorOptions::Mode::kConsume && !view.writable()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("segment /dev/shm/", view.name(), " is open read-only: a consuming cursor needs it read-write"));
+  }
+  RingCursor cursor;
+  cursor.segment_name_ = view.name();
+  // The mapping is writable when the view is; only read_pos is ever written through it.
+  cursor.slot_ = const_cast<shm::RingSlot*>(*view.slot(slot_index));
+  cursor.data_ = *view.ring_data(slot_index);
+  cursor.capacity_ = view.geometry().ring_capacity;
+  cursor.data_offset_ = view.geometry().ring_data_offset(slot_index);
+  cursor.slot_index_ = slot_index;
+  cursor.callsite_capacity_ = view.callsite_capacity();
+  cursor.max_record_bytes_ = view.geometry().max_record_bytes();
+  cursor.max_string_bytes_ = view.identity().max_string_bytes;
+  cursor.options_ = options;
+  cursor.event_.slot_index = slot_index;
+  cursor.gap_.slot_index = slot_index;
+  cursor.thread_start_.slot_index = slot_index;
+  return cursor;
+}
+
+absl::Status RingCursor::fail(const std::string& reason, uint64_t at) {
+  poison_ = absl::DataLossError(absl::StrCat("segment /dev/shm/", segment_name_, " ring ", slot_index_, " at position ",
+                                             at, ": ", reason, "; ring poisoned"));
+  return poison_;
+}
+
+// kPeek: true (and the cursor resynchronised) if a consuming reader's read_pos
+// passed `at`, so that what was read there may have been overwritten.
+bool RingCursor::consumer_passed(uint64_t at) {
+  if (options_.mode != RingCursorOptions::Mode::kPeek) return false;
+  // acquire fence: the ring bytes copied before it are ordered before this
+  // load, so a read_pos not past `at` means the producer could not yet
+  // overwrite them while they were copied (it writes below read_pos + capacity).
+  std::atomic_thread_fence(std::memory_order_acquire);
+  const uint64_t read_pos = slot_->read_pos.load(std::memory_order_relaxed);
+  if (read_pos <= at || read_pos % 8 != 0) return false;
+  position_ = read_pos;
+  forget_stream();
+  return true;
+}
+
+void RingCursor::forget_stream() {
+  has_expected_seq_ = false;
+  adopt_directory_owner();
+}
+
+void RingCursor::adopt_directory_owner() {
+  // acquire: the owner fields come before the state that announces them.
+  (void)slot_->state.load(std::memory_order_acquire);
+  owner_tid_ = slot_->os_tid.load(std::memory_order_relaxed);
+  const uint64_t words[2] = {slot_->thread_name[0].load(std::memory_order_relaxed),
+                             slot_->thread_name[1].load(std::memory_order_relaxed)};
+  owner_name_ = name_from(reinterpret_cast<const char*>(words), sizeof(words));
+  owner_known_ = false;
+}
+
+void RingCursor::start() {
+  started_ = true;
+  uint64_t data_offset_untrusted = 0;
+  uint64_t capacity_untrusted = 0;
+  std::memcpy(&data_offset_untrusted, reinterpret_cast<const std::byte*>(slot_) + offsetof(shm::RingSlot, data_offset),
+              sizeof(uint64_t));
+  std::memcpy(&capacity_untrusted, reinterpret_cast<const std::byte*>(slot_) + offsetof(shm::RingSlot, capacity),
+              sizeof(uint64_t));
+  const uint64_t read_pos = slot_->read_pos.load(std::memory_order_acquire);
+  position_ = committed_position_ = read_pos;
+  adopt_directory_owner();
+  // The producer writes both words for every slot before the segment runs.
+  if (data_offset_untrusted != data_offset_ || capacity_untrusted != capacity_) {
+    (void)fail(absl::StrCat("the slot places its ring at offset ", data_offset_untrusted, " with capacity ",
+                            capacity_untrusted, ", the geometry at ", data_offset_, " with ", capacity_),
+               read_pos);
+    return;
+  }
+  if (read_pos % 8 != 0) (void)fail(absl::StrCat("read_pos ", read_pos, " is not a multiple of 8"), read_pos);
+}
+
+void RingCursor::emit_gap(RecordSink& sink, uint64_t first, uint64_t last, BatchStats& stats) {
+  gap_.tid = owner_tid_;
+  gap_.thread_name = owner_name_;
+  gap_.first_seq = first;
+  gap_.last_seq = last;
+  gap_.count = last - first + 1;
+  ++stats.gaps;
+  stats.dropped += gap_.count;
+  sink.on_gap(gap_);
+}
+
+const std::byte* RingCursor::copy_record(uint64_t offset, uint32_t size) {
+  const size_t words = size / 8;
+  if (buffer_.size() < words) buffer_.resize(words);
+  std::memcpy(buffer_.data(), data_ + offset, size);
+  return reinterpret_cast<const std::byte*>(buffer_.data());
+}
+
+absl::Status RingCursor::read_batch(CallSiteTable& table, RecordSink& sink, BatchStats* stats_out) {
+  BatchStats local_stats;
+  BatchStats& stats = stats_out != nullptr ? *stats_out : local_stats;
+  stats = BatchStats{};
+  if (!started_) start();
+  if (poisoned()) return poison_;
+
+  // acquire: publishes every record byte before write_pos.
+  const uint64_t write_pos = slot_->write_pos.load(std::memory_order_acquire);
+  const uint64_t batch_start = position_;
+  if (consumer_passed(position_)) {
+    ++stats.peek_resyncs;
+    return absl::OkStatus();
+  }
+  if (write_pos < position_) {
+    return fail(absl::StrCat("write_pos ", write_pos, " is behind the read position"), position_);
+  }
+  if (write_pos - position_ > capacity_) {
+    return fail(absl::StrCat("write_pos ", write_pos, " is more than the capacity ", capacity_, " ahead"), position_);
+  }
+  if (write_pos % 8 != 0) return fail(absl::StrCat("write_pos ", write_pos, " is not a multiple of 8"), position_);
+
+  const absl::Status status = decode_records(write_pos, table, sink, stats);
+  stats.bytes = position_ - batch_start;
+  stats.caught_up = position_ >= write_pos;
+  return status;
+}
+
+absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table, RecordSink& sink, BatchStats& stats) {
+  const uint64_t batch_start = position_;
+  const uint64_t mask = capacity_ - 1;
+  while (position_ < write_pos && position_ - batch_start < options_.max_batch_bytes) {
+    const uint64_t at = position_;
+    const uint64_t offset = at & mask;
+    // Checked below before any use; from here on only these copies are read.
+    uint32_t prefix_untrusted[2];
+    std::memcpy(prefix_untrusted, data_ + offset, sizeof(prefix_untrusted));
+    const uint32_t size = prefix_untrusted[0];
+    const uint32_t id = prefix_untrusted[1];
+    const uint64_t room = capacity_ - offset;  // >= 8: positions stay multiples of 8
+    const uint64_t available = write_pos - at;
+    // Any failure below may be a consumer overtaking a peeking cursor rather
+    // than corruption: check that first.
+    auto reject = [&](const std::string& reason) -> absl::Status {
+      if (consumer_passed(at)) {
+        ++stats.peek_resyncs;
+        return absl::OkStatus();
+      }
+      return fail(reason, at);
+    };
+    if (size < shm::kRecordPrefixBytes || size % 8 != 0) {
+      return reject(absl::StrCat("record size ", size, " is not a positive multiple of 8"));
+    }
+    if (size > room) return reject(absl::StrCat("record of ", size, " bytes runs past the end of the ring"));
+    if (size > available) {
+      return reject(absl::StrCat("record of ", size, " bytes runs past write_pos ", write_pos));
+    }
+    if (id == shm::kPaddingId) {
+      if (size != room) return reject(absl::StrCat("padding of ", size, " bytes does not reach the end of the ring"));
+      position_ += size;
+      ++stats.records;
+      ++stats.padding;
+      continue;
+    }
+    if (size > max_record_bytes_) {
+      return reject(absl::StrCat("record of ", size, " bytes exceeds max_record_bytes ", max_record_bytes_));
+    }
+    if (id >= shm::kControlIdBase && id != shm::kThreadStartId) {
+      position_ += size;  // a control record this reader does not know
+      ++stats.records;
+      ++stats.unknown_control;
+      continue;
+    }
+    if (id == shm::kThreadStartId) {
+      if (size != sizeof(shm::ThreadStartRecord)) {
+        return reject(
+            absl::StrCat("thread start record of ", size, " bytes, expected ", sizeof(shm::ThreadStartRecord)));
+      }
+      shm::ThreadStartRecord start;
+      std::memcpy(&start, copy_record(offset, size), sizeof(start));
+      if (consumer_passed(at)) {
+        ++stats.peek_resyncs;
+        return absl::OkStatus();
+      }
+      const uint64_t seq = start.header.seq;
+      if (has_expected_seq_ && seq < expected_seq_) {
+        return fail(absl::StrCat("thread start seq ", seq, " is below the expected ", expected_seq_), at);
+      }
+      if (has_expected_seq_ && seq > expected_seq_) emit_gap(sink, expected_seq_, seq - 1, stats);
+      has_expected_seq_ = true;
+      expected_seq_ = seq;
+      owner_tid_ = start.os_tid;
+      owner_name_ = name_from(start.thread_name, sizeof(start.thread_name));
+      owner_known_ = true;
+      thread_start_.tid = owner_tid_;
+      thread_start_.thread_name = owner_name_;
+      thread_start_.seq = seq;
+      position_ += size;
+      ++stats.records;
+      ++stats.thread_starts;
+      sink.on_thread_start(thread_start_);
+      continue;
+    }
+
+    // An event record.
+    if (id >= callsite_capacity_) {
+      return reject(absl::StrCat("call-site id ", id, " is past the table's capacity ", callsite_capacity_));
+    }
+    if (size < sizeof(shm::RecordHeader)) {
+      return reject(absl::StrCat("event record of ", size, " bytes is shorter than its header"));
+    }
+    const std::byte* record = copy_record(offset, size);
+    if (consumer_passed(at)) {
+      ++stats.peek_resyncs;
+      return absl::OkStatus();
+    }
+    shm::RecordHeader header;
+    std::memcpy(&header, record, sizeof(header));
+    const CallSiteInfo* site = table.find(id);
+    if (site == nullptr) {
+      // Published before the record, so a refresh after loading write_pos finds it.
+      (void)table.refresh();  // a count past capacity is the table's report, not this ring's
+      site = table.find(id);
+      if (site == nullptr) {
+        return fail(absl::StrCat("call-site id ", id, " is not in the table (", table.size(), " entries)"), at);
+      }
+    }
+    if (!site->valid) return fail(absl::StrCat("record uses an invalid ", site->invalid_reason), at);
+    if (absl::Status s = decode_event_fields(record, size, *site, max_string_bytes_, event_); !s.ok()) {
+      return fail(absl::StrCat("event of call site ", id, " (seq ", header.seq, "): ", s.message()), at);
+    }
+    if (has_expected_seq_ && header.seq < expected_seq_) {
+      return fail(absl::StrCat("event seq ", header.seq, " is below the expected ", expected_seq_), at);
+    }
+    if (has_expected_seq_ && header.seq > expected_seq_) emit_gap(sink, expected_seq_, header.seq - 1, stats);
+    has_expected_seq_ = true;
+    expected_seq_ = header.seq + 1;
+    event_.tid = owner_tid_;
+    event_.thread_name = owner_name_;
+    event_.owner_known = owner_known_;
+    event_.seq = header.seq;
+    event_.timestamp_raw = header.timestamp;
+    event_.callsite_id = id;
+    event_.callsite = site;
+    position_ += size;
+    ++stats.records;
+    ++stats.events;
+    sink.on_event(event_);
+  }
+  return absl::OkStatus();
+}
+
+void RingCursor::commit() {
+  if (options_.mode != RingCursorOptions::Mode::kConsume || !started_ || position_ == committed_position_) return;
+  // release: this reader is done with every byte before position_.
+  slot_->read_pos.store(position_, std::memory_order_release);
+  committed_position_ = position_;
+}
+
+absl::Status RingCursor::report_trailing_drops(RecordSink& sink) {
+  if (!started_) start();
+  if (poisoned()) return poison_;
+  const uint64_t write_pos = slot_->write_pos.load(std::memory_order_acquire);
+  if (write_pos != position_) {
+    return absl::FailedPreconditionError(absl::StrCat("segment /dev/shm/", segment_name_, " ring ", slot_index_,
+                                                      " is not drained (position ", position_, ", write_pos ",
+                                                      write_pos, ")"));
+  }
+  if (!has_expected_seq_) return absl::OkStatus();
+  const uint64_t handled = slot_->committed.load(std::memory_order_relaxed) +
+                           slot_->dropped_full.load(std::memory_order_relaxed) +
+                           slot_->dropped_too_big.load(std::memory_order_relaxed);
+  if (handled > expected_seq_) {
+    BatchStats ignored;
+    emit_gap(sink, expected_seq_, handled - 1, ignored);
+    expected_seq_ = handled;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ringtail::reader

@@ -1,0 +1,196 @@
+#include "ringtail/reader/output/json_text.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <random>
+#include <string>
+
+namespace ringtail::reader {
+namespace {
+
+std::string json(std::string_view bytes) {
+  std::string out;
+  append_json_string(out, bytes);
+  return out;
+}
+
+// A strict checker for what append_json_string promises: a quoted string
+// whose bytes are well-formed UTF-8 with no raw control characters and only
+// valid escapes. Written independently of the encoder (by decoding).
+bool is_valid_json_string(const std::string& s, std::string* decoded) {
+  if (s.size() < 2 || s.front() != '"' || s.back() != '"') return false;
+  decoded->clear();
+  for (size_t i = 1; i + 1 < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"') return false;
+    if (c == '\\') {
+      if (i + 2 >= s.size()) return false;
+      const char e = s[++i];
+      switch (e) {
+        case '"':
+          decoded->push_back('"');
+          break;
+        case '\\':
+          decoded->push_back('\\');
+          break;
+        case '/':
+          decoded->push_back('/');
+          break;
+        case 'b':
+          decoded->push_back('\b');
+          break;
+        case 'f':
+          decoded->push_back('\f');
+          break;
+        case 'n':
+          decoded->push_back('\n');
+          break;
+        case 'r':
+          decoded->push_back('\r');
+          break;
+        case 't':
+          decoded->push_back('\t');
+          break;
+        case 'u': {
+          if (i + 4 >= s.size()) return false;
+          const unsigned long code = std::stoul(s.substr(i + 1, 4), nullptr, 16);
+          if (code >= 0x80) return false;  // the encoder only escapes ASCII controls
+          decoded->push_back(static_cast<char>(code));
+          i += 4;
+          break;
+        }
+        default:
+          return false;
+      }
+      continue;
+    }
+    decoded->push_back(static_cast<char>(c));
+  }
+  // Well-formed UTF-8 check of the decoded text (Unicode table 3-7).
+  const auto* p = reinterpret_cast<const unsigned char*>(decoded->data());
+  const size_t n = decoded->size();
+  for (size_t i = 0; i < n;) {
+    const unsigned char b = p[i];
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (b < 0x80)
+      len = 1;
+    else if (b >= 0xC2 && b <= 0xDF)
+      len = 2;
+    else if (b >= 0xE0 && b <= 0xEF) {
+      len = 3;
+      lo = b == 0xE0 ? 0xA0 : 0x80;
+      hi = b == 0xED ? 0x9F : 0xBF;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      len = 4;
+      lo = b == 0xF0 ? 0x90 : 0x80;
+      hi = b == 0xF4 ? 0x8F : 0xBF;
+    } else
+      return false;
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      const unsigned char l = k == 1 ? lo : 0x80, h = k == 1 ? hi : 0xBF;
+      if (p[i + k] < l || p[i + k] > h) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+TEST(JsonString, EscapesQuotesBackslashesAndEveryControlCharacter) {
+  EXPECT_EQ(json("a\"b\\c"), R"("a\"b\\c")");
+  EXPECT_EQ(json("\n\r\t\b\f"), R"("\n\r\t\b\f")");
+  for (int c = 0; c < 0x20; ++c) {
+    const std::string out = json(std::string(1, static_cast<char>(c)));
+    std::string decoded;
+    ASSERT_TRUE(is_valid_json_string(out, &decoded)) << c;
+    EXPECT_EQ(decoded, std::string(1, static_cast<char>(c)));
+  }
+  EXPECT_EQ(json(std::string("\x01\x1f", 2)), R"("\u0001\u001f")");
+  EXPECT_EQ(json(std::string("a\0b", 3)), R"("a\u0000b")");
+  EXPECT_EQ(json("\x7f"), "\"\x7f\"");  // DEL is not a JSON control character
+}
+
+TEST(JsonString, KeepsWellFormedUtf8) {
+  const std::string text = "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBF \xF4\x8F\xBF\xBF";
+  EXPECT_EQ(json(text), "\"" + text + "\"");
+}
+
+TEST(JsonString, ReplacesIllFormedUtf8WithOneReplacementPerMaximalSubpart) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_EQ(json("\x80"), "\"" + fffd + "\"");                                   // stray continuation
+  EXPECT_EQ(json("\xC0\xAF"), "\"" + fffd + fffd + "\"");                        // overlong: C0 is never valid
+  EXPECT_EQ(json("\xE0\x80\xAF"), "\"" + fffd + fffd + fffd + "\"");             // overlong 3-byte
+  EXPECT_EQ(json("\xED\xA0\x80"), "\"" + fffd + fffd + fffd + "\"");             // surrogate D800
+  EXPECT_EQ(json("\xF4\x90\x80\x80"), "\"" + fffd + fffd + fffd + fffd + "\"");  // above U+10FFFF
+  EXPECT_EQ(json("\xE2\x82"), "\"" + fffd + "\"");                               // truncated at the end
+  EXPECT_EQ(json("\xE2\x82x"), "\"" + fffd + "x\"");                             // truncated mid-string
+  EXPECT_EQ(json("\xF0\x9F\x98"), "\"" + fffd + "\"");
+  EXPECT_EQ(json("\xFF"), "\"" + fffd + "\"");
+}
+
+TEST(JsonString, RandomBytesAlwaysGiveValidJsonAndKeepValidParts) {
+  std::mt19937_64 rng(12345);
+  for (int trial = 0; trial < 2000; ++trial) {
+    std::string bytes(rng() % 64, '\0');
+    for (char& c : bytes) c = static_cast<char>(rng());
+    std::string decoded;
+    ASSERT_TRUE(is_valid_json_string(json(bytes), &decoded)) << trial;
+    // ASCII bytes survive in order.
+    std::string ascii_in, ascii_out;
+    for (char c : bytes)
+      if (static_cast<unsigned char>(c) < 0x80) ascii_in.push_back(c);
+    for (char c : decoded)
+      if (static_cast<unsigned char>(c) < 0x80) ascii_out.push_back(c);
+    EXPECT_EQ(ascii_in, ascii_out);
+  }
+}
+
+TEST(JsonNumbers, DoublesRoundTripAndNonFiniteAreStrings) {
+  for (double v : {0.0, -0.0, 1.5, -2.25e-300, 1e300, 0.1, std::numeric_limits<double>::max(),
+                   std::numeric_limits<double>::denorm_min()}) {
+    std::string out;
+    append_json_double(out, v);
+    EXPECT_EQ(std::strtod(out.c_str(), nullptr), v) << out;
+  }
+  std::string out;
+  append_json_double(out, std::nan(""));
+  append_json_double(out, std::numeric_limits<double>::infinity());
+  append_json_double(out, -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(out, R"("NaN""Infinity""-Infinity")");
+  out.clear();
+  append_json_float(out, 0.1F);
+  EXPECT_EQ(out, "0.1");
+  out.clear();
+  append_json_int(out, INT64_MIN);
+  out.push_back(' ');
+  append_json_uint(out, UINT64_MAX);
+  EXPECT_EQ(out, "-9223372036854775808 18446744073709551615");
+}
+
+TEST(Timestamp, FormatsRfc3339WithNanoseconds) {
+  TimestampFormatter f;
+  std::string out;
+  f.append(out, 0);
+  EXPECT_EQ(out, R"("1970-01-01T00:00:00.000000000Z")");
+  out.clear();
+  // 2026-11-22T21:00:00.123456789Z
+  f.append(out, 1795381200LL * 1'000'000'000 + 123456789);
+  EXPECT_EQ(out, R"("2026-11-22T21:00:00.123456789Z")");
+  out.clear();
+  f.append(out, 1795381200LL * 1'000'000'000 + 999999999);  // same second: cached prefix
+  EXPECT_EQ(out, R"("2026-11-22T21:00:00.999999999Z")");
+  out.clear();
+  f.append(out, 951782400LL * 1'000'000'000);  // 2000-02-29, a leap day
+  EXPECT_EQ(out, R"("2000-02-29T00:00:00.000000000Z")");
+  out.clear();
+  f.append(out, -1);  // one ns before the epoch
+  EXPECT_EQ(out, R"("1969-12-31T23:59:59.999999999Z")");
+}
+
+}  // namespace
+}  // namespace ringtail::reader
