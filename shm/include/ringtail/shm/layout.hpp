@@ -19,7 +19,7 @@
 //
 // Who writes what:
 //   producer: everything, except the three reader-owned words below.
-//   reader:   SegmentHeader::control_min_level, SegmentHeader::reader_lease*,
+//   reader:   SegmentHeader::control_min_level, SegmentHeader::reader_lease,
 //             RingSlot::read_pos.
 // Neither side's memory safety may depend on a value the other side wrote:
 // the producer masks every position it computes from read_pos, and the reader
@@ -46,6 +46,11 @@ inline constexpr uint32_t kPageBytes = 4096;
 inline constexpr uint32_t kMaxFields = 32;
 inline constexpr uint32_t kNameBytes = 64;        // service, program, hostname
 inline constexpr uint32_t kThreadNameBytes = 16;  // Linux comm is at most 15 + NUL
+
+// The reader lease word for a reader process; see SegmentHeader::reader_lease.
+constexpr uint64_t make_reader_lease(uint32_t pid, uint64_t start_ticks) {
+  return (uint64_t{pid} << 32) | (start_ticks & 0xFFFFFFFFULL);
+}
 
 // Geometry bounds a producer may choose and a reader accepts.
 inline constexpr uint64_t kMinRingCapacity = 4096;
@@ -144,10 +149,11 @@ struct alignas(64) SegmentHeader {
   alignas(64) std::atomic<uint32_t> control_min_level;  // Level; events below it are not written
   uint32_t reserved2[15];
 
-  // Reader lease (offset 512), reserved for the reader: the consuming reader's identity.
-  alignas(64) std::atomic<uint64_t> reader_lease_pid;
-  std::atomic<uint64_t> reader_lease_start_ticks;
-  uint8_t reserved3[48];
+  // Reader lease (offset 512): the reader that consumes this segment, as
+  // (pid << 32) | (process start ticks & 0xFFFFFFFF); 0 when none. Taken and
+  // released with a compare-and-swap; stale once that process is gone.
+  alignas(64) std::atomic<uint64_t> reader_lease;
+  uint8_t reserved3[56];
 
   uint8_t reserved_tail[kHeaderBytes - 576];
 };
@@ -274,8 +280,7 @@ static_assert(offsetof(SegmentHeader, lost_no_ring) == 392);
 static_assert(offsetof(SegmentHeader, lost_callsite_table_full) == 400);
 static_assert(offsetof(SegmentHeader, threads_started) == 408);
 static_assert(offsetof(SegmentHeader, control_min_level) == 448);
-static_assert(offsetof(SegmentHeader, reader_lease_pid) == 512);
-static_assert(offsetof(SegmentHeader, reader_lease_start_ticks) == 520);
+static_assert(offsetof(SegmentHeader, reader_lease) == 512);
 
 static_assert(sizeof(CallSiteEntry) == kCallSiteEntryBytes);
 static_assert(offsetof(CallSiteEntry, level) == 4);
