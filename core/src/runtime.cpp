@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ringtail/detail/producer_state.hpp"
+#include "ringtail/field.hpp"
 
 namespace ringtail {
 namespace detail {
@@ -67,7 +68,7 @@ void shutdown_at_exit() { shutdown(); }
 
 absl::Status validate(const Options& options) {
   if (options.min_level > Level::kOff) return absl::InvalidArgumentError("min_level is not a level");
-  if (options.max_string_bytes < 16 || options.max_string_bytes > (16U << 20)) {
+  if (options.max_string_bytes < kMinStringCap || options.max_string_bytes > (16U << 20)) {
     return absl::InvalidArgumentError(
         absl::StrCat("max_string_bytes ", options.max_string_bytes, " is not between 16 and 16 MiB"));
   }

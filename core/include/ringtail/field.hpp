@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -32,6 +33,17 @@ struct Field {
   const char* key;
   V value;
 };
+
+// A character array's contents, known at compile time to be at most
+// kMaxBytes long: string literals up to kMinStringCap bytes are never cut,
+// so their length needs no clamp on the hot path.
+template <size_t kMaxBytes>
+struct BoundedString {
+  std::string_view text;
+};
+
+// The smallest max_string_bytes that init() accepts.
+inline constexpr uint32_t kMinStringCap = 16;
 
 namespace detail {
 
@@ -93,6 +105,8 @@ constexpr shm::FieldType field_type() noexcept {
     return FieldType::kF64;
   else if constexpr (std::is_same_v<V, std::string_view>)
     return FieldType::kString;
+  else if constexpr (requires { V::text; })
+    return FieldType::kString;
   else if constexpr (std::is_same_v<V, DurationNs>)
     return FieldType::kDurationNs;
   else
@@ -104,9 +118,26 @@ template <class V>
 [[gnu::always_inline]] inline uint32_t encoded_bytes(const V&, uint32_t) noexcept {
   return 8;
 }
+[[gnu::always_inline]] inline uint32_t stored_string_bytes(std::string_view value, uint32_t max_string_bytes) noexcept {
+  return static_cast<uint32_t>(value.size() < max_string_bytes ? value.size() : max_string_bytes);
+}
+template <size_t kMaxBytes>
+[[gnu::always_inline]] inline uint32_t stored_string_bytes(BoundedString<kMaxBytes> value,
+                                                           uint32_t max_string_bytes) noexcept {
+  if constexpr (kMaxBytes <= kMinStringCap) {
+    (void)max_string_bytes;
+    return static_cast<uint32_t>(value.text.size());
+  } else {
+    return stored_string_bytes(value.text, max_string_bytes);
+  }
+}
 [[gnu::always_inline]] inline uint32_t encoded_bytes(std::string_view value, uint32_t max_string_bytes) noexcept {
-  const size_t stored = value.size() < max_string_bytes ? value.size() : max_string_bytes;
-  return shm::string_field_bytes(static_cast<uint32_t>(stored));
+  return shm::string_field_bytes(stored_string_bytes(value, max_string_bytes));
+}
+template <size_t kMaxBytes>
+[[gnu::always_inline]] inline uint32_t encoded_bytes(BoundedString<kMaxBytes> value,
+                                                     uint32_t max_string_bytes) noexcept {
+  return shm::string_field_bytes(stored_string_bytes(value, max_string_bytes));
 }
 
 // Writes the field at `out` (8-byte aligned); returns the end.
@@ -124,14 +155,12 @@ template <class V>
   std::memcpy(out, &word, sizeof(word));
   return out + sizeof(word);
 }
-[[gnu::always_inline]] inline std::byte* encode(std::byte* out, std::string_view value,
-                                                uint32_t max_string_bytes) noexcept {
-  const size_t stored = value.size() < max_string_bytes ? value.size() : max_string_bytes;
-  const shm::StringHeader header{static_cast<uint32_t>(stored),
-                                 static_cast<uint32_t>(value.size() < UINT32_MAX ? value.size() : UINT32_MAX)};
+[[gnu::always_inline]] inline std::byte* encode_string(std::byte* out, std::string_view value,
+                                                       uint32_t stored) noexcept {
+  const shm::StringHeader header{stored, static_cast<uint32_t>(value.size() < UINT32_MAX ? value.size() : UINT32_MAX)};
   std::memcpy(out, &header, sizeof(header));
   out += sizeof(header);
-  const uint32_t padded = (static_cast<uint32_t>(stored) + 7U) & ~7U;
+  const uint32_t padded = (stored + 7U) & ~7U;
   if (padded != stored) {
     // Zero the last word first so that the padding never carries stale ring bytes.
     const uint64_t zero = 0;
@@ -139,6 +168,15 @@ template <class V>
   }
   if (stored != 0) std::memcpy(out, value.data(), stored);
   return out + padded;
+}
+[[gnu::always_inline]] inline std::byte* encode(std::byte* out, std::string_view value,
+                                                uint32_t max_string_bytes) noexcept {
+  return encode_string(out, value, stored_string_bytes(value, max_string_bytes));
+}
+template <size_t kMaxBytes>
+[[gnu::always_inline]] inline std::byte* encode(std::byte* out, BoundedString<kMaxBytes> value,
+                                                uint32_t max_string_bytes) noexcept {
+  return encode_string(out, value.text, stored_string_bytes(value, max_string_bytes));
 }
 
 }  // namespace detail
@@ -163,6 +201,13 @@ constexpr auto kv(const char (&key)[N], const T& value) noexcept {
     return Field<DurationNs>{key, DurationNs{std::chrono::duration_cast<std::chrono::nanoseconds>(value).count()}};
   } else if constexpr (std::is_same_v<D, const char*> || std::is_same_v<D, char*>) {
     return Field<std::string_view>{key, value != nullptr ? std::string_view(value) : std::string_view()};
+  } else if constexpr (std::is_array_v<D> && std::is_same_v<std::remove_cv_t<std::remove_extent_t<D>>, char>) {
+    // A literal ends with its NUL, so its length folds to a constant; a
+    // buffer without one is read up to kMaxBytes.
+    constexpr size_t kMaxBytes = std::extent_v<D> == 0 ? 0 : std::extent_v<D> - 1;
+    const size_t length =
+        value[kMaxBytes] == '\0' ? std::char_traits<char>::length(value) : ::strnlen(value, kMaxBytes);
+    return Field<BoundedString<kMaxBytes>>{key, BoundedString<kMaxBytes>{std::string_view(value, length)}};
   } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
     return Field<std::string_view>{key, std::string_view(value)};
   } else {

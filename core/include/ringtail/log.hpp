@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "ringtail/detail/producer_state.hpp"
@@ -77,7 +78,6 @@ template <FullRing kOnFull, class... V>
     id = register_site(site, function, kTypes, names, sizeof...(V));
     if (id >= kSiteRejected) return EmitResult::kLost;
   }
-  const uint64_t now = timestamp(thread.realtime_clock);
   shm::RingWriter& ring = thread.writer;
   const uint32_t max_string = thread.max_string_bytes;
   (void)max_string;  // unused by call sites without string fields
@@ -94,10 +94,17 @@ template <FullRing kOnFull, class... V>
   }
   shm::RingSlot* const slot = ring.slot;
   const uint64_t next_committed = ring.committed + 1;
-  const shm::RecordHeader header{static_cast<uint32_t>(size), id, ring.next_seq(), now};
+  const uint64_t seq = ring.next_seq();
+  // Stamped once there is room: a dropped event costs no timestamp.
+  const uint64_t now = timestamp(thread.realtime_clock);
   std::byte* out = reservation.at;
-  std::memcpy(out, &header, sizeof(header));
-  out += sizeof(header);
+  // Three 8-byte stores straight into the ring; a RecordHeader built on the
+  // stack first would be stored in halves and reloaded (a store-forwarding stall).
+  const uint32_t prefix[2] = {static_cast<uint32_t>(size), id};
+  std::memcpy(out, prefix, sizeof(prefix));
+  std::memcpy(out + offsetof(shm::RecordHeader, seq), &seq, sizeof(seq));
+  std::memcpy(out + offsetof(shm::RecordHeader, timestamp), &now, sizeof(now));
+  out += sizeof(shm::RecordHeader);
   ((out = encode(out, fields.value, max_string)), ...);
   ring.commit(reservation, slot, next_committed);
   return EmitResult::kCommitted;
@@ -108,25 +115,33 @@ template <FullRing kOnFull, class... V>
 
 // The level test stays outside the lambda so that a filtered call is only
 // that test, inlined at the call site.
-#define RINGTAIL_LOG(level, message, ...)                                                                            \
-  (::ringtail::enabled(level) && [&](const char* ringtail_function_) noexcept -> bool {                              \
-    static constinit ::ringtail::detail::CallSite ringtail_site_{(level), (message), __FILE__, __LINE__};            \
-    return ::ringtail::detail::emit<::ringtail::FullRing::kDrop>(                                                    \
-               ringtail_site_, ringtail_function_ __VA_OPT__(, ) __VA_ARGS__) == ::ringtail::EmitResult::kCommitted; \
-  }(static_cast<const char*>(__func__)))
+// clang-format off
+#define RINGTAIL_LOG(level, message, ...)                                                              \
+  (::ringtail::enabled(level) &&                                                                       \
+   [&](const char* ringtail_function_) noexcept __attribute__((always_inline)) -> bool {              \
+     static constinit ::ringtail::detail::CallSite ringtail_site_{(level), (message), __FILE__,        \
+                                                                   __LINE__};                          \
+     return ::ringtail::detail::emit<::ringtail::FullRing::kDrop>(                                     \
+                ringtail_site_, ringtail_function_ __VA_OPT__(, ) __VA_ARGS__) ==                      \
+            ::ringtail::EmitResult::kCommitted;                                                        \
+   }(static_cast<const char*>(__func__)))
 
 // Like RINGTAIL_LOG, but says what became of the event, and a full ring is
 // reported (kRingFull) instead of counted: the event was not written and took
 // no seq number, so a caller that retries until kCommitted loses nothing. A
 // caller that gives up must call ringtail::count_dropped() so that the loss
 // stays visible to the reader.
-#define RINGTAIL_TRY_LOG(level, message, ...)                                                                      \
-  (!::ringtail::enabled(level) ? ::ringtail::EmitResult::kFiltered                                                 \
-                               : [&](const char* ringtail_function_) noexcept -> ::ringtail::EmitResult {          \
-    static constinit ::ringtail::detail::CallSite ringtail_site_{(level), (message), __FILE__, __LINE__};          \
-    return ::ringtail::detail::emit<::ringtail::FullRing::kReport>(ringtail_site_,                                 \
-                                                                   ringtail_function_ __VA_OPT__(, ) __VA_ARGS__); \
-  }(static_cast<const char*>(__func__)))
+#define RINGTAIL_TRY_LOG(level, message, ...)                                                          \
+  (!::ringtail::enabled(level)                                                                         \
+       ? ::ringtail::EmitResult::kFiltered                                                             \
+       : [&](const char* ringtail_function_) noexcept __attribute__((always_inline))                   \
+             -> ::ringtail::EmitResult {                                                               \
+           static constinit ::ringtail::detail::CallSite ringtail_site_{(level), (message), __FILE__,  \
+                                                                         __LINE__};                    \
+           return ::ringtail::detail::emit<::ringtail::FullRing::kReport>(                             \
+               ringtail_site_, ringtail_function_ __VA_OPT__(, ) __VA_ARGS__);                         \
+         }(static_cast<const char*>(__func__)))
+// clang-format on
 
 #define RINGTAIL_TRACE(message, ...) RINGTAIL_LOG(::ringtail::Level::kTrace, message __VA_OPT__(, ) __VA_ARGS__)
 #define RINGTAIL_DEBUG(message, ...) RINGTAIL_LOG(::ringtail::Level::kDebug, message __VA_OPT__(, ) __VA_ARGS__)
