@@ -151,7 +151,8 @@ Level min_level() {
 std::string segment_name() {
   detail::Runtime& rt = detail::runtime();
   std::lock_guard lock(rt.mu);
-  return rt.segment != nullptr ? rt.segment->name() : std::string();
+  // A fork child has no segment of its own until its first event.
+  return rt.segment != nullptr && rt.segment->pid() == ::getpid() ? rt.segment->name() : std::string();
 }
 
 LossCounters loss_counters() {
@@ -159,7 +160,7 @@ LossCounters loss_counters() {
   std::lock_guard lock(rt.mu);
   LossCounters c;
   c.before_init = rt.lost_before_init.load(std::memory_order_relaxed);
-  if (rt.segment != nullptr) {
+  if (rt.segment != nullptr && rt.segment->pid() == ::getpid()) {
     c.no_ring = rt.segment->header().lost_no_ring.load(std::memory_order_relaxed);
     c.callsite_table_full = rt.segment->header().lost_callsite_table_full.load(std::memory_order_relaxed);
     for (uint32_t i = 0; i < rt.segment->geometry().ring_slot_count; ++i) {

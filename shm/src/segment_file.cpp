@@ -70,6 +70,7 @@ absl::Status SegmentFile::reserve(uint64_t offset, uint64_t bytes) {
   if (offset > size() || bytes > size() - offset) {
     return absl::OutOfRangeError(absl::StrCat("reserve [", offset, ", +", bytes, ") outside /dev/shm/", name_));
   }
+  if (bytes == 0) return absl::OkStatus();
   const int fd = shm_.get_mapping_handle().handle;
   const int rc = ::posix_fallocate(fd, static_cast<off_t>(offset), static_cast<off_t>(bytes));
   if (rc != 0) {

@@ -1,0 +1,22 @@
+// Options small enough for a test's producer, and helpers shared by the
+// core tests.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "ringtail/options.hpp"
+
+namespace ringtail::test {
+
+inline Options small_options() {
+  Options options;
+  options.service = "core-test";
+  options.ring_bytes = 64 << 10;
+  options.max_threads = 8;
+  options.max_callsites = 256;
+  options.max_string_bytes = 256;
+  return options;
+}
+
+}  // namespace ringtail::test

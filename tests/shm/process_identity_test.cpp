@@ -1,0 +1,115 @@
+// Segment names and process identity: "ringtail.<pid>.<start_ticks>".
+#include "ringtail/shm/process_identity.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "fork_child.hpp"
+
+namespace ringtail::shm {
+namespace {
+
+TEST(ProcessIdentityTest, SegmentNameFormat) {
+  EXPECT_EQ(segment_name(1234, 56789), "ringtail.1234.56789");
+  EXPECT_EQ(segment_name(1, 0), "ringtail.1.0");
+}
+
+TEST(ProcessIdentityTest, SegmentNameRoundTrips) {
+  const std::pair<pid_t, uint64_t> ids[] = {{1, 0},
+                                            {1234, 56789},
+                                            {std::numeric_limits<pid_t>::max(), std::numeric_limits<uint64_t>::max()},
+                                            {::getpid(), 42}};
+  for (const auto& [pid, ticks] : ids) {
+    const std::string name = segment_name(pid, ticks);
+    const std::optional<SegmentId> id = parse_segment_name(name);
+    ASSERT_TRUE(id.has_value()) << name;
+    EXPECT_EQ(id->pid, pid) << name;
+    EXPECT_EQ(id->start_ticks, ticks) << name;
+  }
+}
+
+TEST(ProcessIdentityTest, ParseRejectsOtherNames) {
+  const char* rejects[] = {
+      "",
+      "foo",
+      "ringtail",
+      "ringtail.",
+      "ringtail..",
+      "ringtail.1",
+      "ringtail.1.",
+      "ringtail..2",
+      "ringtail.+1.2",
+      "ringtail.1.+2",
+      "ringtail.-1.2",
+      "ringtail.0.2",
+      "ringtail.01.2",
+      "ringtail.1.02",
+      "ringtail. 1.2",
+      "ringtail.1.2 ",
+      "ringtail.1.2.3",
+      "ringtail.1.2.",
+      "ringtail.1.x",
+      "ringtail.0x10.2",
+      "ringtail.2147483648.1",            // pid beyond pid_t
+      "ringtail.1.18446744073709551616",  // ticks beyond u64
+      "Ringtail.1.2",
+      "xringtail.1.2",
+      "/ringtail.1.2",
+      "ringtail.1.2\n",
+  };
+  for (const char* name : rejects) {
+    EXPECT_FALSE(parse_segment_name(name).has_value()) << "accepted '" << name << "'";
+  }
+}
+
+TEST(ProcessIdentityTest, StartTicksOfThisProcessMatchProc) {
+  const std::optional<uint64_t> ticks = process_start_ticks(::getpid());
+  ASSERT_TRUE(ticks.has_value());
+  EXPECT_EQ(ticks, test::proc_start_ticks(::getpid()));
+  EXPECT_GT(*ticks, 0U);
+  EXPECT_TRUE(process_alive({::getpid(), *ticks}));
+  EXPECT_FALSE(process_alive({::getpid(), *ticks + 1})) << "another start time is another process";
+}
+
+TEST(ProcessIdentityTest, ChildIsAliveThenZombieAndReapedIsGone) {
+  int gate[2];
+  ASSERT_EQ(::pipe(gate), 0);
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(gate[1]);
+    char c;
+    while (::read(gate[0], &c, 1) < 0) {
+    }
+    ::_exit(0);
+  }
+  ::close(gate[0]);
+  const std::optional<uint64_t> ticks = process_start_ticks(child);
+  ASSERT_TRUE(ticks.has_value());
+  EXPECT_EQ(ticks, test::proc_start_ticks(child));
+  EXPECT_TRUE(process_alive({child, *ticks}));
+
+  ::close(gate[1]);  // lets the child exit
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PID, child, &info, WEXITED | WNOWAIT), 0);  // a zombie now, not reaped
+  EXPECT_FALSE(process_alive({child, *ticks})) << "a zombie writes nothing more";
+
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+  EXPECT_FALSE(process_alive({child, *ticks}));
+  EXPECT_FALSE(process_start_ticks(child).has_value());
+}
+
+TEST(ProcessIdentityTest, NoSuchProcess) {
+  EXPECT_FALSE(process_start_ticks(std::numeric_limits<pid_t>::max()).has_value());
+  EXPECT_FALSE(process_alive({std::numeric_limits<pid_t>::max(), 1}));
+}
+
+}  // namespace
+}  // namespace ringtail::shm
