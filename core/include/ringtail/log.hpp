@@ -114,11 +114,13 @@ template <FullRing kOnFull, class... V>
 }  // namespace ringtail
 
 // The level test stays outside the lambda so that a filtered call is only
-// that test, inlined at the call site.
+// that test, inlined at the call site. The lambda is not marked noexcept:
+// GCC and Clang accept __attribute__((always_inline)) on either side of
+// noexcept but not the same side; everything it calls is noexcept anyway.
 // clang-format off
 #define RINGTAIL_LOG(level, message, ...)                                                              \
   (::ringtail::enabled(level) &&                                                                       \
-   [&](const char* ringtail_function_) noexcept __attribute__((always_inline)) -> bool {              \
+   [&](const char* ringtail_function_) __attribute__((always_inline)) -> bool {                       \
      static constinit ::ringtail::detail::CallSite ringtail_site_{(level), (message), __FILE__,        \
                                                                    __LINE__};                          \
      return ::ringtail::detail::emit<::ringtail::FullRing::kDrop>(                                     \
@@ -134,7 +136,7 @@ template <FullRing kOnFull, class... V>
 #define RINGTAIL_TRY_LOG(level, message, ...)                                                          \
   (!::ringtail::enabled(level)                                                                         \
        ? ::ringtail::EmitResult::kFiltered                                                             \
-       : [&](const char* ringtail_function_) noexcept __attribute__((always_inline))                   \
+       : [&](const char* ringtail_function_) __attribute__((always_inline))                            \
              -> ::ringtail::EmitResult {                                                               \
            static constinit ::ringtail::detail::CallSite ringtail_site_{(level), (message), __FILE__,  \
                                                                          __LINE__};                    \
