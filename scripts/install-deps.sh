@@ -13,7 +13,9 @@ packages=(
   libbenchmark-dev
   libspdlog-dev           # benchmark comparison only
   libcli11-dev            # CLI11: argument parsing of the tools and examples
+  libsimdjson-dev         # simdjson: tests parse every JSONL line the reader writes
   clang-format            # the format check of CI
+  clang libclang-rt-14-dev  # the libFuzzer test (tests/fuzz; skipped without them)
 )
 
 missing=()

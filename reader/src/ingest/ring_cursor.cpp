@@ -280,6 +280,14 @@ void RingCursor::commit() {
   committed_position_ = position_;
 }
 
+void RingCursor::commit_to(uint64_t position) {
+  if (options_.mode != RingCursorOptions::Mode::kConsume || !started_) return;
+  if (position <= committed_position_ || position > position_ || position % 8 != 0) return;
+  // release: this reader is done with every byte before `position`.
+  slot_->read_pos.store(position, std::memory_order_release);
+  committed_position_ = position;
+}
+
 absl::Status RingCursor::report_trailing_drops(RecordSink& sink) {
   if (!started_) start();
   if (poisoned()) return poison_;

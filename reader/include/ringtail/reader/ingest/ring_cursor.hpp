@@ -99,6 +99,13 @@ class RingCursor {
 
   // kConsume: publishes position() as read_pos (release). kPeek: no-op.
   void commit();
+  // kConsume: publishes `position` as read_pos (release), for a caller that
+  // has finished with the records before it but not yet with all it read
+  // (e.g. it holds some back to merge them with other rings). `position`
+  // must be a record boundary this cursor reached (the value position() had
+  // after some record); values at or below committed_position(), past
+  // position() or not a multiple of 8 are ignored. kPeek: no-op.
+  void commit_to(uint64_t position);
 
   // Emits a DropGap for events the ring's writers dropped after the last
   // record this cursor decoded, from the slot's counters. Only meaningful

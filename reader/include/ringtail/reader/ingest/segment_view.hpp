@@ -28,6 +28,7 @@
 // later reads of the cut-off pages raise SIGBUS; the producer never does this.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -127,6 +128,10 @@ class SegmentView {
   // Reader-owned words. FailedPreconditionError on a read-only view.
   absl::Status store_read_pos(uint32_t index, uint64_t read_pos) const;  // release
   absl::Status set_control_min_level(shm::Level level) const;            // relaxed, as the producer's own setter
+  // The reader lease word (SegmentHeader::reader_lease), for ConsumerLease
+  // (consumer_lease.hpp), which implements its protocol. Only loads are
+  // allowed through a read-only view: its mapping is read-only.
+  std::atomic<uint64_t>* reader_lease_word() const { return &header()->reader_lease; }
 
   // Raw mapping, for code that validates what it reads itself.
   const std::byte* data() const { return file_.data(); }

@@ -9,7 +9,8 @@
 // leading underscores until it is unique. Every line is valid UTF-8 JSON,
 // whatever bytes the producer logged (see json_text.hpp).
 //
-// One formatter per segment; not thread-safe (it caches the formatted second).
+// One formatter per segment; not thread-safe (it caches the formatted second,
+// and each call site's level, message and keys as formatted text).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "ringtail/reader/ingest/decoded_event.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
@@ -47,13 +49,54 @@ class EventJsonFormatter {
   void append_gap(std::string& out, const DropGap& gap, int64_t realtime_ns);
   // {"timestamp":…,"level":…,"message":<message>,"service":…,"pid":…, fields…}
   // for what the reader itself reports ("ringtail.crashed", "ringtail.ring_corrupt", …).
+  // Field keys follow the event rule, with timestamp, level, message,
+  // service, pid, seq and _cut reserved (only events have a "seq").
   void append_note(std::string& out, int64_t realtime_ns, shm::Level level, std::string_view message,
                    std::initializer_list<NoteField> fields);
 
  private:
+  // A key written on the current line: its escaped text (without the
+  // quotes) at out[offset, offset + size).
+  struct KeySpan {
+    size_t offset;
+    size_t size;
+  };
+  // A cut string field of the current line, for the trailing "_cut" object.
+  struct CutField {
+    KeySpan key;
+    uint32_t original_bytes;
+  };
+  // What a call site's lines share, formatted once: valid for the call site
+  // whose level, message and field names equal the copies kept here (compared
+  // per event, so a cache entry can never be used for the wrong text).
+  struct SiteCache {
+    shm::Level level = shm::Level::kOff;
+    std::string message;
+    std::vector<std::string> names;
+    std::string head;                // ,"level":…,"message":…,"service":…,"pid":…,"tid":
+    std::string keys;                // ,"<key>": of each field (collisions resolved), concatenated
+    std::vector<uint32_t> key_ends;  // end of each field's part of `keys`
+  };
+
+  // The cache for this event's call site (built or rebuilt if needed), or
+  // nullptr when the event cannot use one (no call site, implausible id).
+  const SiteCache* site_cache(const DecodedEvent& event);
+  // Starts a line: {"timestamp":…,"level":…,"message":…,"service":…,"pid":…
+  void append_head(std::string& out, int64_t realtime_ns, shm::Level level, std::string_view message);
+  // Appends ,"<key>": for a field, with leading underscores until the key is
+  // neither in `reserved` nor one already written on this line (keys_).
+  KeySpan append_key(std::string& out, std::string_view name, const std::string_view* reserved, size_t reserved_count);
+  // Ends a line: the "_cut" object if any field was cut, then "}\n".
+  void finish_line(std::string& out);
+
   SegmentIdentity identity_;
   std::string service_json_;  // the escaped, quoted service name
+  std::string service_pid_;   // ,"service":<service_json_>,"pid":<pid>
   TimestampFormatter timestamps_;
+  std::vector<KeySpan> keys_;         // field keys written on the current line (capacity reused)
+  std::vector<CutField> cuts_;        // cut fields of the current line (capacity reused)
+  std::vector<SiteCache> sites_;      // in order of first use
+  std::vector<uint32_t> site_index_;  // by call-site id: index in sites_ + 1, 0 when none
 };
 
 }  // namespace ringtail::reader

@@ -1,0 +1,213 @@
+// DrainEngine: finds producers' segments, drains their rings, writes JSONL
+// lines to a LineSink and (consume mode) publishes the read positions and
+// removes the segments of producers that are gone. docs/ARCHITECTURE.md
+// ("The reader") describes the same flow for readers of the ABI.
+//
+// One pass of the engine, per segment:
+//   1. Discovery (every rescan_interval in run(), always in drain_once()):
+//      discover_segments(); a new segment is opened (read-write in consume
+//      mode, read-only in peek mode) and validated. An invalid one is
+//      reported once (one line naming it) and skipped until its name goes
+//      away; one still being initialised is retried silently. Consume mode
+//      takes the ConsumerLease: a segment leased by another live reader is
+//      reported once and retried at every rescan. The producer's state
+//      (alive / exited / crashed) and its header loss counters are checked
+//      here too.
+//   2. Rings: a RingCursor per slot that is not free (slots claimed later are
+//      picked up on the next pass). The rings are read one batch (<= 256 KiB;
+//      the cursor acquire-loads write_pos once per batch) each in turn until
+//      each has caught up or one ring's capacity was read in this pass
+//      (4 for drain_once, no limit for a dead producer). Events go through
+//      EventJsonFormatter straight into the segment's ReorderBuffer; a
+//      DropGap becomes a "ringtail.dropped" line stamped with the time of the
+//      event that revealed it (the drain time if none follows yet); a
+//      poisoned ring a "ringtail.ring_corrupt" ERROR note (slot, reason) and
+//      one report line; increased header loss counters a "ringtail.lost" WARN
+//      note with the deltas. min_level drops events below it (gaps and notes
+//      always pass).
+//   3. Reorder: lines leave the ReorderBuffer by the rule in
+//      reorder_buffer.hpp, after each round of batches and at the end of the
+//      pass, with watermark = max(highest timestamp read from the segment,
+//      realtime now) - reorder_window, lowered to the highest timestamp
+//      reached by any ring that still has unread data (its unread events may
+//      be older). Per-ring order is always kept; a line older than one
+//      already written goes out at once, out of order
+//      (DrainStats::late_events, one report line per segment). Nothing waits
+//      more than the window plus one pass. Memory: past reorder_max_lines /
+//      reorder_max_bytes the oldest lines go out early, and so do they when
+//      the held lines of a ring pin more than half of it (the producer could
+//      soon find it full); both count in DrainStats::reorder_forced. Under
+//      heavy load the effective window is thus what half a ring holds.
+//      drain_once() and the final drain of a dead producer use no window:
+//      everything is read and written in merged order.
+//   4. Output: the lines are handed to the sink per segment (in chunks of
+//      about 1 MiB), then, once per pass, LineSink::flush() (both on the
+//      writer thread, see below).
+//   5. Commit (consume mode), only after that pass's flush() returned OK:
+//      each ring's read_pos is published (RingCursor::commit_to) up to the
+//      end of the last record whose lines were all handed on at the end of
+//      the pass; a ring whose lines are still held in the reorder buffer is
+//      committed only up to its oldest held record. A reader killed at any
+//      instant therefore loses nothing, and a restarted one repeats at most
+//      what it had written since its last commit (with the writer thread,
+//      up to about a pass more than was flushed when it died).
+//   6. Dead producers (exited or crashed, checked in step 1 before the final
+//      read, so nothing can be written after it): every ring is read to its
+//      end, trailing drops are reported (RingCursor::report_trailing_drops),
+//      the reorder buffer is written out whole, then a crashed producer gets
+//      a "ringtail.crashed" ERROR note (with its lost_no_ring /
+//      lost_callsite_table_full totals when nonzero); a clean exit gets no
+//      extra line. After flush and commit, consume mode with
+//      remove_drained_dead_segments releases the lease and removes the
+//      segment (LineSink::segment_finished is called for it). Peek mode, or
+//      consume mode without removal, only stops reading it.
+//
+// Output errors: a failed LineSink::write() or flush() makes the pass (the
+// one that sees it) fail: nothing more is committed, the sink's discard() is
+// called (on the writer thread, once it has reached that point), and every segment is
+// dropped (views unmapped, leases released), so the next pass re-opens them
+// and re-reads from the committed read positions. drain_once() returns the
+// error; run() reports it and returns (last_error()), or with
+// sink_error_backoff > 0 carries on after that pause.
+//
+// Threading model: two threads. The engine's thread (the caller of
+// drain_once() / run()) does discovery, decoding, formatting, the reorder
+// merge and the commits; a writer thread owns the sink: the engine hands it
+// ~1 MiB chunks of lines and a flush marker per pass through a
+// moodycamel::BlockingConcurrentQueue, bounded by max_output_bytes_in_flight
+// (a slow sink makes the engine wait, so the producers' rings fill, rather
+// than the reader's memory grow). A pass's read positions are committed once
+// the writer reports that pass's flush done, normally at the start of the
+// next pass (drain_once() waits for it). writer_thread = false calls the sink
+// on the engine's thread instead. drain_once() and run() must not run
+// concurrently; stats() and last_error() may be called from any thread.
+// TODO(drain-threads): decode segments in parallel on a small worker pool
+// (each SegmentDrainer is independent: its own view, table, cursors,
+// formatter and buffer); the commit rule stays as it is.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "ringtail/reader/drain/line_sink.hpp"
+#include "ringtail/reader/ingest/segment_directory.hpp"
+#include "ringtail/shm/layout.hpp"
+
+namespace ringtail::reader {
+
+struct DrainOptions {
+  enum class Mode { kConsume, kPeek } mode = Mode::kConsume;  // peek: never advances read_pos, takes no lease (tail)
+  DiscoveryOptions discovery;
+  std::chrono::milliseconds reorder_window{100};
+  std::optional<shm::Level> min_level;             // only events at or above (tail --level); gaps/notes always pass
+  bool remove_drained_dead_segments = true;        // consume mode: remove a dead producer's segment once drained
+  std::chrono::microseconds idle_sleep{2000};      // back-off when nothing was pending anywhere
+  std::chrono::milliseconds rescan_interval{500};  // how often run() looks for new segments
+  // Memory bound of each segment's reorder buffer: past either, its oldest
+  // lines are written early (DrainStats::reorder_forced).
+  uint64_t reorder_max_lines = uint64_t{1} << 20;
+  uint64_t reorder_max_bytes = uint64_t{256} << 20;
+  // run() after a sink error: 0 returns (the error in last_error()); more
+  // reports it, waits this long and starts over from the committed positions.
+  std::chrono::milliseconds sink_error_backoff{0};
+  // Call the sink on a writer thread, fed through a bounded queue, while the
+  // engine's thread decodes the next pass; false: on the engine's thread.
+  bool writer_thread = true;
+  // Writer thread: at most this many bytes of lines queued; the engine waits beyond.
+  uint64_t max_output_bytes_in_flight = uint64_t{64} << 20;
+};
+
+struct DrainStats {
+  uint64_t events = 0;            // event lines written to the sink
+  uint64_t lines = 0;             // all lines written: events, gaps, notes
+  uint64_t bytes = 0;             // bytes written to the sink
+  uint64_t gaps = 0;              // "ringtail.dropped" lines
+  uint64_t dropped = 0;           // events those lines report
+  uint64_t segments_seen = 0;     // segments opened
+  uint64_t segments_removed = 0;  // dead producers' segments drained and removed
+  uint64_t segments_invalid = 0;  // segments that failed to open or validate
+  uint64_t rings_poisoned = 0;
+  uint64_t late_events = 0;        // written out of timestamp order (later than the window)
+  uint64_t reorder_forced = 0;     // written early: a reorder buffer was over its limits
+  uint64_t segments_busy = 0;      // lease refusals (another live reader consumes the segment)
+  uint64_t producers_crashed = 0;  // "ringtail.crashed" notes written
+  uint64_t sink_errors = 0;
+  uint64_t passes = 0;
+};
+
+class SegmentDrainer;
+class OutputPipeline;
+
+class DrainEngine {
+ public:
+  // report: one-line diagnostics (the CLI prints them to stderr with "ringtail: ").
+  DrainEngine(DrainOptions options, LineSink& sink, std::function<void(std::string_view)> report);
+  ~DrainEngine();
+  DrainEngine(const DrainEngine&) = delete;
+  DrainEngine& operator=(const DrainEngine&) = delete;
+
+  // Discover, drain everything pending in every segment (writing out every
+  // line held for reordering), write, flush, commit; finish dead producers.
+  // Returns non-OK only for sink errors.
+  absl::Status drain_once();
+  // Follow: keep draining, pick up new segments, back off when idle; on
+  // stop: a final drain_once(). Returns early on a sink error unless
+  // sink_error_backoff is set (see last_error()).
+  void run(const std::atomic<bool>& stop);
+
+  DrainStats stats() const;
+  // The last sink error of run() or drain_once(); OK if none.
+  absl::Status last_error() const;
+
+ private:
+  struct PassResult {
+    bool busy = false;  // some ring had more than a little pending: do not sleep
+  };
+
+  // What to publish once the output of batch `batch` is flushed.
+  struct PendingCommit;
+
+  absl::Status pass(bool rescan, bool final_drain, PassResult* result);
+  void rescan();
+  void open_segment(const DiscoveredSegment& found);
+  // Commits what was flushed and retires the segments finished then; on an
+  // output error, resets and returns it.
+  absl::Status apply_flushed();
+  void retire_segment(const std::string& name);
+  void reset_after_sink_error(const absl::Status& error);
+  void publish_stats();
+  void report(std::string_view line);
+
+  DrainOptions options_;
+  LineSink& sink_;
+  std::function<void(std::string_view)> report_;
+  std::map<std::string, std::unique_ptr<SegmentDrainer>> segments_;  // by name
+  std::vector<PendingCommit> pending_;  // oldest batch first (few: the writer is at most a pass or two behind)
+  // Declared after segments_ so that it goes first: the writer may still
+  // point at a segment's identity.
+  std::unique_ptr<OutputPipeline> output_;
+  std::set<std::string> rejected_;  // invalid: reported once, skipped while the name exists
+  std::set<std::string> busy_;      // leased by another reader: reported once, retried
+  std::set<std::string> finished_;  // drained to the end but not removed (peek, or no removal)
+  std::set<std::string> skipped_reported_;
+  std::string discovery_error_;  // last reported discovery error (reported once while it lasts)
+  DrainStats work_;              // the engine thread's counters
+  mutable std::mutex mutex_;
+  DrainStats published_;     // a copy of work_ for stats(), under mutex_
+  absl::Status last_error_;  // under mutex_
+};
+
+}  // namespace ringtail::reader

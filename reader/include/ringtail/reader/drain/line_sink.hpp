@@ -1,0 +1,45 @@
+// LineSink: where the drain engine (drain_engine.hpp) puts the JSONL lines it
+// produces, one segment's lines at a time.
+//
+// Contract, which the engine's commit discipline rests on:
+//   - write() gets complete '\n'-terminated lines of one segment. A sink may
+//     buffer them, or pass them to the OS right away.
+//   - flush() returns OK only once everything written before it is in the OS
+//     (write(2) done, or fflush done for a FILE*). Only then does the engine
+//     publish the ring read positions of those lines, so a reader killed at
+//     any point repeats at most what was written after the last OK flush.
+//   - After a write() or flush() fails, the engine calls discard(), forgets
+//     everything it read since its last commit and reads it again from the
+//     committed read positions. A sink that can take back what it wrote since
+//     its last OK flush (FileSink truncates its files) does so, and then
+//     nothing is duplicated; one that cannot (a pipe) leaves it.
+//   - segment_finished(): the segment was drained to its end (its producer is
+//     gone) and everything written for it was flushed: nothing more comes for
+//     it, so a sink may close its file.
+//
+// Threading: the engine calls a sink from one thread at a time: its writer
+// thread (DrainOptions::writer_thread, the default), else its own thread.
+#pragma once
+
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "ringtail/reader/ingest/segment_view.hpp"
+
+namespace ringtail::reader {
+
+class LineSink {
+ public:
+  virtual ~LineSink() = default;
+  // Complete '\n'-terminated lines of one segment.
+  virtual absl::Status write(const SegmentIdentity& segment, std::string_view lines) = 0;
+  // After OK, everything written is in the OS: the engine commits read positions only after this.
+  virtual absl::Status flush() = 0;
+  // After a failed write() or flush(): drop, and where possible take back,
+  // what was written since the last OK flush. Default: nothing.
+  virtual void discard() {}
+  // Nothing more will be written for this segment. Default: nothing.
+  virtual void segment_finished(const SegmentIdentity& /*segment*/) {}
+};
+
+}  // namespace ringtail::reader

@@ -1,0 +1,154 @@
+// ReorderBuffer: one segment's formatted lines, held back for a short window
+// so that the lines of its rings (one per producer thread) come out merged by
+// timestamp.
+//
+// Lanes: one per ring slot, plus one for the segment's own notes. Each lane is
+// a FIFO of lines in the order they were pushed (ring order). Lines are
+// formatted straight into the lane's byte buffer (lane_bytes(), then push()
+// with where the line started), so buffering costs no allocation per line.
+//
+// The merge rule (window W):
+//   - Output is a k-way merge of the lanes: the next line written is always
+//     the head of some lane, the one with the smallest key (timestamp, then
+//     lane index). Lines of one lane therefore come out in lane order, ALWAYS,
+//     even when a thread's timestamps go backwards: a lane's line is never
+//     written before the lines pushed to that lane before it.
+//   - The smallest head is written when any of these holds:
+//       key <= watermark, where the caller computes the watermark as
+//         max(highest key read from the segment, the reader's realtime now) - W,
+//         lowered to a lagging ring's highest key when that ring still had
+//         unread data (see drain_engine.hpp);
+//       flush_all (the drain is final, or the producer is gone);
+//       the buffer holds more than max_lines lines or max_bytes bytes (the
+//         memory bound: the oldest go out early, counted in `forced`);
+//       the oldest line still held was read (pushed) W or more ago by the
+//         reader's monotonic clock, so that no line waits more than W plus
+//         one pass of the drain, whatever its timestamp says;
+//       release_until(): a lane's held lines pin too much of its ring (the
+//         caller's rule: more than half the ring), so lines go out until
+//         that lane's oldest held line is recent enough (counted in `forced`).
+//   - A line whose key is below the highest key already written (it arrived
+//     more than W late, or its thread's clock went backwards) is still
+//     written as soon as it is the smallest head: out of order, counted in
+//     `late` (events only).
+//
+// Positions: each line carries the ring position after the record it came
+// from (`end_pos`); released_end_pos(lane) is that of the lane's last written
+// line, which is how far its ring's read_pos may be committed while the lane
+// still holds lines (see drain_engine.hpp, commit discipline).
+//
+// Threading: not thread-safe; one thread per buffer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+namespace ringtail::reader {
+
+class ReorderBuffer {
+ public:
+  enum class Kind : uint8_t { kEvent, kGap, kNote };
+
+  struct Limits {
+    int64_t window_ns = 100'000'000;
+    uint64_t max_lines = uint64_t{1} << 20;
+    uint64_t max_bytes = uint64_t{256} << 20;
+  };
+
+  // What one release() wrote.
+  struct Released {
+    uint64_t lines = 0;
+    uint64_t events = 0;
+    uint64_t gaps = 0;
+    uint64_t notes = 0;
+    uint64_t bytes = 0;
+    uint64_t late = 0;    // events written with a key below one already written
+    uint64_t forced = 0;  // lines written early because the buffer was over its limits
+  };
+
+  ReorderBuffer(uint32_t lanes, Limits limits);
+
+  uint32_t lane_count() const { return static_cast<uint32_t>(lanes_.size()); }
+
+  // Starts a pass of the reader: lines pushed from now on were read at
+  // `steady_now_ns` (monotonic clock), for the age rule.
+  void begin_pass(int64_t steady_now_ns);
+
+  // Format a line by appending it to lane_bytes(lane), then push() it with
+  // the size lane_bytes(lane) had before (`line_start`).
+  std::string& lane_bytes(uint32_t lane) { return lanes_[lane].bytes; }
+  void push(uint32_t lane, int64_t key, uint64_t end_pos, size_t line_start, Kind kind);
+
+  // Appends the lines the rule above lets go to `out`, in merge order.
+  // Stops early (returns) once `out` holds at least `out_limit` bytes, so the
+  // caller can hand `out` on and call again.
+  Released release(int64_t watermark, bool flush_all, int64_t steady_now_ns, std::string& out,
+                   size_t out_limit = SIZE_MAX);
+
+  // Writes lines in merge order (counted in `forced`) until `lane` holds no
+  // line with an end_pos below `end_pos`, so that its ring's read_pos can be
+  // committed up to there: the caller's bound on how much of a ring held
+  // lines may pin (see drain_engine.hpp). Stops early like release().
+  Released release_until(uint32_t lane, uint64_t end_pos, std::string& out, size_t out_limit = SIZE_MAX);
+
+  // The end_pos of the oldest line `lane` holds; the lane must not be empty.
+  uint64_t head_end_pos(uint32_t lane) const { return lanes_[lane].entries[lanes_[lane].head].end_pos; }
+  bool lane_empty(uint32_t lane) const { return lanes_[lane].head == lanes_[lane].entries.size(); }
+  uint64_t released_end_pos(uint32_t lane) const { return lanes_[lane].released_end_pos; }
+  bool empty() const { return held_lines_ == 0; }
+  uint64_t held_lines() const { return held_lines_; }
+  uint64_t held_bytes() const { return held_bytes_; }
+
+  // Drops everything held (after an output error: the reader reads it again).
+  void clear();
+
+ private:
+  struct Entry {
+    int64_t key;
+    uint64_t end_pos;
+    uint64_t offset;  // in the lane's byte stream (see Lane::base)
+    uint64_t pass;
+    uint32_t size;
+    Kind kind;
+  };
+  struct Lane {
+    std::string bytes;  // lines of entries[head..] (and maybe some already written, until compacted)
+    uint64_t base = 0;  // stream offset of bytes[0]
+    std::vector<Entry> entries;
+    size_t head = 0;
+    uint64_t released_end_pos = 0;
+  };
+  struct HeapItem {
+    int64_t key;
+    uint32_t lane;
+  };
+  struct PassCount {
+    uint64_t pass;
+    int64_t steady_ns;
+    uint64_t lines;
+  };
+
+  static bool heap_after(const HeapItem& a, const HeapItem& b) {
+    return a.key != b.key ? a.key > b.key : a.lane > b.lane;
+  }
+  void heap_push(uint32_t lane);
+  void write_top(std::string& out, Released& r);
+  void compact(Lane& lane);
+  void forget_line(uint64_t pass);
+
+  Limits limits_;
+  std::vector<Lane> lanes_;
+  std::vector<HeapItem> heap_;    // one item per non-empty lane: its head's key
+  std::deque<PassCount> passes_;  // passes that still have lines held, oldest first
+  uint64_t pass_ = 0;
+  int64_t pass_steady_ns_ = 0;
+  uint64_t held_lines_ = 0;
+  uint64_t held_bytes_ = 0;
+  bool wrote_any_ = false;
+  int64_t highest_written_ = INT64_MIN;
+};
+
+}  // namespace ringtail::reader

@@ -1,0 +1,260 @@
+#include "ringtail/reader/drain/drain_engine.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "output_pipeline.hpp"
+#include "ringtail/shm/segment_file.hpp"
+#include "segment_drainer.hpp"
+
+namespace ringtail::reader {
+namespace {
+
+int64_t clock_ns(clockid_t clock) {
+  timespec ts{};
+  ::clock_gettime(clock, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Sleeps `duration` in short steps, returning early once `stop` is set.
+void sleep_unless_stopped(std::chrono::nanoseconds duration, const std::atomic<bool>& stop) {
+  const auto deadline = std::chrono::steady_clock::now() + duration;
+  constexpr auto kStep = std::chrono::milliseconds(20);
+  while (!stop.load(std::memory_order_acquire)) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return;
+    std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(deadline - now, kStep));
+  }
+}
+
+}  // namespace
+
+struct DrainEngine::PendingCommit {
+  uint64_t batch = 0;
+  std::vector<SegmentDrainer::CommitPoint> points;
+  std::vector<std::string> finished;  // segments whose last lines are in this batch
+};
+
+DrainEngine::DrainEngine(DrainOptions options, LineSink& sink, std::function<void(std::string_view)> report)
+    : options_(std::move(options)), sink_(sink), report_(std::move(report)) {
+  if (!report_) report_ = [](std::string_view) {};
+  output_ = std::make_unique<OutputPipeline>(sink_, options_.writer_thread, options_.max_output_bytes_in_flight);
+}
+
+DrainEngine::~DrainEngine() {
+  output_.reset();  // stop the writer before the segments it may point into go
+}
+
+void DrainEngine::report(std::string_view line) { report_(line); }
+
+DrainStats DrainEngine::stats() const {
+  std::lock_guard lock(mutex_);
+  return published_;
+}
+
+absl::Status DrainEngine::last_error() const {
+  std::lock_guard lock(mutex_);
+  return last_error_;
+}
+
+void DrainEngine::publish_stats() {
+  std::lock_guard lock(mutex_);
+  published_ = work_;
+}
+
+void DrainEngine::open_segment(const DiscoveredSegment& found) {
+  const bool consume = options_.mode == DrainOptions::Mode::kConsume;
+  absl::StatusOr<SegmentView> view =
+      SegmentView::open(found.name, consume ? SegmentView::Access::kReadWrite : SegmentView::Access::kReadOnly);
+  if (!view.ok()) {
+    // Still being initialised, or gone since it was listed: look again later.
+    if (absl::IsUnavailable(view.status()) || absl::IsNotFound(view.status())) return;
+    rejected_.insert(found.name);
+    ++work_.segments_invalid;
+    report(absl::StrCat("skipping segment ", found.name, ": ", view.status().ToString()));
+    return;
+  }
+  std::optional<ConsumerLease> lease;
+  if (consume) {
+    absl::StatusOr<ConsumerLease> acquired = ConsumerLease::acquire(*view);
+    if (!acquired.ok()) {
+      // Another live reader consumes it: skipped, retried at every rescan.
+      if (busy_.insert(found.name).second) {
+        ++work_.segments_busy;
+        report(absl::StrCat("skipping segment ", found.name, " for now: ", acquired.status().ToString()));
+      }
+      return;
+    }
+    busy_.erase(found.name);
+    if (acquired->took_over_from().has_value()) {
+      report(absl::StrCat("segment ", found.name, ": took over the lease of reader pid ", *acquired->took_over_from(),
+                          ", which is gone"));
+    }
+    lease.emplace(std::move(*acquired));
+  }
+  ++work_.segments_seen;
+  segments_.emplace(found.name, std::make_unique<SegmentDrainer>(std::move(*view), std::move(lease), options_));
+}
+
+void DrainEngine::rescan() {
+  const Discovery discovery = discover_segments(options_.discovery);
+  if (!discovery.status.ok()) {
+    const std::string error = discovery.status.ToString();
+    if (error != discovery_error_) report(error);
+    discovery_error_ = error;
+    return;
+  }
+  discovery_error_.clear();
+  std::set<std::string> skipped;
+  for (const std::string& line : discovery.skipped) {
+    if (!skipped_reported_.count(line)) report(absl::StrCat("skipping ", line));
+    skipped.insert(line);
+  }
+  skipped_reported_ = std::move(skipped);
+
+  std::set<std::string> present;
+  for (const DiscoveredSegment& found : discovery.segments) {
+    present.insert(found.name);
+    if (segments_.count(found.name) || rejected_.count(found.name) || finished_.count(found.name)) continue;
+    open_segment(found);
+  }
+  // Names that went away: forget them (a new segment never reuses a name
+  // while its producer's pid and start time are the same process).
+  auto prune = [&](std::set<std::string>& names) {
+    for (auto it = names.begin(); it != names.end();) it = present.count(*it) ? std::next(it) : names.erase(it);
+  };
+  prune(rejected_);
+  prune(busy_);
+  prune(finished_);
+  // Segments already open stay open even if their name went away: the
+  // mapping is still valid and the producer may still write into it.
+}
+
+void DrainEngine::reset_after_sink_error(const absl::Status& error) {
+  ++work_.sink_errors;
+  // Once the writer has reached this point, the sink takes back what it can.
+  output_->discard();
+  // Forget everything read since the last commit: the next pass re-opens the
+  // segments and reads again from the committed read positions.
+  pending_.clear();
+  segments_.clear();
+  {
+    std::lock_guard lock(mutex_);
+    last_error_ = error;
+  }
+  publish_stats();
+}
+
+void DrainEngine::retire_segment(const std::string& name) {
+  auto it = segments_.find(name);
+  if (it == segments_.end()) return;
+  SegmentDrainer& drainer = *it->second;
+  if (options_.mode == DrainOptions::Mode::kConsume && options_.remove_drained_dead_segments) {
+    // Unlink first, then give the lease back: a reader waiting for the
+    // lease must not drain (and note) the same dead segment again.
+    if (shm::SegmentFile::remove(drainer.name())) ++work_.segments_removed;
+    drainer.release_lease();
+  } else {
+    finished_.insert(drainer.name());
+  }
+  output_->segment_finished(drainer.identity());
+  // The segment's last chunks came before the flush of the batch just
+  // applied, so the writer no longer points at its identity.
+  segments_.erase(it);
+}
+
+absl::Status DrainEngine::apply_flushed() {
+  if (absl::Status error = output_->error(); !error.ok()) {
+    reset_after_sink_error(error);
+    return error;
+  }
+  // Everything up to this batch is in the OS: publish its read positions.
+  const uint64_t flushed = output_->flushed();
+  size_t done = 0;
+  for (; done < pending_.size() && pending_[done].batch <= flushed; ++done) {
+    for (const SegmentDrainer::CommitPoint& point : pending_[done].points) point.cursor->commit_to(point.position);
+    for (const std::string& name : pending_[done].finished) retire_segment(name);
+  }
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(done));
+  return absl::OkStatus();
+}
+
+absl::Status DrainEngine::pass(bool rescan_now, bool final_drain, PassResult* result) {
+  if (absl::Status status = apply_flushed(); !status.ok()) return status;
+  DrainContext ctx{*output_, work_, report_, clock_ns(CLOCK_REALTIME), clock_ns(CLOCK_MONOTONIC), final_drain};
+  if (rescan_now) {
+    rescan();
+    for (auto& [name, drainer] : segments_) {
+      if (!drainer->retiring) drainer->check_producer(ctx);
+    }
+  }
+  for (auto& [name, drainer] : segments_) {
+    if (drainer->retiring) continue;
+    if (absl::Status status = drainer->drain(ctx, rescan_now, &result->busy); !status.ok()) {
+      reset_after_sink_error(status);
+      return status;
+    }
+  }
+  PendingCommit commit;
+  commit.batch = output_->end_batch();
+  for (auto& [name, drainer] : segments_) {
+    if (drainer->retiring) continue;  // its last commit points are already queued
+    drainer->commit_points(commit.points);
+    if (drainer->finished()) {
+      drainer->retiring = true;
+      commit.finished.push_back(name);
+    }
+  }
+  pending_.push_back(std::move(commit));
+  if (final_drain) (void)output_->wait_flushed(pending_.back().batch);  // the outcome is apply_flushed()'s
+  if (absl::Status status = apply_flushed(); !status.ok()) return status;
+  ++work_.passes;
+  publish_stats();
+  return absl::OkStatus();
+}
+
+absl::Status DrainEngine::drain_once() {
+  PassResult result;
+  absl::Status status = pass(/*rescan_now=*/true, /*final_drain=*/true, &result);
+  if (status.ok()) {
+    // Returns with the sink quiet: what the pass queued after its flush
+    // (segment_finished) is done too, so the caller may use the sink now.
+    (void)output_->wait_flushed(output_->end_batch());
+    status = apply_flushed();
+  }
+  if (status.ok()) {
+    std::lock_guard lock(mutex_);
+    last_error_ = absl::OkStatus();
+  }
+  return status;
+}
+
+void DrainEngine::run(const std::atomic<bool>& stop) {
+  auto next_rescan = std::chrono::steady_clock::now();
+  while (!stop.load(std::memory_order_acquire)) {
+    const auto now = std::chrono::steady_clock::now();
+    const bool rescan_now = now >= next_rescan;
+    if (rescan_now) next_rescan = now + options_.rescan_interval;
+    PassResult result;
+    if (absl::Status status = pass(rescan_now, /*final_drain=*/false, &result); !status.ok()) {
+      report(absl::StrCat("output failed, nothing after the last flush was committed: ", status.ToString()));
+      if (options_.sink_error_backoff.count() <= 0) return;
+      sleep_unless_stopped(options_.sink_error_backoff, stop);
+      next_rescan = std::chrono::steady_clock::now();  // the segments were dropped: reopen them
+      continue;
+    }
+    // Idle back-off: a pass that found little pending sleeps, so write_pos is
+    // loaded at most once per ring per idle_sleep (never spun on).
+    if (!result.busy) std::this_thread::sleep_for(options_.idle_sleep);
+  }
+  if (absl::Status status = drain_once(); !status.ok()) {
+    report(absl::StrCat("output failed in the final drain, nothing after the last flush was committed: ",
+                        status.ToString()));
+  }
+}
+
+}  // namespace ringtail::reader

@@ -1,0 +1,174 @@
+#include "output_pipeline.hpp"
+
+#include <utility>
+
+namespace ringtail::reader {
+namespace {
+
+// Spare chunk buffers kept for reuse (each about a chunk, ~1-2 MiB).
+constexpr int kMaxSpare = 4;
+
+}  // namespace
+
+OutputPipeline::OutputPipeline(LineSink& sink, bool threaded, uint64_t max_bytes_in_flight)
+    : sink_(sink), threaded_(threaded), max_bytes_in_flight_(max_bytes_in_flight) {
+  if (threaded_) writer_ = std::thread([this] { writer_loop(); });
+}
+
+OutputPipeline::~OutputPipeline() {
+  if (!threaded_) return;
+  Item stop;
+  stop.kind = Item::Kind::kStop;
+  queue_.enqueue(std::move(stop));
+  writer_.join();
+}
+
+void OutputPipeline::fail(absl::Status status) {
+  if (error_.ok()) error_ = std::move(status);
+}
+
+absl::Status OutputPipeline::write(const SegmentIdentity& segment, std::string& lines) {
+  if (lines.empty()) return error();
+  if (!threaded_) {
+    absl::Status status = sink_.write(segment, lines);
+    lines.clear();
+    std::lock_guard lock(mutex_);
+    if (!status.ok()) fail(status);
+    return status;
+  }
+  const uint64_t bytes = lines.size();
+  {
+    std::unique_lock lock(mutex_);
+    // Bounded memory: wait for the writer (it skips chunks after an error, so this ends).
+    changed_.wait(lock, [&] { return bytes_in_flight_ == 0 || bytes_in_flight_ + bytes <= max_bytes_in_flight_; });
+    if (!error_.ok()) {
+      lines.clear();
+      return error_;
+    }
+    bytes_in_flight_ += bytes;
+  }
+  Item item;
+  item.kind = Item::Kind::kLines;
+  item.segment = &segment;
+  item.lines = std::move(lines);
+  lines.clear();
+  if (spare_.try_dequeue(lines)) spare_count_.fetch_sub(1, std::memory_order_relaxed);
+  queue_.enqueue(std::move(item));
+  return absl::OkStatus();
+}
+
+uint64_t OutputPipeline::end_batch() {
+  const uint64_t batch = ++next_batch_;
+  if (!threaded_) {
+    absl::Status status = sink_.flush();
+    std::lock_guard lock(mutex_);
+    if (!error_.ok()) return batch;
+    if (status.ok()) {
+      flushed_ = batch;
+    } else {
+      fail(std::move(status));
+    }
+    return batch;
+  }
+  Item item;
+  item.kind = Item::Kind::kFlush;
+  item.number = batch;
+  queue_.enqueue(std::move(item));
+  return batch;
+}
+
+void OutputPipeline::segment_finished(const SegmentIdentity& segment) {
+  if (!threaded_) {
+    sink_.segment_finished(segment);
+    return;
+  }
+  Item item;
+  item.kind = Item::Kind::kSegmentFinished;
+  item.finished = segment;
+  queue_.enqueue(std::move(item));
+}
+
+uint64_t OutputPipeline::flushed() const {
+  std::lock_guard lock(mutex_);
+  return flushed_;
+}
+
+absl::Status OutputPipeline::error() const {
+  std::lock_guard lock(mutex_);
+  return error_;
+}
+
+absl::Status OutputPipeline::wait_flushed(uint64_t batch) {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return flushed_ >= batch || !error_.ok(); });
+  return error_;
+}
+
+void OutputPipeline::discard() {
+  if (!threaded_) {
+    sink_.discard();
+    std::lock_guard lock(mutex_);
+    error_ = absl::OkStatus();
+    return;
+  }
+  const uint64_t request = ++next_discard_;
+  Item item;
+  item.kind = Item::Kind::kDiscard;
+  item.number = request;
+  queue_.enqueue(std::move(item));
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return discarded_ >= request; });
+}
+
+void OutputPipeline::writer_loop() {
+  for (;;) {
+    Item item;
+    queue_.wait_dequeue(item);
+    bool failed = false;
+    {
+      std::lock_guard lock(mutex_);
+      failed = !error_.ok();
+    }
+    switch (item.kind) {
+      case Item::Kind::kStop:
+        return;
+      case Item::Kind::kLines: {
+        absl::Status status = failed ? absl::OkStatus() : sink_.write(*item.segment, item.lines);
+        const uint64_t bytes = item.lines.size();
+        if (spare_count_.load(std::memory_order_relaxed) < kMaxSpare) {
+          item.lines.clear();
+          spare_count_.fetch_add(1, std::memory_order_relaxed);
+          spare_.enqueue(std::move(item.lines));
+        }
+        std::lock_guard lock(mutex_);
+        bytes_in_flight_ -= bytes;
+        if (!status.ok()) fail(std::move(status));
+        break;
+      }
+      case Item::Kind::kFlush: {
+        if (failed) break;
+        absl::Status status = sink_.flush();
+        std::lock_guard lock(mutex_);
+        if (status.ok()) {
+          flushed_ = item.number;
+        } else {
+          fail(std::move(status));
+        }
+        break;
+      }
+      case Item::Kind::kSegmentFinished:
+        if (!failed) sink_.segment_finished(item.finished);
+        break;
+      case Item::Kind::kDiscard: {
+        sink_.discard();
+        std::lock_guard lock(mutex_);
+        error_ = absl::OkStatus();
+        discarded_ = item.number;
+        break;
+      }
+    }
+    changed_.notify_all();
+  }
+}
+
+}  // namespace ringtail::reader

@@ -1,0 +1,105 @@
+// OutputPipeline: between the drain engine's thread and its LineSink (private
+// to the engine; see drain_engine.hpp).
+//
+// Threaded (the default): a writer thread owns the sink. The engine hands it
+// chunks of lines through a moodycamel::BlockingConcurrentQueue, then ends
+// each pass with a flush marker (end_batch() returns the batch number); the
+// writer calls LineSink::write per chunk and LineSink::flush per marker and
+// publishes the highest batch whose flush returned OK (flushed()). The engine
+// commits a pass's read positions once flushed() reaches its batch, so the
+// commit rule is the same as in the direct mode, only later; meanwhile the
+// engine decodes the next pass while the writer writes. Memory is bounded:
+// write() blocks while more than max_bytes_in_flight are queued (a slow sink
+// slows the engine down, and the producers' rings fill, rather than the
+// reader's memory growing).
+//
+// After a write or flush error the writer skips everything up to the next
+// discard(), which the engine calls once it has seen error(): discard()
+// waits for the writer to reach it, calls LineSink::discard() there and clears
+// the error.
+//
+// Direct (threaded = false): every call goes straight to the sink on the
+// calling thread.
+//
+// Threading: one engine thread calls everything but the accessors, which
+// any thread may call.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "concurrentqueue/blockingconcurrentqueue.h"
+#include "concurrentqueue/concurrentqueue.h"
+#include "ringtail/reader/drain/line_sink.hpp"
+#include "ringtail/reader/ingest/segment_view.hpp"
+
+namespace ringtail::reader {
+
+class OutputPipeline {
+ public:
+  OutputPipeline(LineSink& sink, bool threaded, uint64_t max_bytes_in_flight);
+  ~OutputPipeline();  // the writer finishes what is queued (without a flush) and stops
+  OutputPipeline(const OutputPipeline&) = delete;
+  OutputPipeline& operator=(const OutputPipeline&) = delete;
+
+  // Hands complete lines of a segment on and leaves `lines` empty (with the
+  // capacity of a recycled buffer when one is spare). `segment`
+  // must stay valid until the batch this write belongs to is flushed or
+  // discarded. Threaded: blocks while too much is in flight; returns the
+  // first error the writer met (if any) instead of queueing. Direct: the
+  // sink's own result.
+  absl::Status write(const SegmentIdentity& segment, std::string& lines);
+  // Ends a batch: the sink is flushed after what was written before it.
+  // Returns the batch's number (1, 2, ...). Direct: flushes now.
+  uint64_t end_batch();
+  // Queued after the current batch; skipped after an error.
+  void segment_finished(const SegmentIdentity& segment);
+
+  // The highest batch whose flush returned OK.
+  uint64_t flushed() const;
+  // The first write or flush error since the last discard(); OK if none.
+  absl::Status error() const;
+  // Waits until batch `batch` was flushed or an error happened; error().
+  absl::Status wait_flushed(uint64_t batch);
+  // After an error: waits until the writer has reached this point, calls
+  // LineSink::discard() and clears the error.
+  void discard();
+
+ private:
+  struct Item {
+    enum class Kind { kLines, kFlush, kSegmentFinished, kDiscard, kStop } kind = Kind::kStop;
+    const SegmentIdentity* segment = nullptr;  // kLines
+    std::string lines;                         // kLines
+    SegmentIdentity finished;                  // kSegmentFinished
+    uint64_t number = 0;                       // kFlush: batch; kDiscard: request
+  };
+
+  void writer_loop();
+  void fail(absl::Status status);  // under mutex_
+
+  LineSink& sink_;
+  const bool threaded_;
+  const uint64_t max_bytes_in_flight_;
+  moodycamel::BlockingConcurrentQueue<Item> queue_;
+  // Chunk buffers the writer is done with, for the engine to fill again
+  // (keeps their capacity: no reallocation and page faults per chunk).
+  moodycamel::ConcurrentQueue<std::string> spare_;
+  std::atomic<int> spare_count_{0};
+  std::thread writer_;
+  uint64_t next_batch_ = 0;    // engine thread
+  uint64_t next_discard_ = 0;  // engine thread
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;  // any of the below changed
+  uint64_t bytes_in_flight_ = 0;
+  uint64_t flushed_ = 0;
+  uint64_t discarded_ = 0;  // last discard request the writer carried out
+  absl::Status error_;
+};
+
+}  // namespace ringtail::reader

@@ -1,0 +1,129 @@
+#include "ringtail/reader/drain/reorder_buffer.hpp"
+
+#include <algorithm>
+
+namespace ringtail::reader {
+
+ReorderBuffer::ReorderBuffer(uint32_t lanes, Limits limits) : limits_(limits), lanes_(lanes) { heap_.reserve(lanes); }
+
+void ReorderBuffer::begin_pass(int64_t steady_now_ns) {
+  ++pass_;
+  pass_steady_ns_ = steady_now_ns;
+}
+
+void ReorderBuffer::heap_push(uint32_t lane) {
+  const Lane& l = lanes_[lane];
+  heap_.push_back(HeapItem{l.entries[l.head].key, lane});
+  std::push_heap(heap_.begin(), heap_.end(), heap_after);
+}
+
+void ReorderBuffer::push(uint32_t lane, int64_t key, uint64_t end_pos, size_t line_start, Kind kind) {
+  Lane& l = lanes_[lane];
+  const bool was_empty = l.head == l.entries.size();
+  const uint32_t size = static_cast<uint32_t>(l.bytes.size() - line_start);
+  l.entries.push_back(Entry{key, end_pos, l.base + line_start, pass_, size, kind});
+  if (was_empty) heap_push(lane);
+  ++held_lines_;
+  held_bytes_ += size;
+  if (passes_.empty() || passes_.back().pass != pass_) passes_.push_back(PassCount{pass_, pass_steady_ns_, 0});
+  ++passes_.back().lines;
+}
+
+void ReorderBuffer::forget_line(uint64_t pass) {
+  // Passes are few (a line is held about W) and sorted: find this line's.
+  auto it = std::lower_bound(passes_.begin(), passes_.end(), pass,
+                             [](const PassCount& p, uint64_t value) { return p.pass < value; });
+  if (it != passes_.end() && it->pass == pass && it->lines > 0) --it->lines;
+  while (!passes_.empty() && passes_.front().lines == 0) passes_.pop_front();
+}
+
+void ReorderBuffer::compact(Lane& lane) {
+  if (lane.head == lane.entries.size()) {
+    // Everything written: start over without freeing the capacity.
+    lane.base += lane.bytes.size();
+    lane.bytes.clear();
+    lane.entries.clear();
+    lane.head = 0;
+    return;
+  }
+  // Drop the written prefix once it is at least half of what the lane holds,
+  // so that each byte is moved O(1) times on average.
+  if (lane.head < 1024 || lane.head * 2 < lane.entries.size()) return;
+  const uint64_t drop_bytes = lane.entries[lane.head].offset - lane.base;
+  lane.bytes.erase(0, drop_bytes);
+  lane.base += drop_bytes;
+  lane.entries.erase(lane.entries.begin(), lane.entries.begin() + static_cast<ptrdiff_t>(lane.head));
+  lane.head = 0;
+}
+
+void ReorderBuffer::write_top(std::string& out, Released& r) {
+  const HeapItem top = heap_.front();
+  const bool alone = heap_.size() == 1;  // one lane holds lines: no heap work (the common case)
+  if (!alone) std::pop_heap(heap_.begin(), heap_.end(), heap_after);
+  heap_.pop_back();
+  Lane& lane = lanes_[top.lane];
+  const Entry& e = lane.entries[lane.head];
+  out.append(lane.bytes, e.offset - lane.base, e.size);
+  ++r.lines;
+  r.bytes += e.size;
+  switch (e.kind) {
+    case Kind::kEvent:
+      ++r.events;
+      if (wrote_any_ && e.key < highest_written_) ++r.late;
+      break;
+    case Kind::kGap:
+      ++r.gaps;
+      break;
+    case Kind::kNote:
+      ++r.notes;
+      break;
+  }
+  if (!wrote_any_ || e.key > highest_written_) highest_written_ = e.key;
+  wrote_any_ = true;
+  lane.released_end_pos = std::max(lane.released_end_pos, e.end_pos);
+  --held_lines_;
+  held_bytes_ -= e.size;
+  forget_line(e.pass);
+  ++lane.head;
+  compact(lane);
+  if (lane.head < lane.entries.size()) heap_push(top.lane);
+}
+
+ReorderBuffer::Released ReorderBuffer::release(int64_t watermark, bool flush_all, int64_t steady_now_ns,
+                                               std::string& out, size_t out_limit) {
+  Released r;
+  while (!heap_.empty() && out.size() < out_limit) {
+    const int64_t key = heap_.front().key;
+    const bool over_limits = held_lines_ > limits_.max_lines || held_bytes_ > limits_.max_bytes;
+    const bool aged = !passes_.empty() && steady_now_ns - passes_.front().steady_ns >= limits_.window_ns;
+    if (!(flush_all || key <= watermark || aged || over_limits)) break;
+    if (over_limits && !flush_all && key > watermark && !aged) ++r.forced;
+    write_top(out, r);
+  }
+  return r;
+}
+
+ReorderBuffer::Released ReorderBuffer::release_until(uint32_t lane, uint64_t end_pos, std::string& out,
+                                                     size_t out_limit) {
+  Released r;
+  while (!lane_empty(lane) && head_end_pos(lane) < end_pos && out.size() < out_limit) {
+    write_top(out, r);
+    ++r.forced;
+  }
+  return r;
+}
+
+void ReorderBuffer::clear() {
+  for (Lane& lane : lanes_) {
+    lane.base += lane.bytes.size();
+    lane.bytes.clear();
+    lane.entries.clear();
+    lane.head = 0;
+  }
+  heap_.clear();
+  passes_.clear();
+  held_lines_ = 0;
+  held_bytes_ = 0;
+}
+
+}  // namespace ringtail::reader

@@ -1,0 +1,364 @@
+#include "segment_drainer.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "ringtail/shm/layout.hpp"
+
+namespace ringtail::reader {
+namespace {
+
+// Lines are handed to the sink in chunks of about this many bytes.
+constexpr size_t kChunkBytes = size_t{1} << 20;
+// Records read from one ring before the next ring's turn.
+constexpr uint64_t kBatchBytes = uint64_t{256} << 10;
+
+std::string_view view_of(const absl::Status& status) {
+  return std::string_view(status.message().data(), status.message().size());
+}
+
+}  // namespace
+
+SegmentDrainer::SegmentDrainer(SegmentView view, std::optional<ConsumerLease> lease, const DrainOptions& options)
+    : options_(options),
+      view_(std::move(view)),
+      lease_(std::move(lease)),
+      table_(view_),
+      formatter_(view_.identity()),
+      buffer_(
+          view_.slot_count() + 1,
+          ReorderBuffer::Limits{std::chrono::duration_cast<std::chrono::nanoseconds>(options.reorder_window).count(),
+                                options.reorder_max_lines, options.reorder_max_bytes}),
+      notes_lane_(view_.slot_count()),
+      rings_(view_.slot_count()),
+      ns_per_tick_(view_.clock().tsc_hz != 0 ? 1e9 / static_cast<double>(view_.clock().tsc_hz) : 0.0) {
+  for (uint32_t i = 0; i < rings_.size(); ++i) rings_[i].slot = i;
+  // A count past the capacity is reported by every cursor that meets an unknown id; nothing to add here.
+  (void)table_.refresh();
+}
+
+SegmentDrainer::~SegmentDrainer() = default;
+
+void SegmentDrainer::release_lease() {
+  if (lease_.has_value()) lease_->release();
+}
+
+void SegmentDrainer::check_producer(DrainContext& ctx) {
+  if (state_ == ProducerState::kAlive) {
+    state_ = producer_state(view_);
+    if (state_ == ProducerState::kCrashed) {
+      ctx.report(absl::StrCat("segment ", name(), ": producer pid ", identity().pid, " (service \"", identity().service,
+                              "\") crashed; draining the events it committed"));
+    }
+  }
+  // Events that never reached a ring: note the increase since the last look.
+  const SegmentLossCounters now = view_.loss_counters();
+  const uint64_t no_ring = now.lost_no_ring > loss_seen_.lost_no_ring ? now.lost_no_ring - loss_seen_.lost_no_ring : 0;
+  const uint64_t table_full = now.lost_callsite_table_full > loss_seen_.lost_callsite_table_full
+                                  ? now.lost_callsite_table_full - loss_seen_.lost_callsite_table_full
+                                  : 0;
+  loss_seen_.lost_no_ring = std::max(loss_seen_.lost_no_ring, now.lost_no_ring);
+  loss_seen_.lost_callsite_table_full = std::max(loss_seen_.lost_callsite_table_full, now.lost_callsite_table_full);
+  if (no_ring == 0 && table_full == 0) return;
+  std::string& bytes = buffer_.lane_bytes(notes_lane_);
+  const size_t start = bytes.size();
+  formatter_.append_note(bytes, ctx.realtime_now_ns, shm::Level::kWarn, "ringtail.lost",
+                         {{"lost_no_ring", no_ring}, {"lost_callsite_table_full", table_full}});
+  buffer_.push(notes_lane_, ctx.realtime_now_ns, 0, start, ReorderBuffer::Kind::kNote);
+}
+
+void SegmentDrainer::add_ring(DrainContext& ctx, uint32_t slot) {
+  Ring& ring = rings_[slot];
+  RingCursorOptions cursor_options;
+  cursor_options.max_batch_bytes = kBatchBytes;
+  cursor_options.mode = options_.mode == DrainOptions::Mode::kConsume ? RingCursorOptions::Mode::kConsume
+                                                                      : RingCursorOptions::Mode::kPeek;
+  absl::StatusOr<RingCursor> cursor = RingCursor::create(view_, slot, cursor_options);
+  if (!cursor.ok()) {
+    // Not expected (the slot index is in range, the view's access fits the
+    // mode); leave the ring alone rather than retrying every pass.
+    ring.poisoned = true;
+    ctx.report(absl::StrCat("segment ", name(), " ring ", slot, ": ", cursor.status().ToString()));
+  } else {
+    ring.cursor = std::make_unique<RingCursor>(std::move(*cursor));
+  }
+  active_.insert(std::upper_bound(active_.begin(), active_.end(), slot), slot);
+}
+
+void SegmentDrainer::scan_slots(DrainContext& ctx, bool full) {
+  auto claimed = [&](uint32_t i) {
+    const absl::StatusOr<const shm::RingSlot*> slot = view_.slot(i);
+    // acquire: the owner fields and the thread start record come before a non-free state.
+    return slot.ok() && (*slot)->state.load(std::memory_order_acquire) != static_cast<uint32_t>(shm::SlotState::kFree);
+  };
+  auto has_ring = [&](uint32_t i) { return rings_[i].cursor != nullptr || rings_[i].poisoned; };
+  const uint32_t slots = view_.slot_count();
+  if (full) {
+    for (uint32_t i = next_unclaimed_; i < slots; ++i) {
+      if (!has_ring(i) && claimed(i)) add_ring(ctx, i);
+    }
+  } else {
+    // The producer claims free slots lowest first, so between full scans
+    // only the lowest unclaimed one needs a look.
+    while (next_unclaimed_ < slots && (has_ring(next_unclaimed_) || claimed(next_unclaimed_))) {
+      if (!has_ring(next_unclaimed_)) add_ring(ctx, next_unclaimed_);
+      ++next_unclaimed_;
+    }
+  }
+  while (next_unclaimed_ < slots && has_ring(next_unclaimed_)) ++next_unclaimed_;
+}
+
+int64_t SegmentDrainer::key_of(uint64_t raw) const {
+  const ClockCalibration& clock = view_.clock();
+  if (clock.realtime) return static_cast<int64_t>(std::min<uint64_t>(raw, INT64_MAX));
+  // Ticks since the anchor (may be negative), scaled in double precision:
+  // the product is small next to 2^53 for any realistic distance from the
+  // anchor, so it is exact to a fraction of a nanosecond; the anchor's own
+  // nanoseconds are added as an integer.
+  const double offset = static_cast<double>(static_cast<int64_t>(raw - clock.anchor_tsc)) * ns_per_tick_;
+  constexpr double kMax = 9.0e18;
+  const int64_t offset_ns = offset >= kMax ? INT64_MAX : offset <= -kMax ? INT64_MIN : std::llround(offset);
+  int64_t key = 0;
+  if (__builtin_add_overflow(static_cast<int64_t>(std::min<uint64_t>(clock.anchor_realtime_ns, INT64_MAX)), offset_ns,
+                             &key)) {
+    return offset_ns > 0 ? INT64_MAX : 0;
+  }
+  return std::max<int64_t>(key, 0);
+}
+
+void SegmentDrainer::on_event(const DecodedEvent& event) {
+  Ring& ring = *current_;
+  const int64_t key = key_of(event.timestamp_raw);
+  // Stamped with this event's time, exactly as the formatter prints it.
+  if (!ring.pending_gaps.empty()) write_gaps(ring, key, formatter_.realtime_ns(event.timestamp_raw));
+  if (!ring.has_high || key > ring.high) ring.high = key;
+  ring.has_high = true;
+  if (!has_high_ || key > high_) high_ = key;
+  has_high_ = true;
+  if (options_.min_level.has_value() && event.callsite->level < *options_.min_level) return;
+  std::string& bytes = buffer_.lane_bytes(ring.slot);
+  const size_t start = bytes.size();
+  formatter_.append_event(bytes, event);
+  // During on_event the cursor's position is the end of this event's record.
+  buffer_.push(ring.slot, key, ring.cursor->position(), start, ReorderBuffer::Kind::kEvent);
+}
+
+void SegmentDrainer::on_gap(const DropGap& gap) {
+  // Stamped with the time of the event that follows (see write_gaps); the
+  // cursor's position is the start of the record that revealed the gap.
+  current_->pending_gaps.push_back(PendingGap{gap, current_->cursor->position()});
+}
+
+void SegmentDrainer::write_gaps(Ring& ring, int64_t key, int64_t timestamp_ns) {
+  std::string& bytes = buffer_.lane_bytes(ring.slot);
+  for (const PendingGap& pending : ring.pending_gaps) {
+    const size_t start = bytes.size();
+    formatter_.append_gap(bytes, pending.gap, timestamp_ns);
+    buffer_.push(ring.slot, key, pending.pos, start, ReorderBuffer::Kind::kGap);
+    dropped_unaccounted_ += pending.gap.count;
+  }
+  ring.pending_gaps.clear();
+}
+
+void SegmentDrainer::poisoned(DrainContext& ctx, Ring& ring, const absl::Status& error) {
+  ring.poisoned = true;
+  ++ctx.stats.rings_poisoned;
+  if (!ring.pending_gaps.empty()) write_gaps(ring, ctx.realtime_now_ns, ctx.realtime_now_ns);
+  std::string& bytes = buffer_.lane_bytes(ring.slot);
+  const size_t start = bytes.size();
+  formatter_.append_note(bytes, ctx.realtime_now_ns, shm::Level::kError, "ringtail.ring_corrupt",
+                         {{"slot", uint64_t{ring.slot}}, {"reason", view_of(error)}});
+  buffer_.push(ring.slot, ctx.realtime_now_ns, ring.cursor->position(), start, ReorderBuffer::Kind::kNote);
+  ctx.report(std::string(view_of(error)));
+}
+
+bool SegmentDrainer::read_batch(DrainContext& ctx, Ring& ring) {
+  BatchStats batch;
+  current_ = &ring;
+  const absl::Status status = ring.cursor->read_batch(table_, *this, &batch);
+  current_ = nullptr;
+  ring.read_this_pass += batch.bytes;
+  if (!status.ok()) {
+    poisoned(ctx, ring, status);
+    return false;
+  }
+  if (batch.caught_up) return false;
+  if (ring.read_this_pass >= ring.read_limit) {
+    ring.lagging = true;
+    return false;
+  }
+  // No progress cannot happen (a batch that did not catch up decoded
+  // something, or resynchronised a peeking cursor), but never loop on it.
+  return batch.bytes != 0 || batch.peek_resyncs != 0;
+}
+
+absl::Status SegmentDrainer::read_rings(DrainContext& ctx, bool final, bool* busy) {
+  const uint64_t capacity = view_.ring_capacity();
+  // A dead producer writes nothing more: read to the end. Otherwise at most
+  // a ring's worth per pass (4 for drain_once), so that a pass ends.
+  const uint64_t limit = producer_dead() ? UINT64_MAX : final ? 4 * capacity : capacity;
+  reading_.clear();
+  for (uint32_t slot : active_) {
+    Ring& ring = rings_[slot];
+    if (ring.poisoned || ring.cursor == nullptr) continue;
+    ring.lagging = false;
+    ring.read_this_pass = 0;
+    ring.read_limit = limit;
+    reading_.push_back(&ring);
+  }
+  // One batch from each ring in turn. After each round, every line older
+  // than what all the rings still being read have reached can be merged and
+  // written: their unread records are newer. This keeps the buffer to about
+  // a batch per ring plus the window, even when a dead producer's full rings
+  // are drained.
+  while (!reading_.empty()) {
+    size_t kept = 0;
+    for (Ring* ring : reading_) {
+      if (read_batch(ctx, *ring)) {
+        reading_[kept++] = ring;
+      } else {
+        if (!ring->pending_gaps.empty()) write_gaps(*ring, ctx.realtime_now_ns, ctx.realtime_now_ns);
+        if (ring->lagging || ring->read_this_pass >= capacity / 4) *busy = true;
+      }
+    }
+    reading_.resize(kept);
+    if (reading_.empty()) break;
+    if (absl::Status status = release(ctx, watermark(ctx, final), false); !status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+int64_t SegmentDrainer::watermark(const DrainContext& ctx, bool final) const {
+  int64_t mark = INT64_MAX;
+  if (!final) {
+    const int64_t window = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.reorder_window).count();
+    mark = std::max(has_high_ ? high_ : 0, ctx.realtime_now_ns) - std::max<int64_t>(window, 0);
+  }
+  // A ring that still has unread data may hold older events than the
+  // others: nothing above what it has reached goes out yet (the age rule in
+  // the buffer still bounds the wait).
+  for (const Ring* ring : reading_) {
+    if (ring->has_high) mark = std::min(mark, ring->high);
+  }
+  for (uint32_t slot : active_) {
+    const Ring& ring = rings_[slot];
+    if (ring.lagging && ring.has_high) mark = std::min(mark, ring.high);
+  }
+  return mark;
+}
+
+absl::Status SegmentDrainer::write_out(DrainContext& ctx) {
+  if (out_.empty()) return absl::OkStatus();
+  ctx.stats.bytes += out_.size();
+  return ctx.output.write(identity(), out_);
+}
+
+template <class Step>
+absl::Status SegmentDrainer::move_lines(DrainContext& ctx, Step step) {
+  ctx.stats.dropped += std::exchange(dropped_unaccounted_, 0);
+  for (;;) {
+    const ReorderBuffer::Released r = step();
+    ctx.stats.events += r.events;
+    ctx.stats.lines += r.lines;
+    ctx.stats.gaps += r.gaps;
+    ctx.stats.late_events += r.late;
+    ctx.stats.reorder_forced += r.forced;
+    if (r.late > 0 && !late_reported_) {
+      late_reported_ = true;
+      ctx.report(absl::StrCat("segment ", name(), ": events arrived more than the reorder window (",
+                              options_.reorder_window.count(),
+                              " ms) late and were written out of timestamp order (counted, reported once)"));
+    }
+    if (out_.size() < kChunkBytes) return absl::OkStatus();
+    if (absl::Status status = write_out(ctx); !status.ok()) return status;
+  }
+}
+
+absl::Status SegmentDrainer::release(DrainContext& ctx, int64_t watermark, bool flush_all) {
+  return move_lines(ctx, [&] { return buffer_.release(watermark, flush_all, ctx.steady_now_ns, out_, kChunkBytes); });
+}
+
+absl::Status SegmentDrainer::relieve_rings(DrainContext& ctx) {
+  const uint64_t most = view_.ring_capacity() / 2;
+  for (uint32_t slot : active_) {
+    const Ring& ring = rings_[slot];
+    if (ring.cursor == nullptr || buffer_.lane_empty(slot)) continue;
+    const uint64_t position = ring.cursor->position();
+    if (position - buffer_.head_end_pos(slot) <= most) continue;
+    // The producer can use only the ring space below read_pos + capacity,
+    // and read_pos cannot pass this lane's oldest held line: let lines go
+    // until at most half the ring is pinned.
+    absl::Status status =
+        move_lines(ctx, [&] { return buffer_.release_until(slot, position - most, out_, kChunkBytes); });
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+void SegmentDrainer::crashed_note(DrainContext& ctx) {
+  const SegmentLossCounters lost = view_.loss_counters();
+  const size_t before = out_.size();
+  const int64_t now = ctx.realtime_now_ns;
+  constexpr std::string_view kMessage = "ringtail.crashed";
+  if (lost.lost_no_ring != 0 && lost.lost_callsite_table_full != 0) {
+    formatter_.append_note(
+        out_, now, shm::Level::kError, kMessage,
+        {{"lost_no_ring", lost.lost_no_ring}, {"lost_callsite_table_full", lost.lost_callsite_table_full}});
+  } else if (lost.lost_no_ring != 0) {
+    formatter_.append_note(out_, now, shm::Level::kError, kMessage, {{"lost_no_ring", lost.lost_no_ring}});
+  } else if (lost.lost_callsite_table_full != 0) {
+    formatter_.append_note(out_, now, shm::Level::kError, kMessage,
+                           {{"lost_callsite_table_full", lost.lost_callsite_table_full}});
+  } else {
+    formatter_.append_note(out_, now, shm::Level::kError, kMessage, {});
+  }
+  if (out_.size() > before) {
+    ++ctx.stats.lines;
+    ++ctx.stats.producers_crashed;
+  }
+}
+
+absl::Status SegmentDrainer::drain(DrainContext& ctx, bool full_slot_scan, bool* busy) {
+  if (finished_) return absl::OkStatus();
+  buffer_.begin_pass(ctx.steady_now_ns);
+  const bool dead = producer_dead();
+  const bool final = ctx.final_drain || dead;
+  scan_slots(ctx, full_slot_scan || dead);
+  if (absl::Status status = read_rings(ctx, final, busy); !status.ok()) return status;
+  if (dead) {
+    // Drops after each ring's last record, from the slot counters: final now.
+    for (uint32_t slot : active_) {
+      Ring& ring = rings_[slot];
+      if (ring.poisoned || ring.cursor == nullptr) continue;
+      current_ = &ring;
+      (void)ring.cursor->report_trailing_drops(*this);  // not drained only if poisoned: skipped above
+      current_ = nullptr;
+      if (!ring.pending_gaps.empty()) write_gaps(ring, ctx.realtime_now_ns, ctx.realtime_now_ns);
+    }
+  }
+  if (!final) {
+    if (absl::Status status = relieve_rings(ctx); !status.ok()) return status;
+  }
+  if (absl::Status status = release(ctx, watermark(ctx, final), final); !status.ok()) return status;
+  if (dead) {
+    if (state_ == ProducerState::kCrashed) crashed_note(ctx);
+    finished_ = true;
+  }
+  return write_out(ctx);
+}
+
+void SegmentDrainer::commit_points(std::vector<CommitPoint>& out) const {
+  for (uint32_t slot : active_) {
+    const Ring& ring = rings_[slot];
+    if (ring.cursor == nullptr) continue;
+    // Some of this ring's lines may still be held: then only up to the last
+    // record whose lines were all handed on.
+    const bool held = !buffer_.lane_empty(slot) || !ring.pending_gaps.empty();
+    out.push_back(CommitPoint{ring.cursor.get(), held ? buffer_.released_end_pos(slot) : ring.cursor->position()});
+  }
+}
+
+}  // namespace ringtail::reader

@@ -1,0 +1,148 @@
+// SegmentDrainer: the drain engine's state for one segment, and the steps of
+// a pass over it (private to the engine; drain_engine.hpp describes the flow,
+// reorder_buffer.hpp the merge rule).
+//
+// Holds the open SegmentView, the consumer lease (consume mode), the call-site
+// table, a RingCursor per claimed slot, the JSON formatter and the reorder
+// buffer (one lane per slot plus one for the segment's notes).
+//
+// Threading: one thread (the engine's).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "output_pipeline.hpp"
+#include "ringtail/reader/drain/drain_engine.hpp"
+#include "ringtail/reader/drain/reorder_buffer.hpp"
+#include "ringtail/reader/ingest/callsite_table.hpp"
+#include "ringtail/reader/ingest/consumer_lease.hpp"
+#include "ringtail/reader/ingest/decoded_event.hpp"
+#include "ringtail/reader/ingest/ring_cursor.hpp"
+#include "ringtail/reader/ingest/segment_directory.hpp"
+#include "ringtail/reader/ingest/segment_view.hpp"
+#include "ringtail/reader/output/event_json.hpp"
+
+namespace ringtail::reader {
+
+// What a pass hands every segment.
+struct DrainContext {
+  OutputPipeline& output;
+  DrainStats& stats;
+  const std::function<void(std::string_view)>& report;
+  int64_t realtime_now_ns = 0;
+  int64_t steady_now_ns = 0;
+  bool final_drain = false;  // drain_once(): read everything pending and write everything held
+};
+
+class SegmentDrainer : private RecordSink {
+ public:
+  SegmentDrainer(SegmentView view, std::optional<ConsumerLease> lease, const DrainOptions& options);
+  ~SegmentDrainer() override;
+
+  const std::string& name() const { return view_.name(); }
+  const SegmentIdentity& identity() const { return view_.identity(); }
+
+  // Step 1: the producer's state (once dead, it stays dead) and its header
+  // loss counters (a "ringtail.lost" note for any increase).
+  void check_producer(DrainContext& ctx);
+  bool producer_dead() const { return state_ != ProducerState::kAlive; }
+
+  // Steps 2-4 (and 6 for a dead producer): picks up newly claimed rings,
+  // reads every ring, hands the lines the reorder rule lets go to the sink.
+  // `full_slot_scan` looks at every unclaimed slot, not only the next one.
+  // Sets *busy when a ring had much pending. Errors are the sink's.
+  absl::Status drain(DrainContext& ctx, bool full_slot_scan, bool* busy);
+
+  // Step 5: each ring's committable position now (the end of the last record
+  // whose lines were all handed on), to be published once what was handed
+  // on is flushed.
+  struct CommitPoint {
+    RingCursor* cursor;
+    uint64_t position;
+  };
+  void commit_points(std::vector<CommitPoint>& out) const;
+
+  // Dead producer, drained to the end and written out (after a drain()).
+  bool finished() const { return finished_; }
+  // Gives the lease back (before the segment is removed).
+  void release_lease();
+  // Finished, and its last commit points are queued (the engine's bookkeeping).
+  bool retiring = false;
+
+ private:
+  struct PendingGap {
+    DropGap gap;
+    uint64_t pos;  // cursor position when the gap was seen: the start of the record that revealed it
+  };
+  struct Ring {
+    uint32_t slot = 0;
+    std::unique_ptr<RingCursor> cursor;  // null until the slot is claimed
+    bool poisoned = false;
+    bool lagging = false;         // did not catch up in the last pass
+    uint64_t read_this_pass = 0;  // bytes
+    uint64_t read_limit = 0;      // bytes this pass may read
+    bool has_high = false;
+    int64_t high = 0;  // highest event timestamp read from this ring
+    std::vector<PendingGap> pending_gaps;
+  };
+
+  // The merge key of a raw event timestamp: realtime ns (as the formatter
+  // prints it, to within a nanosecond), without a 128-bit division.
+  int64_t key_of(uint64_t raw) const;
+  void on_event(const DecodedEvent& event) override;
+  void on_gap(const DropGap& gap) override;
+
+  void scan_slots(DrainContext& ctx, bool full);
+  void add_ring(DrainContext& ctx, uint32_t slot);
+  // Reads the rings a batch at a time, round robin, writing out what the
+  // merge allows after each round.
+  absl::Status read_rings(DrainContext& ctx, bool final, bool* busy);
+  // One batch of one ring; false once the ring is done for this pass.
+  bool read_batch(DrainContext& ctx, Ring& ring);
+  void write_gaps(Ring& ring, int64_t key, int64_t timestamp_ns);
+  void poisoned(DrainContext& ctx, Ring& ring, const absl::Status& error);
+  // Lines with keys up to this may be written (see drain_engine.hpp);
+  // final: no window, only the rings still being read hold lines back.
+  int64_t watermark(const DrainContext& ctx, bool final) const;
+  // Moves what release() lets go to the sink, in chunks.
+  absl::Status release(DrainContext& ctx, int64_t watermark, bool flush_all);
+  // Bounds how much of each ring held lines pin (half of it).
+  absl::Status relieve_rings(DrainContext& ctx);
+  // Repeats `step` (one ReorderBuffer release into out_) while it fills
+  // chunks, handing each to the sink.
+  template <class Step>
+  absl::Status move_lines(DrainContext& ctx, Step step);
+  absl::Status write_out(DrainContext& ctx);
+  void crashed_note(DrainContext& ctx);
+
+  const DrainOptions& options_;
+  SegmentView view_;
+  std::optional<ConsumerLease> lease_;
+  CallSiteTable table_;
+  EventJsonFormatter formatter_;
+  ReorderBuffer buffer_;
+  uint32_t notes_lane_;
+  std::vector<Ring> rings_;       // by slot; only those in active_ have a cursor
+  std::vector<uint32_t> active_;  // slots with a cursor, ascending
+  std::vector<Ring*> reading_;    // rings still being read in this pass
+  const double ns_per_tick_;      // 1e9 / tsc_hz (TSC timestamps)
+  uint32_t next_unclaimed_ = 0;   // lowest slot index that has no cursor yet
+  Ring* current_ = nullptr;       // the ring being read (for the RecordSink callbacks)
+  ProducerState state_ = ProducerState::kAlive;
+  SegmentLossCounters loss_seen_;
+  bool has_high_ = false;
+  int64_t high_ = 0;                  // highest event timestamp read from the segment
+  uint64_t dropped_unaccounted_ = 0;  // events of gap lines made since the last release(), for DrainStats
+  bool late_reported_ = false;
+  bool finished_ = false;
+  std::string out_;
+};
+
+}  // namespace ringtail::reader

@@ -1,0 +1,131 @@
+# Builds and runs the segment fuzzer; see CMakeLists.txt in this folder.
+#   cmake -DMODE=build|run -DSOURCE_DIR=<ringtail source> -DWORK_DIR=<scratch folder>
+#         [-DLOADGEN=<ringtail-loadgen>] [-DGENERATOR=Ninja -DMAKE_PROGRAM=ninja] -P run_fuzzer.cmake
+# MODE=build configures and builds the fuzzer; MODE=run brings the build up
+# to date (a no-op after MODE=build), writes the seeds and fuzzes.
+# Prints "[fuzz] SKIPPED: <why>" and succeeds when clang++ or libFuzzer is
+# missing (the test's SKIP_REGULAR_EXPRESSION turns that into a skip).
+cmake_minimum_required(VERSION 3.25)
+
+string(TIMESTAMP _start "%s" UTC)
+set(_fuzz_seconds 20)
+if(DEFINED ENV{RINGTAIL_FUZZ_SECONDS})
+  set(_fuzz_seconds $ENV{RINGTAIL_FUZZ_SECONDS})
+endif()
+set(_budget_seconds 30)  # build + seeds + fuzzing, when the build is up to date
+
+function(skip why)
+  message("[fuzz] SKIPPED: ${why}")
+endfunction()
+
+# --- clang++ with libFuzzer -------------------------------------------------------
+find_program(CLANGXX NAMES clang++ clang++-16 clang++-15 clang++-14)
+if(NOT CLANGXX)
+  skip("no clang++ (Debian: apt-get install clang libclang-rt-14-dev)")
+  return()
+endif()
+set(_probe_dir ${WORK_DIR}/probe)
+file(MAKE_DIRECTORY ${_probe_dir})
+file(WRITE ${_probe_dir}/probe.cpp
+  "#include <cstddef>\n#include <cstdint>\n"
+  "extern \"C\" int LLVMFuzzerTestOneInput(const uint8_t*, size_t) { return 0; }\n")
+execute_process(
+  COMMAND ${CLANGXX} -fsanitize=fuzzer,address,undefined ${_probe_dir}/probe.cpp -o ${_probe_dir}/probe
+  RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _out)
+if(NOT _rc EQUAL 0)
+  skip("${CLANGXX} cannot link -fsanitize=fuzzer (Debian: apt-get install libclang-rt-14-dev)")
+  return()
+endif()
+
+# --- Build ----------------------------------------------------------------------------
+set(_build ${WORK_DIR}/build)
+set(_configure_args -S ${SOURCE_DIR}/tests/fuzz/project -B ${_build} -DCMAKE_CXX_COMPILER=${CLANGXX}
+  -DRINGTAIL_SOURCE_DIR=${SOURCE_DIR})
+if(GENERATOR)
+  list(APPEND _configure_args -G ${GENERATOR})
+  if(MAKE_PROGRAM)
+    list(APPEND _configure_args -DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM})
+  endif()
+endif()
+if(NOT EXISTS ${_build}/CMakeCache.txt)
+  execute_process(COMMAND ${CMAKE_COMMAND} ${_configure_args} RESULT_VARIABLE _rc)
+  if(NOT _rc EQUAL 0)
+    message(FATAL_ERROR "[fuzz] configuring tests/fuzz/project failed")
+  endif()
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${_build} --parallel 2 RESULT_VARIABLE _rc)
+if(NOT _rc EQUAL 0)
+  message(FATAL_ERROR "[fuzz] building the segment fuzzer failed")
+endif()
+if(MODE STREQUAL "build")
+  return()
+endif()
+
+# --- Seeds: real segments ---------------------------------------------------------------
+# Each loadgen run leaves its finished segment in /dev/shm; it is copied into
+# seeds/ and removed. Small geometry (4 KiB rings, 2 slots, 16 call sites:
+# 32 KiB segments) so that mutations reach the records.
+set(_seeds ${WORK_DIR}/seeds)
+file(REMOVE_RECURSE ${_seeds})
+file(MAKE_DIRECTORY ${_seeds})
+set(_seed_runs
+  "--threads 2 --events 20 --string-bytes 10"   # a few events per ring
+  "--threads 1 --events 400 --string-bytes 24"  # wrapped ring, drops (nobody drains it)
+  "--threads 2 --events 30 --string-bytes 40")  # strings cut to RINGTAIL_MAX_STRING_BYTES
+set(_seed_index 0)
+if(LOADGEN AND EXISTS ${LOADGEN})
+  foreach(_run IN LISTS _seed_runs)
+    set(_args_text "${_run}")
+    separate_arguments(_args UNIX_COMMAND "${_args_text}")
+    execute_process(
+      COMMAND ${CMAKE_COMMAND} -E env RINGTAIL_RING_BYTES=4096 RINGTAIL_MAX_THREADS=2 RINGTAIL_MAX_CALLSITES=16
+        RINGTAIL_MAX_STRING_BYTES=24 RINGTAIL_SERVICE=fuzz-seed ${LOADGEN} ${_args}
+      RESULT_VARIABLE _rc OUTPUT_VARIABLE _json ERROR_VARIABLE _err)
+    if(NOT _rc EQUAL 0)
+      message(WARNING "[fuzz] ringtail-loadgen ${_args_text} failed (${_rc}): ${_err}")
+      continue()
+    endif()
+    string(JSON _segment ERROR_VARIABLE _json_error GET "${_json}" segment)
+    if(_json_error OR NOT _segment MATCHES "^ringtail\\.[0-9]+\\.[0-9]+$")
+      message(WARNING "[fuzz] no segment name in ringtail-loadgen's output: ${_json}")
+      continue()
+    endif()
+    if(EXISTS /dev/shm/${_segment})
+      math(EXPR _seed_index "${_seed_index} + 1")
+      file(COPY_FILE /dev/shm/${_segment} ${_seeds}/loadgen-${_seed_index})
+      file(REMOVE /dev/shm/${_segment})
+    endif()
+  endforeach()
+endif()
+message("[fuzz] ${_seed_index} seed segments")
+
+# --- Fuzz ---------------------------------------------------------------------------------
+set(_corpus ${WORK_DIR}/corpus)  # starts empty each time: runs stay comparable
+file(REMOVE_RECURSE ${_corpus})
+file(MAKE_DIRECTORY ${_corpus} ${WORK_DIR}/artifacts)
+string(TIMESTAMP _now "%s" UTC)
+math(EXPR _left "${_budget_seconds} - (${_now} - ${_start})")
+if(_left LESS _fuzz_seconds AND NOT DEFINED ENV{RINGTAIL_FUZZ_SECONDS})
+  set(_fuzz_seconds ${_left})
+endif()
+if(_fuzz_seconds LESS 5)
+  set(_fuzz_seconds 5)
+endif()
+message("[fuzz] fuzzing for ${_fuzz_seconds} s")
+execute_process(
+  COMMAND ${_build}/segment_fuzzer ${_corpus} ${_seeds}
+    -max_total_time=${_fuzz_seconds} -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+    -artifact_prefix=${WORK_DIR}/artifacts/
+  RESULT_VARIABLE _rc)
+# A fuzzer that crashed left its shm object behind: remove those of
+# processes that are gone (never one a concurrent fuzzer still uses).
+file(GLOB _leftovers /dev/shm/ringtail-fuzz.*)
+foreach(_leftover IN LISTS _leftovers)
+  string(REGEX REPLACE "^.*ringtail-fuzz\\." "" _pid "${_leftover}")
+  if(_pid MATCHES "^[0-9]+$" AND NOT EXISTS /proc/${_pid})
+    file(REMOVE ${_leftover})
+  endif()
+endforeach()
+if(NOT _rc EQUAL 0)
+  message(FATAL_ERROR "[fuzz] the segment fuzzer failed (${_rc}); the input is in ${WORK_DIR}/artifacts/")
+endif()

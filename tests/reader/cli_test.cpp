@@ -1,0 +1,418 @@
+// The `ringtail` tool end to end: exit codes and one-line errors, and ls,
+// level, gc, drain and tail against producers in forked children. Every
+// command names its pids (--pid), so segments of tests running alongside are
+// never touched. Needs $RINGTAIL_TEST_BIN_DIR/tools/ringtail (skipped without).
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "producer_child.hpp"
+#include "ringtail/reader/ingest/consumer_lease.hpp"
+#include "ringtail/reader/ingest/segment_view.hpp"
+#include "ringtail/shm/process_identity.hpp"
+
+namespace ringtail::reader {
+namespace {
+
+using ringtail::testing::ProducerChild;
+
+std::string tool_path() {
+  const char* dir = std::getenv("RINGTAIL_TEST_BIN_DIR");
+  std::string base;
+  if (dir != nullptr && *dir != '\0') {
+    base = dir;
+  } else {
+    std::error_code ec;
+    base = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().parent_path().parent_path().string();
+  }
+  return base + "/tools/ringtail";
+}
+
+// A running `ringtail` with its stdout and stderr on pipes.
+class Tool {
+ public:
+  explicit Tool(const std::vector<std::string>& args) {
+    int out[2];
+    int err[2];
+    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return;
+    const std::string path = tool_path();
+    std::fflush(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], 1);
+      ::dup2(err[1], 2);
+      std::vector<char*> argv;
+      argv.push_back(const_cast<char*>(path.c_str()));
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execv(path.c_str(), argv.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    ::close(err[1]);
+    out_fd_ = out[0];
+    err_fd_ = err[0];
+  }
+  ~Tool() {
+    if (pid_ > 0 && !reaped_) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+    if (out_fd_ >= 0) ::close(out_fd_);
+    if (err_fd_ >= 0) ::close(err_fd_);
+  }
+
+  pid_t pid() const { return pid_; }
+  const std::string& out() const { return out_; }
+  const std::string& err() const { return err_; }
+
+  // Reads until stdout holds `lines` lines (or the tool closes it, or the timeout).
+  bool read_lines(size_t lines, int timeout_ms = 20000) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (static_cast<size_t>(std::count(out_.begin(), out_.end(), '\n')) < lines) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !pump(static_cast<int>(left.count()))) return false;
+    }
+    return true;
+  }
+
+  // Waits for the exit (SIGKILL after the timeout); the exit code, or 128 + signal.
+  int wait(int timeout_ms = 60000) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (out_fd_ >= 0 || err_fd_ >= 0) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        ::kill(pid_, SIGKILL);
+        break;
+      }
+      pump(static_cast<int>(left.count()));
+    }
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    reaped_ = true;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+ private:
+  // One poll round over the open pipes; false when both are closed.
+  bool pump(int timeout_ms) {
+    pollfd fds[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
+    if (out_fd_ < 0 && err_fd_ < 0) return false;
+    if (::poll(fds, 2, timeout_ms) <= 0) return true;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char chunk[4096];
+      const ssize_t n = ::read(fds[i].fd, chunk, sizeof(chunk));
+      int& fd = i == 0 ? out_fd_ : err_fd_;
+      if (n <= 0) {
+        ::close(fd);
+        fd = -1;
+      } else {
+        (i == 0 ? out_ : err_).append(chunk, static_cast<size_t>(n));
+      }
+    }
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  bool reaped_ = false;
+  std::string out_;
+  std::string err_;
+};
+
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+Result run(const std::vector<std::string>& args) {
+  Tool tool(args);
+  Result r;
+  r.code = tool.wait();
+  r.out = tool.out();
+  r.err = tool.err();
+  return r;
+}
+
+size_t lines_in(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+Options cli_options() {
+  Options options;
+  options.service = "rt-cli \"q\"";
+  options.ring_bytes = 4096;
+  options.max_threads = 2;
+  options.max_callsites = 16;
+  return options;
+}
+
+// Logs `events` INFO events, signals, waits for resume(), exits cleanly.
+ProducerChild producer(int events) {
+  return ProducerChild::start(cli_options(), [events](ProducerChild::Link& link) {
+    for (int i = 0; i < events; ++i) RINGTAIL_INFO("cli event", ringtail::kv("i", i));
+    link.signal();
+    link.wait();
+    return 0;
+  });
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(tool_path())) GTEST_SKIP() << tool_path() << " is not built";
+  }
+};
+
+TEST_F(CliTest, UsageErrorsAreOneLineAndExitTwo) {
+  const std::vector<std::vector<std::string>> usage = {
+      {},
+      {"bogus"},
+      {"ls", "--bogus"},
+      {"ls", "--pid", "0"},
+      {"ls", "--pid", "12x"},
+      {"level", "123"},
+      {"level", "123", "loud"},
+      {"level", "-5", "info"},
+      {"drain", "--out", "/tmp/ringtail-cli-test-unused"},
+      {"drain", "--out", "/tmp/ringtail-cli-test-unused", "--once", "--follow"},
+      {"drain", "--once"},
+      {"tail", "--level", "chatty"},
+  };
+  for (const auto& args : usage) {
+    std::string joined;
+    for (const std::string& a : args) joined += " " + a;
+    SCOPED_TRACE("ringtail" + joined);
+    const Result r = run(args);
+    EXPECT_EQ(r.code, 2);
+    EXPECT_EQ(lines_in(r.err), 1u) << r.err;
+    EXPECT_EQ(r.err.rfind("ringtail: ", 0), 0u) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
+TEST_F(CliTest, HelpAndVersion) {
+  const Result version = run({"--version"});
+  EXPECT_EQ(version.code, 0);
+  EXPECT_EQ(version.out.rfind("ringtail ", 0), 0u) << version.out;
+  for (const char* verb : {"ls", "level", "gc", "drain", "tail"}) {
+    const Result help = run({verb, "--help"});
+    EXPECT_EQ(help.code, 0) << verb;
+    EXPECT_TRUE(has(help.out, "Exit status")) << verb << ": " << help.out;
+  }
+  EXPECT_TRUE(has(run({"tail", "--help"}).out, "never steals events"));
+}
+
+TEST_F(CliTest, LsShowsALiveProducer) {
+  ProducerChild child = producer(3);
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  const std::string pid = std::to_string(child.pid());
+
+  const Result table = run({"ls", "--pid", pid});
+  EXPECT_EQ(table.code, 0) << table.err;
+  ASSERT_EQ(lines_in(table.out), 2u) << table.out;  // header and one row
+  EXPECT_TRUE(has(table.out, "PENDING")) << table.out;
+  EXPECT_TRUE(has(table.out, " alive ")) << table.out;
+  EXPECT_TRUE(has(table.out, child.segment_name())) << table.out;
+
+  const Result json = run({"ls", "--json", "--pid", pid});
+  EXPECT_EQ(json.code, 0) << json.err;
+  EXPECT_EQ(json.out.rfind("[\n{", 0), 0u) << json.out;
+  EXPECT_TRUE(has(json.out, "\"name\":\"" + child.segment_name() + "\"")) << json.out;
+  EXPECT_TRUE(has(json.out, "\"service\":\"rt-cli \\\"q\\\"\"")) << json.out;  // escaped
+  EXPECT_TRUE(has(json.out, "\"state\":\"alive\"")) << json.out;
+  EXPECT_TRUE(has(json.out, "\"rings_active\":1")) << json.out;
+  EXPECT_TRUE(has(json.out, "\"lease_pid\":null")) << json.out;
+  EXPECT_FALSE(has(json.out, "\"pending_bytes\":0,")) << json.out;  // 3 events wait
+
+  // With a consuming reader: its pid in the lease column.
+  absl::StatusOr<SegmentView> view = SegmentView::open(child.segment_name(), SegmentView::Access::kReadWrite);
+  ASSERT_TRUE(view.ok()) << view.status();
+  absl::StatusOr<ConsumerLease> lease = ConsumerLease::acquire(*view);
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  EXPECT_TRUE(has(run({"ls", "--json", "--pid", pid}).out, "\"lease_pid\":" + std::to_string(::getpid())));
+
+  // Nothing for a pid without segments: no rows, no header, exit 0.
+  const Result none = run({"ls", "--pid", "999999999"});
+  EXPECT_EQ(none.code, 0);
+  EXPECT_TRUE(none.out.empty()) << none.out;
+  EXPECT_EQ(run({"ls", "--json", "--pid", "999999999"}).out, "[\n]\n");
+  child.resume();
+  EXPECT_EQ(child.join(), 0);
+}
+
+TEST_F(CliTest, LevelSetsTheControlWord) {
+  ProducerChild child = producer(0);
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  const std::string pid = std::to_string(child.pid());
+
+  const Result r = run({"level", pid, "DeBuG"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "pid " + pid + ": level INFO -> DEBUG\n");
+  absl::StatusOr<SegmentView> view = SegmentView::open(child.segment_name(), SegmentView::Access::kReadOnly);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->control_min_level_untrusted(), static_cast<uint32_t>(shm::Level::kDebug));
+  EXPECT_EQ(run({"level", pid, "off"}).out, "pid " + pid + ": level DEBUG -> OFF\n");
+
+  child.resume();
+  ASSERT_EQ(child.join(), 0);
+  const Result gone = run({"level", pid, "info"});  // its segment is still there
+  EXPECT_EQ(gone.code, 1);
+  EXPECT_TRUE(has(gone.err, "is not running")) << gone.err;
+  EXPECT_EQ(lines_in(gone.err), 1u);
+  const Result none = run({"level", "999999999", "info"});
+  EXPECT_EQ(none.code, 1);
+  EXPECT_TRUE(has(none.err, "no ringtail segment for pid 999999999")) << none.err;
+}
+
+TEST_F(CliTest, GcRemovesOnlyDrainedUnleasedDeadSegments) {
+  ProducerChild child = producer(5);
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  const std::string pid = std::to_string(child.pid());
+  const std::string name = child.segment_name();
+  const std::string path = "/dev/shm/" + name;
+
+  EXPECT_EQ(run({"gc", "--pid", pid}).out, "");  // alive: left alone, silently
+  child.resume();
+  ASSERT_EQ(child.join(), 0);
+
+  // Events pending: kept, with a hint.
+  Result r = run({"gc", "--pid", pid});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "kept " + name + " (exited, ")) << r.out;
+  EXPECT_TRUE(has(r.out, "bytes pending")) << r.out;
+  EXPECT_TRUE(has(r.out, "ringtail drain --once")) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(path));
+
+  // Consume everything (read_pos = write_pos), but hold the lease: kept.
+  {
+    absl::StatusOr<SegmentView> view = SegmentView::open(name, SegmentView::Access::kReadWrite);
+    ASSERT_TRUE(view.ok()) << view.status();
+    for (uint32_t i = 0; i < view->slot_count(); ++i) {
+      ASSERT_TRUE(view->store_read_pos(i, view->slot_snapshot(i)->write_pos_untrusted).ok());
+    }
+    absl::StatusOr<ConsumerLease> lease = ConsumerLease::acquire(*view);
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    r = run({"gc", "--pid", pid});
+    EXPECT_EQ(r.out, "kept " + name + " (exited, being drained by pid " + std::to_string(::getpid()) + ")\n");
+  }
+  r = run({"gc", "--dry-run", "--pid", pid});
+  EXPECT_EQ(r.out, "would remove " + name + " (exited, nothing pending)\n");
+  EXPECT_TRUE(std::filesystem::exists(path));
+  r = run({"gc", "--pid", pid});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "removed " + name + " (exited, nothing pending)\n");
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST_F(CliTest, InvalidSegmentsAreReportedAndRemovedOnlyOnRequest) {
+  // A reaped child's pid: a segment name of a dead process, with bad contents.
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ::waitpid(dead, nullptr, 0);
+  const std::string name = "ringtail." + std::to_string(dead) + ".12345";
+  const std::string path = "/dev/shm/" + name;
+  {
+    std::ofstream file(path, std::ios::binary);
+    file << std::string(100, 'x');
+  }
+  const std::string pid = std::to_string(dead);
+
+  Result r = run({"ls", "--pid", pid});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(r.err.rfind("ringtail: " + name + ": ", 0), 0u) << r.err;
+  EXPECT_EQ(lines_in(r.err), 1u) << r.err;
+  r = run({"ls", "--json", "--pid", pid});
+  EXPECT_TRUE(has(r.out, "\"state\":\"invalid\"")) << r.out;
+  EXPECT_TRUE(has(r.out, "\"error\":")) << r.out;
+
+  r = run({"gc", "--pid", pid});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_TRUE(has(r.out, "kept " + name + " (invalid: ")) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(path));
+  r = run({"gc", "--invalid", "--pid", pid});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_TRUE(has(r.out, "removed " + name + " (invalid: ")) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(path));
+  std::filesystem::remove(path);
+}
+
+TEST_F(CliTest, DrainOnceConsumesAndRemovesADeadProducer) {
+  ProducerChild child = producer(7);
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  child.resume();
+  ASSERT_EQ(child.join(), 0);
+  const std::string pid = std::to_string(child.pid());
+
+  char dir_template[] = "/tmp/ringtail-cli-drain-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string out = dir_template;
+  const Result r = run({"drain", "--once", "--out", out, "--pid", pid});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "drained 7 events")) << r.out;
+  EXPECT_FALSE(std::filesystem::exists("/dev/shm/" + child.segment_name()));
+  size_t lines = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(out)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path());
+    for (std::string line; std::getline(in, line);) ++lines;
+  }
+  EXPECT_EQ(lines, 7u);
+  std::filesystem::remove_all(out);
+}
+
+TEST_F(CliTest, TailPeeksAndStopsOnSigint) {
+  ProducerChild child = producer(4);
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  const std::string pid = std::to_string(child.pid());
+
+  Tool tail({"tail", "--pid", pid});
+  ASSERT_TRUE(tail.read_lines(4)) << tail.out() << tail.err();
+  EXPECT_TRUE(has(tail.out(), "\"message\":\"cli event\"")) << tail.out();
+  ASSERT_EQ(::kill(tail.pid(), SIGINT), 0);
+  EXPECT_EQ(tail.wait(), 0) << tail.err();
+  EXPECT_EQ(lines_in(tail.out()), 4u) << tail.out();
+
+  // Nothing was consumed.
+  absl::StatusOr<SegmentView> view = SegmentView::open(child.segment_name(), SegmentView::Access::kReadOnly);
+  ASSERT_TRUE(view.ok()) << view.status();
+  for (uint32_t i = 0; i < view->slot_count(); ++i) EXPECT_EQ(view->slot_snapshot(i)->read_pos_untrusted, 0u);
+
+  // --level filters the INFO events out; SIGTERM stops it too.
+  Tool warn({"tail", "--pid", pid, "--level", "warn"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_EQ(::kill(warn.pid(), SIGTERM), 0);
+  EXPECT_EQ(warn.wait(), 0) << warn.err();
+  EXPECT_TRUE(warn.out().empty()) << warn.out();
+  child.resume();
+  EXPECT_EQ(child.join(), 0);
+}
+
+}  // namespace
+}  // namespace ringtail::reader

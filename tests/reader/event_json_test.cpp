@@ -1,0 +1,724 @@
+// Tests of EventJsonFormatter (docs/FORMAT.md): every line it writes is parsed
+// by a real JSON parser (simdjson's DOM parser, which also rejects ill-formed
+// UTF-8 and raw control characters), then its keys, their order and values are
+// checked. Events, call sites and segment identities are built by hand: no
+// producer is involved.
+#include "ringtail/reader/output/event_json.hpp"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ringtail::reader {
+namespace {
+
+using shm::FieldType;
+using shm::Level;
+
+// 2026-11-22T21:00:00.123456789Z, the header comment's example.
+constexpr int64_t kExampleNs = 1795381200123456789;
+constexpr std::string_view kFffd = "\xEF\xBF\xBD";
+
+// ---------------------------------------------------------------------------
+// A parsed JSON value, owned (independent of the parser's buffers).
+
+struct Json {
+  enum class Kind { kNull, kBool, kInt, kUint, kDouble, kString, kArray, kObject };
+  Kind kind = Kind::kNull;
+  bool b = false;
+  int64_t i = 0;
+  uint64_t u = 0;
+  double d = 0;
+  std::string s;
+  std::vector<Json> items;
+  std::vector<std::pair<std::string, Json>> members;  // in document order
+
+  // Any JSON number as a double ("1" for 1.0 parses as an integer).
+  double num() const {
+    switch (kind) {
+      case Kind::kInt:
+        return static_cast<double>(i);
+      case Kind::kUint:
+        return static_cast<double>(u);
+      case Kind::kDouble:
+        return d;
+      default:
+        ADD_FAILURE() << "not a number";
+        return std::nan("");
+    }
+  }
+  std::vector<std::string> keys() const {
+    std::vector<std::string> out;
+    for (const auto& [key, value] : members) out.push_back(key);
+    return out;
+  }
+  const Json& at(std::string_view key) const {
+    for (const auto& [k, value] : members) {
+      if (k == key) return value;
+    }
+    ADD_FAILURE() << "no key " << key;
+    static const Json kNone;
+    return kNone;
+  }
+  bool has(std::string_view key) const {
+    for (const auto& [k, value] : members) {
+      if (k == key) return true;
+    }
+    return false;
+  }
+};
+
+Json convert(simdjson::dom::element e) {
+  Json j;
+  switch (e.type()) {
+    case simdjson::dom::element_type::NULL_VALUE:
+      break;
+    case simdjson::dom::element_type::BOOL:
+      j.kind = Json::Kind::kBool;
+      j.b = e.get_bool().value_unsafe();
+      break;
+    case simdjson::dom::element_type::INT64:
+      j.kind = Json::Kind::kInt;
+      j.i = e.get_int64().value_unsafe();
+      break;
+    case simdjson::dom::element_type::UINT64:
+      j.kind = Json::Kind::kUint;
+      j.u = e.get_uint64().value_unsafe();
+      break;
+    case simdjson::dom::element_type::DOUBLE:
+      j.kind = Json::Kind::kDouble;
+      j.d = e.get_double().value_unsafe();
+      break;
+    case simdjson::dom::element_type::STRING:
+      j.kind = Json::Kind::kString;
+      j.s = std::string(e.get_string().value_unsafe());
+      break;
+    case simdjson::dom::element_type::ARRAY: {
+      j.kind = Json::Kind::kArray;
+      simdjson::dom::array array;
+      EXPECT_EQ(e.get(array), simdjson::SUCCESS);
+      for (simdjson::dom::element item : array) j.items.push_back(convert(item));
+      break;
+    }
+    case simdjson::dom::element_type::OBJECT: {
+      j.kind = Json::Kind::kObject;
+      simdjson::dom::object object;
+      EXPECT_EQ(e.get(object), simdjson::SUCCESS);
+      for (simdjson::dom::key_value_pair kv : object) j.members.emplace_back(std::string(kv.key), convert(kv.value));
+      break;
+    }
+  }
+  return j;
+}
+
+// Parses one JSONL line (with its '\n') and checks what FORMAT.md promises of
+// every line: one object, nothing after it, no key twice (simdjson accepts
+// duplicates, so that is checked here, recursively).
+void expect_unique_keys(const Json& j) {
+  std::set<std::string> seen;
+  for (const auto& [key, value] : j.members) {
+    EXPECT_TRUE(seen.insert(key).second) << "duplicate key " << key;
+    expect_unique_keys(value);
+  }
+}
+
+Json parse_line(const std::string& line) {
+  EXPECT_FALSE(line.empty());
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << "one line, one object";
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  const simdjson::error_code error = parser.parse(line).get(doc);
+  EXPECT_EQ(error, simdjson::SUCCESS) << simdjson::error_message(error) << " in: " << line.substr(0, 400);
+  if (error != simdjson::SUCCESS) return Json{};
+  Json j = convert(doc);
+  EXPECT_EQ(j.kind, Json::Kind::kObject);
+  expect_unique_keys(j);
+  return j;
+}
+
+// Splits a buffer of lines and parses each.
+std::vector<Json> parse_lines(const std::string& text) {
+  std::vector<Json> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = text.find('\n', start);
+    EXPECT_NE(end, std::string::npos) << "unterminated last line";
+    if (end == std::string::npos) break;
+    out.push_back(parse_line(text.substr(start, end + 1 - start)));
+    start = end + 1;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Hand-built inputs.
+
+SegmentIdentity realtime_identity(std::string service = "agent", uint32_t pid = 1234) {
+  SegmentIdentity id;
+  id.abi_version = 1;
+  id.flags = 1;
+  id.pid = pid;
+  id.service = std::move(service);
+  id.clock.realtime = true;
+  return id;
+}
+
+CallSiteInfo make_site(Level level, std::string message, std::vector<FieldInfo> fields, uint32_t id = 0) {
+  CallSiteInfo site;
+  site.id = id;
+  site.valid = true;
+  site.level = level;
+  site.line = 42;
+  site.message = std::move(message);
+  site.file = "agent.cpp";
+  site.function = "run";
+  site.fields = std::move(fields);
+  return site;
+}
+
+// An event of `site` whose field values are `values`, in call-site order.
+DecodedEvent make_event(const CallSiteInfo& site, std::vector<FieldValue> values, uint32_t tid = 1240,
+                        uint64_t seq = 17, uint64_t timestamp = kExampleNs) {
+  DecodedEvent event;
+  event.tid = tid;
+  event.owner_known = true;
+  event.seq = seq;
+  event.timestamp_raw = timestamp;
+  event.callsite_id = site.id;
+  event.callsite = &site;
+  EXPECT_EQ(values.size(), site.fields.size());
+  for (size_t i = 0; i < values.size() && i < site.fields.size(); ++i) {
+    event.fields.push_back(DecodedField{site.fields[i].name, site.fields[i].type, std::move(values[i])});
+  }
+  return event;
+}
+
+StringValue str(std::string bytes) {
+  StringValue v;
+  v.original_bytes = static_cast<uint32_t>(bytes.size());
+  v.bytes = std::move(bytes);
+  return v;
+}
+
+StringValue cut_str(std::string bytes, uint32_t original_bytes) {
+  StringValue v;
+  v.bytes = std::move(bytes);
+  v.original_bytes = original_bytes;
+  v.cut = true;
+  return v;
+}
+
+std::string format(EventJsonFormatter& f, const DecodedEvent& event) {
+  std::string out;
+  f.append_event(out, event);
+  return out;
+}
+
+const std::vector<std::string> kReservedOrder = {"timestamp", "level", "message", "service", "pid", "tid", "seq"};
+
+std::vector<std::string> with_reserved(std::vector<std::string> fields) {
+  std::vector<std::string> keys = kReservedOrder;
+  keys.insert(keys.end(), fields.begin(), fields.end());
+  return keys;
+}
+
+// ---------------------------------------------------------------------------
+
+TEST(EventJson, ParserIsStrictEnoughToTrust) {
+  // The checks below rely on simdjson rejecting what FORMAT.md forbids.
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  EXPECT_NE(parser.parse(std::string("{\"a\":\"\xff\"}")).get(doc), simdjson::SUCCESS);          // ill-formed UTF-8
+  EXPECT_NE(parser.parse(std::string("{\"a\":\"\x01\"}")).get(doc), simdjson::SUCCESS);          // raw control char
+  EXPECT_NE(parser.parse(std::string("{\"a\":\"\\x41\"}")).get(doc), simdjson::SUCCESS);         // bad escape
+  EXPECT_NE(parser.parse(std::string("{\"a\":NaN}")).get(doc), simdjson::SUCCESS);               // not JSON
+  EXPECT_NE(parser.parse(std::string("{\"a\":\"\xed\xa0\x80\"}")).get(doc), simdjson::SUCCESS);  // surrogate
+  EXPECT_EQ(parser.parse(std::string("{\"a\":\"\\u0000\"}")).get(doc), simdjson::SUCCESS);
+}
+
+TEST(EventJson, HeaderCommentExampleExactly) {
+  EventJsonFormatter f(realtime_identity());
+  const CallSiteInfo site =
+      make_site(Level::kInfo, "tool call",
+                {{"step_id", FieldType::kU32}, {"duration_ms", FieldType::kF64}, {"tool", FieldType::kString}});
+  const DecodedEvent event = make_event(site, {uint64_t{3}, 1.5, str("write_file")});
+  const std::string line = format(f, event);
+  EXPECT_EQ(line,
+            R"({"timestamp":"2026-11-22T21:00:00.123456789Z","level":"INFO","message":"tool call",)"
+            R"("service":"agent","pid":1234,"tid":1240,"seq":17,"step_id":3,"duration_ms":1.5,"tool":"write_file"})"
+            "\n");
+  const Json j = parse_line(line);
+  EXPECT_EQ(j.keys(), with_reserved({"step_id", "duration_ms", "tool"}));
+  EXPECT_EQ(j.at("timestamp").s, "2026-11-22T21:00:00.123456789Z");
+  EXPECT_EQ(j.at("level").s, "INFO");
+  EXPECT_EQ(j.at("message").s, "tool call");
+  EXPECT_EQ(j.at("service").s, "agent");
+  EXPECT_EQ(j.at("pid").i, 1234);
+  EXPECT_EQ(j.at("tid").i, 1240);
+  EXPECT_EQ(j.at("seq").i, 17);
+  EXPECT_EQ(j.at("step_id").i, 3);
+  EXPECT_EQ(j.at("duration_ms").d, 1.5);
+  EXPECT_EQ(j.at("tool").s, "write_file");
+  EXPECT_FALSE(j.has("_cut"));
+}
+
+TEST(EventJson, EveryLevelName) {
+  EventJsonFormatter f(realtime_identity());
+  const std::pair<Level, const char*> levels[] = {{Level::kTrace, "TRACE"}, {Level::kDebug, "DEBUG"},
+                                                  {Level::kInfo, "INFO"},   {Level::kWarn, "WARN"},
+                                                  {Level::kError, "ERROR"}, {Level::kCritical, "CRITICAL"},
+                                                  {Level::kOff, "OFF"},     {static_cast<Level>(200), "OFF"}};
+  for (const auto& [level, name] : levels) {
+    const CallSiteInfo site = make_site(level, "m", {});
+    const Json j = parse_line(format(f, make_event(site, {})));
+    EXPECT_EQ(j.at("level").s, name);
+    EXPECT_EQ(j.keys(), kReservedOrder);
+  }
+}
+
+TEST(EventJson, EveryFieldType) {
+  EventJsonFormatter f(realtime_identity());
+  const CallSiteInfo site = make_site(Level::kDebug, "types",
+                                      {{"t", FieldType::kBool},
+                                       {"f", FieldType::kBool},
+                                       {"i8", FieldType::kI8},
+                                       {"i16", FieldType::kI16},
+                                       {"i32", FieldType::kI32},
+                                       {"i64", FieldType::kI64},
+                                       {"u8", FieldType::kU8},
+                                       {"u16", FieldType::kU16},
+                                       {"u32", FieldType::kU32},
+                                       {"u64", FieldType::kU64},
+                                       {"f32", FieldType::kF32},
+                                       {"f64", FieldType::kF64},
+                                       {"s", FieldType::kString},
+                                       {"empty", FieldType::kString},
+                                       {"elapsed", FieldType::kDurationNs},
+                                       {"negative", FieldType::kDurationNs}});
+  const DecodedEvent event =
+      make_event(site, {true, false, int64_t{-128}, int64_t{-32768}, int64_t{INT32_MIN}, int64_t{INT64_MIN},
+                        uint64_t{255}, uint64_t{65535}, uint64_t{UINT32_MAX}, uint64_t{UINT64_MAX}, 0.1f, 0.1,
+                        str("héllo ✓ 😀"), str(""), DurationValue{1'500'000}, DurationValue{-42}});
+  const std::string line = format(f, event);
+  // Exact text of the values (shortest round-trip floats, exact integers).
+  EXPECT_NE(line.find(R"("t":true,"f":false,"i8":-128,"i16":-32768,"i32":-2147483648,)"
+                      R"("i64":-9223372036854775808,"u8":255,"u16":65535,"u32":4294967295,)"
+                      R"("u64":18446744073709551615,"f32":0.1,"f64":0.1,"s":"héllo ✓ 😀","empty":"",)"
+                      R"("elapsed":1500000,"negative":-42})"),
+            std::string::npos)
+      << line;
+  const Json j = parse_line(line);
+  EXPECT_EQ(j.keys(), with_reserved({"t", "f", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "s",
+                                     "empty", "elapsed", "negative"}));
+  EXPECT_EQ(j.at("t").kind, Json::Kind::kBool);
+  EXPECT_TRUE(j.at("t").b);
+  EXPECT_FALSE(j.at("f").b);
+  EXPECT_EQ(j.at("i8").i, -128);
+  EXPECT_EQ(j.at("i16").i, -32768);
+  EXPECT_EQ(j.at("i32").i, INT32_MIN);
+  EXPECT_EQ(j.at("i64").i, INT64_MIN);
+  EXPECT_EQ(j.at("u8").i, 255);
+  EXPECT_EQ(j.at("u16").i, 65535);
+  EXPECT_EQ(j.at("u32").i, int64_t{UINT32_MAX});
+  EXPECT_EQ(j.at("u64").kind, Json::Kind::kUint);
+  EXPECT_EQ(j.at("u64").u, UINT64_MAX);
+  EXPECT_EQ(j.at("f32").kind, Json::Kind::kDouble);
+  EXPECT_EQ(static_cast<float>(j.at("f32").d), 0.1f);  // reads back to the same float
+  EXPECT_EQ(j.at("f64").d, 0.1);
+  EXPECT_EQ(j.at("s").s, "héllo ✓ 😀");
+  EXPECT_EQ(j.at("empty").s, "");
+  EXPECT_EQ(j.at("elapsed").kind, Json::Kind::kInt);
+  EXPECT_EQ(j.at("elapsed").i, 1'500'000);
+  EXPECT_EQ(j.at("negative").i, -42);
+}
+
+TEST(EventJson, IntegerExtremesAreExact) {
+  EventJsonFormatter f(realtime_identity("svc", UINT32_MAX));
+  const CallSiteInfo site = make_site(Level::kInfo, "m",
+                                      {{"big", FieldType::kU64},
+                                       {"above_2_53", FieldType::kU64},
+                                       {"max", FieldType::kI64},
+                                       {"min", FieldType::kI64},
+                                       {"d", FieldType::kDurationNs}});
+  const DecodedEvent event = make_event(site,
+                                        {uint64_t{UINT64_MAX}, uint64_t{(uint64_t{1} << 53) + 1}, int64_t{INT64_MAX},
+                                         int64_t{INT64_MIN}, DurationValue{INT64_MIN}},
+                                        UINT32_MAX, UINT64_MAX);
+  const std::string line = format(f, event);
+  EXPECT_NE(line.find(R"("pid":4294967295,"tid":4294967295,"seq":18446744073709551615,)"
+                      R"("big":18446744073709551615,"above_2_53":9007199254740993,"max":9223372036854775807,)"
+                      R"("min":-9223372036854775808,"d":-9223372036854775808})"),
+            std::string::npos)
+      << line;
+  const Json j = parse_line(line);
+  EXPECT_EQ(j.at("seq").u, UINT64_MAX);
+  EXPECT_EQ(j.at("big").u, UINT64_MAX);
+  EXPECT_EQ(j.at("above_2_53").i, (int64_t{1} << 53) + 1);
+  EXPECT_EQ(j.at("max").i, INT64_MAX);
+  EXPECT_EQ(j.at("min").i, INT64_MIN);
+  EXPECT_EQ(j.at("d").i, INT64_MIN);
+}
+
+TEST(EventJson, NonFiniteFloatsAreStrings) {
+  EventJsonFormatter f(realtime_identity());
+  const CallSiteInfo site = make_site(Level::kInfo, "m",
+                                      {{"nan32", FieldType::kF32},
+                                       {"inf32", FieldType::kF32},
+                                       {"ninf32", FieldType::kF32},
+                                       {"nan64", FieldType::kF64},
+                                       {"inf64", FieldType::kF64},
+                                       {"ninf64", FieldType::kF64},
+                                       {"negzero", FieldType::kF64},
+                                       {"tiny", FieldType::kF64},
+                                       {"huge", FieldType::kF32}});
+  const DecodedEvent event =
+      make_event(site, {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                        -std::numeric_limits<float>::infinity(), -std::numeric_limits<double>::quiet_NaN(),
+                        std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), -0.0,
+                        std::numeric_limits<double>::denorm_min(), std::numeric_limits<float>::max()});
+  const std::string line = format(f, event);
+  EXPECT_NE(line.find(R"("nan32":"NaN","inf32":"Infinity","ninf32":"-Infinity","nan64":"NaN",)"
+                      R"("inf64":"Infinity","ninf64":"-Infinity","negzero":-0,"tiny":5e-324,"huge":3.4028235e+38})"),
+            std::string::npos)
+      << line;
+  const Json j = parse_line(line);
+  EXPECT_EQ(j.at("nan32").s, "NaN");
+  EXPECT_EQ(j.at("ninf64").s, "-Infinity");
+  EXPECT_EQ(j.at("tiny").d, std::numeric_limits<double>::denorm_min());
+  EXPECT_EQ(static_cast<float>(j.at("huge").d), std::numeric_limits<float>::max());
+}
+
+TEST(EventJson, HostileStringValuesParseAndValidPartsRoundTrip) {
+  EventJsonFormatter f(realtime_identity());
+  const CallSiteInfo site = make_site(Level::kInfo, "m", {{"v", FieldType::kString}});
+
+  // Quotes, backslashes, JSON-looking text: round-trip exactly.
+  for (const std::string& v : {std::string(R"(a"b\c)"), std::string(R"("},"pid":1,"x":{")"), std::string("\\u0000"),
+                               std::string("\\"), std::string("\"")}) {
+    const std::string line = format(f, make_event(site, {str(v)}));
+    EXPECT_EQ(parse_line(line).at("v").s, v) << line;
+  }
+  // Every control character, alone and all together (with DEL, which JSON allows raw).
+  std::string all_controls;
+  for (int c = 0; c < 0x20; ++c) {
+    std::string v = "<";  // (not "<" + ... + ">": GCC 12 warns falsely, -Wrestrict)
+    v.push_back(static_cast<char>(c));
+    v.push_back('>');
+    all_controls += v;
+    const std::string line = format(f, make_event(site, {str(v)}));
+    EXPECT_EQ(parse_line(line).at("v").s, v) << "control " << c;
+  }
+  all_controls += "\x7f";
+  EXPECT_EQ(parse_line(format(f, make_event(site, {str(all_controls)}))).at("v").s, all_controls);
+
+  // Ill-formed UTF-8: one U+FFFD per maximal ill-formed subpart, the rest kept.
+  const std::pair<std::string, std::string> invalid[] = {
+      {"a\xff"
+       "b",
+       "a" + std::string(kFffd) + "b"},
+      {"\xc0\xaf", std::string(kFffd) + std::string(kFffd)},                           // overlong '/'
+      {"\xed\xa0\x80", std::string(kFffd) + std::string(kFffd) + std::string(kFffd)},  // surrogate
+      {"x\xe2\x82", "x" + std::string(kFffd)},                                         // truncated at the end
+      {"\xf4\x90\x80\x80", std::string(kFffd) + std::string(kFffd) + std::string(kFffd) + std::string(kFffd)},
+      {"ok\x80\"", "ok" + std::string(kFffd) + "\""},
+  };
+  for (const auto& [input, expected] : invalid) {
+    EXPECT_EQ(parse_line(format(f, make_event(site, {str(input)}))).at("v").s, expected);
+  }
+
+  // 1 MiB of valid text with every kind of escape: round-trips exactly.
+  std::string big;
+  const std::string unit = "plain \"quoted\" back\\slash \t\n\r\x01\x1f é ✓ 😀 ";
+  while (big.size() < (1u << 20)) big += unit;
+  big.resize(1u << 20);
+  while ((static_cast<unsigned char>(big.back()) & 0xC0) == 0x80 || static_cast<unsigned char>(big.back()) >= 0xC0) {
+    big.pop_back();  // do not end in a partial sequence
+  }
+  EXPECT_EQ(parse_line(format(f, make_event(site, {str(big)}))).at("v").s, big);
+
+  // 1 MiB of random bytes: parses, and its ASCII is kept in order (ill-formed
+  // subparts never swallow an ASCII byte, and valid sequences hold none).
+  std::mt19937_64 rng(7);
+  std::string random(1u << 20, '\0');
+  for (char& c : random) c = static_cast<char>(rng());
+  const std::string decoded = parse_line(format(f, make_event(site, {str(random)}))).at("v").s;
+  auto ascii = [](const std::string& s) {
+    std::string out;
+    for (char c : s) {
+      if (static_cast<unsigned char>(c) < 0x80) out.push_back(c);
+    }
+    return out;
+  };
+  EXPECT_EQ(ascii(decoded), ascii(random));
+}
+
+TEST(EventJson, HostileMessageAndServiceStillGiveValidLines) {
+  EventJsonFormatter f(realtime_identity(std::string("svc\"\n\xff\0x", 8)));
+  const CallSiteInfo site = make_site(Level::kError, std::string("msg\"\\\x01\xfe", 7), {});
+  const Json j = parse_line(format(f, make_event(site, {})));
+  EXPECT_EQ(j.at("service").s, std::string("svc\"\n") + std::string(kFffd) + std::string("\0x", 2));
+  EXPECT_EQ(j.at("message").s, std::string("msg\"\\\x01") + std::string(kFffd));
+  EXPECT_EQ(j.keys(), kReservedOrder);
+}
+
+TEST(EventJson, HostileFieldNames) {
+  EventJsonFormatter f(realtime_identity());
+  const std::string long_name(5000, 'k');
+  const CallSiteInfo site = make_site(Level::kInfo, "m",
+                                      {{"a\"b", FieldType::kI64},
+                                       {"back\\slash", FieldType::kI64},
+                                       {std::string("nul\0here", 8), FieldType::kI64},
+                                       {"ctl\x01\x1f\n", FieldType::kI64},
+                                       {"", FieldType::kI64},
+                                       {"\xff", FieldType::kI64},
+                                       {"\xfe", FieldType::kI64},  // reads as the same key as "\xff"
+                                       {"\":1,\"x", FieldType::kI64},
+                                       {long_name, FieldType::kI64},
+                                       {"ключ", FieldType::kI64}});
+  std::vector<FieldValue> values;
+  for (int64_t i = 0; i < 10; ++i) values.emplace_back(i);
+  const std::string line = format(f, make_event(site, values));
+  const Json j = parse_line(line);
+  const std::string fffd(kFffd);
+  EXPECT_EQ(j.keys(), with_reserved({"a\"b", "back\\slash", std::string("nul\0here", 8), "ctl\x01\x1f\n", "", fffd,
+                                     "_" + fffd, "\":1,\"x", long_name, "ключ"}));
+  for (int64_t i = 0; i < 10; ++i) EXPECT_EQ(j.members[kReservedOrder.size() + i].second.i, i);
+}
+
+TEST(EventJson, CollisionRule) {
+  EventJsonFormatter f(realtime_identity());
+  const CallSiteInfo site = make_site(Level::kInfo, "m",
+                                      {{"timestamp", FieldType::kI64},
+                                       {"level", FieldType::kI64},
+                                       {"message", FieldType::kI64},
+                                       {"service", FieldType::kI64},
+                                       {"pid", FieldType::kI64},
+                                       {"_pid", FieldType::kI64},
+                                       {"tid", FieldType::kI64},
+                                       {"seq", FieldType::kI64},
+                                       {"_cut", FieldType::kI64},
+                                       {"x", FieldType::kI64},
+                                       {"x", FieldType::kI64},
+                                       {"_x", FieldType::kI64},
+                                       {"_seq", FieldType::kI64},
+                                       {"__seq", FieldType::kI64},
+                                       {"seq", FieldType::kI64}});
+  std::vector<FieldValue> values;
+  for (int64_t i = 0; i < 15; ++i) values.emplace_back(i);
+  const std::string line = format(f, make_event(site, values));
+  const Json j = parse_line(line);
+  EXPECT_EQ(j.keys(), with_reserved({"_timestamp", "_level", "_message", "_service", "_pid", "__pid", "_tid", "_seq",
+                                     "__cut", "x", "_x", "__x", "__seq", "___seq", "____seq"}))
+      << line;
+  for (int64_t i = 0; i < 15; ++i) EXPECT_EQ(j.members[kReservedOrder.size() + i].second.i, i);
+  // The reserved keys keep their meaning.
+  EXPECT_EQ(j.at("pid").i, 1234);
+  EXPECT_EQ(j.at("seq").i, 17);
+
+  // An underscored field first: the reserved name's field goes one further.
+  const CallSiteInfo other = make_site(Level::kInfo, "m", {{"_pid", FieldType::kI64}, {"pid", FieldType::kI64}});
+  EXPECT_EQ(parse_line(format(f, make_event(other, {int64_t{1}, int64_t{2}}))).keys(),
+            with_reserved({"_pid", "__pid"}));
+}
+
+TEST(EventJson, CutStringsAreListedInTrailingCutObject) {
+  EventJsonFormatter f(realtime_identity());
+  const CallSiteInfo site = make_site(Level::kWarn, "big",
+                                      {{"body", FieldType::kString},
+                                       {"pid", FieldType::kString},
+                                       {"short", FieldType::kString},
+                                       {"we\"ird\xff", FieldType::kString},
+                                       {"n", FieldType::kU32}});
+  const DecodedEvent event = make_event(
+      site, {cut_str("abcd", 100000), cut_str("12", UINT32_MAX), str("whole"), cut_str("x\"", 9), uint64_t{5}});
+  const std::string line = format(f, event);
+  EXPECT_NE(line.find(R"("body":"abcd","_pid":"12","short":"whole","we\"ird)"
+                      "\xEF\xBF\xBD"
+                      R"(":"x\"","n":5,)"
+                      R"("_cut":{"body":100000,"_pid":4294967295,"we\"ird)"
+                      "\xEF\xBF\xBD"
+                      R"(":9}})"
+                      "\n"),
+            std::string::npos)
+      << line;
+  const Json j = parse_line(line);
+  EXPECT_EQ(j.keys(), with_reserved({"body", "_pid", "short", "we\"ird" + std::string(kFffd), "n", "_cut"}));
+  EXPECT_EQ(j.at("body").s, "abcd");
+  const Json& cut = j.at("_cut");
+  ASSERT_EQ(cut.kind, Json::Kind::kObject);
+  EXPECT_EQ(cut.keys(), (std::vector<std::string>{"body", "_pid", "we\"ird" + std::string(kFffd)}));
+  EXPECT_EQ(cut.at("body").i, 100000);
+  EXPECT_EQ(cut.at("_pid").i, int64_t{UINT32_MAX});
+  EXPECT_EQ(cut.members[2].second.i, 9);
+
+  // A field named "_cut" never clashes with the marker, and the marker is
+  // per line (the next line without cut values has none).
+  const CallSiteInfo named = make_site(Level::kInfo, "m", {{"_cut", FieldType::kString}});
+  const Json k = parse_line(format(f, make_event(named, {cut_str("ab", 3)})));
+  EXPECT_EQ(k.keys(), with_reserved({"__cut", "_cut"}));
+  EXPECT_EQ(k.at("_cut").at("__cut").i, 3);
+  EXPECT_EQ(parse_line(format(f, make_event(named, {str("ab")}))).keys(), with_reserved({"__cut"}));
+}
+
+TEST(EventJson, CallSiteCacheFollowsTheCallSite) {
+  // The formatter caches each call site's formatted text by id; a different
+  // call site under the same id (or a changed one at the same address) must
+  // never be written with stale text, and the uncached path (no plausible id,
+  // no call site) must write the same lines as the cached one.
+  EventJsonFormatter f(realtime_identity());
+  CallSiteInfo site = make_site(Level::kInfo, "first", {{"pid", FieldType::kI64}, {"s", FieldType::kString}}, 5);
+  const std::string first = format(f, make_event(site, {int64_t{1}, cut_str("ab", 9)}));
+  EXPECT_EQ(parse_line(first).keys(), with_reserved({"_pid", "s", "_cut"}));
+
+  site.message = "second";
+  EXPECT_EQ(parse_line(format(f, make_event(site, {int64_t{1}, str("ab")}))).at("message").s, "second");
+  site.level = Level::kError;
+  EXPECT_EQ(parse_line(format(f, make_event(site, {int64_t{1}, str("ab")}))).at("level").s, "ERROR");
+  site.fields[0].name = "x";
+  EXPECT_EQ(parse_line(format(f, make_event(site, {int64_t{1}, str("ab")}))).keys(), with_reserved({"x", "s"}));
+  site.fields.push_back({"x", FieldType::kBool});
+  EXPECT_EQ(parse_line(format(f, make_event(site, {int64_t{1}, str("ab"), true}))).keys(),
+            with_reserved({"x", "s", "_x"}));
+  site.fields.clear();
+  EXPECT_EQ(parse_line(format(f, make_event(site, {}))).keys(), kReservedOrder);
+
+  const CallSiteInfo again = make_site(Level::kInfo, "first", {{"pid", FieldType::kI64}, {"s", FieldType::kString}}, 5);
+  EXPECT_EQ(format(f, make_event(again, {int64_t{1}, cut_str("ab", 9)})), first);
+  DecodedEvent uncached = make_event(again, {int64_t{1}, cut_str("ab", 9)});
+  uncached.callsite_id = UINT32_MAX;
+  EXPECT_EQ(format(f, uncached), first);
+
+  // No call site at all (never delivered by the cursor): still a valid line.
+  DecodedEvent orphan = make_event(again, {int64_t{1}, str("ab")});
+  orphan.callsite = nullptr;
+  const Json j = parse_line(format(f, orphan));
+  EXPECT_EQ(j.keys(), with_reserved({"_pid", "s"}));
+  EXPECT_EQ(j.at("level").s, "OFF");
+  EXPECT_EQ(j.at("message").s, "");
+}
+
+TEST(EventJson, GapLine) {
+  EventJsonFormatter f(realtime_identity());
+  DropGap gap;
+  gap.slot_index = 3;
+  gap.tid = 1240;
+  gap.thread_name = "worker";
+  gap.first_seq = 18;
+  gap.last_seq = 41;
+  gap.count = 24;
+  std::string out;
+  f.append_gap(out, gap, kExampleNs);
+  EXPECT_EQ(out, R"({"timestamp":"2026-11-22T21:00:00.123456789Z","level":"WARN","message":"ringtail.dropped",)"
+                 R"("service":"agent","pid":1234,"tid":1240,"dropped":24,"first_seq":18,"last_seq":41})"
+                 "\n");
+  const Json j = parse_line(out);
+  EXPECT_EQ(j.keys(), (std::vector<std::string>{"timestamp", "level", "message", "service", "pid", "tid", "dropped",
+                                                "first_seq", "last_seq"}));
+  EXPECT_EQ(j.at("dropped").i, 24);
+}
+
+TEST(EventJson, NoteLine) {
+  EventJsonFormatter f(realtime_identity());
+  std::string out;
+  f.append_note(out, kExampleNs, Level::kError, "ringtail.crashed",
+                {{"state", std::string_view("running")},
+                 {"undrained", uint64_t{UINT64_MAX}},
+                 {"delta", int64_t{-3}},
+                 {"ratio", 0.25},
+                 {"clean", false},
+                 {"tid", uint64_t{77}},
+                 {"message", std::string_view("dup")},
+                 {"seq", uint64_t{5}},
+                 {"odd\"key\x01", std::string_view("bad\xffvalue")}});
+  EXPECT_EQ(out, R"({"timestamp":"2026-11-22T21:00:00.123456789Z","level":"ERROR","message":"ringtail.crashed",)"
+                 R"("service":"agent","pid":1234,"state":"running","undrained":18446744073709551615,"delta":-3,)"
+                 R"("ratio":0.25,"clean":false,"tid":77,"_message":"dup","_seq":5,"odd\"key\u0001":"bad)"
+                 "\xEF\xBF\xBD"
+                 R"(value"})"
+                 "\n");
+  const Json j = parse_line(out);
+  EXPECT_EQ(j.keys(), (std::vector<std::string>{"timestamp", "level", "message", "service", "pid", "state", "undrained",
+                                                "delta", "ratio", "clean", "tid", "_message", "_seq", "odd\"key\x01"}));
+
+  out.clear();
+  f.append_note(out, 0, Level::kWarn, "ringtail.lost", {});
+  EXPECT_EQ(out, R"({"timestamp":"1970-01-01T00:00:00.000000000Z","level":"WARN","message":"ringtail.lost",)"
+                 R"("service":"agent","pid":1234})"
+                 "\n");
+  parse_line(out);
+}
+
+TEST(EventJson, TimestampsFromTheSegmentClock) {
+  SegmentIdentity tsc = realtime_identity();
+  tsc.clock.realtime = false;
+  tsc.clock.tsc_hz = 2'000'000'000;  // 2 ticks per ns
+  tsc.clock.anchor_tsc = 1'000'000;
+  tsc.clock.anchor_realtime_ns = static_cast<uint64_t>(kExampleNs);
+  EventJsonFormatter f(tsc);
+  EXPECT_EQ(f.realtime_ns(1'000'000 + 2'000'000'000), kExampleNs + 1'000'000'000);
+  EXPECT_EQ(f.realtime_ns(1'000'000 - 2), kExampleNs - 1);
+  const CallSiteInfo site = make_site(Level::kInfo, "m", {});
+  EXPECT_EQ(parse_line(format(f, make_event(site, {}, 1, 1, 1'000'000 + 3))).at("timestamp").s,
+            "2026-11-22T21:00:00.123456790Z");
+
+  // A calibration that cannot convert: time 0, and the line is still valid.
+  SegmentIdentity broken = realtime_identity();
+  broken.clock.realtime = false;
+  broken.clock.tsc_hz = 0;
+  EventJsonFormatter g(broken);
+  EXPECT_EQ(g.realtime_ns(12345), 0);
+  const Json j = parse_line(format(g, make_event(site, {})));
+  EXPECT_EQ(j.at("timestamp").s, "1970-01-01T00:00:00.000000000Z");
+  EXPECT_EQ(j.keys(), kReservedOrder);
+
+  // Realtime stamps past INT64_MAX are clamped, not wrapped.
+  EventJsonFormatter h(realtime_identity());
+  EXPECT_EQ(h.realtime_ns(UINT64_MAX), INT64_MAX);
+  EXPECT_EQ(parse_line(format(h, make_event(site, {}, 1, 1, UINT64_MAX))).at("timestamp").s,
+            "2262-04-11T23:47:16.854775807Z");
+}
+
+TEST(EventJson, ManyLinesIntoOneBuffer) {
+  EventJsonFormatter f(realtime_identity());
+  const CallSiteInfo a = make_site(Level::kInfo, "a", {{"s", FieldType::kString}, {"pid", FieldType::kI32}}, 0);
+  const CallSiteInfo b = make_site(Level::kDebug, "b", {{"x", FieldType::kF64}}, 1);
+  std::string out;
+  DropGap gap;
+  gap.tid = 9;
+  gap.first_seq = 5;
+  gap.last_seq = 5;
+  gap.count = 1;
+  for (uint64_t i = 0; i < 1000; ++i) {
+    if (i % 3 == 0) {
+      f.append_event(out, make_event(a, {i % 2 ? cut_str("cut", 10) : str("ok"), int64_t{-1}}, 9, i, kExampleNs + i));
+    } else if (i % 3 == 1) {
+      f.append_event(out, make_event(b, {static_cast<double>(i) / 7}, 9, i, kExampleNs + i * 1'000'000'000));
+    } else {
+      f.append_gap(out, gap, kExampleNs);
+    }
+  }
+  const std::vector<Json> lines = parse_lines(out);
+  ASSERT_EQ(lines.size(), 1000u);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (i % 3 == 0) {
+      EXPECT_EQ(lines[i].keys(), (i % 2 ? with_reserved({"s", "_pid", "_cut"}) : with_reserved({"s", "_pid"})));
+    } else if (i % 3 == 1) {
+      EXPECT_EQ(lines[i].at("x").num(), static_cast<double>(i) / 7);
+      EXPECT_EQ(lines[i].at("seq").i, static_cast<int64_t>(i));
+    } else {
+      EXPECT_EQ(lines[i].at("message").s, "ringtail.dropped");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ringtail::reader

@@ -1,0 +1,149 @@
+// ReorderBuffer on its own: the merge rule of reorder_buffer.hpp, line by line.
+#include "ringtail/reader/drain/reorder_buffer.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace ringtail::reader {
+namespace {
+
+constexpr int64_t kWindow = 100;
+
+ReorderBuffer make(uint32_t lanes, uint64_t max_lines = 1000, uint64_t max_bytes = 1 << 20) {
+  return ReorderBuffer(lanes, ReorderBuffer::Limits{kWindow, max_lines, max_bytes});
+}
+
+// Pushes line "<text>\n" with key `key` into `lane`; end_pos = key * 8.
+void push(ReorderBuffer& buffer, uint32_t lane, int64_t key, const std::string& text,
+          ReorderBuffer::Kind kind = ReorderBuffer::Kind::kEvent) {
+  std::string& bytes = buffer.lane_bytes(lane);
+  const size_t start = bytes.size();
+  bytes += text;
+  bytes += '\n';
+  buffer.push(lane, key, static_cast<uint64_t>(key) * 8, start, kind);
+}
+
+TEST(ReorderBuffer, MergesLanesByKey) {
+  ReorderBuffer buffer = make(3);
+  buffer.begin_pass(0);
+  push(buffer, 0, 10, "a10");
+  push(buffer, 0, 40, "a40");
+  push(buffer, 1, 20, "b20");
+  push(buffer, 1, 30, "b30");
+  push(buffer, 2, 15, "n15", ReorderBuffer::Kind::kNote);
+  std::string out;
+  const ReorderBuffer::Released r = buffer.release(INT64_MIN, /*flush_all=*/true, 0, out);
+  EXPECT_EQ(out, "a10\nn15\nb20\nb30\na40\n");
+  EXPECT_EQ(r.lines, 5u);
+  EXPECT_EQ(r.events, 4u);
+  EXPECT_EQ(r.notes, 1u);
+  EXPECT_EQ(r.bytes, out.size());
+  EXPECT_EQ(r.late, 0u);
+  EXPECT_TRUE(buffer.empty());
+}
+
+TEST(ReorderBuffer, KeepsLaneOrderWhenTimestampsGoBackwards) {
+  ReorderBuffer buffer = make(2);
+  buffer.begin_pass(0);
+  push(buffer, 0, 50, "a50");
+  push(buffer, 0, 10, "a10");  // this thread's clock went backwards
+  push(buffer, 1, 30, "b30");
+  std::string out;
+  const ReorderBuffer::Released r = buffer.release(INT64_MIN, true, 0, out);
+  // a10 never overtakes a50; it is late (below the 50 already written).
+  EXPECT_EQ(out, "b30\na50\na10\n");
+  EXPECT_EQ(r.late, 1u);
+}
+
+TEST(ReorderBuffer, HoldsLinesAboveTheWatermark) {
+  ReorderBuffer buffer = make(2);
+  buffer.begin_pass(0);
+  push(buffer, 0, 100, "a100");
+  push(buffer, 1, 150, "b150");
+  push(buffer, 0, 200, "a200");
+  std::string out;
+  buffer.release(/*watermark=*/150, false, 0, out);
+  EXPECT_EQ(out, "a100\nb150\n");
+  EXPECT_EQ(buffer.held_lines(), 1u);
+  EXPECT_EQ(buffer.released_end_pos(0), 800u);  // a100's end: a200 is still held
+  EXPECT_EQ(buffer.released_end_pos(1), 1200u);
+  EXPECT_FALSE(buffer.lane_empty(0));
+  EXPECT_TRUE(buffer.lane_empty(1));
+
+  // A line below what was written arrives later: out at once, counted late.
+  buffer.begin_pass(10);
+  push(buffer, 1, 120, "b120");
+  out.clear();
+  const ReorderBuffer::Released r = buffer.release(150, false, 10, out);
+  EXPECT_EQ(out, "b120\n");
+  EXPECT_EQ(r.late, 1u);
+}
+
+TEST(ReorderBuffer, AgeRuleWritesLinesHeldForTheWindow) {
+  ReorderBuffer buffer = make(1);
+  buffer.begin_pass(1000);
+  push(buffer, 0, 5000, "future");  // far above any watermark
+  std::string out;
+  buffer.release(0, false, 1000 + kWindow - 1, out);
+  EXPECT_TRUE(out.empty());
+  buffer.release(0, false, 1000 + kWindow, out);
+  EXPECT_EQ(out, "future\n");
+}
+
+TEST(ReorderBuffer, LimitsWriteTheOldestEarly) {
+  ReorderBuffer buffer = make(2, /*max_lines=*/3);
+  buffer.begin_pass(0);
+  for (int64_t k = 0; k < 5; ++k) {
+    std::string text(1, 'l');
+    text += std::to_string(k);
+    push(buffer, static_cast<uint32_t>(k % 2), 1000 + k, text);
+  }
+  std::string out;
+  const ReorderBuffer::Released r = buffer.release(0, false, 0, out);
+  EXPECT_EQ(out, "l0\nl1\n");
+  EXPECT_EQ(r.forced, 2u);
+  EXPECT_EQ(buffer.held_lines(), 3u);
+
+  ReorderBuffer by_bytes = make(1, 1000, /*max_bytes=*/10);
+  by_bytes.begin_pass(0);
+  for (int64_t k = 0; k < 4; ++k) push(by_bytes, 0, 1000 + k, "1234");  // 5 bytes each
+  out.clear();
+  by_bytes.release(0, false, 0, out);
+  EXPECT_EQ(by_bytes.held_bytes(), 10u);
+  EXPECT_EQ(out, "1234\n1234\n");
+}
+
+TEST(ReorderBuffer, OutLimitStopsAndResumes) {
+  ReorderBuffer buffer = make(1);
+  buffer.begin_pass(0);
+  for (int k = 0; k < 10; ++k) push(buffer, 0, k, "x");
+  std::string out;
+  buffer.release(INT64_MAX, false, 0, out, /*out_limit=*/4);
+  EXPECT_EQ(out, "x\nx\n");
+  buffer.release(INT64_MAX, false, 0, out);
+  EXPECT_EQ(out.size(), 20u);
+}
+
+TEST(ReorderBuffer, ManyLinesThroughCompaction) {
+  // Lines pushed and released in waves, so lanes compact while holding some.
+  ReorderBuffer buffer = make(2, 1 << 20);
+  std::string out;
+  int64_t next = 0;
+  int64_t expected = 0;
+  std::string expected_out;
+  for (int wave = 0; wave < 50; ++wave) {
+    buffer.begin_pass(wave);
+    for (int k = 0; k < 1000; ++k, ++next) push(buffer, static_cast<uint32_t>(next % 2), next, std::to_string(next));
+    buffer.release(next - 300, false, wave, out);
+  }
+  buffer.release(0, true, 0, out);
+  for (; expected < next; ++expected) expected_out += std::to_string(expected) + "\n";
+  EXPECT_EQ(out, expected_out);
+  EXPECT_TRUE(buffer.empty());
+}
+
+}  // namespace
+}  // namespace ringtail::reader

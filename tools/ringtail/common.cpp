@@ -1,0 +1,152 @@
+#include "common.hpp"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+
+namespace ringtail::cli {
+namespace {
+
+uint64_t saturating_add(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
+
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free);  // set from a signal handler
+
+void on_stop_signal(int signal_number) {
+  if (g_stop.exchange(true)) {
+    // Second signal: stop waiting for the final drain.
+    ::signal(signal_number, SIG_DFL);
+    ::raise(signal_number);
+  }
+}
+
+constexpr const char* kLevelNames[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "OFF"};
+
+}  // namespace
+
+void print_error(std::string_view message) {
+  std::string line = absl::StrCat("ringtail: ", std::string(message));
+  std::replace(line.begin(), line.end(), '\n', ' ');
+  line.push_back('\n');
+  std::fflush(stdout);  // keep the order of what is already on stdout
+  std::fputs(line.c_str(), stderr);
+}
+
+std::string segment_error_text(std::string_view name, const absl::Status& status) {
+  std::string_view message(status.message().data(), status.message().size());
+  const std::string prefix = absl::StrCat("segment /dev/shm/", std::string(name), ": ");
+  if (message.substr(0, prefix.size()) == prefix) message.remove_prefix(prefix.size());
+  return std::string(message);
+}
+
+void print_segment_error(std::string_view name, const absl::Status& status) {
+  print_error(absl::StrCat(std::string(name), ": ", segment_error_text(name, status)));
+}
+
+void finish(int code) {
+  errno = 0;
+  const bool failed = std::fflush(stdout) != 0 || std::ferror(stdout) != 0;
+  const int error = errno;
+  // EPIPE: whoever read our output went away (`ringtail tail | head`): not an error of ours.
+  if (failed && error != EPIPE) {
+    print_error(error != 0 ? absl::StrCat("cannot write to stdout: ", std::strerror(error)) : "cannot write to stdout");
+    if (code == kExitOk) code = kExitRuntime;
+  }
+  std::exit(code);
+}
+
+const std::atomic<bool>& install_stop_handlers() {
+  struct sigaction action = {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: a blocking call returns EINTR and the loop sees the flag
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+  return g_stop;
+}
+
+void usage_error(const std::string& message) { throw CLI::ValidationError(message); }
+
+CLI::Validator pid_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const bool digits = !text.empty() && text.size() <= 10 &&
+                            std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+        const unsigned long long value = digits ? std::strtoull(text.c_str(), nullptr, 10) : 0;
+        if (!digits || value < 1 || value > static_cast<unsigned long long>(std::numeric_limits<pid_t>::max())) {
+          return "'" + text + "' is not a process id";
+        }
+        text = std::to_string(value);
+        return "";
+      },
+      "");
+}
+
+std::optional<shm::Level> parse_level(std::string_view text) {
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (size_t i = 0; i < std::size(kLevelNames); ++i) {
+    std::string name = kLevelNames[i];
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (lower == name) return static_cast<shm::Level>(i);
+  }
+  return std::nullopt;
+}
+
+CLI::Validator level_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (!parse_level(text).has_value()) {
+          return "'" + text + "' is not a level (trace, debug, info, warn, error, critical, off)";
+        }
+        return "";
+      },
+      "");
+}
+
+std::string level_name(uint32_t level) {
+  if (level < std::size(kLevelNames)) return kLevelNames[level];
+  return absl::StrCat("LEVEL(", level, ")");
+}
+
+std::string printable(std::string_view bytes) {
+  if (bytes.empty()) return "-";
+  std::string out(bytes);
+  for (char& c : out) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) c = '?';
+  }
+  return out;
+}
+
+SegmentSummary summarize(const reader::SegmentView& view) {
+  SegmentSummary s;
+  s.slots = view.slot_count();
+  const uint64_t capacity = view.ring_capacity();
+  for (uint32_t i = 0; i < s.slots; ++i) {
+    const absl::StatusOr<reader::RingSlotSnapshot> slot = view.slot_snapshot(i);
+    if (!slot.ok()) continue;  // cannot happen: i < slot_count
+    if (slot->state_untrusted == static_cast<uint32_t>(shm::SlotState::kActive)) ++s.active;
+    if (slot->state_untrusted == static_cast<uint32_t>(shm::SlotState::kRetired)) ++s.retired;
+    const uint64_t w = slot->write_pos_untrusted;
+    const uint64_t r = slot->read_pos_untrusted;
+    s.pending_bytes += w > r ? std::min(w - r, capacity) : 0;  // at most 4096 * 2^30: no overflow
+    s.dropped_events = saturating_add(s.dropped_events, slot->dropped_full_untrusted);
+    s.dropped_events = saturating_add(s.dropped_events, slot->dropped_too_big_untrusted);
+  }
+  const reader::SegmentLossCounters loss = view.loss_counters();
+  s.dropped_events = saturating_add(s.dropped_events, loss.lost_no_ring);
+  s.dropped_events = saturating_add(s.dropped_events, loss.lost_callsite_table_full);
+  s.control_level = view.control_min_level_untrusted();
+  return s;
+}
+
+}  // namespace ringtail::cli

@@ -1,0 +1,238 @@
+// ringtail ls: one row per segment in /dev/shm. Read-only: never consumes
+// events, never takes the reader lease.
+#include <sys/types.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common.hpp"
+#include "ringtail/reader/ingest/consumer_lease.hpp"
+#include "ringtail/reader/ingest/segment_directory.hpp"
+#include "ringtail/reader/ingest/segment_view.hpp"
+#include "ringtail/reader/output/json_text.hpp"
+#include "verbs.hpp"
+
+namespace ringtail::cli {
+namespace {
+
+constexpr const char* kLsHelp =
+    "List the ringtail segments in /dev/shm, one row per segment:\n"
+    "  PID      the producer's process id\n"
+    "  SERVICE  PROGRAM  as the producer named itself\n"
+    "  STATE    alive; exited (gone after a clean shutdown); crashed (gone without one)\n"
+    "  LEVEL    the live minimum level (see `ringtail level`)\n"
+    "  RINGS    ring slots in use: active/retired (retired: the thread exited)\n"
+    "  PENDING  bytes written but not consumed yet, over all rings\n"
+    "  DROPPED  events the producer dropped (ring full, too big, no ring, call-site table full)\n"
+    "  ABI      the segment's ABI version\n"
+    "  LEASE    pid of the reader consuming the segment (ringtail drain), or -\n"
+    "  SEGMENT  the file's name in /dev/shm\n"
+    "Counters are read live from a running producer, so they move while ls reads them.\n"
+    "A segment that fails validation gets one line on stderr, \"ringtail: <name>: <error>\", and no row.\n"
+    "--json prints one JSON array instead, one object per segment (per line), with the keys\n"
+    "  name pid start_ticks service program hostname state alive level rings_active rings_retired\n"
+    "  ring_slots ring_bytes pending_bytes dropped_events abi_version lease_pid (null if none)\n"
+    "  file_bytes allocated_bytes;\n"
+    "a segment that fails validation is an object with state \"invalid\" and only the keys\n"
+    "  name pid start_ticks state alive error file_bytes allocated_bytes.\n"
+    "Segments of other users are left out (one line on stderr each) unless --all-users or --pid names them;\n"
+    "root sees every segment.\n"
+    "Exit status: 0 (also when some segments were invalid); 1 if /dev/shm cannot be listed; 2 usage error.";
+
+struct LsConfig {
+  bool json = false;
+  bool all_users = false;
+  std::vector<pid_t> pids;
+};
+
+struct Row {
+  const reader::DiscoveredSegment* found = nullptr;
+  bool alive = false;
+  bool valid = false;
+  bool vanished = false;  // removed since it was listed
+  std::string error;      // when !valid
+  // valid only:
+  std::string service, program, hostname, state;
+  SegmentSummary summary;
+  uint64_t ring_bytes = 0;
+  uint32_t abi_version = 0;
+  std::optional<pid_t> lease;
+};
+
+Row inspect(const reader::DiscoveredSegment& found) {
+  Row row;
+  row.found = &found;
+  row.alive = shm::process_alive(found.id);
+  absl::StatusOr<reader::SegmentView> view =
+      reader::SegmentView::open(found.name, reader::SegmentView::Access::kReadOnly);
+  if (!view.ok()) {
+    row.vanished = view.status().code() == absl::StatusCode::kNotFound;
+    row.error = segment_error_text(found.name, view.status());
+    return row;
+  }
+  row.valid = true;
+  const reader::SegmentIdentity& id = view->identity();
+  row.service = id.service;
+  row.program = id.program;
+  row.hostname = id.hostname;
+  row.state = std::string(reader::producer_state_name(reader::producer_state(*view)));
+  row.summary = summarize(*view);
+  row.ring_bytes = view->ring_capacity();
+  row.abi_version = id.abi_version;
+  row.lease = reader::lease_holder(*view);
+  return row;
+}
+
+void append_key(std::string& out, const char* key) {
+  if (out.back() != '{') out.push_back(',');
+  reader::append_json_string(out, key);
+  out.push_back(':');
+}
+
+std::string json_row(const Row& row) {
+  const reader::DiscoveredSegment& f = *row.found;
+  std::string out = "{";
+  append_key(out, "name");
+  reader::append_json_string(out, f.name);
+  append_key(out, "pid");
+  reader::append_json_int(out, f.id.pid);
+  append_key(out, "start_ticks");
+  reader::append_json_uint(out, f.id.start_ticks);
+  if (row.valid) {
+    append_key(out, "service");
+    reader::append_json_string(out, row.service);
+    append_key(out, "program");
+    reader::append_json_string(out, row.program);
+    append_key(out, "hostname");
+    reader::append_json_string(out, row.hostname);
+  }
+  append_key(out, "state");
+  reader::append_json_string(out, row.valid ? row.state : "invalid");
+  append_key(out, "alive");
+  out += row.alive ? "true" : "false";
+  if (row.valid) {
+    const SegmentSummary& s = row.summary;
+    append_key(out, "level");
+    reader::append_json_string(out, level_name(s.control_level));
+    append_key(out, "rings_active");
+    reader::append_json_uint(out, s.active);
+    append_key(out, "rings_retired");
+    reader::append_json_uint(out, s.retired);
+    append_key(out, "ring_slots");
+    reader::append_json_uint(out, s.slots);
+    append_key(out, "ring_bytes");
+    reader::append_json_uint(out, row.ring_bytes);
+    append_key(out, "pending_bytes");
+    reader::append_json_uint(out, s.pending_bytes);
+    append_key(out, "dropped_events");
+    reader::append_json_uint(out, s.dropped_events);
+    append_key(out, "abi_version");
+    reader::append_json_uint(out, row.abi_version);
+    append_key(out, "lease_pid");
+    if (row.lease.has_value()) {
+      reader::append_json_int(out, *row.lease);
+    } else {
+      out += "null";
+    }
+  } else {
+    append_key(out, "error");
+    reader::append_json_string(out, row.error);
+  }
+  append_key(out, "file_bytes");
+  reader::append_json_uint(out, f.file_bytes);
+  append_key(out, "allocated_bytes");
+  reader::append_json_uint(out, f.allocated_bytes);
+  out.push_back('}');
+  return out;
+}
+
+void print_table(const std::vector<Row>& rows) {
+  if (std::none_of(rows.begin(), rows.end(), [](const Row& row) { return row.valid; })) return;  // no header alone
+  const std::vector<std::string> header = {"PID",     "SERVICE", "PROGRAM", "STATE", "LEVEL",  "RINGS",
+                                           "PENDING", "DROPPED", "ABI",     "LEASE", "SEGMENT"};
+  const std::vector<bool> right = {true, false, false, false, false, true, true, true, true, true, false};
+  std::vector<std::vector<std::string>> cells;
+  cells.push_back(header);
+  for (const Row& row : rows) {
+    if (!row.valid) continue;
+    const SegmentSummary& s = row.summary;
+    cells.push_back({std::to_string(row.found->id.pid), printable(row.service), printable(row.program), row.state,
+                     level_name(s.control_level), absl::StrCat(s.active, "/", s.retired),
+                     std::to_string(s.pending_bytes), std::to_string(s.dropped_events), std::to_string(row.abi_version),
+                     row.lease ? std::to_string(*row.lease) : "-", row.found->name});
+  }
+  std::vector<size_t> width(header.size(), 0);
+  for (const auto& line : cells) {
+    for (size_t c = 0; c < line.size(); ++c) width[c] = std::max(width[c], line[c].size());
+  }
+  for (const auto& line : cells) {
+    std::string text;
+    for (size_t c = 0; c < line.size(); ++c) {
+      const std::string pad(width[c] - line[c].size(), ' ');
+      if (c > 0) text += "  ";
+      if (c + 1 == line.size()) {
+        text += line[c];  // last column: no trailing blanks
+      } else {
+        text += right[c] ? pad + line[c] : line[c] + pad;
+      }
+    }
+    text.push_back('\n');
+    std::fputs(text.c_str(), stdout);
+  }
+}
+
+int run_ls(const LsConfig& config) {
+  reader::DiscoveryOptions options;
+  options.pids = config.pids;
+  options.all_users = config.all_users;
+  const reader::Discovery discovery = reader::discover_segments(options);
+  if (!discovery.status.ok()) {
+    print_error(std::string(discovery.status.message()));
+    return kExitRuntime;
+  }
+  for (const std::string& line : discovery.skipped) print_error(line);
+
+  std::vector<Row> rows;
+  rows.reserve(discovery.segments.size());
+  for (const reader::DiscoveredSegment& found : discovery.segments) {
+    Row row = inspect(found);
+    if (row.vanished) continue;
+    if (!row.valid && !config.json) {
+      print_error(absl::StrCat(found.name, ": ", row.error));
+      continue;
+    }
+    rows.push_back(std::move(row));
+  }
+  if (config.json) {
+    std::string out = "[";
+    for (size_t i = 0; i < rows.size(); ++i) {
+      out += i == 0 ? "\n" : ",\n";
+      out += json_row(rows[i]);
+    }
+    out += "\n]\n";
+    std::fputs(out.c_str(), stdout);
+  } else {
+    print_table(rows);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_ls(CLI::App& app) {
+  auto config = std::make_shared<LsConfig>();
+  CLI::App* ls = app.add_subcommand("ls", "List producers' segments: state, rings, pending bytes, drops, lease");
+  ls->footer(kLsHelp);
+  ls->add_flag("--json", config->json, "Print a JSON array instead of a table");
+  ls->add_option("--pid", config->pids, "Only this producer's segments (repeatable)")
+      ->type_name("PID")
+      ->transform(pid_validator());
+  ls->add_flag("--all-users", config->all_users, "Also list other users' segments");
+  ls->callback([config] { finish(run_ls(*config)); });
+}
+
+}  // namespace ringtail::cli

@@ -1,0 +1,106 @@
+// ringtail tail: follows producers' events as JSONL on stdout, peeking:
+// read positions are never moved, so a running `ringtail drain` loses nothing.
+#include <signal.h>
+#include <sys/types.h>
+#include <atomic>
+
+#include <stdio_ext.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common.hpp"
+#include "ringtail/reader/drain/drain_engine.hpp"
+#include "ringtail/reader/drain/stream_sink.hpp"
+#include "verbs.hpp"
+
+namespace ringtail::cli {
+namespace {
+
+constexpr const char* kTailHelp =
+    "Prints the events of every producer's segment (or only those of --pid) on stdout as JSONL, as they "
+    "come, until SIGINT or SIGTERM, or until the reader of stdout goes away.\n"
+    "tail only peeks: it never moves a ring's read position and takes no lease, so it never steals events "
+    "from a running `ringtail drain` and any number of tails may run at once. The flip side: it sees only "
+    "events nobody has consumed yet, and a producer may overwrite what tail has not read yet once a drain "
+    "has consumed it (tail then skips ahead), so tail is for watching, drain for keeping.\n"
+    "It starts at the oldest event still unconsumed in each ring.\n"
+    "Exit status: 0 stopped by a signal or a closed pipe; 1 stdout failed otherwise; 2 usage error.";
+
+struct TailConfig {
+  std::vector<pid_t> pids;
+  std::string level;
+  bool all_users = false;
+};
+
+// StreamSink that remembers a reader of stdout going away (EPIPE), so that
+// tail ends quietly then.
+class StdoutSink : public reader::LineSink {
+ public:
+  absl::Status write(const reader::SegmentIdentity& segment, std::string_view lines) override {
+    return check(inner_.write(segment, lines));
+  }
+  absl::Status flush() override { return check(inner_.flush()); }
+  bool broken_pipe() const { return broken_pipe_.load(std::memory_order_relaxed); }
+
+ private:
+  absl::Status check(absl::Status status) {
+    const int error = errno;  // as the failed fwrite/fflush left it
+    if (!status.ok() &&
+        (error == EPIPE ||
+         std::string_view(status.message().data(), status.message().size()).find(std::strerror(EPIPE)) !=
+             std::string_view::npos)) {
+      broken_pipe_.store(true, std::memory_order_relaxed);
+    }
+    return status;
+  }
+
+  reader::StreamSink inner_{stdout, "stdout"};
+  std::atomic<bool> broken_pipe_{false};  // set on the writer thread, read by the report callback
+};
+
+int run_tail(const TailConfig& config) {
+  reader::DrainOptions options;
+  options.mode = reader::DrainOptions::Mode::kPeek;
+  options.discovery.pids = config.pids;
+  options.discovery.all_users = config.all_users;
+  options.remove_drained_dead_segments = false;
+  if (!config.level.empty()) options.min_level = parse_level(config.level);
+
+  ::signal(SIGPIPE, SIG_IGN);  // a closed pipe is EPIPE from the sink, not death
+  StdoutSink sink;
+  reader::DrainEngine engine(options, sink, [&sink](std::string_view line) {
+    if (!sink.broken_pipe()) print_error(line);
+  });
+  engine.run(install_stop_handlers());
+  if (engine.last_error().ok()) return kExitOk;
+  // stdout failed and the engine said so (unless the pipe was closed, which
+  // is how tail is meant to end in `ringtail tail | head`). Drop what stdio
+  // still holds, so that finish() does not report the same failure again.
+  ::__fpurge(stdout);
+  std::clearerr(stdout);
+  return sink.broken_pipe() ? kExitOk : kExitRuntime;
+}
+
+}  // namespace
+
+void add_tail(CLI::App& app) {
+  auto config = std::make_shared<TailConfig>();
+  CLI::App* tail = app.add_subcommand("tail", "Follow events on stdout without consuming them (peek)");
+  tail->footer(kTailHelp);
+  tail->add_option("--pid", config->pids, "Only this producer's segments (repeatable)")
+      ->type_name("PID")
+      ->transform(pid_validator());
+  tail->add_option("--level", config->level, "Only events at or above this level (drop and crash notes always show)")
+      ->type_name("LEVEL")
+      ->check(level_validator());
+  tail->add_flag("--all-users", config->all_users, "Also show other users' segments");
+  tail->callback([config] { finish(run_tail(*config)); });
+}
+
+}  // namespace ringtail::cli

@@ -1,0 +1,17 @@
+// The verbs of the `ringtail` command-line tool, one file each
+// (verb_<name>.cpp). Each add_<verb>() adds its subcommand to the app with
+// its options and a callback that runs the verb and exits the process with
+// the verb's status (see common.hpp: 0 ok, 1 runtime error, 2 usage error).
+#pragma once
+
+#include "CLI/CLI.hpp"
+
+namespace ringtail::cli {
+
+void add_ls(CLI::App& app);     // list segments: producer, state, rings, pending, drops, lease
+void add_level(CLI::App& app);  // set a live producer's minimum level
+void add_gc(CLI::App& app);     // remove dead producers' segments that hold nothing to drain
+void add_drain(CLI::App& app);  // consume events into JSONL files
+void add_tail(CLI::App& app);   // follow events on stdout without consuming them
+
+}  // namespace ringtail::cli
