@@ -1,0 +1,54 @@
+# cmake -P script behind the install.consumer test; see CMakeLists.txt here.
+cmake_minimum_required(VERSION 3.25)
+
+foreach(var RINGTAIL_BUILD_DIR PREFIX CONSUMER_SOURCE_DIR CONSUMER_BINARY_DIR GENERATOR CXX_COMPILER)
+  if("${${var}}" STREQUAL "")
+    message(FATAL_ERROR "run_consumer.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+if("${RINGTAIL_CONFIG}" STREQUAL "")
+  set(RINGTAIL_CONFIG Release)
+endif()
+
+function(run step)
+  message(STATUS "install.consumer: ${step}: ${ARGN}")
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "install.consumer: ${step} failed (${rc})")
+  endif()
+endfunction()
+
+# The consumer must log at info, whatever the calling environment says.
+foreach(var RINGTAIL_SERVICE RINGTAIL_LEVEL RINGTAIL_RING_BYTES RINGTAIL_MAX_THREADS
+            RINGTAIL_MAX_CALLSITES RINGTAIL_MAX_STRING_BYTES RINGTAIL_SHM_MODE RINGTAIL_CLOCK)
+  unset(ENV{${var}})
+endforeach()
+
+file(REMOVE_RECURSE "${PREFIX}" "${CONSUMER_BINARY_DIR}")
+
+run(install "${CMAKE_COMMAND}" --install "${RINGTAIL_BUILD_DIR}" --config "${RINGTAIL_CONFIG}" --prefix "${PREFIX}")
+
+set(configure_args
+  -S "${CONSUMER_SOURCE_DIR}" -B "${CONSUMER_BINARY_DIR}"
+  -G "${GENERATOR}"
+  "-DCMAKE_BUILD_TYPE=${RINGTAIL_CONFIG}"
+  "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
+  "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
+  "-DCMAKE_EXE_LINKER_FLAGS=${EXE_LINKER_FLAGS}"
+  "-DCMAKE_PREFIX_PATH=${PREFIX}"
+  # Only the scratch prefix may provide ringtail, never a system-wide install.
+  "-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF")
+if(NOT "${MAKE_PROGRAM}" STREQUAL "")
+  list(APPEND configure_args "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
+endif()
+run(configure "${CMAKE_COMMAND}" ${configure_args})
+run(build "${CMAKE_COMMAND}" --build "${CONSUMER_BINARY_DIR}" --config "${RINGTAIL_CONFIG}")
+
+foreach(exe consumer_static consumer_shared)
+  find_program(exe_path ${exe} PATHS "${CONSUMER_BINARY_DIR}" "${CONSUMER_BINARY_DIR}/${RINGTAIL_CONFIG}"
+               NO_DEFAULT_PATH NO_CACHE REQUIRED)
+  run("run ${exe}" "${exe_path}")
+  unset(exe_path)
+endforeach()
+
+message(STATUS "install.consumer: passed")
