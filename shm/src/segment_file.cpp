@@ -78,7 +78,8 @@ absl::Status SegmentFile::reserve(uint64_t offset, uint64_t bytes) {
   }
   std::byte* begin = data() + offset;
   const long page = ::sysconf(_SC_PAGESIZE);
-  auto* aligned = reinterpret_cast<std::byte*>(reinterpret_cast<uintptr_t>(begin) & ~(uintptr_t(page) - 1));
+  auto* aligned =
+      reinterpret_cast<std::byte*>(reinterpret_cast<uintptr_t>(begin) & ~(static_cast<uintptr_t>(page) - 1));
   const size_t span = static_cast<size_t>(begin + bytes - aligned);
   if (::madvise(aligned, span, MADV_POPULATE_WRITE) != 0) {
     // Older kernels: fault the pages in by reading them (tmpfs maps the

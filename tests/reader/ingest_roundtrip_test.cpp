@@ -280,7 +280,7 @@ std::vector<ExpectedField> expected_wide(uint32_t i) {
   std::vector<ExpectedField> out;
   const int32_t k = static_cast<int32_t>(i);
   for (int f = 0; f < 32; ++f) {
-    char name[4];
+    char name[8];
     std::snprintf(name, sizeof(name), "f%02d", f);
     switch (f % 4) {
       case 0:
