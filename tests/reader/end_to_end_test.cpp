@@ -1,0 +1,603 @@
+// End to end: real `ringtail-loadgen` producers drained by the real `ringtail`
+// tool, the JSONL output parsed back with simdjson. Every test uses its own
+// output directory and service name and names its producers' pids (--pid), so
+// segments of tests running alongside are never touched; children are killed
+// and their segments removed even when a test fails. Needs
+// $RINGTAIL_TEST_BIN_DIR/tools/{ringtail,ringtail-loadgen} (skipped without).
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+extern char** environ;
+
+namespace ringtail::reader {
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+constexpr int kTimeoutMs = 120000;
+
+std::string bin_dir() {
+  const char* dir = std::getenv("RINGTAIL_TEST_BIN_DIR");
+  if (dir != nullptr && *dir != '\0') return dir;
+  std::error_code ec;
+  return std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().parent_path().parent_path().string();
+}
+std::string ringtail_path() { return bin_dir() + "/tools/ringtail"; }
+std::string loadgen_path() { return bin_dir() + "/tools/ringtail-loadgen"; }
+
+int ms_left(std::chrono::steady_clock::time_point deadline) {
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+  return left > 0 ? static_cast<int>(left) : 0;
+}
+
+// A running child (fork + execve) with its stdout and stderr on pipes.
+class Child {
+ public:
+  Child(const std::string& path, const std::vector<std::string>& args, const std::vector<std::string>& env_extra = {}) {
+    int out[2];
+    int err[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) return;
+    if (::pipe2(err, O_CLOEXEC) != 0) {
+      ::close(out[0]);
+      ::close(out[1]);
+      return;
+    }
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+    for (const std::string& e : env_extra) env.push_back(e);
+    std::vector<char*> envp;
+    for (std::string& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(path.c_str()));
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::fflush(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], 1);
+      ::dup2(err[1], 2);
+      ::execve(path.c_str(), argv.data(), envp.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    ::close(err[1]);
+    out_fd_ = out[0];
+    err_fd_ = err[0];
+    if (pid_ < 0) {
+      ::close(out_fd_);
+      ::close(err_fd_);
+      out_fd_ = err_fd_ = -1;
+    }
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child() {
+    if (pid_ > 0 && !reaped_) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+    if (out_fd_ >= 0) ::close(out_fd_);
+    if (err_fd_ >= 0) ::close(err_fd_);
+  }
+
+  pid_t pid() const { return pid_; }
+  const std::string& out() const { return out_; }
+  const std::string& err() const { return err_; }
+  void signal(int sig) const {
+    if (pid_ > 0 && !reaped_) ::kill(pid_, sig);
+  }
+
+  // Waits for the exit (SIGKILL after the timeout); the exit code, or 128 + signal.
+  int wait(int timeout_ms = kTimeoutMs) {
+    if (pid_ <= 0) return -1;
+    if (reaped_) return code_;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (out_fd_ >= 0 || err_fd_ >= 0) {
+      const int left = ms_left(deadline);
+      if (left <= 0) {
+        ::kill(pid_, SIGKILL);
+        timed_out_ = true;
+        break;
+      }
+      pump(left);
+    }
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    reaped_ = true;
+    code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return code_;
+  }
+  bool timed_out() const { return timed_out_; }
+
+ private:
+  void pump(int timeout_ms) {
+    pollfd fds[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
+    if (::poll(fds, 2, timeout_ms) <= 0) return;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char chunk[4096];
+      const ssize_t n = ::read(fds[i].fd, chunk, sizeof(chunk));
+      int& fd = i == 0 ? out_fd_ : err_fd_;
+      if (n <= 0) {
+        ::close(fd);
+        fd = -1;
+      } else {
+        (i == 0 ? out_ : err_).append(chunk, static_cast<size_t>(n));
+      }
+    }
+  }
+
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  bool reaped_ = false;
+  bool timed_out_ = false;
+  int code_ = -1;
+  std::string out_;
+  std::string err_;
+};
+
+// Removes the output directory and the segments of the listed pids. Declared
+// before the children of a test, so it runs after they are killed.
+class Cleanup {
+ public:
+  explicit Cleanup(const std::string& tag) {
+    std::string templ = "/tmp/ringtail-e2e-" + tag + "-XXXXXX";
+    if (::mkdtemp(templ.data()) != nullptr) dir_ = templ;
+  }
+  Cleanup(const Cleanup&) = delete;
+  Cleanup& operator=(const Cleanup&) = delete;
+  ~Cleanup() {
+    for (pid_t pid : pids_) remove_segments(pid);
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+  const std::string& dir() const { return dir_; }
+  void own(pid_t pid) {
+    if (pid > 0) pids_.push_back(pid);
+  }
+
+  static std::vector<std::string> segments_of(pid_t pid) {
+    std::vector<std::string> names;
+    const std::string prefix = "ringtail." + std::to_string(pid) + ".";
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(prefix, 0) == 0) names.push_back(name);
+    }
+    return names;
+  }
+  static void remove_segments(pid_t pid) {
+    for (const std::string& name : segments_of(pid)) ::unlink(("/dev/shm/" + name).c_str());
+  }
+
+ private:
+  std::string dir_;
+  std::vector<pid_t> pids_;
+};
+
+// One parsed output line.
+struct Line {
+  std::string file;
+  std::string message;
+  int64_t pid = -1;
+  int64_t tid = -1;
+  bool has_seq = false;
+  bool has_i = false;
+  int64_t thread_index = -1;
+  uint64_t i = 0;
+  std::string payload;
+};
+
+struct Output {
+  std::vector<Line> lines;
+  std::vector<std::string> errors;  // lines that did not parse
+  std::vector<std::string> files;
+};
+
+Output read_output(const std::string& dir) {
+  Output output;
+  std::error_code ec;
+  std::vector<std::string> files;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file() && it->path().extension() == ".jsonl") files.push_back(it->path().string());
+  }
+  std::sort(files.begin(), files.end());
+  output.files = files;
+  simdjson::dom::parser parser;
+  for (const std::string& file : files) {
+    std::ifstream in(file);
+    std::string text;
+    while (std::getline(in, text)) {
+      simdjson::dom::element doc;
+      if (parser.parse(text).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
+        output.errors.push_back(file + ": " + text);
+        continue;
+      }
+      Line line;
+      line.file = file;
+      std::string_view message;
+      if (doc["message"].get(message) == simdjson::SUCCESS) line.message = std::string(message);
+      if (doc["pid"].get(line.pid) != simdjson::SUCCESS) line.pid = -1;
+      if (doc["tid"].get(line.tid) != simdjson::SUCCESS) line.tid = -1;
+      line.has_seq = doc["seq"].error() == simdjson::SUCCESS;
+      uint64_t i = 0;
+      if (doc["i"].get(i) == simdjson::SUCCESS) {
+        line.has_i = true;
+        line.i = i;
+      }
+      if (doc["thread_index"].get(line.thread_index) != simdjson::SUCCESS) line.thread_index = -1;
+      std::string_view payload;
+      if (doc["payload"].get(payload) == simdjson::SUCCESS) line.payload = std::string(payload);
+      output.lines.push_back(std::move(line));
+    }
+  }
+  return output;
+}
+
+std::string expected_payload(size_t bytes) {
+  std::string payload(bytes, '\0');
+  for (size_t k = 0; k < bytes; ++k) payload[k] = static_cast<char>('a' + k % 26);
+  return payload;
+}
+
+// Waits until a --follow drain has drained the finished producers' segments
+// to their end and removed them: then it is up and has its signal handlers, so
+// the SIGINT that follows ends it through its final drain.
+bool wait_segments_gone(const std::vector<pid_t>& pids, int timeout_ms = kTimeoutMs) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    bool gone = true;
+    for (pid_t pid : pids) gone = gone && Cleanup::segments_of(pid).empty();
+    if (gone) return true;
+    if (ms_left(deadline) <= 0) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::string unique_service(const std::string& base) {
+  return "e2e-" + base + "-" + std::to_string(::getpid()) + "-" +
+         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000);
+}
+
+std::vector<std::string> loadgen_args(const std::string& service, int threads, uint64_t events,
+                                      const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {
+      "--threads", std::to_string(threads), "--events", std::to_string(events), "--service", service};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+// The loadgen events of `lines` per (pid, tid), i values in file order.
+using Sequences = std::map<std::pair<int64_t, int64_t>, std::vector<uint64_t>>;
+
+Sequences loadgen_sequences(const std::vector<Line>& lines) {
+  Sequences seqs;
+  for (const Line& line : lines) {
+    if (line.message == "loadgen" && line.has_i) seqs[{line.pid, line.tid}].push_back(line.i);
+  }
+  return seqs;
+}
+
+size_t count_message(const std::vector<Line>& lines, const std::string& message) {
+  return static_cast<size_t>(
+      std::count_if(lines.begin(), lines.end(), [&](const Line& l) { return l.message == message; }));
+}
+
+// Every i in 0..n-1 exactly once and in order; an empty string when so.
+std::string check_exact(const std::vector<uint64_t>& seq, uint64_t n) {
+  if (seq.size() != n) return "holds " + std::to_string(seq.size()) + " events, want " + std::to_string(n);
+  for (uint64_t k = 0; k < n; ++k) {
+    if (seq[k] != k) return "line " + std::to_string(k) + " has i=" + std::to_string(seq[k]);
+  }
+  return "";
+}
+
+// Every i in 0..n-1 at least once, repeats only as contiguous re-reads of a
+// run already written (i = k, k+1, ... up to the next new one). Counts the
+// repeated lines into `repeats`; an empty string when so.
+std::string check_with_repeats(const std::vector<uint64_t>& seq, uint64_t n, uint64_t& repeats) {
+  uint64_t next = 0;
+  bool replaying = false;
+  uint64_t replay_next = 0;
+  for (size_t k = 0; k < seq.size(); ++k) {
+    const uint64_t i = seq[k];
+    if (i == next) {
+      ++next;
+      replaying = false;
+    } else if (i > next) {
+      return "line " + std::to_string(k) + " has i=" + std::to_string(i) + ", missing " + std::to_string(next);
+    } else {
+      if (replaying && i != replay_next) {
+        return "line " + std::to_string(k) + " repeats i=" + std::to_string(i) + ", not contiguous (want " +
+               std::to_string(replay_next) + ")";
+      }
+      replaying = true;
+      replay_next = i + 1;
+      ++repeats;
+    }
+  }
+  if (next != n) return "ends at i=" + std::to_string(next) + ", want " + std::to_string(n);
+  return "";
+}
+
+class EndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(ringtail_path())) GTEST_SKIP() << ringtail_path() << " is not built";
+    if (!std::filesystem::exists(loadgen_path())) GTEST_SKIP() << loadgen_path() << " is not built";
+  }
+};
+
+TEST_F(EndToEndTest, FollowDrainsEveryEventOnceInOrder) {
+  const uint64_t events = kSanitized ? 20000 : 200000;
+  constexpr int kThreads = 4;
+  Cleanup cleanup("follow");
+  ASSERT_FALSE(cleanup.dir().empty());
+  const std::string service = unique_service("follow");
+  Child loadgen(loadgen_path(), loadgen_args(service, kThreads, events, {"--retry-when-full", "--string-bytes", "16"}));
+  cleanup.own(loadgen.pid());
+  ASSERT_GT(loadgen.pid(), 0);
+  Child drain(ringtail_path(), {"drain", "--follow", "--out", cleanup.dir(), "--pid", std::to_string(loadgen.pid())});
+  ASSERT_GT(drain.pid(), 0);
+
+  ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
+  ASSERT_TRUE(wait_segments_gone({loadgen.pid()})) << "the drain never removed the finished producer's segment";
+  drain.signal(SIGINT);
+  ASSERT_EQ(drain.wait(), 0) << drain.err();
+
+  const Output output = read_output(cleanup.dir());
+  EXPECT_TRUE(output.errors.empty()) << output.errors.front();
+  EXPECT_EQ(output.files.size(), 1u);
+  EXPECT_EQ(count_message(output.lines, "ringtail.dropped"), 0u);
+  const std::string payload = expected_payload(16);
+  std::map<int64_t, int64_t> index_of_tid;
+  for (const Line& line : output.lines) {
+    if (line.message != "loadgen") continue;
+    EXPECT_EQ(line.pid, loadgen.pid());
+    EXPECT_TRUE(line.has_seq);
+    ASSERT_EQ(line.payload, payload) << "tid " << line.tid << " i " << line.i;
+    auto [it, fresh] = index_of_tid.emplace(line.tid, line.thread_index);
+    ASSERT_EQ(it->second, line.thread_index) << "tid " << line.tid << " logged for two thread indexes";
+  }
+  const Sequences seqs = loadgen_sequences(output.lines);
+  EXPECT_EQ(seqs.size(), static_cast<size_t>(kThreads));
+  std::set<int64_t> indexes;
+  for (const auto& [key, seq] : seqs) {
+    indexes.insert(index_of_tid[key.second]);
+    EXPECT_EQ(check_exact(seq, events), "") << "tid " << key.second;
+  }
+  EXPECT_EQ(indexes.size(), static_cast<size_t>(kThreads));
+  EXPECT_TRUE(Cleanup::segments_of(loadgen.pid()).empty()) << "the drained segment of a finished producer stays";
+}
+
+TEST_F(EndToEndTest, AbortAfterKeepsExactlyTheCommittedPrefix) {
+  Cleanup cleanup("abort");
+  ASSERT_FALSE(cleanup.dir().empty());
+  const std::string service = unique_service("abort");
+  // Rings large enough for every event: no reader runs while it logs, so none may be dropped.
+  Child loadgen(loadgen_path(), loadgen_args(service, 2, 100000, {"--abort-after", "50000"}),
+                {"RINGTAIL_RING_BYTES=16M", "RINGTAIL_MAX_THREADS=4"});
+  cleanup.own(loadgen.pid());
+  ASSERT_GT(loadgen.pid(), 0);
+  ASSERT_EQ(loadgen.wait(), 128 + SIGKILL) << loadgen.out() << loadgen.err();
+  ASSERT_FALSE(Cleanup::segments_of(loadgen.pid()).empty());
+
+  Child drain(ringtail_path(), {"drain", "--once", "--out", cleanup.dir(), "--pid", std::to_string(loadgen.pid())});
+  ASSERT_EQ(drain.wait(), 0) << drain.err();
+
+  const Output output = read_output(cleanup.dir());
+  EXPECT_TRUE(output.errors.empty()) << output.errors.front();
+  EXPECT_EQ(count_message(output.lines, "ringtail.crashed"), 1u);
+  EXPECT_EQ(count_message(output.lines, "ringtail.dropped"), 0u);
+  std::map<int64_t, std::vector<uint64_t>> by_index;
+  for (const Line& line : output.lines) {
+    if (line.message == "loadgen") by_index[line.thread_index].push_back(line.i);
+  }
+  ASSERT_EQ(by_index.count(0), 1u);
+  EXPECT_EQ(check_exact(by_index[0], 50000), "") << "thread_index 0";
+  if (by_index.count(1) != 0) {
+    EXPECT_EQ(check_exact(by_index[1], by_index[1].size()), "") << "thread_index 1";
+  }
+  EXPECT_LE(by_index.size(), 2u);
+  // The crash note comes after every event of the producer.
+  ASSERT_FALSE(output.lines.empty());
+  EXPECT_EQ(output.lines.back().message, "ringtail.crashed");
+  EXPECT_TRUE(Cleanup::segments_of(loadgen.pid()).empty()) << "the crashed producer's segment stays";
+}
+
+TEST_F(EndToEndTest, DrainKilledTwiceLosesNothing) {
+  const uint64_t events = kSanitized ? 20000 : 200000;
+  Cleanup cleanup("killed");
+  ASSERT_FALSE(cleanup.dir().empty());
+  const std::string service = unique_service("killed");
+  Child loadgen(loadgen_path(), loadgen_args(service, 2, events, {"--retry-when-full"}));
+  cleanup.own(loadgen.pid());
+  ASSERT_GT(loadgen.pid(), 0);
+  const std::vector<std::string> drain_args = {"drain",       "--follow", "--out",
+                                               cleanup.dir(), "--pid",    std::to_string(loadgen.pid())};
+  int kills = 0;
+  for (int round = 0; round < 2; ++round) {
+    Child drain(ringtail_path(), drain_args);
+    ASSERT_GT(drain.pid(), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // timing only: where the kill lands
+    drain.signal(SIGKILL);
+    const int code = drain.wait();
+    // It may have failed on its own (then the output tells); a kill is 128 + SIGKILL.
+    EXPECT_EQ(code, 128 + SIGKILL) << drain.err();
+    ++kills;
+  }
+  Child drain(ringtail_path(), drain_args);
+  ASSERT_GT(drain.pid(), 0);
+  ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
+  ASSERT_TRUE(wait_segments_gone({loadgen.pid()})) << "the drain never removed the finished producer's segment";
+  drain.signal(SIGINT);
+  ASSERT_EQ(drain.wait(), 0) << drain.err();
+
+  const Output output = read_output(cleanup.dir());
+  EXPECT_TRUE(output.errors.empty()) << output.errors.front();
+  EXPECT_EQ(count_message(output.lines, "ringtail.dropped"), 0u);
+  const Sequences seqs = loadgen_sequences(output.lines);
+  EXPECT_EQ(seqs.size(), 2u);
+  uint64_t repeats = 0;
+  for (const auto& [key, seq] : seqs) {
+    EXPECT_EQ(check_with_repeats(seq, events, repeats), "") << "tid " << key.second;
+  }
+  RecordProperty("drain_kills", kills);
+  RecordProperty("repeated_lines", static_cast<int>(repeats));
+  std::printf("[          ] %d drain kills, %llu repeated lines\n", kills, static_cast<unsigned long long>(repeats));
+}
+
+TEST_F(EndToEndTest, CorruptAndTruncatedSegmentsAreReportedOthersDrained) {
+  Cleanup cleanup("corrupt");
+  ASSERT_FALSE(cleanup.dir().empty());
+  struct Producer {
+    pid_t pid = -1;
+    std::string segment;
+  };
+  std::vector<Producer> producers;
+  for (const char* which : {"corrupt", "truncated", "good"}) {
+    Child loadgen(loadgen_path(), loadgen_args(unique_service(which), 1, 1000, {}));
+    cleanup.own(loadgen.pid());
+    ASSERT_GT(loadgen.pid(), 0);
+    ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    ASSERT_EQ(parser.parse(loadgen.out()).get(doc), simdjson::SUCCESS) << loadgen.out();
+    std::string_view segment;
+    ASSERT_EQ(doc["segment"].get(segment), simdjson::SUCCESS) << loadgen.out();
+    uint64_t committed = 0;
+    ASSERT_EQ(doc["committed"].get(committed), simdjson::SUCCESS) << loadgen.out();
+    ASSERT_EQ(committed, 1000u) << loadgen.out();
+    producers.push_back({loadgen.pid(), std::string(segment)});
+  }
+  const Producer& corrupt = producers[0];
+  const Producer& truncated = producers[1];
+  const Producer& good = producers[2];
+
+  {
+    const int fd = ::open(("/dev/shm/" + corrupt.segment).c_str(), O_WRONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0) << corrupt.segment;
+    std::mt19937_64 rng(0x5eed);
+    std::vector<unsigned char> noise(4096);
+    for (unsigned char& b : noise) b = static_cast<unsigned char>(rng());
+    const ssize_t n = ::pwrite(fd, noise.data(), noise.size(), 0);
+    ::close(fd);
+    ASSERT_EQ(n, static_cast<ssize_t>(noise.size()));
+  }
+  {
+    const std::string path = "/dev/shm/" + truncated.segment;
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    ASSERT_EQ(::truncate(path.c_str(), st.st_size / 2), 0);
+  }
+
+  std::vector<std::string> pid_args;
+  for (const Producer& p : producers) {
+    pid_args.push_back("--pid");
+    pid_args.push_back(std::to_string(p.pid));
+  }
+  std::vector<std::string> ls_args = {"ls"};
+  ls_args.insert(ls_args.end(), pid_args.begin(), pid_args.end());
+  Child ls(ringtail_path(), ls_args);
+  const int ls_code = ls.wait();
+  EXPECT_EQ(ls_code, 0) << ls.err();
+  EXPECT_TRUE(has(ls.err(), corrupt.segment)) << ls.err();
+  EXPECT_TRUE(has(ls.err(), truncated.segment)) << ls.err();
+  EXPECT_FALSE(has(ls.err(), good.segment)) << ls.err();
+  EXPECT_EQ(std::count(ls.err().begin(), ls.err().end(), '\n'), 2) << ls.err();
+  EXPECT_TRUE(has(ls.out(), good.segment)) << ls.out();
+
+  std::vector<std::string> drain_args = {"drain", "--once", "--out", cleanup.dir()};
+  drain_args.insert(drain_args.end(), pid_args.begin(), pid_args.end());
+  Child drain(ringtail_path(), drain_args);
+  const int drain_code = drain.wait();
+  EXPECT_EQ(drain_code, 0) << drain.err();
+  EXPECT_LT(drain_code, 128) << "killed by a signal: " << drain.err();
+  EXPECT_TRUE(has(drain.err(), corrupt.segment)) << drain.err();
+  EXPECT_TRUE(has(drain.err(), truncated.segment)) << drain.err();
+  EXPECT_EQ(std::count(drain.err().begin(), drain.err().end(), '\n'), 2) << drain.err();
+
+  const Output output = read_output(cleanup.dir());
+  EXPECT_TRUE(output.errors.empty()) << output.errors.front();
+  const Sequences seqs = loadgen_sequences(output.lines);
+  ASSERT_EQ(seqs.size(), 1u);
+  EXPECT_EQ(seqs.begin()->first.first, good.pid);
+  EXPECT_EQ(check_exact(seqs.begin()->second, 1000), "");
+  EXPECT_TRUE(Cleanup::segments_of(good.pid).empty()) << "the drained segment stays";
+}
+
+TEST_F(EndToEndTest, TwoProducersEightThreadsDrainedTogether) {
+  constexpr uint64_t kEvents = 20000;
+  Cleanup cleanup("two");
+  ASSERT_FALSE(cleanup.dir().empty());
+  Child a(loadgen_path(), loadgen_args(unique_service("two-a"), 8, kEvents, {"--retry-when-full"}));
+  cleanup.own(a.pid());
+  Child b(loadgen_path(), loadgen_args(unique_service("two-b"), 8, kEvents, {"--retry-when-full"}));
+  cleanup.own(b.pid());
+  ASSERT_GT(a.pid(), 0);
+  ASSERT_GT(b.pid(), 0);
+  Child drain(ringtail_path(), {"drain", "--follow", "--out", cleanup.dir(), "--pid", std::to_string(a.pid()), "--pid",
+                                std::to_string(b.pid())});
+  ASSERT_GT(drain.pid(), 0);
+  ASSERT_EQ(a.wait(), 0) << a.err();
+  ASSERT_EQ(b.wait(), 0) << b.err();
+  ASSERT_TRUE(wait_segments_gone({a.pid(), b.pid()})) << "the drain never removed the finished producers' segments";
+  drain.signal(SIGINT);
+  ASSERT_EQ(drain.wait(), 0) << drain.err();
+
+  const Output output = read_output(cleanup.dir());
+  EXPECT_TRUE(output.errors.empty()) << output.errors.front();
+  EXPECT_EQ(output.files.size(), 2u);
+  EXPECT_EQ(count_message(output.lines, "ringtail.dropped"), 0u);
+  const Sequences seqs = loadgen_sequences(output.lines);
+  EXPECT_EQ(seqs.size(), 16u);
+  std::map<int64_t, int> threads_per_pid;
+  for (const auto& [key, seq] : seqs) {
+    ++threads_per_pid[key.first];
+    EXPECT_EQ(check_exact(seq, kEvents), "") << "pid " << key.first << " tid " << key.second;
+  }
+  EXPECT_EQ(threads_per_pid[a.pid()], 8);
+  EXPECT_EQ(threads_per_pid[b.pid()], 8);
+}
+
+}  // namespace
+}  // namespace ringtail::reader
