@@ -721,10 +721,11 @@ TEST(DrainEngine, ReaderKilledAndRestartedLosesNothing) {
     EXPECT_TRUE(outcome.signaled());
   }
   {
-    // The first reader got part of the way.
+    // The first reader got part of the way. Killed mid-write, it may have
+    // left a torn last line: the next FileSink cuts it when it reopens the file.
     const std::vector<std::string> texts = read_jsonl_files(dir);
     ASSERT_EQ(texts.size(), 1u);
-    const size_t lines = parse_lines(texts[0]).size();
+    const size_t lines = parse_lines(texts[0].substr(0, texts[0].rfind('\n') + 1)).size();
     EXPECT_GT(lines, 0u);
     EXPECT_LT(lines, 30000u);
   }
