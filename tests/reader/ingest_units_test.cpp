@@ -1,5 +1,6 @@
 // Unit tests of the ingest pieces that need no producer: timestamp
 // conversion, call-site entry parsing and field decoding of hand-built bytes.
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -44,6 +45,72 @@ TEST(IngestTimestamp, TscStampsUseTheAnchor) {
   EXPECT_EQ(to_realtime_ns(clock, UINT64_MAX), UINT64_MAX);
   clock.tsc_hz = 0;
   EXPECT_EQ(to_realtime_ns(clock, 5), std::nullopt);
+}
+
+// The conversion splits the division to stay in 64 bits; it must agree with
+// the plain 128-bit formula for every input, near the edges of the split too.
+TEST(IngestTimestamp, AgreesWithThe128BitFormula) {
+  std::mt19937_64 rng(20261130);
+  const uint64_t rates[] = {
+      1, 999, 1'000'000'000, 2'999'999'999, 3'000'000'000, (uint64_t{1} << 34) - 1, uint64_t{1} << 34, UINT64_MAX};
+  for (uint64_t hz : rates) {
+    for (int i = 0; i < 20000; ++i) {
+      ClockCalibration clock;
+      clock.tsc_hz = hz;
+      clock.anchor_tsc = rng() >> (rng() % 64);
+      clock.anchor_realtime_ns = rng() >> (rng() % 64);
+      const uint64_t raw = i % 4 == 0 ? clock.anchor_tsc + (rng() % (hz < 1000 ? 1000 : hz)) : rng() >> (rng() % 64);
+      const __int128 ns = static_cast<__int128>(clock.anchor_realtime_ns) +
+                          (static_cast<__int128>(raw) - static_cast<__int128>(clock.anchor_tsc)) * 1'000'000'000 /
+                              static_cast<__int128>(hz);
+      const uint64_t want = ns < 0                                   ? 0
+                            : ns > static_cast<__int128>(UINT64_MAX) ? UINT64_MAX
+                                                                     : static_cast<uint64_t>(ns);
+      ASSERT_EQ(to_realtime_ns(clock, raw), want) << "hz " << hz << " anchor_tsc " << clock.anchor_tsc << " anchor_ns "
+                                                  << clock.anchor_realtime_ns << " raw " << raw;
+    }
+  }
+}
+
+// The per-stream converter must give exactly what to_realtime_ns() gives:
+// runs of stamps within a second (its fast path), jumps across seconds and
+// backwards, stamps before the anchor, and rates at the edges of its range.
+TEST(IngestTimestamp, ConverterMatchesToRealtimeNs) {
+  std::mt19937_64 rng(7);
+  const uint64_t rates[] = {999'999'999,   1'000'000'001,           2'100'000'000,    3'000'000'000,
+                            3'999'999'937, (uint64_t{1} << 34) - 1, uint64_t{1} << 34};
+  for (uint64_t hz : rates) {
+    for (int trial = 0; trial < 20; ++trial) {
+      ClockCalibration clock;
+      clock.tsc_hz = hz;
+      clock.anchor_tsc = trial == 0 ? 0 : rng() >> (rng() % 64);
+      clock.anchor_realtime_ns = trial == 1 ? UINT64_MAX - 5'000'000'000 : rng() >> 2;
+      RealtimeConverter convert(clock);
+      uint64_t raw = clock.anchor_tsc - std::min<uint64_t>(clock.anchor_tsc, hz);
+      for (int i = 0; i < 5000; ++i) {
+        switch (rng() % 8) {
+          case 0:
+            raw = rng();  // anywhere
+            break;
+          case 1:
+            raw -= std::min<uint64_t>(raw, rng() % (2 * hz));  // backwards
+            break;
+          default:
+            raw += rng() % (hz / 64);  // forwards within about a second
+        }
+        ASSERT_EQ(convert(raw), to_realtime_ns(clock, raw))
+            << "hz " << hz << " anchor_tsc " << clock.anchor_tsc << " anchor_ns " << clock.anchor_realtime_ns << " raw "
+            << raw;
+      }
+    }
+  }
+  ClockCalibration realtime;
+  realtime.realtime = true;
+  RealtimeConverter pass_through(realtime);
+  EXPECT_EQ(pass_through(42), 42u);
+  ClockCalibration broken;  // TSC stamps without a rate
+  RealtimeConverter none(broken);
+  EXPECT_EQ(none(42), std::nullopt);
 }
 
 // Builds a call-site entry the way the producer does.

@@ -30,7 +30,14 @@ void ReorderBuffer::push(uint32_t lane, int64_t key, uint64_t end_pos, size_t li
 }
 
 void ReorderBuffer::forget_line(uint64_t pass) {
-  // Passes are few (a line is held about W) and sorted: find this line's.
+  // Lines mostly go out in the order they came in: the oldest pass first.
+  if (!passes_.empty() && passes_.front().pass == pass) {
+    if (--passes_.front().lines == 0) {
+      while (!passes_.empty() && passes_.front().lines == 0) passes_.pop_front();
+    }
+    return;
+  }
+  // Otherwise: passes are few (a line is held about W) and sorted.
   auto it = std::lower_bound(passes_.begin(), passes_.end(), pass,
                              [](const PassCount& p, uint64_t value) { return p.pass < value; });
   if (it != passes_.end() && it->pass == pass && it->lines > 0) --it->lines;
@@ -56,12 +63,26 @@ void ReorderBuffer::compact(Lane& lane) {
   lane.head = 0;
 }
 
+void ReorderBuffer::sift_down_top() {
+  // The top's key grew: move it down to its place (what std::pop_heap +
+  // push_heap would do, in one pass and without moving it to the back).
+  const size_t n = heap_.size();
+  const HeapItem item = heap_[0];
+  size_t i = 0;
+  for (;;) {
+    size_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && heap_after(heap_[child], heap_[child + 1])) ++child;
+    if (!heap_after(item, heap_[child])) break;
+    heap_[i] = heap_[child];
+    i = child;
+  }
+  heap_[i] = item;
+}
+
 void ReorderBuffer::write_top(std::string& out, Released& r) {
-  const HeapItem top = heap_.front();
-  const bool alone = heap_.size() == 1;  // one lane holds lines: no heap work (the common case)
-  if (!alone) std::pop_heap(heap_.begin(), heap_.end(), heap_after);
-  heap_.pop_back();
-  Lane& lane = lanes_[top.lane];
+  const uint32_t top = heap_.front().lane;
+  Lane& lane = lanes_[top];
   const Entry& e = lane.entries[lane.head];
   out.append(lane.bytes, e.offset - lane.base, e.size);
   ++r.lines;
@@ -86,7 +107,14 @@ void ReorderBuffer::write_top(std::string& out, Released& r) {
   forget_line(e.pass);
   ++lane.head;
   compact(lane);
-  if (lane.head < lane.entries.size()) heap_push(top.lane);
+  if (lane.head < lane.entries.size()) {
+    // The lane's next line takes its place (usually the top again).
+    heap_.front().key = lane.entries[lane.head].key;
+    sift_down_top();
+  } else {
+    std::pop_heap(heap_.begin(), heap_.end(), heap_after);
+    heap_.pop_back();
+  }
 }
 
 ReorderBuffer::Released ReorderBuffer::release(int64_t watermark, bool flush_all, int64_t steady_now_ns,

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -33,8 +32,7 @@ SegmentDrainer::SegmentDrainer(SegmentView view, std::optional<ConsumerLease> le
           ReorderBuffer::Limits{std::chrono::duration_cast<std::chrono::nanoseconds>(options.reorder_window).count(),
                                 options.reorder_max_lines, options.reorder_max_bytes}),
       notes_lane_(view_.slot_count()),
-      rings_(view_.slot_count()),
-      ns_per_tick_(view_.clock().tsc_hz != 0 ? 1e9 / static_cast<double>(view_.clock().tsc_hz) : 0.0) {
+      rings_(view_.slot_count()) {
   for (uint32_t i = 0; i < rings_.size(); ++i) rings_[i].slot = i;
   // A count past the capacity is reported by every cursor that meets an unknown id; nothing to add here.
   (void)table_.refresh();
@@ -111,29 +109,11 @@ void SegmentDrainer::scan_slots(DrainContext& ctx, bool full) {
   while (next_unclaimed_ < slots && has_ring(next_unclaimed_)) ++next_unclaimed_;
 }
 
-int64_t SegmentDrainer::key_of(uint64_t raw) const {
-  const ClockCalibration& clock = view_.clock();
-  if (clock.realtime) return static_cast<int64_t>(std::min<uint64_t>(raw, INT64_MAX));
-  // Ticks since the anchor (may be negative), scaled in double precision:
-  // the product is small next to 2^53 for any realistic distance from the
-  // anchor, so it is exact to a fraction of a nanosecond; the anchor's own
-  // nanoseconds are added as an integer.
-  const double offset = static_cast<double>(static_cast<int64_t>(raw - clock.anchor_tsc)) * ns_per_tick_;
-  constexpr double kMax = 9.0e18;
-  const int64_t offset_ns = offset >= kMax ? INT64_MAX : offset <= -kMax ? INT64_MIN : std::llround(offset);
-  int64_t key = 0;
-  if (__builtin_add_overflow(static_cast<int64_t>(std::min<uint64_t>(clock.anchor_realtime_ns, INT64_MAX)), offset_ns,
-                             &key)) {
-    return offset_ns > 0 ? INT64_MAX : 0;
-  }
-  return std::max<int64_t>(key, 0);
-}
-
 void SegmentDrainer::on_event(const DecodedEvent& event) {
   Ring& ring = *current_;
-  const int64_t key = key_of(event.timestamp_raw);
-  // Stamped with this event's time, exactly as the formatter prints it.
-  if (!ring.pending_gaps.empty()) write_gaps(ring, key, formatter_.realtime_ns(event.timestamp_raw));
+  // The merge key is the event's time exactly as the formatter prints it.
+  const int64_t key = formatter_.realtime_ns(event.timestamp_raw);
+  if (!ring.pending_gaps.empty()) write_gaps(ring, key, key);
   if (!ring.has_high || key > ring.high) ring.high = key;
   ring.has_high = true;
   if (!has_high_ || key > high_) high_ = key;
@@ -141,7 +121,7 @@ void SegmentDrainer::on_event(const DecodedEvent& event) {
   if (options_.min_level.has_value() && event.callsite->level < *options_.min_level) return;
   std::string& bytes = buffer_.lane_bytes(ring.slot);
   const size_t start = bytes.size();
-  formatter_.append_event(bytes, event);
+  formatter_.append_event(bytes, event, key);
   // During on_event the cursor's position is the end of this event's record.
   buffer_.push(ring.slot, key, ring.cursor->position(), start, ReorderBuffer::Kind::kEvent);
 }
@@ -209,23 +189,25 @@ absl::Status SegmentDrainer::read_rings(DrainContext& ctx, bool final, bool* bus
     ring.read_limit = limit;
     reading_.push_back(&ring);
   }
-  // One batch from each ring in turn. After each round, every line older
-  // than what all the rings still being read have reached can be merged and
-  // written: their unread records are newer. This keeps the buffer to about
-  // a batch per ring plus the window, even when a dead producer's full rings
-  // are drained.
+  // Merge-driven order: the next batch comes from the ring that has reached
+  // the lowest timestamp (one not read yet first), since it is the one
+  // holding the watermark back. After each batch every line older than what
+  // all the rings still being read have reached can be merged and written:
+  // their unread records are newer. This keeps the buffer to about a batch
+  // per ring plus the window even when the threads' rates differ widely (a
+  // byte-fair round robin would hold a fast thread's whole backlog while a
+  // slow thread's ring catches up in time).
   while (!reading_.empty()) {
-    size_t kept = 0;
-    for (Ring* ring : reading_) {
-      if (read_batch(ctx, *ring)) {
-        reading_[kept++] = ring;
-      } else {
-        if (!ring->pending_gaps.empty()) write_gaps(*ring, ctx.realtime_now_ns, ctx.realtime_now_ns);
-        if (ring->lagging || ring->read_this_pass >= capacity / 4) *busy = true;
-      }
+    size_t next = 0;
+    for (size_t i = 1; i < reading_.size() && reading_[next]->has_high; ++i) {
+      if (!reading_[i]->has_high || reading_[i]->high < reading_[next]->high) next = i;
     }
-    reading_.resize(kept);
-    if (reading_.empty()) break;
+    Ring* ring = reading_[next];
+    if (!read_batch(ctx, *ring)) {
+      if (!ring->pending_gaps.empty()) write_gaps(*ring, ctx.realtime_now_ns, ctx.realtime_now_ns);
+      if (ring->lagging || ring->read_this_pass >= capacity / 4) *busy = true;
+      reading_.erase(reading_.begin() + static_cast<ptrdiff_t>(next));
+    }
     if (absl::Status status = release(ctx, watermark(ctx, final), false); !status.ok()) return status;
   }
   return absl::OkStatus();
@@ -241,7 +223,9 @@ int64_t SegmentDrainer::watermark(const DrainContext& ctx, bool final) const {
   // others: nothing above what it has reached goes out yet (the age rule in
   // the buffer still bounds the wait).
   for (const Ring* ring : reading_) {
-    if (ring->has_high) mark = std::min(mark, ring->high);
+    // One not read yet (read_rings() takes those first) may hold anything.
+    if (!ring->has_high) return INT64_MIN;
+    mark = std::min(mark, ring->high);
   }
   for (uint32_t slot : active_) {
     const Ring& ring = rings_[slot];

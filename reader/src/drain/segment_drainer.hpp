@@ -93,9 +93,6 @@ class SegmentDrainer : private RecordSink {
     std::vector<PendingGap> pending_gaps;
   };
 
-  // The merge key of a raw event timestamp: realtime ns (as the formatter
-  // prints it, to within a nanosecond), without a 128-bit division.
-  int64_t key_of(uint64_t raw) const;
   void on_event(const DecodedEvent& event) override;
   void on_gap(const DropGap& gap) override;
 
@@ -132,7 +129,6 @@ class SegmentDrainer : private RecordSink {
   std::vector<Ring> rings_;       // by slot; only those in active_ have a cursor
   std::vector<uint32_t> active_;  // slots with a cursor, ascending
   std::vector<Ring*> reading_;    // rings still being read in this pass
-  const double ns_per_tick_;      // 1e9 / tsc_hz (TSC timestamps)
   uint32_t next_unclaimed_ = 0;   // lowest slot index that has no cursor yet
   Ring* current_ = nullptr;       // the ring being read (for the RecordSink callbacks)
   ProducerState state_ = ProducerState::kAlive;

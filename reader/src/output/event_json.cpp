@@ -6,9 +6,11 @@
 // call site's lines share is formatted once per call site: level, escaped
 // message, service and pid in one piece, and each field's escaped key with
 // collisions already resolved. An event then costs its timestamp, its
-// numbers and string values, and a comparison of the cached text's source
-// (level, message, names) with its call site's, which keeps the cache correct
-// even if a CallSiteInfo is replaced by another at the same address.
+// numbers and string values (the cache is found by id and checked against the
+// event's CallSiteInfo address, see the header's contract). Such a
+// line (unless a huge string makes it long) is written through one
+// reservation of an upper bound of its length, with the pointer-based
+// write_* primitives, rather than a dozen appends that each check capacity.
 // Key collisions are resolved on the escaped text, against the reserved names
 // and the keys already written (offsets into the line, in vectors whose
 // capacity is reused). Nothing is allocated per event once the caches and
@@ -17,6 +19,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <optional>
 #include <type_traits>
@@ -52,7 +55,7 @@ std::string_view level_text(shm::Level level) {
 
 }  // namespace
 
-EventJsonFormatter::EventJsonFormatter(const SegmentIdentity& identity) : identity_(identity) {
+EventJsonFormatter::EventJsonFormatter(const SegmentIdentity& identity) : identity_(identity), clock_(identity.clock) {
   append_json_string(service_json_, identity_.service);
   service_pid_ = R"(,"service":)";
   service_pid_ += service_json_;
@@ -62,8 +65,8 @@ EventJsonFormatter::EventJsonFormatter(const SegmentIdentity& identity) : identi
   cuts_.reserve(shm::kMaxFields);
 }
 
-int64_t EventJsonFormatter::realtime_ns(uint64_t timestamp_raw) const {
-  const std::optional<uint64_t> ns = to_realtime_ns(identity_.clock, timestamp_raw);
+int64_t EventJsonFormatter::realtime_ns(uint64_t timestamp_raw) {
+  const std::optional<uint64_t> ns = clock_(timestamp_raw);
   if (!ns) return 0;
   return static_cast<int64_t>(std::min<uint64_t>(*ns, INT64_MAX));
 }
@@ -115,15 +118,10 @@ const EventJsonFormatter::SiteCache* EventJsonFormatter::site_cache(const Decode
   }
   SiteCache& cache = sites_[site_index_[id] - 1];
   const std::vector<DecodedField>& fields = event.fields;
-  bool same = cache.level == site->level && cache.message == site->message && cache.names.size() == fields.size() &&
-              !cache.head.empty();
-  for (size_t i = 0; i < fields.size() && same; ++i) same = cache.names[i] == fields[i].name;
-  if (same) return &cache;
+  if (cache.site == site && cache.key_ends.size() == fields.size() && !cache.head.empty()) return &cache;
 
   // (Re)build: first use of this id, or another call site under it.
-  cache.level = site->level;
-  cache.message = site->message;
-  cache.names.resize(fields.size());
+  cache.site = site;
   cache.head.assign(level_text(site->level));
   append_json_string(cache.head, site->message);
   cache.head.append(service_pid_);
@@ -132,7 +130,6 @@ const EventJsonFormatter::SiteCache* EventJsonFormatter::site_cache(const Decode
   cache.key_ends.clear();
   keys_.clear();
   for (size_t i = 0; i < fields.size(); ++i) {
-    cache.names[i].assign(fields[i].name);
     append_key(cache.keys, fields[i].name, kEventReserved, std::size(kEventReserved));
     cache.key_ends.push_back(static_cast<uint32_t>(cache.keys.size()));
   }
@@ -157,9 +154,123 @@ void EventJsonFormatter::finish_line(std::string& out) {
   out.append("}\n", 2);
 }
 
-void EventJsonFormatter::append_event(std::string& out, const DecodedEvent& event) {
+namespace {
+
+// Lines up to this long are written through one reservation (fast path);
+// longer ones (big strings) piece by piece, without zero-filling a large
+// reservation that the escaping will mostly not use.
+constexpr size_t kMaxReservedLine = size_t{64} << 10;
+
+// write_cached_line() switches on the alternative's index.
+static_assert(std::variant_size_v<FieldValue> == 7);
+static_assert(std::is_same_v<std::variant_alternative_t<0, FieldValue>, bool>);
+static_assert(std::is_same_v<std::variant_alternative_t<1, FieldValue>, int64_t>);
+static_assert(std::is_same_v<std::variant_alternative_t<2, FieldValue>, uint64_t>);
+static_assert(std::is_same_v<std::variant_alternative_t<3, FieldValue>, float>);
+static_assert(std::is_same_v<std::variant_alternative_t<4, FieldValue>, double>);
+static_assert(std::is_same_v<std::variant_alternative_t<5, FieldValue>, StringValue>);
+static_assert(std::is_same_v<std::variant_alternative_t<6, FieldValue>, DurationValue>);
+
+constexpr std::string_view kTimestampKey = R"({"timestamp":)";
+constexpr std::string_view kSeqKey = R"(,"seq":)";
+constexpr std::string_view kCutOpen = R"(,"_cut":{)";
+
+char* put(char* p, std::string_view text) {
+  std::memcpy(p, text.data(), text.size());
+  return p + text.size();
+}
+
+}  // namespace
+
+size_t EventJsonFormatter::reserved_line_bound(const SiteCache& cache, const DecodedEvent& event) {
+  size_t bound = kTimestampKey.size() + TimestampFormatter::kBytes + cache.head.size() + kJsonNumberBound +
+                 kSeqKey.size() + kJsonNumberBound + cache.keys.size() + 2;
+  bool any_cut = false;
+  for (const DecodedField& field : event.fields) {
+    if (const auto* text = std::get_if<StringValue>(&field.value)) {
+      bound += json_string_bound(text->bytes.size());
+      any_cut = any_cut || text->cut;
+    } else {
+      bound += kJsonNumberBound;
+    }
+  }
+  // "_cut":{ then "key":N per cut field: at most each key again, plus a number and 3 bytes.
+  if (any_cut) bound += kCutOpen.size() + 1 + cache.keys.size() + event.fields.size() * (kJsonNumberBound + 3);
+  return bound;
+}
+
+void EventJsonFormatter::write_cached_line(std::string& out, const SiteCache& cache, const DecodedEvent& event,
+                                           int64_t ns, size_t bound) {
+  const size_t start = out.size();
+  out.resize(start + bound);
+  char* const base = out.data();
+  char* p = base + start;
+  p = put(p, kTimestampKey);
+  p = timestamps_.write(p, ns);
+  p = put(p, cache.head);
+  p = write_json_uint(p, event.tid);
+  p = put(p, kSeqKey);
+  p = write_json_uint(p, event.seq);
+  cuts_.clear();
+  for (size_t i = 0; i < event.fields.size(); ++i) {
+    const uint32_t begin = i == 0 ? 0 : cache.key_ends[i - 1];
+    const uint32_t size = cache.key_ends[i] - begin;
+    const size_t key_offset = static_cast<size_t>(p - base) + 2;  // inside ,"…":
+    p = put(p, std::string_view(cache.keys.data() + begin, size));
+    const FieldValue& value = event.fields[i].value;
+    switch (value.index()) {
+      case 0:
+        p = put(p, std::get<bool>(value) ? "true" : "false");
+        break;
+      case 1:
+        p = write_json_int(p, std::get<int64_t>(value));
+        break;
+      case 2:
+        p = write_json_uint(p, std::get<uint64_t>(value));
+        break;
+      case 3:
+        p = write_json_float(p, std::get<float>(value));
+        break;
+      case 4:
+        p = write_json_double(p, std::get<double>(value));
+        break;
+      case 5: {
+        const StringValue& text = std::get<StringValue>(value);
+        p = write_json_string(p, text.bytes);
+        if (text.cut) cuts_.push_back(CutField{KeySpan{key_offset, size - 4u}, text.original_bytes});
+        break;
+      }
+      default:
+        p = write_json_int(p, std::get<DurationValue>(value).ns);  // integer nanoseconds, see docs/FORMAT.md
+        break;
+    }
+  }
+  if (!cuts_.empty()) {
+    p = put(p, kCutOpen);
+    for (size_t i = 0; i < cuts_.size(); ++i) {
+      if (i != 0) *p++ = ',';
+      *p++ = '"';
+      p = put(p, std::string_view(base + cuts_[i].key.offset, cuts_[i].key.size));
+      *p++ = '"';
+      *p++ = ':';
+      p = write_json_uint(p, cuts_[i].original_bytes);
+    }
+    *p++ = '}';
+  }
+  *p++ = '}';
+  *p++ = '\n';
+  out.resize(static_cast<size_t>(p - base));
+}
+
+void EventJsonFormatter::append_event(std::string& out, const DecodedEvent& event, int64_t ns) {
   const SiteCache* cache = site_cache(event);
-  const int64_t ns = realtime_ns(event.timestamp_raw);
+  if (cache != nullptr) {
+    const size_t bound = reserved_line_bound(*cache, event);
+    if (bound <= kMaxReservedLine) {
+      write_cached_line(out, *cache, event, ns, bound);
+      return;
+    }
+  }
   if (cache != nullptr) {
     keys_.clear();
     cuts_.clear();

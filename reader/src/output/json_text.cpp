@@ -1,5 +1,6 @@
 #include "ringtail/reader/output/json_text.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -44,8 +45,8 @@ size_t utf8_sequence(const unsigned char* s, size_t n, size_t* bad) {
 
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view bytes) {
-  out.push_back('"');
+char* write_json_string(char* out, std::string_view bytes) {
+  *out++ = '"';
   const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
   const size_t n = bytes.size();
   size_t i = 0;
@@ -53,37 +54,46 @@ void append_json_string(std::string& out, std::string_view bytes) {
     // Copy the longest run of plain ASCII in one go.
     size_t run = i;
     while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\') ++run;
-    out.append(bytes.data() + i, run - i);
+    std::memcpy(out, s + i, run - i);
+    out += run - i;
     i = run;
     if (i == n) break;
     const unsigned char c = s[i];
     if (c < 0x80) {
+      char short_escape = 0;
       switch (c) {
         case '"':
-          out.append("\\\"");
+          short_escape = '"';
           break;
         case '\\':
-          out.append("\\\\");
+          short_escape = '\\';
           break;
         case '\b':
-          out.append("\\b");
+          short_escape = 'b';
           break;
         case '\f':
-          out.append("\\f");
+          short_escape = 'f';
           break;
         case '\n':
-          out.append("\\n");
+          short_escape = 'n';
           break;
         case '\r':
-          out.append("\\r");
+          short_escape = 'r';
           break;
         case '\t':
-          out.append("\\t");
+          short_escape = 't';
           break;
-        default: {
-          const char escape[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-          out.append(escape, sizeof(escape));
-        }
+        default:
+          break;
+      }
+      if (short_escape != 0) {
+        out[0] = '\\';
+        out[1] = short_escape;
+        out += 2;
+      } else {
+        const char escape[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        std::memcpy(out, escape, sizeof(escape));
+        out += sizeof(escape);
       }
       ++i;
       continue;
@@ -91,48 +101,76 @@ void append_json_string(std::string& out, std::string_view bytes) {
     size_t bad = 0;
     const size_t length = utf8_sequence(s + i, n - i, &bad);
     if (length != 0) {
-      out.append(bytes.data() + i, length);
+      std::memcpy(out, s + i, length);
+      out += length;
       i += length;
     } else {
-      out.append(kReplacement);
+      // 3 bytes for at least one input byte: within the bound.
+      std::memcpy(out, kReplacement.data(), kReplacement.size());
+      out += kReplacement.size();
       i += bad;
     }
   }
-  out.push_back('"');
+  *out++ = '"';
+  return out;
+}
+
+char* write_json_double(char* out, double value) {
+  if (std::isnan(value)) {
+    constexpr std::string_view kText = "\"NaN\"";
+    return std::copy(kText.begin(), kText.end(), out);
+  }
+  if (std::isinf(value)) {
+    const std::string_view text = value > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+    return std::copy(text.begin(), text.end(), out);
+  }
+  return std::to_chars(out, out + kJsonNumberBound, value).ptr;
+}
+
+char* write_json_float(char* out, float value) {
+  if (std::isnan(value) || std::isinf(value)) return write_json_double(out, static_cast<double>(value));
+  return std::to_chars(out, out + kJsonNumberBound, value).ptr;
+}
+
+char* write_json_int(char* out, int64_t value) { return std::to_chars(out, out + kJsonNumberBound, value).ptr; }
+
+char* write_json_uint(char* out, uint64_t value) { return std::to_chars(out, out + kJsonNumberBound, value).ptr; }
+
+namespace {
+
+// Appends through a write_* function: room for `bound`, then the real size.
+template <class Write>
+void append_written(std::string& out, size_t bound, Write write) {
+  const size_t start = out.size();
+  out.resize(start + bound);
+  char* end = write(out.data() + start);
+  out.resize(static_cast<size_t>(end - out.data()));
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view bytes) {
+  append_written(out, json_string_bound(bytes.size()), [&](char* p) { return write_json_string(p, bytes); });
 }
 
 void append_json_double(std::string& out, double value) {
-  if (std::isnan(value)) {
-    out.append("\"NaN\"");
-  } else if (std::isinf(value)) {
-    out.append(value > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-  } else {
-    char buffer[32];
-    const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof(buffer), value);
-    out.append(buffer, r.ptr);
-  }
+  char buffer[kJsonNumberBound];
+  out.append(buffer, write_json_double(buffer, value));
 }
 
 void append_json_float(std::string& out, float value) {
-  if (std::isnan(value) || std::isinf(value)) {
-    append_json_double(out, static_cast<double>(value));
-    return;
-  }
-  char buffer[32];
-  const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  out.append(buffer, r.ptr);
+  char buffer[kJsonNumberBound];
+  out.append(buffer, write_json_float(buffer, value));
 }
 
 void append_json_int(std::string& out, int64_t value) {
-  char buffer[24];
-  const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  out.append(buffer, r.ptr);
+  char buffer[kJsonNumberBound];
+  out.append(buffer, write_json_int(buffer, value));
 }
 
 void append_json_uint(std::string& out, uint64_t value) {
-  char buffer[24];
-  const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  out.append(buffer, r.ptr);
+  char buffer[kJsonNumberBound];
+  out.append(buffer, write_json_uint(buffer, value));
 }
 
 namespace {
@@ -151,6 +189,19 @@ void civil_from_days(int64_t days, int64_t* year, unsigned* month, unsigned* day
   *year = static_cast<int64_t>(yoe) + era * 400 + (*month <= 2 ? 1 : 0);
 }
 
+// Nine digits, two at a time (this runs for every line).
+void put_nanos(char* out, uint32_t value) {
+  static constexpr char kPairs[] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
+  for (int i = 7; i >= 1; i -= 2) {
+    std::memcpy(out + i, kPairs + 2 * (value % 100), 2);
+    value /= 100;
+  }
+  out[0] = static_cast<char>('0' + value);
+}
+
 void put_digits(char* out, uint64_t value, int width) {
   for (int i = width - 1; i >= 0; --i) {
     out[i] = static_cast<char>('0' + value % 10);
@@ -161,6 +212,11 @@ void put_digits(char* out, uint64_t value, int width) {
 }  // namespace
 
 void TimestampFormatter::append(std::string& out, int64_t realtime_ns) {
+  char text[kBytes];
+  out.append(text, write(text, realtime_ns));
+}
+
+char* TimestampFormatter::write(char* out, int64_t realtime_ns) {
   int64_t second = realtime_ns / 1'000'000'000;
   int64_t nanos = realtime_ns % 1'000'000'000;
   if (nanos < 0) {
@@ -192,14 +248,14 @@ void TimestampFormatter::append(std::string& out, int64_t realtime_ns) {
     prefix_[16] = ':';
     put_digits(prefix_ + 17, static_cast<uint64_t>(of_day % 60), 2);
   }
-  char text[32];
-  std::memcpy(text, prefix_, 19);
-  text[19] = '.';
-  put_digits(text + 20, static_cast<uint64_t>(nanos), 9);
-  text[29] = 'Z';
-  out.push_back('"');
-  out.append(text, 30);
-  out.push_back('"');
+  // "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" with its quotes.
+  out[0] = '"';
+  std::memcpy(out + 1, prefix_, 19);
+  out[20] = '.';
+  put_nanos(out + 21, static_cast<uint32_t>(nanos));
+  out[30] = 'Z';
+  out[31] = '"';
+  return out + kBytes;
 }
 
 }  // namespace ringtail::reader

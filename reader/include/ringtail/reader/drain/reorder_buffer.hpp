@@ -135,6 +135,7 @@ class ReorderBuffer {
     return a.key != b.key ? a.key > b.key : a.lane > b.lane;
   }
   void heap_push(uint32_t lane);
+  void sift_down_top();
   void write_top(std::string& out, Released& r);
   void compact(Lane& lane);
   void forget_line(uint64_t pass);

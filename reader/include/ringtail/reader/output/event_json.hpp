@@ -11,6 +11,11 @@
 //
 // One formatter per segment; not thread-safe (it caches the formatted second,
 // and each call site's level, message and keys as formatted text).
+//
+// Contract: the CallSiteInfo an event points to must not change, nor be freed
+// and another put at its address, while the formatter lives (CallSiteTable's
+// entries never are; the formatter lives beside the segment's table). A
+// different CallSiteInfo under an id seen before is fine: the cache follows.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +27,7 @@
 
 #include "ringtail/reader/ingest/decoded_event.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
+#include "ringtail/reader/ingest/timestamp.hpp"
 #include "ringtail/reader/output/json_text.hpp"
 #include "ringtail/shm/layout.hpp"
 
@@ -38,10 +44,14 @@ class EventJsonFormatter {
   explicit EventJsonFormatter(const SegmentIdentity& identity);
 
   // Wall-clock ns of an event, from the segment's clock calibration.
-  int64_t realtime_ns(uint64_t timestamp_raw) const;
+  int64_t realtime_ns(uint64_t timestamp_raw);
 
   // Each appends one '\n'-terminated line to `out`.
-  void append_event(std::string& out, const DecodedEvent& event);
+  void append_event(std::string& out, const DecodedEvent& event) {
+    append_event(out, event, realtime_ns(event.timestamp_raw));
+  }
+  // The same, with the event's realtime_ns() already at hand.
+  void append_event(std::string& out, const DecodedEvent& event, int64_t realtime_ns);
   // {"timestamp":…,"level":"WARN","message":"ringtail.dropped","service":…,"pid":…,"tid":…,
   //  "dropped":N,"first_seq":A,"last_seq":B}. `realtime_ns` is when the gap
   // was seen: the timestamp of the event after it, or the drain time for
@@ -66,13 +76,10 @@ class EventJsonFormatter {
     KeySpan key;
     uint32_t original_bytes;
   };
-  // What a call site's lines share, formatted once: valid for the call site
-  // whose level, message and field names equal the copies kept here (compared
-  // per event, so a cache entry can never be used for the wrong text).
+  // What a call site's lines share, formatted once: valid for the
+  // CallSiteInfo at `site` (see the class contract on immutability).
   struct SiteCache {
-    shm::Level level = shm::Level::kOff;
-    std::string message;
-    std::vector<std::string> names;
+    const CallSiteInfo* site = nullptr;
     std::string head;                // ,"level":…,"message":…,"service":…,"pid":…,"tid":
     std::string keys;                // ,"<key>": of each field (collisions resolved), concatenated
     std::vector<uint32_t> key_ends;  // end of each field's part of `keys`
@@ -81,6 +88,10 @@ class EventJsonFormatter {
   // The cache for this event's call site (built or rebuilt if needed), or
   // nullptr when the event cannot use one (no call site, implausible id).
   const SiteCache* site_cache(const DecodedEvent& event);
+  // The fast path for an event whose call site has a cache: an upper bound
+  // of its line's length, then the line written through one reservation.
+  static size_t reserved_line_bound(const SiteCache& cache, const DecodedEvent& event);
+  void write_cached_line(std::string& out, const SiteCache& cache, const DecodedEvent& event, int64_t ns, size_t bound);
   // Starts a line: {"timestamp":…,"level":…,"message":…,"service":…,"pid":…
   void append_head(std::string& out, int64_t realtime_ns, shm::Level level, std::string_view message);
   // Appends ,"<key>": for a field, with leading underscores until the key is
@@ -93,6 +104,7 @@ class EventJsonFormatter {
   std::string service_json_;  // the escaped, quoted service name
   std::string service_pid_;   // ,"service":<service_json_>,"pid":<pid>
   TimestampFormatter timestamps_;
+  RealtimeConverter clock_;
   std::vector<KeySpan> keys_;         // field keys written on the current line (capacity reused)
   std::vector<CutField> cuts_;        // cut fields of the current line (capacity reused)
   std::vector<SiteCache> sites_;      // in order of first use

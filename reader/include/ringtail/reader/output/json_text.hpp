@@ -12,7 +12,11 @@
 // functions sit on the reader's per-event path, where they must not allocate
 // beyond the output buffer.
 //
-// All functions append to `out` and are thread-compatible (no shared state).
+// The append_* functions append to `out`. The write_* functions underneath
+// write at `out` (room for at most the documented bound must be there) and
+// return the end of what they wrote: a line formatter reserves room for a
+// whole line once and writes with these, instead of growing a string per
+// piece. All are thread-compatible (no shared state).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +27,10 @@ namespace ringtail::reader {
 
 // Appends `bytes` as a quoted JSON string.
 void append_json_string(std::string& out, std::string_view bytes);
+// At most json_string_bound(bytes.size()) bytes: 6 per input byte (\u00XX)
+// and the quotes.
+constexpr size_t json_string_bound(size_t bytes) { return 6 * bytes + 2; }
+char* write_json_string(char* out, std::string_view bytes);
 
 // Appends a double with the shortest text that reads back to the same value.
 // JSON has no NaN or infinities: they are written as the strings "NaN",
@@ -34,12 +42,22 @@ void append_json_float(std::string& out, float value);
 void append_json_int(std::string& out, int64_t value);
 void append_json_uint(std::string& out, uint64_t value);
 
+// The bound of every write_json_<number> (the longest double text is 24).
+inline constexpr size_t kJsonNumberBound = 32;
+char* write_json_double(char* out, double value);
+char* write_json_float(char* out, float value);
+char* write_json_int(char* out, int64_t value);
+char* write_json_uint(char* out, uint64_t value);
+
 // Formats ns since the Unix epoch as RFC 3339 UTC with nanoseconds,
 // "2026-11-22T21:00:00.123456789Z". The date and time of day are cached per
 // second, so consecutive events of the same second cost a few stores.
 class TimestampFormatter {
  public:
   void append(std::string& out, int64_t realtime_ns);
+  // The same text, quotes included: exactly kBytes bytes.
+  static constexpr size_t kBytes = 32;
+  char* write(char* out, int64_t realtime_ns);
 
  private:
   int64_t cached_second_ = INT64_MIN;

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""End-to-end reader benchmark: ringtail-loadgen producers -> `ringtail drain` -> JSONL on local disk.
+
+Two scenarios, each run --repeat times (the median is reported):
+
+  backlog  loadgen fills its rings (sized to hold every event, so none drop)
+           and exits; then `ringtail drain --once` drains the finished
+           segment. This is the reader alone: decode, merge, format, write.
+  live     `ringtail drain --follow` runs while loadgen produces with
+           --retry-when-full (nothing dropped); after loadgen exits the drain
+           gets SIGTERM, drains what is left and exits. Producers and reader
+           share the machine's cores.
+
+Per run: events, wall seconds, reader CPU seconds (user + sys of every reader
+thread, from wait4's rusage), events/s, JSONL MB/s, reader CPU-seconds per
+million events and events per reader CPU-second (the "one core" rate). Every
+run checks that the output holds exactly the events loadgen committed.
+
+  python3 bench/e2e_drain.py [--build build] [--threads 2] [--events 1000000] [--repeat 3] [--json]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def count_lines(root):
+    lines = 0
+    size = 0
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            size += os.path.getsize(path)
+            with open(path, "rb") as f:
+                while True:
+                    block = f.read(1 << 22)
+                    if not block:
+                        break
+                    lines += block.count(b"\n")
+    return lines, size
+
+
+def reap(proc):
+    """Waits for proc and returns its rusage (user + sys seconds)."""
+    _, _, usage = os.wait4(proc.pid, 0)
+    return usage.ru_utime + usage.ru_stime
+
+
+def loadgen_argv(args, service, retry):
+    argv = [os.path.join(args.build, "tools", "ringtail-loadgen"), "--threads", str(args.threads), "--events",
+            str(args.events), "--service", service]
+    if retry:
+        argv.append("--retry-when-full")
+    return argv
+
+
+def backlog_run(args, out_dir):
+    service = "e2e-backlog"
+    # Rings that hold every event of a thread (records are 64 bytes; a power of two).
+    ring = 1 << max(20, (args.events * 64 * 2 - 1).bit_length())
+    env = dict(os.environ, RINGTAIL_RING_BYTES=str(ring))
+    gen = subprocess.run(loadgen_argv(args, service, False), env=env, stdout=subprocess.PIPE, check=True)
+    stats = json.loads(gen.stdout.decode().strip().splitlines()[-1])
+    if stats["dropped"] != 0:
+        sys.exit(f"loadgen dropped {stats['dropped']} events with {ring}-byte rings")
+    start = time.monotonic()
+    proc = subprocess.Popen([os.path.join(args.build, "tools", "ringtail"), "drain", "--once", "--out", out_dir,
+                             "--pid", str(stats["pid"])], stdout=subprocess.DEVNULL)
+    cpu = reap(proc)
+    wall = time.monotonic() - start
+    return stats["committed"], wall, cpu
+
+
+def live_run(args, out_dir):
+    service = "e2e-live"
+    ringtail = os.path.join(args.build, "tools", "ringtail")
+    start = time.monotonic()
+    drain = subprocess.Popen([ringtail, "drain", "--follow", "--out", out_dir], stdout=subprocess.DEVNULL)
+    time.sleep(0.2)  # the drain is up and has scanned once
+    gen = subprocess.run(loadgen_argv(args, service, True), stdout=subprocess.PIPE, check=True)
+    stats = json.loads(gen.stdout.decode().strip().splitlines()[-1])
+    drain.send_signal(signal.SIGTERM)
+    cpu = reap(drain)
+    wall = time.monotonic() - start - 0.2
+    return stats["committed"], wall, cpu
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", default="build", help="build directory holding tools/ (default: build)")
+    parser.add_argument("--threads", type=int, default=2, help="loadgen threads (default: 2)")
+    parser.add_argument("--events", type=int, default=1_000_000, help="events per thread (default: 1000000)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per scenario; the median is reported")
+    parser.add_argument("--out", default=None, help="scratch directory for the JSONL (default: a temporary one)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    args = parser.parse_args()
+    for tool in ("ringtail", "ringtail-loadgen"):
+        if not os.access(os.path.join(args.build, "tools", tool), os.X_OK):
+            parser.error(f"{args.build}/tools/{tool} not found: build first (cmake --build {args.build})")
+    if args.threads < 1 or args.events < 1 or args.repeat < 1:
+        parser.error("--threads, --events and --repeat must be at least 1")
+
+    scratch = args.out or tempfile.mkdtemp(prefix="ringtail-e2e-")
+    results = {}
+    try:
+        for name, run in (("backlog", backlog_run), ("live", live_run)):
+            runs = []
+            for _ in range(args.repeat):
+                out_dir = os.path.join(scratch, name)
+                shutil.rmtree(out_dir, ignore_errors=True)
+                committed, wall, cpu = run(args, out_dir)
+                lines, size = count_lines(out_dir)
+                if lines != committed:
+                    sys.exit(f"{name}: {committed} events committed but {lines} lines written")
+                runs.append({"events": committed, "wall_s": wall, "reader_cpu_s": cpu, "bytes": size})
+            median = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
+            results[name] = {
+                "events": median["events"],
+                "wall_s": round(median["wall_s"], 3),
+                "reader_cpu_s": round(median["reader_cpu_s"], 3),
+                "events_per_s": round(median["events"] / median["wall_s"]),
+                "json_mb_per_s": round(median["bytes"] / median["wall_s"] / 1e6, 1),
+                "reader_cpu_s_per_million": round(median["reader_cpu_s"] / median["events"] * 1e6, 3),
+                "events_per_reader_cpu_s": round(median["events"] / median["reader_cpu_s"]),
+                "bytes": median["bytes"],
+                "wall_s_all_runs": [round(r["wall_s"], 3) for r in runs],
+            }
+    finally:
+        if args.out is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"{args.threads} loadgen threads x {args.events} events, 3-field event, median of {args.repeat}")
+    print(f"{'scenario':<9} {'events':>10} {'wall s':>7} {'reader CPU s':>12} {'events/s':>10} {'JSON MB/s':>9} "
+          f"{'CPU s/M ev':>10} {'ev/CPU s':>10}")
+    for name, r in results.items():
+        print(f"{name:<9} {r['events']:>10} {r['wall_s']:>7.3f} {r['reader_cpu_s']:>12.3f} {r['events_per_s']:>10} "
+              f"{r['json_mb_per_s']:>9.1f} {r['reader_cpu_s_per_million']:>10.3f} {r['events_per_reader_cpu_s']:>10}")
+
+
+if __name__ == "__main__":
+    main()
