@@ -172,6 +172,31 @@ TEST(JsonNumbers, DoublesRoundTripAndNonFiniteAreStrings) {
   EXPECT_EQ(out, "-9223372036854775808 18446744073709551615");
 }
 
+TEST(JsonNumbers, LargeWholeDoublesUseAnExponent) {
+  // Shortest text would be the bare integer 35690056001587249152, which
+  // integer-first parsers (simdjson) reject past 2^64.
+  std::string out;
+  append_json_double(out, 3.5690056001587249e19);
+  EXPECT_EQ(out, "3.569005600158725e+19");
+  out.clear();
+  append_json_float(out, 1e20F);
+  EXPECT_EQ(out, "1e+20");
+  // Below 1e16 whole numbers stay plain, and every value still round-trips.
+  out.clear();
+  append_json_double(out, 123456789012345.0);
+  EXPECT_EQ(out, "123456789012345");
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 10000; ++i) {
+    const double v = std::ldexp(static_cast<double>(rng() >> 11), static_cast<int>(rng() % 40));
+    out.clear();
+    append_json_double(out, v);
+    ASSERT_EQ(std::strtod(out.c_str(), nullptr), v) << out;
+    if (v >= 1e16) {
+      ASSERT_NE(out.find('e'), std::string::npos) << out;
+    }
+  }
+}
+
 TEST(Timestamp, FormatsRfc3339WithNanoseconds) {
   TimestampFormatter f;
   std::string out;

@@ -45,6 +45,25 @@ size_t utf8_sequence(const unsigned char* s, size_t n, size_t* bad) {
 
 }  // namespace
 
+namespace {
+
+// Shortest round-trip text. A finite value of magnitude 1e16 or more may come
+// out as a bare integer ("35690056001587249152"): valid JSON, but a parser
+// that reads integer-looking numbers as 64-bit integers (simdjson does) fails
+// on one past 2^64. Such values are written in exponent form instead
+// ("3.569005600158725e+19"), which every parser reads as a double.
+template <class Float>
+char* write_shortest(char* out, Float value) {
+  char* end = std::to_chars(out, out + kJsonNumberBound, value).ptr;
+  if (std::fabs(value) >= static_cast<Float>(1e16) && std::find(out, end, 'e') == end &&
+      std::find(out, end, '.') == end) {
+    end = std::to_chars(out, out + kJsonNumberBound, value, std::chars_format::scientific).ptr;
+  }
+  return end;
+}
+
+}  // namespace
+
 char* write_json_string(char* out, std::string_view bytes) {
   *out++ = '"';
   const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
@@ -124,12 +143,12 @@ char* write_json_double(char* out, double value) {
     const std::string_view text = value > 0 ? "\"Infinity\"" : "\"-Infinity\"";
     return std::copy(text.begin(), text.end(), out);
   }
-  return std::to_chars(out, out + kJsonNumberBound, value).ptr;
+  return write_shortest(out, value);
 }
 
 char* write_json_float(char* out, float value) {
   if (std::isnan(value) || std::isinf(value)) return write_json_double(out, static_cast<double>(value));
-  return std::to_chars(out, out + kJsonNumberBound, value).ptr;
+  return write_shortest(out, value);
 }
 
 char* write_json_int(char* out, int64_t value) { return std::to_chars(out, out + kJsonNumberBound, value).ptr; }
