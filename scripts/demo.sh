@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds ringtail (Release, in build/) and runs the
-# demo: the simulated agent logs to its segment in /dev/shm, then the
-# `ringtail` reader drains that segment into JSONL. Without the reader CLI it
-# runs the hot-path benchmark (RINGTAIL_INFO into a ring) instead.
+# demo: the simulated agent logs to its segment in /dev/shm while the
+# `ringtail` reader, another process, drains it live into JSONL. Without the
+# reader CLI it runs the hot-path benchmark (RINGTAIL_INFO into a ring) instead.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,19 +22,35 @@ bench="$build/bench/ringtail_bench"
 if [ -x "$agent" ] && [ -x "$reader" ]; then
   out="$build/demo-out"
   rm -rf "$out"
-  echo "demo: $agent"
-  "$agent" &
-  pid=$!
-  wait "$pid"
-  echo "demo: $reader drain --once --pid $pid -o $out"
-  "$reader" drain --once --pid "$pid" -o "$out"
+  # The agent runs about two seconds (4 workers x 2000 steps of 0.2-2 ms);
+  # the reader follows it live from another process, and once the agent has
+  # exited and its segment is drained and removed, SIGTERM makes the reader
+  # flush and exit 0.
+  echo "demo: $agent --steps 2000 --service demo_agent &"
+  "$agent" --steps 2000 --service demo_agent &
+  agent_pid=$!
+  echo "demo: $reader drain --follow --pid $agent_pid --out $out &"
+  "$reader" drain --follow --pid "$agent_pid" --out "$out" &
+  reader_pid=$!
+  trap 'kill "$agent_pid" "$reader_pid" 2>/dev/null || true' EXIT
+  wait "$agent_pid"
+  for _ in $(seq 100); do
+    if ! compgen -G "/dev/shm/ringtail.${agent_pid}.*" >/dev/null; then break; fi
+    sleep 0.1
+  done
+  kill -TERM "$reader_pid"
+  wait "$reader_pid"
+  trap - EXIT
   mapfile -t files < <(find "$out" -type f -name '*.jsonl' | sort)
   if [ ${#files[@]} -eq 0 ]; then
     echo "demo: the drain wrote no JSONL file under $out" >&2
     exit 1
   fi
   for f in "${files[@]}"; do
-    echo "demo: $f: $(wc -l <"$f") lines; the first 5:"
+    echo
+    echo "demo: the JSONL went to $f: $(wc -l <"$f") lines; events by message:"
+    grep -o '"message":"[^"]*"' "$f" | sort | uniq -c | sort -rn
+    echo "demo: the first 5 lines:"
     head -n 5 "$f"
   done
 elif [ -x "$bench" ]; then
