@@ -3,9 +3,11 @@
 
 Two scenarios, each run --repeat times (the median is reported):
 
-  backlog  loadgen fills its rings (sized to hold every event, so none drop)
-           and exits; then `ringtail drain --once` drains the finished
-           segment. This is the reader alone: decode, merge, format, write.
+  backlog  --producers loadgen processes fill their rings (sized to hold
+           every event, so none drop) and exit; then one `ringtail drain
+           --once` drains the finished segments. This is the reader alone:
+           decode, merge, format, write (segments decoded in parallel when
+           there are several).
   live     `ringtail drain --follow` runs while loadgen produces with
            --retry-when-full (nothing dropped); after loadgen exits the drain
            gets SIGTERM, drains what is left and exits. Producers and reader
@@ -16,7 +18,8 @@ thread, from wait4's rusage), events/s, JSONL MB/s, reader CPU-seconds per
 million events and events per reader CPU-second (the "one core" rate). Every
 run checks that the output holds exactly the events loadgen committed.
 
-  python3 bench/e2e_drain.py [--build build] [--threads 2] [--events 1000000] [--repeat 3] [--json]
+  python3 bench/e2e_drain.py [--build build] [--threads 2] [--events 1000000] [--producers 1]
+                             [--decode-threads 0] [--repeat 3] [--json]
 """
 
 import argparse
@@ -65,16 +68,25 @@ def backlog_run(args, out_dir):
     # Rings that hold every event of a thread (records are 64 bytes; a power of two).
     ring = 1 << max(20, (args.events * 64 * 2 - 1).bit_length())
     env = dict(os.environ, RINGTAIL_RING_BYTES=str(ring))
-    gen = subprocess.run(loadgen_argv(args, service, False), env=env, stdout=subprocess.PIPE, check=True)
-    stats = json.loads(gen.stdout.decode().strip().splitlines()[-1])
-    if stats["dropped"] != 0:
-        sys.exit(f"loadgen dropped {stats['dropped']} events with {ring}-byte rings")
+    gens = [subprocess.Popen(loadgen_argv(args, service, False), env=env, stdout=subprocess.PIPE)
+            for _ in range(args.producers)]
+    committed = 0
+    pids = []
+    for gen in gens:
+        out, _ = gen.communicate()
+        if gen.returncode != 0:
+            sys.exit(f"loadgen failed with status {gen.returncode}")
+        stats = json.loads(out.decode().strip().splitlines()[-1])
+        if stats["dropped"] != 0:
+            sys.exit(f"loadgen dropped {stats['dropped']} events with {ring}-byte rings")
+        committed += stats["committed"]
+        pids += ["--pid", str(stats["pid"])]
     start = time.monotonic()
     proc = subprocess.Popen([os.path.join(args.build, "tools", "ringtail"), "drain", "--once", "--out", out_dir,
-                             "--pid", str(stats["pid"])], stdout=subprocess.DEVNULL)
+                             "--decode-threads", str(args.decode_threads)] + pids, stdout=subprocess.DEVNULL)
     cpu = reap(proc)
     wall = time.monotonic() - start
-    return stats["committed"], wall, cpu
+    return committed, wall, cpu
 
 
 def live_run(args, out_dir):
@@ -96,6 +108,10 @@ def main():
     parser.add_argument("--build", default="build", help="build directory holding tools/ (default: build)")
     parser.add_argument("--threads", type=int, default=2, help="loadgen threads (default: 2)")
     parser.add_argument("--events", type=int, default=1_000_000, help="events per thread (default: 1000000)")
+    parser.add_argument("--producers", type=int, default=1,
+                        help="backlog: loadgen processes, drained together (default: 1)")
+    parser.add_argument("--decode-threads", type=int, default=0,
+                        help="ringtail drain --decode-threads (default: 0, the drain's own default)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per scenario; the median is reported")
     parser.add_argument("--out", default=None, help="scratch directory for the JSONL (default: a temporary one)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -103,8 +119,10 @@ def main():
     for tool in ("ringtail", "ringtail-loadgen"):
         if not os.access(os.path.join(args.build, "tools", tool), os.X_OK):
             parser.error(f"{args.build}/tools/{tool} not found: build first (cmake --build {args.build})")
-    if args.threads < 1 or args.events < 1 or args.repeat < 1:
-        parser.error("--threads, --events and --repeat must be at least 1")
+    if args.threads < 1 or args.events < 1 or args.repeat < 1 or args.producers < 1:
+        parser.error("--threads, --events, --producers and --repeat must be at least 1")
+    if args.decode_threads < 0:
+        parser.error("--decode-threads must be at least 0")
 
     scratch = args.out or tempfile.mkdtemp(prefix="ringtail-e2e-")
     results = {}
@@ -138,7 +156,8 @@ def main():
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print(f"{args.threads} loadgen threads x {args.events} events, 3-field event, median of {args.repeat}")
+    print(f"{args.threads} loadgen threads x {args.events} events ({args.producers} loadgen process(es) in backlog), "
+          f"3-field event, median of {args.repeat}")
     print(f"{'scenario':<9} {'events':>10} {'wall s':>7} {'reader CPU s':>12} {'events/s':>10} {'JSON MB/s':>9} "
           f"{'CPU s/M ev':>10} {'ev/CPU s':>10}")
     for name, r in results.items():

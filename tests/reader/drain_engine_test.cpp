@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <chrono>
@@ -517,6 +518,61 @@ TEST(DrainEngine, ReorderMergesThreadsByTimestamp) {
   }
   EXPECT_EQ(tids.size(), 2u);
   EXPECT_EQ(engine.stats().late_events, 0u);
+}
+
+// Several producers' segments in one pass go to the DecodePool: every event
+// of every producer once, in thread order, each segment finished and removed;
+// and a failing sink still commits nothing.
+TEST(DrainEngine, SegmentsDecodedInParallelEveryEventOnce) {
+  constexpr int kProducers = 4;
+  std::vector<ProducerChild> children;
+  std::vector<pid_t> pids;
+  for (int p = 0; p < kProducers; ++p) {
+    children.push_back(
+        ProducerChild::start(producer_options(), [](ProducerChild::Link&) { return log_from_threads(2, 3000); }));
+    ASSERT_TRUE(children.back().ok()) << children.back().error();
+    pids.push_back(children.back().pid());
+  }
+  for (ProducerChild& child : children) ASSERT_EQ(child.join(), 0);
+
+  DrainOptions options = options_for(pids[0]);
+  options.discovery.pids = pids;
+  options.decode_threads = 3;
+  {
+    MemorySink failing;
+    failing.fail_flush = true;
+    DrainEngine engine(options, failing, nullptr);
+    EXPECT_FALSE(engine.drain_once().ok());
+    for (const ProducerChild& child : children) {
+      EXPECT_EQ(slot_of(child.segment_name(), 0).read_pos_untrusted, 0u);
+      EXPECT_EQ(slot_of(child.segment_name(), 1).read_pos_untrusted, 0u);
+      EXPECT_TRUE(segment_exists(child.segment_name()));
+    }
+  }
+  MemorySink sink;
+  Reports reports;
+  DrainEngine engine(options, sink, reports.fn());
+  ASSERT_TRUE(engine.drain_once().ok());
+  const std::vector<Line> lines = parse_lines(sink.text);
+  EXPECT_EQ(lines.size(), size_t{kProducers} * 6000);
+  for (pid_t pid : pids) {
+    std::vector<Line> mine;
+    for (const Line& line : lines) {
+      if (line.pid == static_cast<uint64_t>(pid)) mine.push_back(line);
+    }
+    expect_each_once_in_thread_order(mine, 2, 3000);
+  }
+  for (const ProducerChild& child : children) EXPECT_FALSE(segment_exists(child.segment_name()));
+  std::vector<uint32_t> finished = sink.finished;
+  std::sort(finished.begin(), finished.end());
+  std::vector<uint32_t> expected(pids.begin(), pids.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(finished, expected);
+  const DrainStats stats = engine.stats();
+  EXPECT_EQ(stats.events, size_t{kProducers} * 6000);
+  EXPECT_EQ(stats.bytes, sink.text.size());
+  EXPECT_EQ(stats.segments_removed, static_cast<uint64_t>(kProducers));
+  EXPECT_TRUE(reports.lines().empty()) << reports.lines().front();
 }
 
 TEST(DrainEngine, FailedFlushCommitsNothingAndTheNextEngineRereads) {

@@ -38,6 +38,7 @@ struct DrainConfig {
   bool all_users = false;
   bool fsync = false;
   unsigned reorder_window_ms = 100;
+  unsigned decode_threads = 0;
 };
 
 void report(std::string_view line) { print_error(line); }
@@ -62,6 +63,7 @@ int run_drain(const DrainConfig& config) {
   options.discovery.all_users = config.all_users;
   options.reorder_window = std::chrono::milliseconds(config.reorder_window_ms);
   options.remove_drained_dead_segments = true;
+  options.decode_threads = config.decode_threads;
 
   reader::FileSinkOptions sink_options;
   sink_options.directory = config.out;
@@ -102,6 +104,11 @@ void add_drain(CLI::App& app) {
                    "Milliseconds a line may wait for earlier lines of other threads")
       ->capture_default_str()
       ->check(CLI::Range(0u, 60000u));
+  drain
+      ->add_option("--decode-threads", config->decode_threads,
+                   "Threads decoding segments in parallel (0: min(4, cores); one segment per thread at a time)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 64u));
   drain->callback([config] { finish(run_drain(*config)); });
 }
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "decode_pool.hpp"
 #include "output_pipeline.hpp"
 #include "ringtail/shm/segment_file.hpp"
 #include "segment_drainer.hpp"
@@ -31,6 +32,31 @@ void sleep_unless_stopped(std::chrono::nanoseconds duration, const std::atomic<b
   }
 }
 
+void add_counts(DrainStats& into, const DrainStats& from) {
+  static_assert(sizeof(DrainStats) == 15 * sizeof(uint64_t), "a new DrainStats field: add it here");
+  into.events += from.events;
+  into.lines += from.lines;
+  into.bytes += from.bytes;
+  into.gaps += from.gaps;
+  into.dropped += from.dropped;
+  into.segments_seen += from.segments_seen;
+  into.segments_removed += from.segments_removed;
+  into.segments_invalid += from.segments_invalid;
+  into.rings_poisoned += from.rings_poisoned;
+  into.late_events += from.late_events;
+  into.reorder_forced += from.reorder_forced;
+  into.segments_busy += from.segments_busy;
+  into.producers_crashed += from.producers_crashed;
+  into.sink_errors += from.sink_errors;
+  into.passes += from.passes;
+}
+
+unsigned decode_threads(const DrainOptions& options) {
+  if (!options.writer_thread) return 1;  // the sink is called on the decoding thread
+  if (options.decode_threads != 0) return options.decode_threads;
+  return std::clamp(std::thread::hardware_concurrency(), 1U, 4U);
+}
+
 }  // namespace
 
 struct DrainEngine::PendingCommit {
@@ -43,9 +69,11 @@ DrainEngine::DrainEngine(DrainOptions options, LineSink& sink, std::function<voi
     : options_(std::move(options)), sink_(sink), report_(std::move(report)) {
   if (!report_) report_ = [](std::string_view) {};
   output_ = std::make_unique<OutputPipeline>(sink_, options_.writer_thread, options_.max_output_bytes_in_flight);
+  if (const unsigned threads = decode_threads(options_); threads > 1) pool_ = std::make_unique<DecodePool>(threads);
 }
 
 DrainEngine::~DrainEngine() {
+  pool_.reset();
   output_.reset();  // stop the writer before the segments it may point into go
 }
 
@@ -192,12 +220,15 @@ absl::Status DrainEngine::pass(bool rescan_now, bool final_drain, PassResult* re
       if (!drainer->retiring) drainer->check_producer(ctx);
     }
   }
+  std::vector<SegmentDrainer*> drainers;
   for (auto& [name, drainer] : segments_) {
-    if (drainer->retiring) continue;
-    if (absl::Status status = drainer->drain(ctx, rescan_now, &result->busy); !status.ok()) {
-      reset_after_sink_error(status);
-      return status;
-    }
+    if (!drainer->retiring) drainers.push_back(drainer.get());
+  }
+  if (absl::Status status =
+          drain_segments(drainers, rescan_now, final_drain, ctx.realtime_now_ns, ctx.steady_now_ns, result);
+      !status.ok()) {
+    reset_after_sink_error(status);
+    return status;
   }
   PendingCommit commit;
   commit.batch = output_->end_batch();
@@ -215,6 +246,41 @@ absl::Status DrainEngine::pass(bool rescan_now, bool final_drain, PassResult* re
   ++work_.passes;
   publish_stats();
   return absl::OkStatus();
+}
+
+absl::Status DrainEngine::drain_segments(const std::vector<SegmentDrainer*>& drainers, bool rescan_now,
+                                         bool final_drain, int64_t realtime_now_ns, int64_t steady_now_ns,
+                                         PassResult* result) {
+  if (pool_ == nullptr || drainers.size() < 2) {
+    DrainContext ctx{*output_, work_, report_, realtime_now_ns, steady_now_ns, final_drain};
+    for (SegmentDrainer* drainer : drainers) {
+      if (absl::Status status = drainer->drain(ctx, rescan_now, &result->busy); !status.ok()) return status;
+    }
+    return absl::OkStatus();
+  }
+  // One job per segment; each with its own counters, merged afterwards.
+  struct JobResult {
+    DrainStats stats;
+    bool busy = false;
+    absl::Status status;
+  };
+  std::vector<JobResult> results(drainers.size());
+  std::mutex report_mutex;
+  const std::function<void(std::string_view)> report = [&](std::string_view line) {
+    std::lock_guard lock(report_mutex);
+    report_(line);
+  };
+  const DecodePool::Job job = [&](size_t i, ChunkOutput& out) {
+    DrainContext ctx{out, results[i].stats, report, realtime_now_ns, steady_now_ns, final_drain};
+    results[i].status = drainers[i]->drain(ctx, rescan_now, &results[i].busy);
+  };
+  absl::Status status = pool_->run(drainers.size(), job, *output_);
+  for (const JobResult& r : results) {
+    add_counts(work_, r.stats);
+    result->busy = result->busy || r.busy;
+    if (status.ok() && !r.status.ok()) status = r.status;
+  }
+  return status;
 }
 
 absl::Status DrainEngine::drain_once() {

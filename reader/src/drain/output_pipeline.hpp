@@ -22,7 +22,10 @@
 // calling thread.
 //
 // Threading: one engine thread calls everything but the accessors, which
-// any thread may call.
+// any thread may call. One thread only, because the writer's queue is FIFO
+// per producing thread: a flush marker must come after every chunk of its
+// batch (DecodePool forwards its workers' chunks through the engine's thread
+// for this reason).
 #pragma once
 
 #include <atomic>
@@ -33,6 +36,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "chunk_output.hpp"
 #include "concurrentqueue/blockingconcurrentqueue.h"
 #include "concurrentqueue/concurrentqueue.h"
 #include "ringtail/reader/drain/line_sink.hpp"
@@ -40,10 +44,10 @@
 
 namespace ringtail::reader {
 
-class OutputPipeline {
+class OutputPipeline final : public ChunkOutput {
  public:
   OutputPipeline(LineSink& sink, bool threaded, uint64_t max_bytes_in_flight);
-  ~OutputPipeline();  // the writer finishes what is queued (without a flush) and stops
+  ~OutputPipeline() override;  // the writer finishes what is queued (without a flush) and stops
   OutputPipeline(const OutputPipeline&) = delete;
   OutputPipeline& operator=(const OutputPipeline&) = delete;
 
@@ -53,7 +57,7 @@ class OutputPipeline {
   // discarded. Threaded: blocks while too much is in flight; returns the
   // first error the writer met (if any) instead of queueing. Direct: the
   // sink's own result.
-  absl::Status write(const SegmentIdentity& segment, std::string& lines);
+  absl::Status write(const SegmentIdentity& segment, std::string& lines) override;
   // Ends a batch: the sink is flushed after what was written before it.
   // Returns the batch's number (1, 2, ...). Direct: flushes now.
   uint64_t end_batch();

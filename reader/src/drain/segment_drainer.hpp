@@ -6,7 +6,8 @@
 // table, a RingCursor per claimed slot, the JSON formatter and the reorder
 // buffer (one lane per slot plus one for the segment's notes).
 //
-// Threading: one thread (the engine's).
+// Threading: one thread at a time (the engine's, or a DecodePool worker's
+// during a pass); drainers share nothing but the options and the output.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +19,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "output_pipeline.hpp"
+#include "chunk_output.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
 #include "ringtail/reader/drain/reorder_buffer.hpp"
 #include "ringtail/reader/ingest/callsite_table.hpp"
@@ -33,7 +34,7 @@ namespace ringtail::reader {
 
 // What a pass hands every segment.
 struct DrainContext {
-  OutputPipeline& output;
+  ChunkOutput& output;
   DrainStats& stats;
   const std::function<void(std::string_view)>& report;
   int64_t realtime_now_ns = 0;

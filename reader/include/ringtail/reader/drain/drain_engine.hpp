@@ -15,9 +15,11 @@
 //      here too.
 //   2. Rings: a RingCursor per slot that is not free (slots claimed later are
 //      picked up on the next pass). The rings are read one batch (<= 256 KiB;
-//      the cursor acquire-loads write_pos once per batch) each in turn until
-//      each has caught up or one ring's capacity was read in this pass
-//      (4 for drain_once, no limit for a dead producer). Events go through
+//      the cursor acquire-loads write_pos once per batch) at a time, always
+//      from the ring that has reached the lowest timestamp (one not read yet
+//      first: it holds the merge back), until each has caught up or one
+//      ring's capacity was read in this pass (4 for drain_once, no limit for
+//      a dead producer). Events go through
 //      EventJsonFormatter straight into the segment's ReorderBuffer; a
 //      DropGap becomes a "ringtail.dropped" line stamped with the time of the
 //      event that revealed it (the drain time if none follows yet); a
@@ -26,7 +28,7 @@
 //      note with the deltas. min_level drops events below it (gaps and notes
 //      always pass).
 //   3. Reorder: lines leave the ReorderBuffer by the rule in
-//      reorder_buffer.hpp, after each round of batches and at the end of the
+//      reorder_buffer.hpp, after each batch and at the end of the
 //      pass, with watermark = max(highest timestamp read from the segment,
 //      realtime now) - reorder_window, lowered to the highest timestamp
 //      reached by any ring that still has unread data (its unread events may
@@ -70,9 +72,15 @@
 // error; run() reports it and returns (last_error()), or with
 // sink_error_backoff > 0 carries on after that pause.
 //
-// Threading model: two threads. The engine's thread (the caller of
-// drain_once() / run()) does discovery, decoding, formatting, the reorder
-// merge and the commits; a writer thread owns the sink: the engine hands it
+// Threading model. The engine's thread (the caller of drain_once() / run())
+// does discovery, the producer checks and the commits. Decoding, formatting
+// and the reorder merge (steps 2-4) run per segment: on the engine's thread
+// when a pass has one segment (or decode_threads is 1), else on a DecodePool
+// of decode_threads workers, one segment per worker at a time (segments share
+// nothing: each has its own view, table, cursors, formatter and buffer); the
+// workers' chunks reach the writer through the engine's thread, which keeps
+// the writer's queue in order (decode_pool.hpp). A writer thread owns the
+// sink: the engine hands it
 // ~1 MiB chunks of lines and a flush marker per pass through a
 // moodycamel::BlockingConcurrentQueue, bounded by max_output_bytes_in_flight
 // (a slow sink makes the engine wait, so the producers' rings fill, rather
@@ -81,9 +89,6 @@
 // next pass (drain_once() waits for it). writer_thread = false calls the sink
 // on the engine's thread instead. drain_once() and run() must not run
 // concurrently; stats() and last_error() may be called from any thread.
-// TODO(drain-threads): decode segments in parallel on a small worker pool
-// (each SegmentDrainer is independent: its own view, table, cursors,
-// formatter and buffer); the commit rule stays as it is.
 #pragma once
 
 #include <sys/types.h>
@@ -128,8 +133,13 @@ struct DrainOptions {
   bool writer_thread = true;
   // Writer thread: at most this many bytes of lines queued; the engine waits beyond.
   uint64_t max_output_bytes_in_flight = uint64_t{64} << 20;
+  // Threads that decode segments in parallel (one segment per thread at a
+  // time) when a pass has several: 0 picks min(4, hardware threads); 1 (or
+  // writer_thread = false) decodes on the engine's thread.
+  unsigned decode_threads = 0;
 };
 
+// Counters only: DrainEngine sums the counts of parallel decoders field by field.
 struct DrainStats {
   uint64_t events = 0;            // event lines written to the sink
   uint64_t lines = 0;             // all lines written: events, gaps, notes
@@ -150,6 +160,7 @@ struct DrainStats {
 
 class SegmentDrainer;
 class OutputPipeline;
+class DecodePool;
 
 class DrainEngine {
  public:
@@ -181,6 +192,9 @@ class DrainEngine {
   struct PendingCommit;
 
   absl::Status pass(bool rescan, bool final_drain, PassResult* result);
+  // Step 2-4 for every segment not retiring: in turn, or on the DecodePool.
+  absl::Status drain_segments(const std::vector<SegmentDrainer*>& drainers, bool rescan_now, bool final_drain,
+                              int64_t realtime_now_ns, int64_t steady_now_ns, PassResult* result);
   void rescan();
   void open_segment(const DiscoveredSegment& found);
   // Commits what was flushed and retires the segments finished then; on an
@@ -199,9 +213,10 @@ class DrainEngine {
   // Declared after segments_ so that it goes first: the writer may still
   // point at a segment's identity.
   std::unique_ptr<OutputPipeline> output_;
-  std::set<std::string> rejected_;  // invalid: reported once, skipped while the name exists
-  std::set<std::string> busy_;      // leased by another reader: reported once, retried
-  std::set<std::string> finished_;  // drained to the end but not removed (peek, or no removal)
+  std::unique_ptr<DecodePool> pool_;  // null when decoding on the engine's thread
+  std::set<std::string> rejected_;    // invalid: reported once, skipped while the name exists
+  std::set<std::string> busy_;        // leased by another reader: reported once, retried
+  std::set<std::string> finished_;    // drained to the end but not removed (peek, or no removal)
   std::set<std::string> skipped_reported_;
   std::string discovery_error_;  // last reported discovery error (reported once while it lasts)
   DrainStats work_;              // the engine thread's counters
