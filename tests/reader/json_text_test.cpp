@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace ringtail::reader {
 namespace {
@@ -170,6 +171,25 @@ TEST(JsonNumbers, DoublesRoundTripAndNonFiniteAreStrings) {
   out.push_back(' ');
   append_json_uint(out, UINT64_MAX);
   EXPECT_EQ(out, "-9223372036854775808 18446744073709551615");
+}
+
+TEST(JsonNumbers, IntegersMatchToChars) {
+  // Every digit count and the edges around each power of ten, both signs.
+  std::vector<uint64_t> values = {0, 1, 9, UINT64_MAX, UINT64_MAX - 1, uint64_t{INT64_MAX}, uint64_t{INT64_MAX} + 1};
+  for (uint64_t p = 1; p <= UINT64_MAX / 10; p *= 10) {
+    for (uint64_t v : {p - 1, p, p + 1, p * 10 - 1}) values.push_back(v);
+  }
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 20000; ++i) values.push_back(rng() >> (rng() % 64));
+  for (uint64_t v : values) {
+    std::string out;
+    append_json_uint(out, v);
+    ASSERT_EQ(out, std::to_string(v));
+    const int64_t s = static_cast<int64_t>(v);
+    out.clear();
+    append_json_int(out, s);
+    ASSERT_EQ(out, std::to_string(s));
+  }
 }
 
 TEST(JsonNumbers, LargeWholeDoublesUseAnExponent) {

@@ -41,7 +41,7 @@ RealtimeConverter::RealtimeConverter(const ClockCalibration& clock) : clock_(clo
   }
 }
 
-std::optional<uint64_t> RealtimeConverter::slow(uint64_t raw_timestamp) {
+uint64_t RealtimeConverter::slow(uint64_t raw_timestamp) {
   const std::optional<uint64_t> ns = to_realtime_ns(clock_, raw_timestamp);
   if (fast_ && ns.has_value() && raw_timestamp >= clock_.anchor_tsc) {
     const uint64_t delta = raw_timestamp - clock_.anchor_tsc;
@@ -53,7 +53,7 @@ std::optional<uint64_t> RealtimeConverter::slow(uint64_t raw_timestamp) {
       has_second_ = true;
     }
   }
-  return ns;
+  return ns.value_or(0);
 }
 
 }  // namespace ringtail::reader

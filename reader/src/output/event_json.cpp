@@ -66,9 +66,7 @@ EventJsonFormatter::EventJsonFormatter(const SegmentIdentity& identity) : identi
 }
 
 int64_t EventJsonFormatter::realtime_ns(uint64_t timestamp_raw) {
-  const std::optional<uint64_t> ns = clock_(timestamp_raw);
-  if (!ns) return 0;
-  return static_cast<int64_t>(std::min<uint64_t>(*ns, INT64_MAX));
+  return static_cast<int64_t>(std::min<uint64_t>(clock_(timestamp_raw), INT64_MAX));
 }
 
 void EventJsonFormatter::append_head(std::string& out, int64_t realtime_ns, shm::Level level,

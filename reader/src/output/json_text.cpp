@@ -9,6 +9,11 @@ namespace ringtail::reader {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
+// "00" .. "99": decimal digits two at a time.
+constexpr char kPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 // Length of the well-formed UTF-8 sequence at the start of `s` (2 to 4), or 0
@@ -151,9 +156,56 @@ char* write_json_float(char* out, float value) {
   return write_shortest(out, value);
 }
 
-char* write_json_int(char* out, int64_t value) { return std::to_chars(out, out + kJsonNumberBound, value).ptr; }
+char* write_json_uint(char* out, uint64_t value) {
+  // By hand rather than std::to_chars: this runs for several numbers of
+  // every line (tid, seq, fields), and digit pairs from a table after one
+  // digit count cost about half of libstdc++'s generic loop here.
+  static constexpr uint64_t kPowers[] = {1,
+                                         10,
+                                         100,
+                                         1000,
+                                         10000,
+                                         100000,
+                                         1000000,
+                                         10000000,
+                                         100000000,
+                                         1000000000,
+                                         10000000000,
+                                         100000000000,
+                                         1000000000000,
+                                         10000000000000,
+                                         100000000000000,
+                                         1000000000000000,
+                                         10000000000000000,
+                                         100000000000000000,
+                                         1000000000000000000,
+                                         10000000000000000000U};
+  // digits = floor(log10(value)) + 1, from the bit length (1233 / 4096 ~ log10 2).
+  const int bits = 64 - __builtin_clzll(value | 1);
+  int digits = (bits * 1233) >> 12;
+  digits += value >= kPowers[digits] ? 1 : 0;
+  if (digits == 0) digits = 1;
+  char* const end = out + digits;
+  char* p = end;
+  while (value >= 100) {
+    p -= 2;
+    std::memcpy(p, kPairs + 2 * (value % 100), 2);
+    value /= 100;
+  }
+  if (value >= 10) {
+    p -= 2;
+    std::memcpy(p, kPairs + 2 * value, 2);
+  } else {
+    *--p = static_cast<char>('0' + value);
+  }
+  return end;
+}
 
-char* write_json_uint(char* out, uint64_t value) { return std::to_chars(out, out + kJsonNumberBound, value).ptr; }
+char* write_json_int(char* out, int64_t value) {
+  if (value >= 0) return write_json_uint(out, static_cast<uint64_t>(value));
+  *out = '-';
+  return write_json_uint(out + 1, ~static_cast<uint64_t>(value) + 1);  // |INT64_MIN| fits in uint64_t
+}
 
 namespace {
 
@@ -210,10 +262,6 @@ void civil_from_days(int64_t days, int64_t* year, unsigned* month, unsigned* day
 
 // Nine digits, two at a time (this runs for every line).
 void put_nanos(char* out, uint32_t value) {
-  static constexpr char kPairs[] =
-      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-      "8081828384858687888990919293949596979899";
   for (int i = 7; i >= 1; i -= 2) {
     std::memcpy(out + i, kPairs + 2 * (value % 100), 2);
     value /= 100;

@@ -33,7 +33,8 @@ struct ClockCalibration {
 std::optional<uint64_t> to_realtime_ns(const ClockCalibration& clock, uint64_t raw_timestamp);
 
 // to_realtime_ns() for a stream of stamps, as fast as this runs per event:
-// exactly the same result, without a division for stamps in the same second
+// exactly the same result (0 where it gives nullopt: converts() tells that
+// apart once per calibration), without a division for stamps in the same second
 // (after the anchor) as the previous one. It remembers the whole seconds of
 // the last stamp (one division when they change) and scales the remainder
 // with a 64-bit fixed-point reciprocal of tsc_hz, corrected by one exact
@@ -42,7 +43,10 @@ class RealtimeConverter {
  public:
   explicit RealtimeConverter(const ClockCalibration& clock);
 
-  std::optional<uint64_t> operator()(uint64_t raw_timestamp) {
+  // False for TSC stamps without a rate: every conversion gives 0.
+  bool converts() const { return clock_.realtime || clock_.tsc_hz != 0; }
+
+  uint64_t operator()(uint64_t raw_timestamp) {
     const uint64_t delta = raw_timestamp - clock_.anchor_tsc;
     if (has_second_ && raw_timestamp >= clock_.anchor_tsc && delta - second_start_ < clock_.tsc_hz) {
       const uint64_t r = delta - second_start_;  // ticks into the second; r * 1e9 < 2^64 (fast_)
@@ -57,7 +61,7 @@ class RealtimeConverter {
 
  private:
   static constexpr uint64_t kNsPerSecond = 1'000'000'000;
-  std::optional<uint64_t> slow(uint64_t raw_timestamp);
+  uint64_t slow(uint64_t raw_timestamp);
 
   ClockCalibration clock_;
   bool fast_ = false;          // TSC stamps with 1e9 < tsc_hz < 2^34
