@@ -21,6 +21,7 @@
 
 #include <gtest/gtest.h>
 
+#include "bin_dir.hpp"
 #include "producer_child.hpp"
 #include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
@@ -31,17 +32,7 @@ namespace {
 
 using ringtail::testing::ProducerChild;
 
-std::string tool_path() {
-  const char* dir = std::getenv("RINGTAIL_TEST_BIN_DIR");
-  std::string base;
-  if (dir != nullptr && *dir != '\0') {
-    base = dir;
-  } else {
-    std::error_code ec;
-    base = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().parent_path().parent_path().string();
-  }
-  return base + "/tools/ringtail";
-}
+std::string tool_path() { return ringtail::test::tool_path("ringtail"); }
 
 // A running `ringtail` with its stdout and stderr on pipes.
 class Tool {

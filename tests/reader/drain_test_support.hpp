@@ -25,6 +25,7 @@
 #include <simdjson.h>
 
 #include "absl/status/status.h"
+#include "bin_dir.hpp"
 #include "ringtail/reader/drain/line_sink.hpp"
 
 extern char** environ;
@@ -135,14 +136,7 @@ inline std::vector<Line> with_message(const std::vector<Line>& lines, std::strin
   return out;
 }
 
-// Where the project's binaries are: $RINGTAIL_TEST_BIN_DIR (set by ctest),
-// else the build directory this test binary sits in (<build>/tests/reader).
-inline std::string bin_dir() {
-  if (const char* dir = std::getenv("RINGTAIL_TEST_BIN_DIR"); dir != nullptr && *dir != '\0') return dir;
-  std::error_code ec;
-  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return self.parent_path().parent_path().parent_path().string();
-}
+using ringtail::test::bin_dir;
 
 // ringtail-loadgen as a child process (stdout to /dev/null). The destructor
 // kills it if it still runs and removes its segment.

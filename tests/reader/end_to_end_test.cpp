@@ -29,6 +29,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "bin_dir.hpp"
+
 extern char** environ;
 
 namespace ringtail::reader {
@@ -48,14 +50,8 @@ constexpr bool kSanitized = false;
 
 constexpr int kTimeoutMs = 120000;
 
-std::string bin_dir() {
-  const char* dir = std::getenv("RINGTAIL_TEST_BIN_DIR");
-  if (dir != nullptr && *dir != '\0') return dir;
-  std::error_code ec;
-  return std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().parent_path().parent_path().string();
-}
-std::string ringtail_path() { return bin_dir() + "/tools/ringtail"; }
-std::string loadgen_path() { return bin_dir() + "/tools/ringtail-loadgen"; }
+std::string ringtail_path() { return ringtail::test::tool_path("ringtail"); }
+std::string loadgen_path() { return ringtail::test::tool_path("ringtail-loadgen"); }
 
 int ms_left(std::chrono::steady_clock::time_point deadline) {
   const auto left =
