@@ -173,6 +173,30 @@ TEST(JsonNumbers, DoublesRoundTripAndNonFiniteAreStrings) {
   EXPECT_EQ(out, "-9223372036854775808 18446744073709551615");
 }
 
+// Every byte value at every position of strings around the 8-byte scanning
+// step: the result must be the same as escaping byte by byte.
+TEST(JsonString, EveryByteAtEveryPositionAsAlone) {
+  for (size_t size = 1; size <= 19; ++size) {
+    for (size_t at = 0; at < size; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string text(size, 'a');
+        text[at] = static_cast<char>(b);
+        std::string alone;
+        append_json_string(alone, std::string(1, static_cast<char>(b)));
+        // The byte's own escape, without its quotes, between the plain parts.
+        std::string want(1, '"');
+        want.append(at, 'a');
+        want.append(alone, 1, alone.size() - 2);
+        want.append(size - at - 1, 'a');
+        want.push_back('"');
+        std::string got;
+        append_json_string(got, text);
+        ASSERT_EQ(got, want) << "size " << size << " at " << at << " byte " << b;
+      }
+    }
+  }
+}
+
 TEST(JsonNumbers, IntegersMatchToChars) {
   // Every digit count and the edges around each power of ten, both signs.
   std::vector<uint64_t> values = {0, 1, 9, UINT64_MAX, UINT64_MAX - 1, uint64_t{INT64_MAX}, uint64_t{INT64_MAX} + 1};

@@ -1,5 +1,7 @@
 #include "decode_pool.hpp"
 
+#include <pthread.h>
+
 #include <utility>
 
 namespace ringtail::reader {
@@ -7,7 +9,12 @@ namespace ringtail::reader {
 DecodePool::DecodePool(unsigned threads) {
   if (threads == 0) threads = 1;
   workers_.reserve(threads);
-  for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+  for (unsigned i = 0; i < threads; ++i) {
+    workers_.emplace_back([this] {
+      ::pthread_setname_np(::pthread_self(), "rt-decode");  // for top -H, perf and gdb
+      worker_loop();
+    });
+  }
 }
 
 DecodePool::~DecodePool() {

@@ -1,5 +1,7 @@
 #include "output_pipeline.hpp"
 
+#include <pthread.h>
+
 #include <utility>
 
 namespace ringtail::reader {
@@ -12,7 +14,12 @@ constexpr int kMaxSpare = 4;
 
 OutputPipeline::OutputPipeline(LineSink& sink, bool threaded, uint64_t max_bytes_in_flight)
     : sink_(sink), threaded_(threaded), max_bytes_in_flight_(max_bytes_in_flight) {
-  if (threaded_) writer_ = std::thread([this] { writer_loop(); });
+  if (threaded_) {
+    writer_ = std::thread([this] {
+      ::pthread_setname_np(::pthread_self(), "rt-writer");  // for top -H, perf and gdb
+      writer_loop();
+    });
+  }
 }
 
 OutputPipeline::~OutputPipeline() {

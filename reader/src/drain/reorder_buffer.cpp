@@ -80,11 +80,25 @@ void ReorderBuffer::sift_down_top() {
   heap_[i] = item;
 }
 
-void ReorderBuffer::write_top(std::string& out, Released& r) {
+void ReorderBuffer::flush_run(std::string& out, Run& run) {
+  if (!run.active) return;
+  Lane& lane = lanes_[run.lane];
+  out.append(lane.bytes.data() + (run.begin - lane.base), run.end - run.begin);
+  run.active = false;
+  compact(lane);  // only now: the run's bytes are copied out
+}
+
+void ReorderBuffer::write_top(std::string& out, Released& r, Run& run) {
   const uint32_t top = heap_.front().lane;
   Lane& lane = lanes_[top];
   const Entry& e = lane.entries[lane.head];
-  out.append(lane.bytes, e.offset - lane.base, e.size);
+  // Consecutive lines of one lane are consecutive bytes: copy them as one run.
+  if (run.active && (run.lane != top || run.end != e.offset)) flush_run(out, run);
+  if (run.active) {
+    run.end += e.size;
+  } else {
+    run = Run{true, top, e.offset, e.offset + e.size};
+  }
   ++r.lines;
   r.bytes += e.size;
   switch (e.kind) {
@@ -106,7 +120,6 @@ void ReorderBuffer::write_top(std::string& out, Released& r) {
   held_bytes_ -= e.size;
   forget_line(e.pass);
   ++lane.head;
-  compact(lane);
   if (lane.head < lane.entries.size()) {
     // The lane's next line takes its place (usually the top again).
     heap_.front().key = lane.entries[lane.head].key;
@@ -120,24 +133,28 @@ void ReorderBuffer::write_top(std::string& out, Released& r) {
 ReorderBuffer::Released ReorderBuffer::release(int64_t watermark, bool flush_all, int64_t steady_now_ns,
                                                std::string& out, size_t out_limit) {
   Released r;
-  while (!heap_.empty() && out.size() < out_limit) {
+  Run run;
+  while (!heap_.empty() && out.size() + run.bytes() < out_limit) {
     const int64_t key = heap_.front().key;
     const bool over_limits = held_lines_ > limits_.max_lines || held_bytes_ > limits_.max_bytes;
     const bool aged = !passes_.empty() && steady_now_ns - passes_.front().steady_ns >= limits_.window_ns;
     if (!(flush_all || key <= watermark || aged || over_limits)) break;
     if (over_limits && !flush_all && key > watermark && !aged) ++r.forced;
-    write_top(out, r);
+    write_top(out, r, run);
   }
+  flush_run(out, run);
   return r;
 }
 
 ReorderBuffer::Released ReorderBuffer::release_until(uint32_t lane, uint64_t end_pos, std::string& out,
                                                      size_t out_limit) {
   Released r;
-  while (!lane_empty(lane) && head_end_pos(lane) < end_pos && out.size() < out_limit) {
-    write_top(out, r);
+  Run run;
+  while (!lane_empty(lane) && head_end_pos(lane) < end_pos && out.size() + run.bytes() < out_limit) {
+    write_top(out, r, run);
     ++r.forced;
   }
+  flush_run(out, run);
   return r;
 }
 

@@ -67,6 +67,29 @@ char* write_shortest(char* out, Float value) {
   return end;
 }
 
+// The first index at or after `i` whose byte needs escaping or UTF-8 checks
+// (below 0x20, 0x80 and above, '"' or '\\'), or n. Eight bytes at a time
+// (SWAR: a byte's high bit set in `special` marks it), then byte by byte.
+size_t plain_ascii_end(const unsigned char* s, size_t i, size_t n) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  while (i + 8 <= n) {
+    uint64_t w;
+    std::memcpy(&w, s + i, sizeof(w));
+    // For bytes below 0x80, (b + 0x60) has its high bit set iff b >= 0x20, and
+    // (b ^ c) + 0x7f iff b != c; a byte of 0x80 or more is caught by w itself.
+    const uint64_t low7 = w & ~kHighs;
+    const uint64_t at_least_space = low7 + 0x60 * kOnes;
+    const uint64_t not_quote = ((w ^ ('"' * kOnes)) & ~kHighs) + 0x7f * kOnes;
+    const uint64_t not_backslash = ((w ^ ('\\' * kOnes)) & ~kHighs) + 0x7f * kOnes;
+    const uint64_t special = (w | ~(at_least_space & not_quote & not_backslash)) & kHighs;
+    if (special != 0) return i + static_cast<size_t>(__builtin_ctzll(special) / 8);
+    i += 8;
+  }
+  while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\') ++i;
+  return i;
+}
+
 }  // namespace
 
 char* write_json_string(char* out, std::string_view bytes) {
@@ -76,8 +99,7 @@ char* write_json_string(char* out, std::string_view bytes) {
   size_t i = 0;
   while (i < n) {
     // Copy the longest run of plain ASCII in one go.
-    size_t run = i;
-    while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\') ++run;
+    const size_t run = plain_ascii_end(s, i, n);
     std::memcpy(out, s + i, run - i);
     out += run - i;
     i = run;

@@ -134,9 +134,22 @@ class ReorderBuffer {
   static bool heap_after(const HeapItem& a, const HeapItem& b) {
     return a.key != b.key ? a.key > b.key : a.lane > b.lane;
   }
+  // Lines being written that are consecutive in one lane's bytes, stream
+  // offsets [begin, end): copied to `out` in one piece by flush_run().
+  struct Run {
+    bool active = false;
+    uint32_t lane = 0;
+    uint64_t begin = 0;
+    uint64_t end = 0;
+    uint64_t bytes() const { return active ? end - begin : 0; }
+  };
+
   void heap_push(uint32_t lane);
   void sift_down_top();
-  void write_top(std::string& out, Released& r);
+  // Takes the smallest head out (into `run`; the lane is compacted when the
+  // run is flushed, never while a run points into it).
+  void write_top(std::string& out, Released& r, Run& run);
+  void flush_run(std::string& out, Run& run);
   void compact(Lane& lane);
   void forget_line(uint64_t pass);
 
