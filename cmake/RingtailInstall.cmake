@@ -57,7 +57,9 @@ endif()
 foreach(_dir IN LISTS _ringtail_header_dirs)
   install(DIRECTORY ${_dir}/
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ringtail
-    FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h")
+    FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h"
+    # ringtail::store is internal to the tools (not installed), so are its headers.
+    PATTERN "storage" EXCLUDE PATTERN "query" EXCLUDE)
 endforeach()
 
 install(EXPORT ringtailTargets

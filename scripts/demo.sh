@@ -41,18 +41,27 @@ if [ -x "$agent" ] && [ -x "$reader" ]; then
   kill -TERM "$reader_pid"
   wait "$reader_pid"
   trap - EXIT
-  mapfile -t files < <(find "$out" -type f -name '*.jsonl' | sort)
+  # One file per level class, compressed with zstd once closed (docs/STORAGE.md).
+  mapfile -t files < <(find "$out" -type f \( -name '*.jsonl.zst' -o -name '*.jsonl' \) | sort)
   if [ ${#files[@]} -eq 0 ]; then
     echo "demo: the drain wrote no JSONL file under $out" >&2
     exit 1
   fi
   for f in "${files[@]}"; do
     echo
-    echo "demo: the JSONL went to $f: $(wc -l <"$f") lines; events by message:"
-    grep -o '"message":"[^"]*"' "$f" | sort | uniq -c | sort -rn
-    echo "demo: the first 5 lines:"
-    head -n 5 "$f"
+    echo "demo: $f: $(zstd -qdcf "$f" | wc -l) lines; events by message:"
+    zstd -qdcf "$f" | grep -o '"message":"[^"]*"' | sort | uniq -c | sort -rn
   done
+  first="${files[0]}"
+  for f in "${files[@]}"; do
+    if [[ "$f" == *-info-* ]]; then
+      first="$f"
+      break
+    fi
+  done
+  echo
+  echo "demo: the first 5 lines of $first:"
+  zstd -qdcf "$first" | head -n 5
 elif [ -x "$bench" ]; then
   echo "demo: $bench --benchmark_filter=BM_Emit"
   "$bench" --benchmark_filter=BM_Emit

@@ -13,7 +13,10 @@ packages=(
   libbenchmark-dev
   libspdlog-dev           # benchmark comparison only
   libcli11-dev            # CLI11: argument parsing of the tools and examples
-  libsimdjson-dev         # simdjson: tests parse every JSONL line the reader writes
+  libsimdjson-dev         # simdjson: queries parse JSONL; tests parse every line the reader writes
+  libzstd-dev zstd        # compressed JSONL files (zstd -dc reads them)
+  libre2-dev              # regular expressions of --where key~regex
+  jq                      # tests and benchmarks compare query answers with jq
   clang-format            # the format check of CI
   clang libclang-rt-14-dev  # the libFuzzer test (tests/fuzz; skipped without them)
 )

@@ -26,6 +26,7 @@
 #include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
 #include "ringtail/shm/process_identity.hpp"
+#include "stored_files.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -368,10 +369,8 @@ TEST_F(CliTest, DrainOnceConsumesAndRemovesADeadProducer) {
   EXPECT_TRUE(has(r.out, "drained 7 events")) << r.out;
   EXPECT_FALSE(std::filesystem::exists("/dev/shm/" + child.segment_name()));
   size_t lines = 0;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(out)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path());
-    for (std::string line; std::getline(in, line);) ++lines;
+  for (const std::string& text : ringtail::test::read_stored_texts(out)) {
+    lines += static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
   }
   EXPECT_EQ(lines, 7u);
   std::filesystem::remove_all(out);

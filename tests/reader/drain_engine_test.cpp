@@ -26,12 +26,13 @@
 #include "fork_child.hpp"
 #include "producer_child.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
-#include "ringtail/reader/drain/file_sink.hpp"
 #include "ringtail/reader/ingest/callsite_table.hpp"
 #include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/ring_cursor.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
+#include "ringtail/reader/storage/store_sink.hpp"
 #include "ringtail/ringtail.hpp"
+#include "stored_files.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -85,6 +86,12 @@ Options producer_options(uint64_t ring_bytes = uint64_t{1} << 20) {
   options.ring_bytes = ring_bytes;
   options.max_threads = 4;
   options.max_callsites = 16;
+  return options;
+}
+
+StoreSinkOptions store_in(const std::filesystem::path& dir) {
+  StoreSinkOptions options;
+  options.directory = dir.string();
   return options;
 }
 
@@ -745,13 +752,7 @@ TEST(DrainEngine, HeldLinesAreWrittenAfterTheWindowWhenTheProducerGoesQuiet) {
 }
 
 std::vector<std::string> read_jsonl_files(const std::filesystem::path& dir) {
-  std::vector<std::string> texts;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path());
-    texts.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  return texts;
+  return ringtail::test::read_stored_texts(dir.string());
 }
 
 TEST(DrainEngine, ReaderKilledAndRestartedLosesNothing) {
@@ -765,7 +766,7 @@ TEST(DrainEngine, ReaderKilledAndRestartedLosesNothing) {
   const pid_t producer = gen.pid();
   {
     ringtail::test::ForkedChild reader = ringtail::test::ForkedChild::start([&](ringtail::test::ChildChannel&) {
-      FileSink sink(FileSinkOptions{dir.string()});
+      StoreSink sink(store_in(dir));
       DrainEngine engine(options_for(producer), sink, nullptr);
       std::atomic<bool> stop{false};
       engine.run(stop);  // until killed
@@ -778,14 +779,14 @@ TEST(DrainEngine, ReaderKilledAndRestartedLosesNothing) {
   }
   {
     // The first reader got part of the way. Killed mid-write, it may have
-    // left a torn last line: the next FileSink cuts it when it reopens the file.
+    // left a torn last line: the next StoreSink cuts it when it takes the file over.
     const std::vector<std::string> texts = read_jsonl_files(dir);
     ASSERT_EQ(texts.size(), 1u);
     const size_t lines = parse_lines(texts[0].substr(0, texts[0].rfind('\n') + 1)).size();
     EXPECT_GT(lines, 0u);
     EXPECT_LT(lines, 30000u);
   }
-  FileSink sink(FileSinkOptions{dir.string()});
+  StoreSink sink(store_in(dir));
   Reports reports;
   DrainEngine engine(options_for(producer), sink, reports.fn());
   std::atomic<bool> stop{false};

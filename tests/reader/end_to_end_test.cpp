@@ -21,6 +21,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -30,6 +31,8 @@
 #include <simdjson.h>
 
 #include "bin_dir.hpp"
+#include "signal_ready.hpp"
+#include "stored_files.hpp"
 
 extern char** environ;
 
@@ -210,6 +213,7 @@ class Cleanup {
 // One parsed output line.
 struct Line {
   std::string file;
+  std::string timestamp;
   std::string message;
   int64_t pid = -1;
   int64_t tid = -1;
@@ -230,15 +234,11 @@ Output read_output(const std::string& dir) {
   Output output;
   std::error_code ec;
   std::vector<std::string> files;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file() && it->path().extension() == ".jsonl") files.push_back(it->path().string());
-  }
-  std::sort(files.begin(), files.end());
+  for (const std::filesystem::path& path : ringtail::test::stored_data_files(dir)) files.push_back(path.string());
   output.files = files;
   simdjson::dom::parser parser;
   for (const std::string& file : files) {
-    std::ifstream in(file);
+    std::istringstream in(ringtail::test::read_stored_text(file));
     std::string text;
     while (std::getline(in, text)) {
       simdjson::dom::element doc;
@@ -250,6 +250,8 @@ Output read_output(const std::string& dir) {
       line.file = file;
       std::string_view message;
       if (doc["message"].get(message) == simdjson::SUCCESS) line.message = std::string(message);
+      std::string_view timestamp;
+      if (doc["timestamp"].get(timestamp) == simdjson::SUCCESS) line.timestamp = std::string(timestamp);
       if (doc["pid"].get(line.pid) != simdjson::SUCCESS) line.pid = -1;
       if (doc["tid"].get(line.tid) != simdjson::SUCCESS) line.tid = -1;
       line.has_seq = doc["seq"].error() == simdjson::SUCCESS;
@@ -377,12 +379,21 @@ TEST_F(EndToEndTest, FollowDrainsEveryEventOnceInOrder) {
 
   ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
   ASSERT_TRUE(wait_segments_gone({loadgen.pid()})) << "the drain never removed the finished producer's segment";
+  ASSERT_TRUE(ringtail::test::wait_until_catches(drain.pid(), SIGINT)) << drain.err();
   drain.signal(SIGINT);
   ASSERT_EQ(drain.wait(), 0) << drain.err();
 
   const Output output = read_output(cleanup.dir());
   EXPECT_TRUE(output.errors.empty()) << output.errors.front();
-  EXPECT_EQ(output.files.size(), 1u);
+  // INFO events of one process: info files only (more than one once they
+  // rotate at 64 MiB), in time order by name.
+  ASSERT_FALSE(output.files.empty());
+  for (const std::string& file : output.files) {
+    const auto name = reader::parse_stored_file_name(std::filesystem::path(file).filename().string());
+    ASSERT_TRUE(name.has_value()) << file;
+    EXPECT_EQ(name->pid, static_cast<uint32_t>(loadgen.pid())) << file;
+    EXPECT_EQ(name->level_class, reader::LevelClass::kInfo) << file;
+  }
   EXPECT_EQ(count_message(output.lines, "ringtail.dropped"), 0u);
   const std::string payload = expected_payload(16);
   std::map<int64_t, int64_t> index_of_tid;
@@ -434,9 +445,16 @@ TEST_F(EndToEndTest, AbortAfterKeepsExactlyTheCommittedPrefix) {
     EXPECT_EQ(check_exact(by_index[1], by_index[1].size()), "") << "thread_index 1";
   }
   EXPECT_LE(by_index.size(), 2u);
-  // The crash note comes after every event of the producer.
-  ASSERT_FALSE(output.lines.empty());
-  EXPECT_EQ(output.lines.back().message, "ringtail.crashed");
+  // The crash note (ERROR: in the error file) comes after every event of the producer.
+  std::string last_event;
+  const Line* note = nullptr;
+  for (const Line& line : output.lines) {
+    if (line.message == "loadgen") last_event = std::max(last_event, line.timestamp);
+    if (line.message == "ringtail.crashed") note = &line;
+  }
+  ASSERT_NE(note, nullptr);
+  EXPECT_NE(note->file.find("-error-"), std::string::npos) << note->file;
+  EXPECT_GE(note->timestamp, last_event);
   EXPECT_TRUE(Cleanup::segments_of(loadgen.pid()).empty()) << "the crashed producer's segment stays";
 }
 
@@ -465,6 +483,7 @@ TEST_F(EndToEndTest, DrainKilledTwiceLosesNothing) {
   ASSERT_GT(drain.pid(), 0);
   ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
   ASSERT_TRUE(wait_segments_gone({loadgen.pid()})) << "the drain never removed the finished producer's segment";
+  ASSERT_TRUE(ringtail::test::wait_until_catches(drain.pid(), SIGINT)) << drain.err();
   drain.signal(SIGINT);
   ASSERT_EQ(drain.wait(), 0) << drain.err();
 
@@ -577,6 +596,7 @@ TEST_F(EndToEndTest, TwoProducersEightThreadsDrainedTogether) {
   ASSERT_EQ(a.wait(), 0) << a.err();
   ASSERT_EQ(b.wait(), 0) << b.err();
   ASSERT_TRUE(wait_segments_gone({a.pid(), b.pid()})) << "the drain never removed the finished producers' segments";
+  ASSERT_TRUE(ringtail::test::wait_until_catches(drain.pid(), SIGINT)) << drain.err();
   drain.signal(SIGINT);
   ASSERT_EQ(drain.wait(), 0) << drain.err();
 

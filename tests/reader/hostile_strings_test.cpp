@@ -59,6 +59,7 @@
 #include "fork_child.hpp"
 #include "producer_child.hpp"
 #include "ringtail/ringtail.hpp"
+#include "stored_files.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -477,18 +478,6 @@ int run_drain(const std::string& out, pid_t pid, const std::string& log) {
   return outcome.timed_out ? -1 : outcome.exit_code();
 }
 
-// Every .jsonl file under `dir`.
-std::vector<std::filesystem::path> jsonl_files(const std::string& dir) {
-  std::vector<std::filesystem::path> files;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file() && it->path().extension() == ".jsonl") files.push_back(it->path());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 // Empty if the raw line has no raw control byte and only the escapes
 // docs/FORMAT.md allows: backslash before one of "\bfnrt, and \u00XX only
 // for the other control characters (so non-ASCII is raw UTF-8, and DEL and
@@ -575,11 +564,10 @@ struct Drained {
 // JSON is a test failure.
 Drained read_drained(const std::string& dir) {
   Drained drained;
-  drained.files = jsonl_files(dir);
+  drained.files = ringtail::test::stored_data_files(dir);
   simdjson::dom::parser parser;
   for (const std::filesystem::path& file : drained.files) {
-    const std::string data = read_file(file.string());
-    EXPECT_TRUE(data.empty() || data.back() == '\n') << file << " does not end with a newline";
+    const std::string data = ringtail::test::read_stored_text(file);
     size_t begin = 0;
     while (begin < data.size()) {
       size_t end = data.find('\n', begin);
@@ -674,10 +662,9 @@ void expect_safe_path(const std::filesystem::path& file, const std::string& dir,
     const bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/';
     EXPECT_TRUE(plain) << "unsafe path " << visible(relative);
   }
-  const std::string suffix = "-" + std::to_string(pid) + ".jsonl";
-  const std::string name = file.filename().string();
-  EXPECT_TRUE(name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
-      << name;
+  const std::optional<reader::StoredFileName> name = reader::parse_stored_file_name(file.filename().string());
+  ASSERT_TRUE(name.has_value()) << file.filename();
+  EXPECT_EQ(name->pid, static_cast<uint32_t>(pid)) << file.filename();
 }
 
 class HostileStringsTest : public ::testing::Test {
@@ -712,8 +699,9 @@ TEST_F(HostileStringsTest, EveryLineParsesAndValidPartsRoundTrip) {
   const std::string jsonl = out.path() + "/jsonl";
   ASSERT_EQ(run_drain(jsonl, child.pid(), log), 0) << read_file(log);
   const Drained drained = read_drained(jsonl);
-  ASSERT_EQ(drained.files.size(), 1u);
-  expect_safe_path(drained.files[0], jsonl, child.pid());
+  // One file per level class logged: info, warn (the hostile message), error (the long one).
+  ASSERT_EQ(drained.files.size(), 3u);
+  for (const std::filesystem::path& file : drained.files) expect_safe_path(file, jsonl, child.pid());
   EXPECT_EQ(drained.raw_lines, expected.size()) << "one line per event, no drop or reader lines";
 
   std::map<int64_t, int> seen;

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   ringtail::cli::add_gc(app);
   ringtail::cli::add_drain(app);
   ringtail::cli::add_tail(app);
+  ringtail::cli::add_retain(app);
 
   // The verbs' callbacks run inside parse() and exit the process themselves.
   try {

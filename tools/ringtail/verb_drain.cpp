@@ -1,5 +1,7 @@
-// ringtail drain: consumes producers' events into JSONL files, one per
-// producer process, through the reader library's DrainEngine.
+// ringtail drain: consumes producers' events into a storage directory
+// (reader/storage/layout.hpp) through the reader library's DrainEngine, with
+// a StoreSink for the files and a StoreMaintainer for compression, indexes
+// and retention in the background.
 #include <sys/types.h>
 
 #include <chrono>
@@ -10,8 +12,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common.hpp"
+#include "retention_flags.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
-#include "ringtail/reader/drain/file_sink.hpp"
+#include "ringtail/reader/storage/store_maintainer.hpp"
+#include "ringtail/reader/storage/store_sink.hpp"
 #include "verbs.hpp"
 
 namespace ringtail::cli {
@@ -19,8 +23,11 @@ namespace {
 
 constexpr const char* kDrainHelp =
     "Consumes the events of every producer's segment (or only those of --pid) into JSONL files,\n"
-    "  DIR/<service>/<YYYY-MM-DD>/<service>-<pid>.jsonl\n"
-    "one line per event, in timestamp order within a short reordering window, plus lines for drops and crashes.\n"
+    "  DIR/<service>/<YYYY-MM-DD>/<service>-<pid>-<class>-<first>-<last>.jsonl.zst\n"
+    "one file per process and level class (debug, info, warn, error), one line per event, in timestamp order "
+    "within a short reordering window, plus lines for drops and crashes. Files rotate at --max-file-bytes, "
+    "--max-file-age and midnight UTC; a closed file is indexed and compressed in the background, and retention "
+    "runs every minute (see `ringtail retain --help`; --no-retention turns it off).\n"
     "Consuming means the producer may reuse the bytes: one drain per segment at a time (a segment another "
     "running drain consumes is reported and skipped). Read positions are published only after the lines are "
     "written, so a drain that is killed loses nothing and repeats at most its last unflushed lines.\n"
@@ -39,6 +46,11 @@ struct DrainConfig {
   bool fsync = false;
   unsigned reorder_window_ms = 100;
   unsigned decode_threads = 0;
+  std::string max_file_bytes = "64M";
+  std::string max_file_age = "1h";
+  int compression_level = 3;
+  RetentionFlags retention;
+  bool no_retention = false;
 };
 
 void report(std::string_view line) { print_error(line); }
@@ -65,10 +77,26 @@ int run_drain(const DrainConfig& config) {
   options.remove_drained_dead_segments = true;
   options.decode_threads = config.decode_threads;
 
-  reader::FileSinkOptions sink_options;
+  reader::StoreMaintainerOptions maintainer_options;
+  maintainer_options.directory = config.out;
+  maintainer_options.compression_level = config.compression_level;
+  if (!config.no_retention) maintainer_options.retention = retention_policy(config.retention);
+  maintainer_options.archive_directory = config.retention.archive;
+  maintainer_options.report = report;
+  reader::StoreSinkOptions sink_options;
   sink_options.directory = config.out;
   sink_options.fsync = config.fsync;
-  reader::FileSink sink(sink_options);
+  absl::StatusOr<uint64_t> max_bytes = reader::parse_size(config.max_file_bytes);
+  if (!max_bytes.ok() || *max_bytes == 0) usage_error("--max-file-bytes: give a size such as 64M");
+  sink_options.max_file_bytes = *max_bytes;
+  absl::StatusOr<std::chrono::seconds> max_age = reader::parse_age(config.max_file_age);
+  if (!max_age.ok() || max_age->count() == 0) usage_error("--max-file-age: give an age such as 1h");
+  sink_options.max_file_age = *max_age;
+  // Declared before the sink: the sink hands it the files it closes, also
+  // when it goes away, and the maintainer finishes them before it does.
+  reader::StoreMaintainer maintainer(maintainer_options);
+  sink_options.on_closed = [&maintainer](const std::string& path) { maintainer.file_closed(path); };
+  reader::StoreSink sink(sink_options);
   reader::DrainEngine engine(options, sink, report);
 
   if (config.once) {
@@ -109,6 +137,17 @@ void add_drain(CLI::App& app) {
                    "Threads decoding segments in parallel (0: min(4, cores); one segment per thread at a time)")
       ->capture_default_str()
       ->check(CLI::Range(0u, 64u));
+  drain->add_option("--max-file-bytes", config->max_file_bytes, "Rotate a file once it holds this much")
+      ->capture_default_str()
+      ->type_name("SIZE");
+  drain->add_option("--max-file-age", config->max_file_age, "Rotate a file open this long")
+      ->capture_default_str()
+      ->type_name("AGE");
+  drain->add_option("--compression-level", config->compression_level, "zstd level of closed files")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 19));
+  add_retention_flags(drain, config->retention);
+  drain->add_flag("--no-retention", config->no_retention, "Keep every file (no retention while draining)");
   drain->callback([config] { finish(run_drain(*config)); });
 }
 

@@ -11,7 +11,7 @@
 //   - After a write() or flush() fails, the engine calls discard(), forgets
 //     everything it read since its last commit and reads it again from the
 //     committed read positions. A sink that can take back what it wrote since
-//     its last OK flush (FileSink truncates its files) does so, and then
+//     its last OK flush (StoreSink truncates its files) does so, and then
 //     nothing is duplicated; one that cannot (a pipe) leaves it.
 //   - segment_finished(): the segment was drained to its end (its producer is
 //     gone) and everything written for it was flushed: nothing more comes for

@@ -1,0 +1,77 @@
+// StoreMaintainer: the drain's background work on its storage directory, on
+// one thread of its own so that none of it is on the drain path:
+//   * closed files (StoreSink::on_closed -> file_closed()) are indexed and
+//     compressed: finish_closed_file();
+//   * at start, recovery: "-open" files no drain holds (a killed drain left
+//     them) are closed, closed plain files are finished (a compressed twin
+//     that exists is complete, so the plain one just goes), and temporary
+//     files of a compression or index write that never finished (an hour old
+//     or more) are removed;
+//   * every retention_interval, retention (retention.hpp), if a policy is set.
+//
+// Threading: file_closed() from any thread; the rest from the owner's.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "concurrentqueue/blockingconcurrentqueue.h"
+#include "ringtail/reader/storage/retention.hpp"
+
+namespace ringtail::reader {
+
+// A closed plain file: index it, compress it ("<base>.jsonl.zst", complete
+// under that name or not at all), point the index at the compressed file,
+// then remove the plain one. A crash at any step leaves either the plain
+// file, or a complete compressed file (and maybe its plain twin).
+absl::Status finish_closed_file(const std::string& closed_path, int compression_level);
+
+// Recovery of a storage directory, as described above: calls `finish` for
+// every closed plain file to finish (orphans closed first). Returns how many
+// files it handed to `finish`.
+absl::StatusOr<size_t> recover_store(const std::string& directory,
+                                     const std::function<void(const std::string& closed_path)>& finish);
+
+struct StoreMaintainerOptions {
+  std::string directory;
+  int compression_level = 3;
+  std::optional<RetentionPolicy> retention;  // none: no retention
+  std::chrono::seconds retention_interval{60};
+  std::string archive_directory;  // retention moves files there instead of deleting them
+  std::function<void(std::string_view)> report;
+};
+
+class StoreMaintainer {
+ public:
+  explicit StoreMaintainer(StoreMaintainerOptions options);  // recovers, then starts its thread
+  ~StoreMaintainer();                                        // finishes every queued file, then stops
+  StoreMaintainer(const StoreMaintainer&) = delete;
+  StoreMaintainer& operator=(const StoreMaintainer&) = delete;
+
+  void file_closed(const std::string& path);
+  // Waits until every file handed over so far is finished (tests, shutdown).
+  void wait_idle();
+  uint64_t files_finished() const { return finished_.load(std::memory_order_acquire); }
+
+ private:
+  void loop();
+  void run_retention();
+
+  StoreMaintainerOptions options_;
+  moodycamel::BlockingConcurrentQueue<std::string> queue_;  // closed files; "" stops
+  std::atomic<uint64_t> submitted_{0};
+  std::atomic<uint64_t> finished_{0};
+  std::mutex idle_mutex_;
+  std::condition_variable idle_;
+  std::thread thread_;
+};
+
+}  // namespace ringtail::reader

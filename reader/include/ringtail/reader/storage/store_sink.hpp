@@ -1,0 +1,123 @@
+// StoreSink: the drain's LineSink for a storage directory (layout.hpp): one
+// file per producer process and level class, rotated by size, age and at
+// midnight UTC, closed files handed on (to the background compressor).
+//
+// Lines: each '\n'-terminated line goes to its class's file, found from the
+// level at its fixed offset (level_class_of_line); consecutive lines of one
+// class are appended as one piece. A file's name carries the timestamps of
+// its first and last lines once it is closed.
+//
+// Rotation happens only in flush(), after everything was written OK: a file
+// that has reached max_file_bytes, is max_file_age old, or was opened on an
+// earlier UTC date than now is closed: renamed from "…-<start>-open.jsonl" to
+// "…-<first>-<last>.jsonl" (never over an existing name) and passed to
+// on_closed. The next line of its class opens a new file. Rotating only at a
+// flush keeps discard() simple (it never has to reach into a closed file)
+// and means a file can exceed max_file_bytes by what one pass wrote.
+//
+// While open, a file is locked (flock, exclusive) so that retention and
+// other tools can tell a file being written from one a killed drain left
+// behind. Opening a file for a process and class first adopts such a left-
+// behind "-open" file of the same service, pid and class in today's
+// directory: its partial last line (a drain killed mid-write(2)) is cut off,
+// since those records were not committed and are written again.
+//
+// Buffering, fsync, discard(): as the LineSink contract says. write()
+// buffers per file and write(2)s at buffer_bytes; flush() write(2)s every
+// buffer (then fdatasync()s with fsync); discard() drops buffers and
+// truncates every file back to its size at the last OK flush.
+// segment_finished() closes the segment's files (flushed by then), and
+// past max_open_files the least recently used flushed file is closed. The
+// destructor drops what was not flushed (not committed: written again by the
+// next drain) and closes every file, so no "-open" file outlives a drain that
+// exits.
+//
+// Threading: one thread at a time (the engine's writer thread); on_closed is
+// called on it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ringtail/reader/drain/line_sink.hpp"
+#include "ringtail/reader/storage/layout.hpp"
+
+namespace ringtail::reader {
+
+struct StoreSinkOptions {
+  std::string directory;                         // DIR; created if missing
+  uint64_t max_file_bytes = uint64_t{64} << 20;  // rotate once a file holds this much
+  std::chrono::seconds max_file_age{3600};       // rotate a file open this long
+  bool fsync = false;                            // flush(): also fdatasync() each file written
+  mode_t file_mode = 0640;                       // new files (the umask applies)
+  mode_t directory_mode = 0750;                  // new directories (the umask applies)
+  size_t buffer_bytes = size_t{1} << 20;         // per file: write(2) once this much is buffered
+  size_t max_open_files = 256;                   // past this, the least recently used flushed file is closed
+  // A closed file's path (the sink is done with it). Default: nothing.
+  std::function<void(const std::string& path)> on_closed;
+  // The realtime clock, ns since the Unix epoch (tests fake the date and age).
+  std::function<int64_t()> now_ns;
+};
+
+class StoreSink : public LineSink {
+ public:
+  explicit StoreSink(StoreSinkOptions options);
+  ~StoreSink() override;
+  StoreSink(const StoreSink&) = delete;
+  StoreSink& operator=(const StoreSink&) = delete;
+
+  absl::Status write(const SegmentIdentity& segment, std::string_view lines) override;
+  absl::Status flush() override;
+  void discard() override;
+  void segment_finished(const SegmentIdentity& segment) override;
+
+  size_t open_files() const { return files_.size(); }
+  // Paths of the files open now.
+  std::vector<std::string> open_paths() const;
+
+ private:
+  struct File {
+    std::string directory;  // DIR/<service>/<date>
+    StoredFileName name;    // kind kOpen
+    std::string path;
+    std::string date;  // YYYY-MM-DD it was opened on
+    int64_t opened_ns = 0;
+    int fd = -1;
+    std::string buffer;
+    uint64_t flushed_size = 0;  // file size after the last OK flush (or at open)
+    uint64_t size = 0;          // file size with what this sink has write(2)n since
+    bool synced = true;         // nothing written since the last fdatasync
+    std::string first_stamp;    // name stamps of the first and last line in the file
+    std::string last_stamp;
+    std::string flushed_last_stamp;  // last_stamp at the last OK flush (discard() goes back to it)
+    uint64_t last_use = 0;
+  };
+  // pid, process start ticks, class.
+  using Key = std::tuple<uint32_t, uint64_t, LevelClass>;
+
+  absl::StatusOr<File*> file_for(const SegmentIdentity& segment, LevelClass level_class);
+  absl::Status append(File& file, std::string_view lines);
+  absl::Status write_bytes(File& file, std::string_view bytes);
+  absl::Status write_buffer(File& file);
+  bool wants_rotation(const File& file, int64_t now_ns) const;
+  // Closes a flushed file: unlock, rename to its closed name, on_closed.
+  void close_file(File& file);
+  int64_t now() const;
+  void close_least_recently_used();
+
+  StoreSinkOptions options_;
+  std::map<Key, File> files_;
+  uint64_t use_counter_ = 0;
+};
+
+}  // namespace ringtail::reader

@@ -1,0 +1,262 @@
+#include "ringtail/reader/storage/file_index.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "absl/strings/str_cat.h"
+#include "ringtail/reader/output/json_text.hpp"
+#include "ringtail/reader/storage/jsonl_reader.hpp"
+#include "ringtail/reader/storage/layout.hpp"
+#include "simdjson.h"
+
+namespace ringtail::reader {
+namespace {
+
+void count(std::map<std::string, uint64_t>& counts, std::string_view value, bool& complete) {
+  auto it = counts.find(std::string(value));
+  if (it != counts.end()) {
+    ++it->second;
+  } else if (counts.size() < FileIndex::kMaxDistinct) {
+    counts.emplace(std::string(value), 1);
+  } else {
+    complete = false;
+  }
+}
+
+void append_counts(std::string& out, std::string_view name, const std::map<std::string, uint64_t>& counts) {
+  out.append(",\"").append(name).append("\":{");
+  bool first = true;
+  for (const auto& [key, n] : counts) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_string(out, key);
+    out.push_back(':');
+    append_json_uint(out, n);
+  }
+  out.push_back('}');
+}
+
+absl::Status read_counts(simdjson::dom::object object, std::string_view name, std::map<std::string, uint64_t>& counts) {
+  simdjson::dom::object values;
+  if (object[name].get(values) != simdjson::SUCCESS)
+    return absl::DataLossError(absl::StrCat("no object ", std::string(name)));
+  for (auto [key, value] : values) {
+    uint64_t n = 0;
+    if (value.get(n) != simdjson::SUCCESS)
+      return absl::DataLossError(absl::StrCat(std::string(name), " holds a non-count"));
+    counts.emplace(std::string(key), n);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> file_size(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot stat ", path));
+  return static_cast<uint64_t>(st.st_size);
+}
+
+std::string file_name_of(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+absl::StatusOr<FileIndex> build_index(const std::string& data_path) {
+  absl::StatusOr<JsonlReader> reader = JsonlReader::open(data_path);
+  if (!reader.ok()) return reader.status();
+  FileIndex index;
+  index.data_file = file_name_of(data_path);
+  absl::StatusOr<uint64_t> size = file_size(data_path);
+  if (!size.ok()) return size.status();
+  index.data_bytes = *size;
+  simdjson::dom::parser parser;
+  for (;;) {
+    absl::StatusOr<std::string_view> block = reader->next_block();
+    if (!block.ok()) return block.status();
+    if (block->empty()) break;
+    size_t at = 0;
+    while (at < block->size()) {
+      const size_t end = block->find('\n', at);
+      const std::string_view line = block->substr(at, end - at);
+      at = end + 1;
+      ++index.lines;
+      simdjson::dom::object object;
+      if (parser.parse(line.data(), line.size()).get(object) != simdjson::SUCCESS) {
+        ++index.bad_lines;
+        continue;
+      }
+      for (auto [key, value] : object) {
+        count(index.keys, std::string_view(key.data(), key.size()), index.keys_complete);
+        std::string_view text;
+        if (key == "timestamp" && value.get(text) == simdjson::SUCCESS) {
+          if (index.first_timestamp.empty() || text < index.first_timestamp) index.first_timestamp = std::string(text);
+          if (index.last_timestamp.empty() || text > index.last_timestamp) index.last_timestamp = std::string(text);
+        } else if (key == "level" && value.get(text) == simdjson::SUCCESS) {
+          ++index.levels[std::string(text)];
+        } else if (key == "message" && value.get(text) == simdjson::SUCCESS) {
+          count(index.messages, text, index.messages_complete);
+        } else if (key == "service" && value.get(text) == simdjson::SUCCESS) {
+          if (index.services.size() < FileIndex::kMaxDistinct) index.services.emplace(text);
+        } else if (key == "pid") {
+          uint64_t pid = 0;
+          if (value.get(pid) == simdjson::SUCCESS && index.pids.size() < FileIndex::kMaxDistinct)
+            index.pids.insert(pid);
+        }
+      }
+    }
+  }
+  return index;
+}
+
+std::string serialize_index(const FileIndex& index) {
+  std::string out = "{\"version\":";
+  append_json_uint(out, FileIndex::kVersion);
+  out += ",\"data_file\":";
+  append_json_string(out, index.data_file);
+  out += ",\"data_bytes\":";
+  append_json_uint(out, index.data_bytes);
+  out += ",\"lines\":";
+  append_json_uint(out, index.lines);
+  out += ",\"bad_lines\":";
+  append_json_uint(out, index.bad_lines);
+  out += ",\"first_timestamp\":";
+  append_json_string(out, index.first_timestamp);
+  out += ",\"last_timestamp\":";
+  append_json_string(out, index.last_timestamp);
+  append_counts(out, "levels", index.levels);
+  append_counts(out, "messages", index.messages);
+  out += index.messages_complete ? ",\"messages_complete\":true" : ",\"messages_complete\":false";
+  append_counts(out, "keys", index.keys);
+  out += index.keys_complete ? ",\"keys_complete\":true" : ",\"keys_complete\":false";
+  out += ",\"services\":[";
+  bool first = true;
+  for (const std::string& service : index.services) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_string(out, service);
+  }
+  out += "],\"pids\":[";
+  first = true;
+  for (uint64_t pid : index.pids) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_uint(out, pid);
+  }
+  out += "]}\n";
+  return out;
+}
+
+absl::StatusOr<FileIndex> parse_index(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  if (parser.parse(json.data(), json.size()).get(object) != simdjson::SUCCESS) {
+    return absl::DataLossError("index is not a JSON object");
+  }
+  FileIndex index;
+  uint64_t version = 0;
+  if (object["version"].get(version) != simdjson::SUCCESS || version != FileIndex::kVersion) {
+    return absl::DataLossError(absl::StrCat("index version is not ", FileIndex::kVersion));
+  }
+  std::string_view text;
+  if (object["data_file"].get(text) != simdjson::SUCCESS) return absl::DataLossError("index has no data_file");
+  index.data_file = std::string(text);
+  if (object["data_bytes"].get(index.data_bytes) != simdjson::SUCCESS ||
+      object["lines"].get(index.lines) != simdjson::SUCCESS ||
+      object["bad_lines"].get(index.bad_lines) != simdjson::SUCCESS) {
+    return absl::DataLossError("index lacks a count");
+  }
+  if (object["first_timestamp"].get(text) != simdjson::SUCCESS)
+    return absl::DataLossError("index lacks first_timestamp");
+  index.first_timestamp = std::string(text);
+  if (object["last_timestamp"].get(text) != simdjson::SUCCESS) return absl::DataLossError("index lacks last_timestamp");
+  index.last_timestamp = std::string(text);
+  for (const auto& [name, counts] :
+       {std::pair<std::string_view, std::map<std::string, uint64_t>*>{"levels", &index.levels},
+        {"messages", &index.messages},
+        {"keys", &index.keys}}) {
+    if (absl::Status status = read_counts(object, name, *counts); !status.ok()) return status;
+  }
+  if (object["messages_complete"].get(index.messages_complete) != simdjson::SUCCESS ||
+      object["keys_complete"].get(index.keys_complete) != simdjson::SUCCESS) {
+    return absl::DataLossError("index lacks a completeness flag");
+  }
+  simdjson::dom::array array;
+  if (object["services"].get(array) != simdjson::SUCCESS) return absl::DataLossError("index lacks services");
+  for (simdjson::dom::element e : array) {
+    if (e.get(text) != simdjson::SUCCESS) return absl::DataLossError("index services holds a non-string");
+    index.services.emplace(text);
+  }
+  if (object["pids"].get(array) != simdjson::SUCCESS) return absl::DataLossError("index lacks pids");
+  for (simdjson::dom::element e : array) {
+    uint64_t pid = 0;
+    if (e.get(pid) != simdjson::SUCCESS) return absl::DataLossError("index pids holds a non-integer");
+    index.pids.insert(pid);
+  }
+  return index;
+}
+
+std::string index_path_for(const std::string& data_path) {
+  const size_t slash = data_path.rfind('/');
+  const std::string directory = slash == std::string::npos ? "" : data_path.substr(0, slash + 1);
+  std::optional<StoredFileName> name = parse_stored_file_name(file_name_of(data_path));
+  if (!name || (name->kind != StoredFileName::Kind::kClosed && name->kind != StoredFileName::Kind::kCompressed)) {
+    return {};
+  }
+  name->kind = StoredFileName::Kind::kIndex;
+  return directory + name->file_name();
+}
+
+absl::Status write_index(const FileIndex& index, const std::string& index_path) {
+  const std::string temporary = index_path + ".tmp";
+  const std::string text = serialize_index(index);
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot create ", temporary));
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int error = n < 0 ? errno : EIO;
+      ::close(fd);
+      ::unlink(temporary.c_str());
+      return absl::ErrnoToStatus(error, absl::StrCat("cannot write ", temporary));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0 || ::rename(temporary.c_str(), index_path.c_str()) != 0) {
+    const int error = errno;
+    ::unlink(temporary.c_str());
+    return absl::ErrnoToStatus(error, absl::StrCat("cannot write ", index_path));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<FileIndex> load_or_rebuild_index(const std::string& data_path, bool* rebuilt) {
+  if (rebuilt != nullptr) *rebuilt = false;
+  const std::string index_path = index_path_for(data_path);
+  if (index_path.empty()) return absl::InvalidArgumentError(absl::StrCat(data_path, " is not a closed storage file"));
+  absl::StatusOr<uint64_t> size = file_size(data_path);
+  if (!size.ok()) return size.status();
+  std::ifstream in(index_path);
+  if (in) {
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    absl::StatusOr<FileIndex> stored = parse_index(text);
+    // Trusted only if it describes this file as it is now.
+    if (stored.ok() && stored->data_file == file_name_of(data_path) && stored->data_bytes == *size) return stored;
+  }
+  absl::StatusOr<FileIndex> index = build_index(data_path);
+  if (!index.ok()) return index.status();
+  if (rebuilt != nullptr) *rebuilt = true;
+  // Best effort: a read-only directory still gets its answer, only not the cache.
+  (void)write_index(*index, index_path);
+  return index;
+}
+
+}  // namespace ringtail::reader

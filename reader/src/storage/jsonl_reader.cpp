@@ -1,0 +1,345 @@
+#include "ringtail/reader/storage/jsonl_reader.hpp"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace ringtail::reader {
+
+namespace detail {
+
+FileDescriptor& FileDescriptor::operator=(FileDescriptor&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+FileDescriptor::~FileDescriptor() { close(); }
+
+int FileDescriptor::close() {
+  if (fd_ < 0) return 0;
+  // Not retried on EINTR: on Linux the descriptor is released either way.
+  const int result = ::close(fd_);
+  fd_ = -1;
+  return result;
+}
+
+void ZstdDctxDeleter::operator()(ZSTD_DCtx_s* dctx) const { ZSTD_freeDCtx(dctx); }
+
+}  // namespace detail
+
+namespace {
+
+// Compressed bytes per read(2). JSONL compresses 5-10x, so this feeds a block
+// of a few MiB in one or two reads.
+constexpr size_t kZstdInputBytes = size_t{512} << 10;
+// Plain bytes per read(2) in compress_file().
+constexpr size_t kCompressInputBytes = size_t{1} << 20;
+
+// read(2) until `size` bytes or the end: the bytes read, or -1 with errno set.
+ssize_t read_fully(int fd, char* out, size_t size) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::read(fd, out + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return static_cast<ssize_t>(done);
+}
+
+absl::Status write_fully(int fd, const char* data, size_t size, const std::string& path) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return absl::ErrnoToStatus(n < 0 ? errno : EIO, absl::StrCat("cannot write ", path));
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<detail::FileDescriptor> open_for_reading(const std::string& path) {
+  detail::FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot stat ", path));
+  if (S_ISDIR(st.st_mode)) return absl::FailedPreconditionError(absl::StrCat(path, " is a directory"));
+  return fd;
+}
+
+bool is_zstd_path(std::string_view path) { return path.ends_with(".zst"); }
+
+}  // namespace
+
+absl::StatusOr<JsonlReader> JsonlReader::open(const std::string& path, size_t block_bytes) {
+  absl::StatusOr<detail::FileDescriptor> fd = open_for_reading(path);
+  if (!fd.ok()) return fd.status();
+  // Read ahead harder: the file is read once, front to back. Advice only, so
+  // its failure changes nothing.
+  (void)::posix_fadvise(fd->get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  JsonlReader reader(path, *std::move(fd), std::max<size_t>(block_bytes, 1));
+  if (is_zstd_path(path)) {
+    reader.dctx_.reset(ZSTD_createDCtx());
+    if (reader.dctx_ == nullptr) {
+      return absl::ResourceExhaustedError(absl::StrCat("cannot create a zstd decompression context for ", path));
+    }
+    reader.input_ = std::make_unique_for_overwrite<char[]>(kZstdInputBytes);
+  }
+  return reader;
+}
+
+JsonlReader::JsonlReader(std::string path, detail::FileDescriptor fd, size_t block_bytes)
+    : path_(std::move(path)),
+      fd_(std::move(fd)),
+      buffer_(std::make_unique_for_overwrite<char[]>(block_bytes)),
+      capacity_(block_bytes) {}
+
+absl::StatusOr<std::string_view> JsonlReader::next_block() {
+  if (at_end_) return std::string_view();
+  if (!error_.ok() && consumed_ == filled_) return error_;
+  // The partial line after the last block goes to the front; it holds no '\n',
+  // so the search below starts after it.
+  if (consumed_ != 0) {
+    std::memmove(buffer_.get(), buffer_.get() + consumed_, filled_ - consumed_);
+    filled_ -= consumed_;
+    consumed_ = 0;
+  }
+  size_t searched = filled_;
+  while (error_.ok() && !input_ended_) {
+    if (filled_ == capacity_) grow_buffer();  // a line longer than the buffer
+    if (dctx_ != nullptr) {
+      fill_zstd();
+    } else {
+      fill_plain();
+    }
+    const void* newline = ::memrchr(buffer_.get() + searched, '\n', filled_ - searched);
+    if (newline != nullptr) {
+      consumed_ = static_cast<size_t>(static_cast<const char*>(newline) - buffer_.get()) + 1;
+      block_offset_ = returned_bytes_;
+      returned_bytes_ += consumed_;
+      return std::string_view(buffer_.get(), consumed_);
+    }
+    searched = filled_;
+  }
+  // The input ended or broke with a partial line (or nothing) left over.
+  truncated_tail_bytes_ = filled_;
+  consumed_ = filled_;
+  if (!error_.ok()) return error_;
+  at_end_ = true;
+  return std::string_view();
+}
+
+void JsonlReader::grow_buffer() {
+  const size_t capacity = capacity_ * 2;
+  std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(capacity);
+  std::memcpy(buffer.get(), buffer_.get(), filled_);
+  buffer_ = std::move(buffer);
+  capacity_ = capacity;
+}
+
+void JsonlReader::fill_plain() {
+  const ssize_t n = read_fully(fd_.get(), buffer_.get() + filled_, capacity_ - filled_);
+  if (n < 0) {
+    error_ = absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", path_));
+    return;
+  }
+  filled_ += static_cast<size_t>(n);
+  // A short read of a regular file is its end; read_fully() only stops short
+  // after read(2) returned 0.
+  if (filled_ < capacity_) input_ended_ = true;
+}
+
+void JsonlReader::fill_zstd() {
+  while (filled_ < capacity_) {
+    if (input_pos_ == input_size_ && !file_ended_) {
+      const ssize_t n = read_fully(fd_.get(), input_.get(), kZstdInputBytes);
+      if (n < 0) {
+        error_ = absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", path_));
+        return;
+      }
+      input_offset_ += input_size_;
+      input_pos_ = 0;
+      input_size_ = static_cast<size_t>(n);
+      if (input_size_ < kZstdInputBytes) file_ended_ = true;
+    }
+    if (input_pos_ == input_size_ && file_ended_ && !in_frame_) {
+      input_ended_ = true;
+      return;
+    }
+    const bool had_input = input_pos_ < input_size_;
+    ZSTD_inBuffer in{input_.get(), input_size_, input_pos_};
+    ZSTD_outBuffer out{buffer_.get() + filled_, capacity_ - filled_, 0};
+    const size_t result = ZSTD_decompressStream(dctx_.get(), &out, &in);
+    input_pos_ = in.pos;
+    filled_ += out.pos;
+    if (ZSTD_isError(result)) {
+      error_ = absl::DataLossError(absl::StrCat("corrupt zstd data in ", path_, " near byte ",
+                                                input_offset_ + input_pos_, " (after ", returned_bytes_ + filled_,
+                                                " decompressed bytes): ", ZSTD_getErrorName(result)));
+      return;
+    }
+    // 0: the frame is complete and flushed; the next byte starts a new one.
+    in_frame_ = result != 0;
+    // Called with room to write and no input left, a frame that produced
+    // nothing more is waiting for bytes the file does not have.
+    if (in_frame_ && file_ended_ && !had_input && out.pos == 0) {
+      error_ = absl::DataLossError(absl::StrCat("truncated zstd data in ", path_,
+                                                ": the file ends inside a frame at byte ", input_offset_ + input_size_,
+                                                " (after ", returned_bytes_ + filled_, " decompressed bytes)"));
+      return;
+    }
+  }
+}
+
+absl::Status compress_file(const std::string& plain_path, const std::string& zst_path, int level) {
+  if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel()) {
+    return absl::InvalidArgumentError(absl::StrCat("zstd level ", level, " is outside ", ZSTD_minCLevel(), " to ",
+                                                   ZSTD_maxCLevel(), " (compressing ", plain_path, ")"));
+  }
+  if (plain_path == zst_path) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot compress ", plain_path, " onto itself"));
+  }
+  absl::StatusOr<detail::FileDescriptor> source = open_for_reading(plain_path);
+  if (!source.ok()) return source.status();
+  struct stat source_stat;
+  if (::fstat(source->get(), &source_stat) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot stat ", plain_path));
+  }
+  (void)::posix_fadvise(source->get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+
+  std::string temp_path = absl::StrCat(zst_path, ".tmp.XXXXXX");
+  detail::FileDescriptor temp(::mkostemp(temp_path.data(), O_CLOEXEC));
+  if (temp.get() < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot create ", temp_path));
+  // From here on an error removes the temporary file.
+  auto fail = [&](absl::Status status) {
+    temp.close();
+    ::unlink(temp_path.c_str());
+    return status;
+  };
+  if (::fchmod(temp.get(), source_stat.st_mode & 07777) != 0) {
+    return fail(absl::ErrnoToStatus(errno, absl::StrCat("cannot set the permissions of ", temp_path)));
+  }
+
+  std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  if (cctx == nullptr) {
+    return fail(absl::ResourceExhaustedError(absl::StrCat("cannot create a zstd context to compress ", plain_path)));
+  }
+  // The checksum lets a reader tell damaged data from lines; the pledged size
+  // goes into the frame header and sizes zstd's window for small files.
+  for (const auto& [parameter, value] :
+       {std::pair{ZSTD_c_compressionLevel, level}, std::pair{ZSTD_c_checksumFlag, 1}}) {
+    if (const size_t result = ZSTD_CCtx_setParameter(cctx.get(), parameter, value); ZSTD_isError(result)) {
+      return fail(absl::InternalError(
+          absl::StrCat("cannot set up zstd to compress ", plain_path, ": ", ZSTD_getErrorName(result))));
+    }
+  }
+  const uint64_t source_bytes = static_cast<uint64_t>(source_stat.st_size);
+  ZSTD_CCtx_setPledgedSrcSize(cctx.get(), source_bytes);
+
+  const size_t output_bytes = ZSTD_CStreamOutSize();
+  std::unique_ptr<char[]> input = std::make_unique_for_overwrite<char[]>(kCompressInputBytes);
+  std::unique_ptr<char[]> output = std::make_unique_for_overwrite<char[]>(output_bytes);
+  uint64_t read_bytes = 0;
+  bool ended = false;
+  while (!ended) {
+    const ssize_t n = read_fully(source->get(), input.get(), kCompressInputBytes);
+    if (n < 0) return fail(absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", plain_path)));
+    read_bytes += static_cast<uint64_t>(n);
+    ended = static_cast<size_t>(n) < kCompressInputBytes;
+    // A file that is still growing is not finished; nor is one cut shorter
+    // (drain cut a partial line): compress it again later.
+    if (read_bytes > source_bytes || (ended && read_bytes != source_bytes)) {
+      return fail(absl::FailedPreconditionError(absl::StrCat(
+          plain_path, " changed size while it was being compressed (", source_bytes, " bytes when opened)")));
+    }
+    ZSTD_inBuffer in{input.get(), static_cast<size_t>(n), 0};
+    const ZSTD_EndDirective mode = ended ? ZSTD_e_end : ZSTD_e_continue;
+    for (;;) {
+      ZSTD_outBuffer out{output.get(), output_bytes, 0};
+      const size_t remaining = ZSTD_compressStream2(cctx.get(), &out, &in, mode);
+      if (ZSTD_isError(remaining)) {
+        return fail(
+            absl::InternalError(absl::StrCat("cannot compress ", plain_path, ": ", ZSTD_getErrorName(remaining))));
+      }
+      if (absl::Status status = write_fully(temp.get(), output.get(), out.pos, temp_path); !status.ok()) {
+        return fail(status);
+      }
+      // e_continue: done once the input is consumed; e_end: once the frame is
+      // complete and flushed.
+      if (ended ? remaining == 0 : in.pos == in.size) break;
+    }
+  }
+
+  // Checked again at the end: lines appended after the last read would be
+  // missing from the .zst.
+  if (::fstat(source->get(), &source_stat) != 0) {
+    return fail(absl::ErrnoToStatus(errno, absl::StrCat("cannot stat ", plain_path)));
+  }
+  if (static_cast<uint64_t>(source_stat.st_size) != read_bytes) {
+    return fail(absl::FailedPreconditionError(
+        absl::StrCat(plain_path, " changed size while it was being compressed (", read_bytes, " bytes read)")));
+  }
+  if (::fsync(temp.get()) != 0) return fail(absl::ErrnoToStatus(errno, absl::StrCat("cannot fsync ", temp_path)));
+  if (temp.close() != 0) return fail(absl::ErrnoToStatus(errno, absl::StrCat("cannot close ", temp_path)));
+  if (::rename(temp_path.c_str(), zst_path.c_str()) != 0) {
+    return fail(absl::ErrnoToStatus(errno, absl::StrCat("cannot rename ", temp_path, " to ", zst_path)));
+  }
+  // The rename is durable once the directory is on disk.
+  const size_t slash = zst_path.rfind('/');
+  const std::string directory =
+      slash == std::string::npos ? std::string(".") : (slash == 0 ? std::string("/") : zst_path.substr(0, slash));
+  detail::FileDescriptor directory_fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (directory_fd.get() < 0 || ::fsync(directory_fd.get()) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot fsync ", directory, " after writing ", zst_path));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> jsonl_content_bytes(const std::string& path) {
+  if (is_zstd_path(path)) {
+    absl::StatusOr<JsonlReader> reader = JsonlReader::open(path);
+    if (!reader.ok()) return reader.status();
+    uint64_t bytes = 0;
+    for (;;) {
+      absl::StatusOr<std::string_view> block = reader->next_block();
+      if (!block.ok()) return block.status();
+      if (block->empty()) return bytes;
+      bytes += block->size();
+    }
+  }
+  absl::StatusOr<detail::FileDescriptor> fd = open_for_reading(path);
+  if (!fd.ok()) return fd.status();
+  struct stat st;
+  if (::fstat(fd->get(), &st) != 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot stat ", path));
+  // Back from the end to the last '\n', a chunk at a time.
+  char chunk[4096];
+  uint64_t end = static_cast<uint64_t>(st.st_size);
+  while (end > 0) {
+    const uint64_t begin = end > sizeof(chunk) ? end - sizeof(chunk) : 0;
+    const size_t want = static_cast<size_t>(end - begin);
+    const ssize_t n = ::pread(fd->get(), chunk, want, static_cast<off_t>(begin));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", path));
+    // Shorter than fstat said: the file shrank meanwhile; look at what is there.
+    if (const void* newline = ::memrchr(chunk, '\n', static_cast<size_t>(n)); newline != nullptr) {
+      return begin + static_cast<uint64_t>(static_cast<const char*>(newline) - chunk) + 1;
+    }
+    end = begin;
+  }
+  return 0;
+}
+
+}  // namespace ringtail::reader

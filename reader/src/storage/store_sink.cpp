@@ -1,0 +1,289 @@
+#include "ringtail/reader/storage/store_sink.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "ringtail/reader/storage/store_files.hpp"
+
+namespace ringtail::reader {
+namespace {
+
+int64_t realtime_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::string utc_date(int64_t ns) {
+  const time_t seconds = static_cast<time_t>(ns / 1'000'000'000);
+  tm parts{};
+  ::gmtime_r(&seconds, &parts);
+  char text[40];
+  std::snprintf(text, sizeof(text), "%04d-%02d-%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday);
+  return text;
+}
+
+// The name stamp of the timestamp of the line that starts at `line` (empty if
+// it has none).
+std::string stamp_of(std::string_view line) { return name_stamp_from_timestamp(line_timestamp(line)); }
+
+}  // namespace
+
+StoreSink::StoreSink(StoreSinkOptions options) : options_(std::move(options)) {
+  while (options_.directory.size() > 1 && options_.directory.back() == '/') options_.directory.pop_back();
+  if (options_.directory.empty()) options_.directory.assign(1, '.');
+}
+
+StoreSink::~StoreSink() {
+  for (auto& [key, file] : files_) {
+    // Unflushed lines were not committed: drop them (the next drain writes them again).
+    file.buffer.clear();
+    if (file.size != file.flushed_size && ::ftruncate(file.fd, static_cast<off_t>(file.flushed_size)) == 0) {
+      file.size = file.flushed_size;
+      file.last_stamp = file.flushed_last_stamp;
+    }
+    close_file(file);
+  }
+}
+
+int64_t StoreSink::now() const { return options_.now_ns ? options_.now_ns() : realtime_ns(); }
+
+std::vector<std::string> StoreSink::open_paths() const {
+  std::vector<std::string> paths;
+  for (const auto& [key, file] : files_) paths.push_back(file.path);
+  return paths;
+}
+
+absl::StatusOr<StoreSink::File*> StoreSink::file_for(const SegmentIdentity& segment, LevelClass level_class) {
+  const Key key{segment.pid, segment.process_start_ticks, level_class};
+  auto it = files_.find(key);
+  if (it != files_.end()) {
+    it->second.last_use = ++use_counter_;
+    return &it->second;
+  }
+  if (files_.size() >= options_.max_open_files) close_least_recently_used();
+
+  File file;
+  file.opened_ns = now();
+  file.date = utc_date(file.opened_ns);
+  const std::string service = safe_service_name(segment.service);
+  file.directory = absl::StrCat(options_.directory, "/", service, "/", file.date);
+  if (absl::Status status = make_directories(file.directory, options_.directory_mode); !status.ok()) return status;
+
+  // A file a killed drain left open for this process and class: continue it.
+  absl::StatusOr<std::optional<AdoptedFile>> adopted =
+      adopt_open_file(file.directory, service, segment.pid, level_class);
+  if (!adopted.ok()) return adopted.status();
+  if (adopted->has_value()) {
+    AdoptedFile& found = **adopted;
+    file.name = found.name;
+    file.path = found.path;
+    file.fd = found.fd;
+    file.size = file.flushed_size = found.size;
+    file.first_stamp = found.first_stamp;
+    file.last_stamp = file.flushed_last_stamp = found.last_stamp;
+    file.last_use = ++use_counter_;
+    return &files_.emplace(key, std::move(file)).first->second;
+  }
+
+  file.name.kind = StoredFileName::Kind::kOpen;
+  file.name.service = service;
+  file.name.pid = segment.pid;
+  file.name.level_class = level_class;
+  file.name.first = name_stamp_from_ns(file.opened_ns);
+  file.path = absl::StrCat(file.directory, "/", file.name.file_name());
+  file.fd = ::open(file.path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, options_.file_mode);
+  if (file.fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot create ", file.path));
+  if (::flock(file.fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    ::close(file.fd);
+    return absl::ErrnoToStatus(error, absl::StrCat("cannot lock ", file.path));
+  }
+  file.last_use = ++use_counter_;
+  return &files_.emplace(key, std::move(file)).first->second;
+}
+
+absl::Status StoreSink::write_bytes(File& file, std::string_view bytes) {
+  size_t done = 0;
+  absl::Status status;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(file.fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      status = absl::ErrnoToStatus(n < 0 ? errno : EIO, absl::StrCat("cannot write ", file.path));
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  file.size += done;
+  if (done != 0) file.synced = false;
+  return status;
+}
+
+absl::Status StoreSink::write_buffer(File& file) {
+  absl::Status status = write_bytes(file, file.buffer);
+  // What was not written is dropped with the error: discard() follows.
+  file.buffer.clear();
+  return status;
+}
+
+absl::Status StoreSink::append(File& file, std::string_view lines) {
+  if (file.buffer.empty() && lines.size() >= options_.buffer_bytes) {
+    // A whole buffer's worth: straight to the file, without copying it first.
+    return write_bytes(file, lines);
+  }
+  file.buffer.append(lines);
+  if (file.buffer.size() >= options_.buffer_bytes) return write_buffer(file);
+  return absl::OkStatus();
+}
+
+absl::Status StoreSink::write(const SegmentIdentity& segment, std::string_view lines) {
+  // Runs of consecutive lines of one class go to that class's file in one piece.
+  size_t run_start = 0;
+  size_t run_last_line = 0;
+  LevelClass run_class = LevelClass::kInfo;
+  auto finish_run = [&](size_t run_end) -> absl::Status {
+    if (run_end == run_start) return absl::OkStatus();
+    absl::StatusOr<File*> file = file_for(segment, run_class);
+    if (!file.ok()) return file.status();
+    File& f = **file;
+    if (f.first_stamp.empty()) f.first_stamp = stamp_of(lines.substr(run_start));
+    if (std::string last = stamp_of(lines.substr(run_last_line)); !last.empty()) f.last_stamp = std::move(last);
+    return append(f, lines.substr(run_start, run_end - run_start));
+  };
+  size_t at = 0;
+  while (at < lines.size()) {
+    const void* newline = std::memchr(lines.data() + at, '\n', lines.size() - at);
+    const size_t end =
+        newline == nullptr ? lines.size() : static_cast<size_t>(static_cast<const char*>(newline) - lines.data()) + 1;
+    const LevelClass level_class = level_class_of_line(lines.substr(at, end - at));
+    if (at == run_start) {
+      run_class = level_class;
+    } else if (level_class != run_class) {
+      if (absl::Status status = finish_run(at); !status.ok()) return status;
+      run_start = at;
+      run_class = level_class;
+    }
+    run_last_line = at;
+    at = end;
+  }
+  return finish_run(lines.size());
+}
+
+bool StoreSink::wants_rotation(const File& file, int64_t now_ns) const {
+  return file.size >= options_.max_file_bytes ||
+         now_ns - file.opened_ns >=
+             std::chrono::duration_cast<std::chrono::nanoseconds>(options_.max_file_age).count() ||
+         utc_date(now_ns) != file.date;
+}
+
+absl::Status StoreSink::flush() {
+  for (auto& [key, file] : files_) {
+    if (absl::Status status = write_buffer(file); !status.ok()) return status;
+  }
+  if (options_.fsync) {
+    for (auto& [key, file] : files_) {
+      if (file.synced) continue;
+      if (::fdatasync(file.fd) != 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot fdatasync ", file.path));
+      file.synced = true;
+    }
+  }
+  for (auto& [key, file] : files_) {
+    file.flushed_size = file.size;
+    file.flushed_last_stamp = file.last_stamp;
+  }
+  // Everything is in the OS: rotate what is due.
+  const int64_t now_ns = now();
+  for (auto it = files_.begin(); it != files_.end();) {
+    if (wants_rotation(it->second, now_ns)) {
+      close_file(it->second);
+      it = files_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void StoreSink::discard() {
+  for (auto it = files_.begin(); it != files_.end();) {
+    File& file = it->second;
+    file.buffer.clear();
+    bool keep = true;
+    if (file.size != file.flushed_size) {
+      // Take back what this sink wrote since the last OK flush, if the file
+      // still ends where this sink left it.
+      struct stat st;
+      if (::fstat(file.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) == file.size &&
+          ::ftruncate(file.fd, static_cast<off_t>(file.flushed_size)) == 0) {
+        file.size = file.flushed_size;
+      } else {
+        keep = false;  // unknown state: close it as it is (its lines are whole: only complete writes count)
+      }
+    }
+    file.last_stamp = file.flushed_last_stamp;
+    if (file.flushed_size == 0) file.first_stamp.clear();
+    if (keep) {
+      ++it;
+    } else {
+      close_file(file);
+      it = files_.erase(it);
+    }
+  }
+}
+
+void StoreSink::segment_finished(const SegmentIdentity& segment) {
+  for (auto it = files_.begin(); it != files_.end();) {
+    const auto& [pid, start_ticks, level_class] = it->first;
+    File& file = it->second;
+    const bool flushed = file.buffer.empty() && file.size == file.flushed_size;
+    if (pid == segment.pid && start_ticks == segment.process_start_ticks && flushed) {
+      close_file(file);
+      it = files_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void StoreSink::close_least_recently_used() {
+  auto victim = files_.end();
+  for (auto it = files_.begin(); it != files_.end(); ++it) {
+    // Only a file with nothing pending: closing must not lose or write lines.
+    if (!it->second.buffer.empty() || it->second.size != it->second.flushed_size) continue;
+    if (victim == files_.end() || it->second.last_use < victim->second.last_use) victim = it;
+  }
+  if (victim == files_.end()) return;
+  close_file(victim->second);
+  files_.erase(victim);
+}
+
+void StoreSink::close_file(File& file) {
+  if (file.fd < 0) return;
+  ::close(file.fd);  // also releases the lock
+  file.fd = -1;
+  if (file.size == 0) {
+    ::unlink(file.path.c_str());  // nothing in it (all taken back)
+    return;
+  }
+  StoredFileName closed = file.name;
+  closed.kind = StoredFileName::Kind::kClosed;
+  closed.first = file.first_stamp.empty() ? file.name.first : file.first_stamp;
+  closed.last = file.last_stamp.empty() ? closed.first : file.last_stamp;
+  absl::StatusOr<std::string> path = rename_closed(file.path, file.directory, closed);
+  if (!path.ok()) return;  // stays "-open" and unlocked: the next drain or `ringtail retain` closes it
+  if (options_.on_closed) options_.on_closed(*path);
+}
+
+}  // namespace ringtail::reader

@@ -1,0 +1,345 @@
+// What happens to closed storage files: the index (built, stored, trusted
+// only while it matches, rebuilt otherwise), compression (finish_closed_file),
+// recovery after a killed drain, the StoreMaintainer behind a StoreSink, and
+// retention by class age, max age and size, with archive.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "ringtail/reader/output/json_text.hpp"
+#include "ringtail/reader/storage/file_index.hpp"
+#include "ringtail/reader/storage/jsonl_reader.hpp"
+#include "ringtail/reader/storage/layout.hpp"
+#include "ringtail/reader/storage/retention.hpp"
+#include "ringtail/reader/storage/store_maintainer.hpp"
+#include "ringtail/reader/storage/store_sink.hpp"
+
+namespace ringtail::reader {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kNs = 1'000'000'000;
+constexpr int64_t kHour = 3600 * kNs;
+constexpr int64_t kDay = 24 * kHour;
+constexpr int64_t kNow = int64_t{1796032800} * kNs;  // 2026-11-30T10:00:00Z
+
+std::string line(int64_t ns, std::string_view level, std::string_view message, std::string_view extra = "") {
+  TimestampFormatter formatter;
+  std::string out = R"({"timestamp":)";
+  formatter.append(out, ns);
+  out += R"(,"level":")";
+  out += level;
+  out += R"(","message":)";
+  append_json_string(out, message);
+  out += R"(,"service":"svc","pid":77)";
+  out += extra;
+  out += "}\n";
+  return out;
+}
+
+std::string read_text(const std::string& path) {
+  absl::StatusOr<JsonlReader> file = JsonlReader::open(path);
+  EXPECT_TRUE(file.ok()) << file.status();
+  if (!file.ok()) return {};
+  std::string text;
+  for (;;) {
+    absl::StatusOr<std::string_view> block = file->next_block();
+    EXPECT_TRUE(block.ok()) << block.status();
+    if (!block.ok() || block->empty()) break;
+    text.append(*block);
+  }
+  return text;
+}
+
+class StoreMaintenanceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("ringtail-store-maint-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(day());
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path day() const { return dir_ / "svc" / "2026-11-30"; }
+
+  // A closed (plain) file of `level_class` whose last line is at `last_ns`.
+  std::string closed_file(LevelClass level_class, int64_t first_ns, int64_t last_ns, const std::string& text) {
+    StoredFileName name;
+    name.kind = StoredFileName::Kind::kClosed;
+    name.service = "svc";
+    name.pid = 77;
+    name.level_class = level_class;
+    name.first = name_stamp_from_ns(first_ns);
+    name.last = name_stamp_from_ns(last_ns);
+    const std::string path = (day() / name.file_name()).string();
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(StoreMaintenanceTest, FinishCompressesIndexesAndRemovesThePlainFile) {
+  const std::string text = line(kNow, "INFO", "tool call", R"(,"tool":"grep","ms":1.5)") +
+                           line(kNow + 2 * kNs, "WARN", "slow", R"(,"ms":900)") + "not json\n" +
+                           line(kNow + kNs, "INFO", "tool call", R"(,"tool":"ls")");
+  const std::string plain = closed_file(LevelClass::kInfo, kNow, kNow + kNs, text);
+  ASSERT_TRUE(finish_closed_file(plain, 3).ok());
+  EXPECT_FALSE(fs::exists(plain));
+  const std::string compressed = plain + ".zst";
+  ASSERT_TRUE(fs::exists(compressed));
+  EXPECT_EQ(read_text(compressed), text);
+
+  bool rebuilt = true;
+  absl::StatusOr<FileIndex> index = load_or_rebuild_index(compressed, &rebuilt);
+  ASSERT_TRUE(index.ok()) << index.status();
+  EXPECT_FALSE(rebuilt);  // the one written at finish
+  EXPECT_EQ(index->data_file, fs::path(compressed).filename().string());
+  EXPECT_EQ(index->data_bytes, fs::file_size(compressed));
+  EXPECT_EQ(index->lines, 4u);
+  EXPECT_EQ(index->bad_lines, 1u);
+  EXPECT_EQ(index->first_timestamp, "2026-11-30T10:00:00.000000000Z");
+  EXPECT_EQ(index->last_timestamp, "2026-11-30T10:00:02.000000000Z");  // the highest, not the last line's
+  EXPECT_EQ(index->levels, (std::map<std::string, uint64_t>{{"INFO", 2}, {"WARN", 1}}));
+  EXPECT_EQ(index->messages, (std::map<std::string, uint64_t>{{"tool call", 2}, {"slow", 1}}));
+  EXPECT_TRUE(index->messages_complete);
+  EXPECT_EQ(index->keys.at("tool"), 2u);
+  EXPECT_EQ(index->keys.at("ms"), 2u);
+  EXPECT_EQ(index->keys.at("timestamp"), 3u);
+  EXPECT_EQ(index->services, std::set<std::string>{"svc"});
+  EXPECT_EQ(index->pids, std::set<uint64_t>{77});
+  // The index round-trips through its text.
+  absl::StatusOr<FileIndex> parsed = parse_index(serialize_index(*index));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, *index);
+}
+
+TEST_F(StoreMaintenanceTest, ABadIndexIsRebuiltNeverTrusted) {
+  const std::string plain = closed_file(LevelClass::kWarn, kNow, kNow, line(kNow, "WARN", "w"));
+  ASSERT_TRUE(finish_closed_file(plain, 3).ok());
+  const std::string compressed = plain + ".zst";
+  const std::string index_path = index_path_for(compressed);
+  absl::StatusOr<FileIndex> good = load_or_rebuild_index(compressed);
+  ASSERT_TRUE(good.ok());
+  const std::vector<std::string> damages = {"", "{", "not json", R"({"version":99})",
+                                            serialize_index(*good).substr(0, 40)};
+  for (const std::string& damage : damages) {
+    std::ofstream(index_path, std::ios::trunc) << damage;
+    bool rebuilt = false;
+    absl::StatusOr<FileIndex> index = load_or_rebuild_index(compressed, &rebuilt);
+    ASSERT_TRUE(index.ok()) << index.status();
+    EXPECT_TRUE(rebuilt) << damage;
+    EXPECT_EQ(*index, *good);
+  }
+  // Stale: it describes another size of the data file.
+  FileIndex stale = *good;
+  stale.data_bytes += 1;
+  stale.lines = 1000;
+  ASSERT_TRUE(write_index(stale, index_path).ok());
+  bool rebuilt = false;
+  absl::StatusOr<FileIndex> index = load_or_rebuild_index(compressed, &rebuilt);
+  ASSERT_TRUE(index.ok());
+  EXPECT_TRUE(rebuilt);
+  EXPECT_EQ(index->lines, 1u);
+  // Missing: rebuilt and written again.
+  fs::remove(index_path);
+  ASSERT_TRUE(load_or_rebuild_index(compressed, &rebuilt).ok());
+  EXPECT_TRUE(rebuilt);
+  EXPECT_TRUE(fs::exists(index_path));
+}
+
+TEST_F(StoreMaintenanceTest, RecoveryAfterAKilledDrain) {
+  // An "-open" file nobody holds, a closed plain file, and a closed plain
+  // file whose compression finished (its twin .zst is complete).
+  const fs::path orphan = day() / "svc-77-error-20261130T095000.000000000Z-open.jsonl";
+  std::ofstream(orphan) << line(kNow, "ERROR", "e") << "{\"torn";
+  const std::string plain = closed_file(LevelClass::kInfo, kNow, kNow, line(kNow, "INFO", "i"));
+  const std::string twin = closed_file(LevelClass::kWarn, kNow, kNow, line(kNow, "WARN", "w"));
+  ASSERT_TRUE(compress_file(twin, twin + ".zst", 3).ok());
+  // Temporary files of an unfinished compression: an old one goes, a fresh one
+  // (maybe another drain's work in progress) stays.
+  const fs::path old_temporary = day() / (fs::path(plain).filename().string() + ".zst.tmp.AbC123");
+  const fs::path fresh_temporary = day() / (fs::path(plain).filename().string() + ".zst.tmp.XyZ789");
+  std::ofstream(old_temporary) << "partial";
+  std::ofstream(fresh_temporary) << "partial";
+  fs::last_write_time(old_temporary, fs::file_time_type::clock::now() - std::chrono::hours(2));
+  std::vector<std::string> finished;
+  absl::StatusOr<size_t> count = recover_store(dir_.string(), [&](const std::string& path) {
+    finished.push_back(path);
+    ASSERT_TRUE(finish_closed_file(path, 3).ok()) << path;
+  });
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(*count, 3u);
+  std::set<std::string> names;
+  for (const auto& entry : fs::directory_iterator(day())) names.insert(entry.path().filename().string());
+  EXPECT_EQ(names, (std::set<std::string>{
+                       "svc-77-error-20261130T100000.000000000Z-20261130T100000.000000000Z.jsonl.zst",
+                       "svc-77-error-20261130T100000.000000000Z-20261130T100000.000000000Z.index.json",
+                       fs::path(plain).filename().string() + ".zst",
+                       index_path_for(plain + ".zst").substr(day().string().size() + 1),
+                       fs::path(twin).filename().string() + ".zst",
+                       fresh_temporary.filename().string(),
+                   }));  // the twin's index is rebuilt when a query needs it
+  EXPECT_EQ(
+      read_text((day() / "svc-77-error-20261130T100000.000000000Z-20261130T100000.000000000Z.jsonl.zst").string()),
+      line(kNow, "ERROR", "e"));
+}
+
+TEST_F(StoreMaintenanceTest, MaintainerFinishesWhatTheSinkCloses) {
+  std::vector<std::string> texts;
+  {
+    StoreMaintainerOptions options;
+    options.directory = dir_.string();
+    StoreMaintainer maintainer(options);
+    StoreSinkOptions sink_options;
+    sink_options.directory = dir_.string();
+    sink_options.max_file_bytes = 300;  // rotates every flush below
+    sink_options.on_closed = [&](const std::string& path) { maintainer.file_closed(path); };
+    StoreSink sink(sink_options);
+    SegmentIdentity id;
+    id.pid = 77;
+    id.service = "svc";
+    for (int pass = 0; pass < 5; ++pass) {
+      std::string chunk;
+      for (int i = 0; i < 4; ++i) chunk += line(kNow + (pass * 4 + i) * kNs, "INFO", "tick");
+      texts.push_back(chunk);
+      ASSERT_TRUE(sink.write(id, chunk).ok());
+      ASSERT_TRUE(sink.flush().ok());
+    }
+    maintainer.wait_idle();
+    EXPECT_EQ(maintainer.files_finished(), 5u);
+  }
+  size_t compressed = 0, indexes = 0, other = 0;
+  std::string joined;
+  std::vector<fs::path> data;
+  for (const auto& entry : fs::recursive_directory_iterator(dir_)) {
+    if (!entry.is_regular_file()) continue;
+    const auto name = parse_stored_file_name(entry.path().filename().string());
+    if (name && name->kind == StoredFileName::Kind::kCompressed) {
+      ++compressed;
+      data.push_back(entry.path());
+    } else if (name && name->kind == StoredFileName::Kind::kIndex) {
+      ++indexes;
+    } else {
+      ++other;
+    }
+  }
+  std::sort(data.begin(), data.end());
+  for (const fs::path& path : data) joined += read_text(path.string());
+  EXPECT_EQ(compressed, 5u);
+  EXPECT_EQ(indexes, 5u);
+  EXPECT_EQ(other, 0u);
+  std::string all;
+  for (const std::string& t : texts) all += t;
+  EXPECT_EQ(joined, all);
+}
+
+TEST_F(StoreMaintenanceTest, RetentionKeepsExactlyWhatItShould) {
+  // Last lines: debug 8 d and 6 d old, info 31 d and 29 d, warn 181 d and 179 d,
+  // error 366 d and 364 d; one old plain file with an index; an old "-open" file.
+  struct Made {
+    std::string path;
+    bool goes;
+  };
+  std::vector<Made> made;
+  const std::pair<LevelClass, int> classes[] = {
+      {LevelClass::kDebug, 7}, {LevelClass::kInfo, 30}, {LevelClass::kWarn, 180}, {LevelClass::kError, 365}};
+  for (const auto& [level_class, days] : classes) {
+    for (int delta : {+1, -1}) {
+      const int64_t last = kNow - (days + delta) * kDay;
+      const std::string plain = closed_file(level_class, last - kHour, last, line(last, "INFO", "x"));
+      ASSERT_TRUE(finish_closed_file(plain, 3).ok());
+      made.push_back({plain + ".zst", delta > 0});
+    }
+  }
+  const fs::path open = day() / "svc-77-debug-20250101T000000.000000000Z-open.jsonl";
+  std::ofstream(open) << line(kNow - 400 * kDay, "DEBUG", "old but open");
+  std::ofstream(day() / "notes.txt") << "not ringtail's";
+
+  absl::StatusOr<RetentionPlan> plan = plan_retention(dir_.string(), RetentionPolicy{}, kNow);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::set<std::string> going;
+  for (const RetentionAction& action : plan->actions) {
+    going.insert(action.path);
+    ASSERT_EQ(action.companions.size(), 1u);  // the index
+    EXPECT_EQ(action.companions[0], index_path_for(action.path));
+    EXPECT_NE(action.reason.find("older than"), std::string::npos) << action.reason;
+  }
+  for (const Made& m : made) EXPECT_EQ(going.count(m.path), m.goes ? 1u : 0u) << m.path;
+  EXPECT_EQ(plan->skipped_open, std::vector<std::string>{open.string()});
+  // Oldest first.
+  for (size_t i = 1; i < plan->actions.size(); ++i) {
+    EXPECT_LE(plan->actions[i - 1].last_timestamp, plan->actions[i].last_timestamp);
+  }
+
+  // Archive instead of delete: same relative paths, companions too.
+  const fs::path archive = dir_.string() + "-archive";
+  ASSERT_TRUE(apply_retention(*plan, dir_.string(), archive.string(), nullptr).ok());
+  for (const Made& m : made) {
+    const fs::path relative = fs::relative(m.path, dir_);
+    EXPECT_EQ(fs::exists(m.path), !m.goes) << m.path;
+    EXPECT_EQ(fs::exists(archive / relative), m.goes) << relative;
+    EXPECT_EQ(fs::exists(index_path_for(m.path)), !m.goes);
+  }
+  EXPECT_TRUE(fs::exists(open));
+  EXPECT_TRUE(fs::exists(day() / "notes.txt"));
+  fs::remove_all(archive);
+
+  // max-age: everything older than 100 d goes too (the warn file of 179 d, the error one of 364 d).
+  RetentionPolicy policy;
+  policy.max_age = std::chrono::hours(24 * 100);
+  plan = plan_retention(dir_.string(), policy, kNow);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->actions.size(), 2u);
+  for (const RetentionAction& action : plan->actions) EXPECT_NE(action.reason.find("max-age"), std::string::npos);
+
+  // max-bytes: the oldest go until what is left (the open file included) fits.
+  policy = RetentionPolicy{};
+  policy.class_age = {};  // ages off: size only
+  policy.max_bytes = plan->bytes_before - 1;
+  plan = plan_retention(dir_.string(), policy, kNow);
+  ASSERT_TRUE(plan.ok());
+  ASSERT_EQ(plan->actions.size(), 1u);
+  EXPECT_NE(plan->actions[0].path.find("-error-"), std::string::npos);  // the oldest left: error, 364 d
+  EXPECT_LE(plan->bytes_after, *policy.max_bytes);
+  policy.max_bytes = 0;
+  plan = plan_retention(dir_.string(), policy, kNow);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->actions.size(), 4u);  // every closed file; the open one stays
+  ASSERT_TRUE(apply_retention(*plan, dir_.string(), "", nullptr).ok());
+  for (const Made& m : made) EXPECT_FALSE(fs::exists(m.path));
+  EXPECT_TRUE(fs::exists(open));
+}
+
+TEST(RetentionText, AgesAndSizes) {
+  EXPECT_EQ(*parse_age("7d"), std::chrono::hours(24 * 7));
+  EXPECT_EQ(*parse_age("12h"), std::chrono::hours(12));
+  EXPECT_EQ(*parse_age("30m"), std::chrono::minutes(30));
+  EXPECT_EQ(*parse_age("45s"), std::chrono::seconds(45));
+  EXPECT_EQ(*parse_age("2w"), std::chrono::hours(24 * 14));
+  for (const char* bad : {"", "d", "7", "7x", "-1d", "1.5d", "99999999999999w"})
+    EXPECT_FALSE(parse_age(bad).ok()) << bad;
+  EXPECT_EQ(*parse_size("4096"), 4096u);
+  EXPECT_EQ(*parse_size("64K"), 64u << 10);
+  EXPECT_EQ(*parse_size("500M"), 500u << 20);
+  EXPECT_EQ(*parse_size("10G"), uint64_t{10} << 30);
+  EXPECT_EQ(*parse_size("1T"), uint64_t{1} << 40);
+  for (const char* bad : {"", "M", "10Q", "1.5G", "-5", "99999999999T"}) EXPECT_FALSE(parse_size(bad).ok()) << bad;
+  EXPECT_EQ(format_age(std::chrono::hours(24 * 7)), "1w");
+  EXPECT_EQ(format_age(std::chrono::hours(24 * 30)), "30d");
+  EXPECT_EQ(format_age(std::chrono::seconds(90)), "90s");
+}
+
+}  // namespace
+}  // namespace ringtail::reader

@@ -1,0 +1,346 @@
+// The storage layout (names, level classes) and StoreSink: one file per
+// process and level class, rotation by size, age and date, closed names with
+// the first and last line's stamps, discard, adopting a file a killed drain
+// left open, and closing orphans.
+#include "ringtail/reader/storage/store_sink.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "ringtail/reader/output/json_text.hpp"
+#include "ringtail/reader/storage/layout.hpp"
+#include "ringtail/reader/storage/store_files.hpp"
+
+namespace ringtail::reader {
+namespace {
+
+constexpr int64_t kNs = 1'000'000'000;
+// 2026-11-30T10:00:00Z
+constexpr int64_t kMorning = int64_t{1796032800} * kNs;
+
+// A line the way ringtail writes it: timestamp, level, then anything.
+std::string line(int64_t ns, std::string_view level, int n) {
+  TimestampFormatter formatter;
+  std::string out = R"({"timestamp":)";
+  formatter.append(out, ns);
+  out += R"(,"level":")";
+  out += level;
+  out += R"(","message":"m","n":)" + std::to_string(n) + "}\n";
+  return out;
+}
+
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+class StoreSinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("ringtail-store-sink-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  StoreSinkOptions options() {
+    StoreSinkOptions o;
+    o.directory = dir_.string();
+    o.now_ns = [this] { return now_; };
+    o.on_closed = [this](const std::string& path) { closed_.push_back(path); };
+    return o;
+  }
+  static SegmentIdentity identity(uint32_t pid, std::string service, uint64_t start = 1) {
+    SegmentIdentity id;
+    id.pid = pid;
+    id.process_start_ticks = start;
+    id.service = std::move(service);
+    return id;
+  }
+  // Every regular file under dir_, by file name.
+  std::map<std::string, std::string> files() const {
+    std::map<std::string, std::string> out;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_)) {
+      if (entry.is_regular_file()) out[entry.path().filename().string()] = entry.path().string();
+    }
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  int64_t now_ = kMorning;
+  std::vector<std::string> closed_;
+};
+
+TEST(StorageLayout, NamesRoundTrip) {
+  StoredFileName name;
+  name.service = "my-svc";
+  name.pid = 4242;
+  name.level_class = LevelClass::kWarn;
+  name.first = "20261130T100000.000000001Z";
+  name.last = "20261130T105959.999999999Z";
+  for (auto kind : {StoredFileName::Kind::kClosed, StoredFileName::Kind::kCompressed, StoredFileName::Kind::kIndex}) {
+    name.kind = kind;
+    const std::optional<StoredFileName> parsed = parse_stored_file_name(name.file_name());
+    ASSERT_TRUE(parsed.has_value()) << name.file_name();
+    EXPECT_EQ(parsed->kind, kind);
+    EXPECT_EQ(parsed->service, "my-svc");
+    EXPECT_EQ(parsed->pid, 4242u);
+    EXPECT_EQ(parsed->level_class, LevelClass::kWarn);
+    EXPECT_EQ(parsed->first, name.first);
+    EXPECT_EQ(parsed->last, name.last);
+    EXPECT_EQ(parsed->base_name(), "my-svc-4242-warn-20261130T100000.000000001Z-20261130T105959.999999999Z");
+  }
+  name.kind = StoredFileName::Kind::kOpen;
+  EXPECT_EQ(name.file_name(), "my-svc-4242-warn-20261130T100000.000000001Z-open.jsonl");
+  const std::optional<StoredFileName> open = parse_stored_file_name(name.file_name());
+  ASSERT_TRUE(open.has_value());
+  EXPECT_EQ(open->kind, StoredFileName::Kind::kOpen);
+  EXPECT_EQ(open->first, name.first);
+  EXPECT_TRUE(open->last.empty());
+  for (const char* foreign :
+       {"notes.txt", "svc-1.jsonl", "svc-x-info-20261130T100000.000000001Z-open.jsonl",
+        "svc-1-loud-20261130T100000.000000001Z-open.jsonl", "-1-info-20261130T100000.000000001Z-open.jsonl",
+        "svc-1-info-2026113T100000.000000001Z-open.jsonl"}) {
+    EXPECT_FALSE(parse_stored_file_name(foreign).has_value()) << foreign;
+  }
+  EXPECT_EQ(name_stamp_from_timestamp("2026-11-30T15:45:00.123456789Z"), "20261130T154500.123456789Z");
+  EXPECT_EQ(timestamp_from_name_stamp("20261130T154500.123456789Z"), "2026-11-30T15:45:00.123456789Z");
+  EXPECT_EQ(name_stamp_from_ns(kMorning + 5), "20261130T100000.000000005Z");
+  EXPECT_EQ(name_stamp_from_timestamp("2026-11-30 15:45:00.123456789Z"), "");
+}
+
+TEST(StorageLayout, LevelClassOfLines) {
+  EXPECT_EQ(level_class_of_line(line(kMorning, "TRACE", 1)), LevelClass::kDebug);
+  EXPECT_EQ(level_class_of_line(line(kMorning, "DEBUG", 1)), LevelClass::kDebug);
+  EXPECT_EQ(level_class_of_line(line(kMorning, "INFO", 1)), LevelClass::kInfo);
+  EXPECT_EQ(level_class_of_line(line(kMorning, "WARN", 1)), LevelClass::kWarn);
+  EXPECT_EQ(level_class_of_line(line(kMorning, "ERROR", 1)), LevelClass::kError);
+  EXPECT_EQ(level_class_of_line(line(kMorning, "CRITICAL", 1)), LevelClass::kError);
+  EXPECT_EQ(level_class_of_line(line(kMorning, "OFF", 1)), LevelClass::kInfo);
+  EXPECT_EQ(level_class_of_line(R"({"level":"ERROR"})"), LevelClass::kInfo);  // not ringtail's shape
+  EXPECT_EQ(level_class_of_line(""), LevelClass::kInfo);
+  EXPECT_EQ(line_timestamp(line(kMorning, "INFO", 1)), "2026-11-30T10:00:00.000000000Z");
+  EXPECT_EQ(safe_service_name("../../etc/passwd"), "_._.__etc_passwd");
+  EXPECT_EQ(safe_service_name(""), "unknown");
+}
+
+TEST_F(StoreSinkTest, LinesGoToTheirClassFilesInOrder) {
+  StoreSink sink(options());
+  const SegmentIdentity id = identity(42, "svc/x");
+  std::map<LevelClass, std::string> want;
+  std::string chunk;
+  const char* levels[] = {"INFO", "INFO", "WARN", "DEBUG", "INFO", "ERROR", "CRITICAL", "TRACE", "INFO"};
+  for (int i = 0; i < 9; ++i) {
+    const std::string l = line(kMorning + i * kNs, levels[i], i);
+    chunk += l;
+    want[level_class_of(levels[i])] += l;
+  }
+  ASSERT_TRUE(sink.write(id, chunk).ok());
+  EXPECT_EQ(sink.open_files(), 4u);
+  ASSERT_TRUE(sink.flush().ok());
+  std::map<std::string, std::string> found = files();
+  ASSERT_EQ(found.size(), 4u);
+  for (const auto& [name, path] : found) {
+    const std::optional<StoredFileName> parsed = parse_stored_file_name(name);
+    ASSERT_TRUE(parsed.has_value()) << name;
+    EXPECT_EQ(parsed->kind, StoredFileName::Kind::kOpen);
+    EXPECT_EQ(parsed->service, "svc_x");
+    EXPECT_EQ(parsed->pid, 42u);
+    EXPECT_EQ(parsed->first, "20261130T100000.000000000Z");  // when the sink opened it
+    EXPECT_EQ(read(path), want[parsed->level_class]) << name;
+    EXPECT_EQ(std::filesystem::path(path).parent_path().filename(), "2026-11-30");
+    EXPECT_EQ(std::filesystem::path(path).parent_path().parent_path().filename(), "svc_x");
+  }
+  sink.segment_finished(id);
+  EXPECT_EQ(sink.open_files(), 0u);
+  ASSERT_EQ(closed_.size(), 4u);
+  found = files();
+  for (const auto& [name, path] : found) {
+    const std::optional<StoredFileName> parsed = parse_stored_file_name(name);
+    ASSERT_TRUE(parsed.has_value()) << name;
+    EXPECT_EQ(parsed->kind, StoredFileName::Kind::kClosed);
+    EXPECT_EQ(read(path), want[parsed->level_class]);
+    EXPECT_NE(std::find(closed_.begin(), closed_.end(), path), closed_.end());
+  }
+  // The info file: first line at +0 s, last at +8 s.
+  const std::string info = "svc_x-42-info-20261130T100000.000000000Z-20261130T100008.000000000Z.jsonl";
+  EXPECT_EQ(found.count(info), 1u) << info;
+}
+
+TEST_F(StoreSinkTest, RotatesBySizeAgeAndDate) {
+  StoreSinkOptions o = options();
+  o.max_file_bytes = 1000;
+  o.max_file_age = std::chrono::seconds(600);
+  StoreSink sink(o);
+  const SegmentIdentity id = identity(7, "svc");
+  std::string all;
+  int n = 0;
+  auto write_lines = [&](int count) {
+    for (int i = 0; i < count; ++i, ++n) {
+      const std::string l = line(now_ + n, "INFO", n);  // distinct stamps: no two files share a name
+      all += l;
+      ASSERT_TRUE(sink.write(id, l).ok());
+    }
+    ASSERT_TRUE(sink.flush().ok());
+  };
+  // Size: lines of 81+ bytes, 13 per flush: every flush passes 1000 bytes.
+  for (int pass = 0; pass < 3; ++pass) write_lines(13);
+  EXPECT_EQ(closed_.size(), 3u);
+  // Age: a small file rotates once it is 600 s old.
+  write_lines(1);
+  EXPECT_EQ(closed_.size(), 3u);
+  now_ += 599 * kNs;
+  write_lines(1);
+  EXPECT_EQ(closed_.size(), 3u);
+  now_ += 1 * kNs;
+  write_lines(1);
+  EXPECT_EQ(closed_.size(), 4u);
+  // Date: a file opened before midnight UTC closes at the first flush after it.
+  now_ = kMorning + 14 * 3600 * kNs - kNs;  // 23:59:59
+  write_lines(1);
+  EXPECT_EQ(closed_.size(), 4u);
+  now_ += kNs;
+  write_lines(1);
+  EXPECT_EQ(closed_.size(), 5u);
+  write_lines(1);  // opens a file in the new date's directory
+  EXPECT_EQ(sink.open_paths().size(), 1u);
+  EXPECT_NE(sink.open_paths()[0].find("/2026-12-01/"), std::string::npos) << sink.open_paths()[0];
+
+  // Every line once, in order, across the closed files and the open one.
+  std::vector<std::string> paths = closed_;
+  paths.push_back(sink.open_paths()[0]);
+  std::string joined;
+  for (const std::string& path : paths) joined += read(path);
+  EXPECT_EQ(joined, all);
+  for (const std::string& path : closed_) {
+    const std::optional<StoredFileName> parsed =
+        parse_stored_file_name(std::filesystem::path(path).filename().string());
+    ASSERT_TRUE(parsed.has_value());
+    const std::string text = read(path);
+    EXPECT_EQ(timestamp_from_name_stamp(parsed->first), line_timestamp(text));
+    EXPECT_EQ(timestamp_from_name_stamp(parsed->last),
+              line_timestamp(text.substr(text.rfind('\n', text.size() - 2) + 1)));
+  }
+}
+
+TEST_F(StoreSinkTest, DiscardTakesBackWhatWasNotFlushed) {
+  StoreSinkOptions o = options();
+  o.buffer_bytes = 4;  // every write goes to the file at once
+  StoreSink sink(o);
+  const SegmentIdentity id = identity(7, "svc");
+  const std::string one = line(kMorning, "INFO", 1), two = line(kMorning + kNs, "INFO", 2),
+                    three = line(kMorning + 2 * kNs, "INFO", 3);
+  ASSERT_TRUE(sink.write(id, one).ok());
+  ASSERT_TRUE(sink.flush().ok());
+  ASSERT_TRUE(sink.write(id, two + three).ok());
+  const std::string path = sink.open_paths().at(0);
+  EXPECT_EQ(read(path), one + two + three);
+  sink.discard();
+  EXPECT_EQ(read(path), one);
+  ASSERT_TRUE(sink.write(id, two).ok());
+  ASSERT_TRUE(sink.flush().ok());
+  sink.segment_finished(id);
+  ASSERT_EQ(closed_.size(), 1u);
+  EXPECT_EQ(read(closed_[0]), one + two);
+  // The last stamp is two's, not three's (taken back).
+  EXPECT_NE(closed_[0].find("-20261130T100001.000000000Z.jsonl"), std::string::npos) << closed_[0];
+}
+
+TEST_F(StoreSinkTest, AdoptsAFileAKilledDrainLeftOpenAndCutsItsTornLine) {
+  const SegmentIdentity id = identity(9, "svc");
+  const std::string first = line(kMorning, "INFO", 1);
+  // As a killed drain leaves it: "-open", unlocked, with a torn last line.
+  const std::filesystem::path day = dir_ / "svc" / "2026-11-30";
+  std::filesystem::create_directories(day);
+  const std::filesystem::path left = day / "svc-9-info-20261130T095000.000000000Z-open.jsonl";
+  std::ofstream(left) << first << R"({"timestamp":"2026-11-30T10:00)";
+  {
+    // A file some other drain holds (locked) is not taken over.
+    const std::filesystem::path held = day / "svc-9-info-20261130T094000.000000000Z-open.jsonl";
+    std::ofstream(held) << line(kMorning, "INFO", 0);
+    const int fd = ::open(held.c_str(), O_RDONLY);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+    StoreSink sink(options());
+    ASSERT_TRUE(sink.write(id, line(kMorning + kNs, "INFO", 2)).ok());
+    ASSERT_TRUE(sink.flush().ok());
+    EXPECT_EQ(sink.open_paths().at(0), left.string());  // the unlocked one
+    ::close(fd);
+    std::filesystem::remove(held);
+  }
+  ASSERT_EQ(closed_.size(), 1u);  // the sink closed it when it went away
+  EXPECT_EQ(read(closed_[0]), first + line(kMorning + kNs, "INFO", 2));
+  EXPECT_EQ(std::filesystem::path(closed_[0]).filename(),
+            "svc-9-info-20261130T100000.000000000Z-20261130T100001.000000000Z.jsonl");
+}
+
+TEST_F(StoreSinkTest, OrphansAreClosedUnlessHeld) {
+  const std::filesystem::path day = dir_ / "svc" / "2026-11-30";
+  std::filesystem::create_directories(day);
+  const std::filesystem::path orphan = day / "svc-3-warn-20261130T095000.000000000Z-open.jsonl";
+  std::ofstream(orphan) << line(kMorning, "WARN", 1) << line(kMorning + 5 * kNs, "WARN", 2) << "{\"torn";
+  const std::filesystem::path empty = day / "svc-3-info-20261130T095000.000000000Z-open.jsonl";
+  std::ofstream(empty) << "{\"torn only";
+  const std::filesystem::path held = day / "svc-4-warn-20261130T095000.000000000Z-open.jsonl";
+  std::ofstream(held) << line(kMorning, "WARN", 1);
+  const int fd = ::open(held.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+
+  absl::StatusOr<std::optional<std::string>> closed = close_orphan(orphan.string());
+  ASSERT_TRUE(closed.ok()) << closed.status();
+  ASSERT_TRUE(closed->has_value());
+  EXPECT_EQ(std::filesystem::path(**closed).filename(),
+            "svc-3-warn-20261130T100000.000000000Z-20261130T100005.000000000Z.jsonl");
+  EXPECT_EQ(read(**closed), line(kMorning, "WARN", 1) + line(kMorning + 5 * kNs, "WARN", 2));
+  absl::StatusOr<std::optional<std::string>> nothing = close_orphan(empty.string());
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_FALSE(nothing->has_value());
+  EXPECT_FALSE(std::filesystem::exists(empty));
+  absl::StatusOr<std::optional<std::string>> busy = close_orphan(held.string());
+  ASSERT_TRUE(busy.ok());
+  EXPECT_FALSE(busy->has_value());
+  EXPECT_TRUE(std::filesystem::exists(held));
+  ::close(fd);
+  EXPECT_FALSE(close_orphan((day / "notes.txt").string()).ok());
+}
+
+TEST_F(StoreSinkTest, ClosedNamesNeverClash) {
+  StoreSink sink(options());
+  const SegmentIdentity a = identity(5, "svc", 1);
+  const SegmentIdentity b = identity(5, "svc", 2);  // the pid reused by another process, same second
+  ASSERT_TRUE(sink.write(a, line(kMorning, "INFO", 1)).ok());
+  ASSERT_TRUE(sink.flush().ok());
+  sink.segment_finished(a);
+  ASSERT_TRUE(sink.write(b, line(kMorning, "INFO", 2)).ok());
+  ASSERT_TRUE(sink.flush().ok());
+  sink.segment_finished(b);
+  ASSERT_EQ(closed_.size(), 2u);
+  EXPECT_NE(closed_[0], closed_[1]);
+  EXPECT_EQ(read(closed_[0]), line(kMorning, "INFO", 1));
+  EXPECT_EQ(read(closed_[1]), line(kMorning, "INFO", 2));
+}
+
+TEST_F(StoreSinkTest, UnwritableDirectoryIsAnError) {
+  std::filesystem::create_directories(dir_);
+  std::ofstream(dir_ / "file") << "x";
+  StoreSinkOptions o = options();
+  o.directory = (dir_ / "file").string();
+  StoreSink sink(o);
+  EXPECT_FALSE(sink.write(identity(1, "svc"), line(kMorning, "INFO", 1)).ok());
+}
+
+}  // namespace
+}  // namespace ringtail::reader

@@ -1,0 +1,62 @@
+// Reading back what `ringtail drain` stored under a directory (see
+// reader/storage/layout.hpp): the data files, plain, "-open" or compressed,
+// and their text. Indexes and other files are left out.
+#pragma once
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "ringtail/reader/storage/jsonl_reader.hpp"
+#include "ringtail/reader/storage/layout.hpp"
+
+namespace ringtail::test {
+
+// The data files under `dir`, sorted by path.
+inline std::vector<std::filesystem::path> stored_data_files(const std::string& dir) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    const auto name = reader::parse_stored_file_name(it->path().filename().string());
+    if (name && name->kind != reader::StoredFileName::Kind::kIndex) files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// A data file's text (decompressed), complete lines only; a failure to read
+// it is a test failure.
+inline std::string read_stored_text(const std::filesystem::path& path) {
+  absl::StatusOr<reader::JsonlReader> file = reader::JsonlReader::open(path.string());
+  if (!file.ok()) {
+    ADD_FAILURE() << file.status();
+    return {};
+  }
+  std::string text;
+  for (;;) {
+    absl::StatusOr<std::string_view> block = file->next_block();
+    if (!block.ok()) {
+      ADD_FAILURE() << block.status();
+      break;
+    }
+    if (block->empty()) break;
+    text.append(*block);
+  }
+  return text;
+}
+
+// Every data file's text, in path order.
+inline std::vector<std::string> read_stored_texts(const std::string& dir) {
+  std::vector<std::string> texts;
+  for (const std::filesystem::path& path : stored_data_files(dir)) texts.push_back(read_stored_text(path));
+  return texts;
+}
+
+}  // namespace ringtail::test
