@@ -137,6 +137,7 @@ void run_worker(int worker, const Config& config, Tally& tally) {
   // Arguments of a filtered event are not evaluated: draw every random value
   // before the logging statement, so that the level never changes the run.
   Dice dice(config.seed, worker);
+  const std::string agent_id = "agent-" + std::to_string(worker);  // each worker plays one agent
   std::string run_id, session_id, user_id;
   const Model* model = nullptr;
   int step_id = 0;
@@ -152,24 +153,25 @@ void run_worker(int worker, const Config& config, Tally& tally) {
     ++step_id;
     const Tool& tool = dice.pick(kTools);
     RINGTAIL_DEBUG("planner.choose", kv("run_id", run_id), kv("step_id", step_id), kv("tool", tool.name));
-    tally(Kind::kStepStart,
-          RINGTAIL_INFO("step.start", kv("run_id", run_id), kv("step_id", step_id), kv("tool", tool.name)));
+    tally(Kind::kStepStart, RINGTAIL_INFO("step.start", kv("agent_id", agent_id), kv("run_id", run_id),
+                                          kv("step_id", step_id), kv("tool", tool.name)));
     const Clock::time_point started = Clock::now();
 
     // Risky tools pass a policy check first; a blocked call ends the step.
     if (!tool.policy.empty()) {
       if (dice.chance(0.1)) {
         tally(Kind::kPolicyCheck,
-              RINGTAIL_WARN("policy.check", kv("policy", tool.policy), kv("decision", "BLOCK"),
-                            kv("reason", tool.block_reason)),
+              RINGTAIL_WARN("policy.check", kv("agent_id", agent_id), kv("tool", tool.name), kv("policy", tool.policy),
+                            kv("decision", "BLOCK"), kv("allow", false), kv("reason", tool.block_reason)),
               ringtail::Level::kWarn);
         tally(Kind::kStepEnd,
-              RINGTAIL_INFO("step.end", kv("run_id", run_id), kv("step_id", step_id), kv("tool", tool.name),
-                            kv("status", "FAILURE"), kv("duration_ms", elapsed_ms(started))));
+              RINGTAIL_INFO("step.end", kv("agent_id", agent_id), kv("run_id", run_id), kv("step_id", step_id),
+                            kv("tool", tool.name), kv("status", "FAILURE"), kv("duration_ms", elapsed_ms(started))));
         continue;
       }
-      tally(Kind::kPolicyCheck, RINGTAIL_INFO("policy.check", kv("policy", tool.policy), kv("decision", "ALLOW"),
-                                              kv("reason", "within policy")));
+      tally(Kind::kPolicyCheck,
+            RINGTAIL_INFO("policy.check", kv("agent_id", agent_id), kv("tool", tool.name), kv("policy", tool.policy),
+                          kv("decision", "ALLOW"), kv("allow", true), kv("reason", "within policy")));
     }
 
     // The tool call itself: 0.2 to 2 ms of simulated work.
@@ -194,10 +196,11 @@ void run_worker(int worker, const Config& config, Tally& tally) {
       const double memory_ms = dice.between(0.05, 0.8);
       tally(Kind::kMemoryOp, RINGTAIL_INFO("memory.op", kv("operation", recall ? "RECALL" : "STORE"),
                                            kv("user_id", user_id), kv("session_id", session_id),
-                                           kv("status", hit ? "SUCCESS" : "MISS"), kv("duration_ms", memory_ms)));
+                                           kv("status", hit ? "SUCCESS" : "FAILURE"), kv("duration_ms", memory_ms)));
     }
-    tally(Kind::kStepEnd, RINGTAIL_INFO("step.end", kv("run_id", run_id), kv("step_id", step_id), kv("tool", tool.name),
-                                        kv("status", status), kv("duration_ms", elapsed_ms(started))));
+    tally(Kind::kStepEnd,
+          RINGTAIL_INFO("step.end", kv("agent_id", agent_id), kv("run_id", run_id), kv("step_id", step_id),
+                        kv("tool", tool.name), kv("status", status), kv("duration_ms", elapsed_ms(started))));
 
     // The model reads the result and picks the next step.
     const int tokens = dice.between(200, 4000);

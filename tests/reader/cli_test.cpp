@@ -26,6 +26,7 @@
 #include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
 #include "ringtail/shm/process_identity.hpp"
+#include "signal_ready.hpp"
 #include "stored_files.hpp"
 
 namespace ringtail::reader {
@@ -393,6 +394,16 @@ TEST_F(CliTest, TailPeeksAndStopsOnSigint) {
   absl::StatusOr<SegmentView> view = SegmentView::open(child.segment_name(), SegmentView::Access::kReadOnly);
   ASSERT_TRUE(view.ok()) << view.status();
   for (uint32_t i = 0; i < view->slot_count(); ++i) EXPECT_EQ(view->slot_snapshot(i)->read_pos_untrusted, 0u);
+
+  // --where filters as `ringtail query` does: i>=2 keeps two of the four.
+  Tool where({"tail", "--pid", pid, "--where", "i>=2"});
+  ASSERT_TRUE(where.read_lines(2)) << where.out() << where.err();
+  ASSERT_TRUE(ringtail::test::wait_until_catches(where.pid(), SIGINT));
+  ASSERT_EQ(::kill(where.pid(), SIGINT), 0);
+  EXPECT_EQ(where.wait(), 0) << where.err();
+  EXPECT_EQ(lines_in(where.out()), 2u) << where.out();
+  EXPECT_TRUE(has(where.out(), "\"i\":2") && has(where.out(), "\"i\":3")) << where.out();
+  EXPECT_EQ(Tool({"tail", "--where", "i>>2"}).wait(), 2);
 
   // --level filters the INFO events out; SIGTERM stops it too.
   Tool warn({"tail", "--pid", pid, "--level", "warn"});

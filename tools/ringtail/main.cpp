@@ -35,6 +35,10 @@ int main(int argc, char** argv) {
   ringtail::cli::add_drain(app);
   ringtail::cli::add_tail(app);
   ringtail::cli::add_retain(app);
+  ringtail::cli::add_query(app);
+  ringtail::cli::add_export(app);
+  ringtail::cli::add_stats(app);
+  ringtail::cli::add_report(app);
 
   // The verbs' callbacks run inside parse() and exit the process themselves.
   try {

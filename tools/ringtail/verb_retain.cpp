@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common.hpp"
 #include "retention_flags.hpp"
+#include "ringtail/reader/ingest/timestamp.hpp"
 #include "ringtail/reader/storage/retention.hpp"
 #include "ringtail/reader/storage/store_maintainer.hpp"
 #include "verbs.hpp"
@@ -30,12 +31,6 @@ struct RetainConfig {
   bool dry_run = false;
 };
 
-int64_t realtime_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 int run_retain(const RetainConfig& config) {
   const reader::RetentionPolicy policy = retention_policy(config.flags);
   if (!config.dry_run) {
@@ -50,7 +45,8 @@ int run_retain(const RetainConfig& config) {
       return kExitRuntime;
     }
   }
-  absl::StatusOr<reader::RetentionPlan> plan = reader::plan_retention(config.directory, policy, realtime_ns());
+  absl::StatusOr<reader::RetentionPlan> plan =
+      reader::plan_retention(config.directory, policy, reader::realtime_now_ns());
   if (!plan.ok()) {
     print_error(std::string(plan.status().message()));
     return kExitRuntime;

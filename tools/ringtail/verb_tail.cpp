@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "filter_flags.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
 #include "ringtail/reader/drain/stream_sink.hpp"
 #include "verbs.hpp"
@@ -29,21 +30,42 @@ constexpr const char* kTailHelp =
     "from a running `ringtail drain` and any number of tails may run at once. The flip side: it sees only "
     "events nobody has consumed yet, and a producer may overwrite what tail has not read yet once a drain "
     "has consumed it (tail then skips ahead), so tail is for watching, drain for keeping.\n"
-    "It starts at the oldest event still unconsumed in each ring.\n"
+    "It starts at the oldest event still unconsumed in each ring. --where filters lines as `ringtail query` does "
+    "(drop and crash notes too).\n"
     "Exit status: 0 stopped by a signal or a closed pipe; 1 stdout failed otherwise; 2 usage error.";
 
 struct TailConfig {
   std::vector<pid_t> pids;
   std::string level;
+  std::vector<std::string> where;
   bool all_users = false;
 };
 
 // StreamSink that remembers a reader of stdout going away (EPIPE), so that
 // tail ends quietly then.
+// With --where, only the lines that pass the filter (parsed on the writer
+// thread, like `ringtail query` does).
 class StdoutSink : public reader::LineSink {
  public:
+  explicit StdoutSink(std::optional<reader::Filter> filter) : filter_(std::move(filter)) {}
+
   absl::Status write(const reader::SegmentIdentity& segment, std::string_view lines) override {
-    return check(inner_.write(segment, lines));
+    if (!filter_) return check(inner_.write(segment, lines));
+    kept_.clear();
+    size_t at = 0;
+    while (at < lines.size()) {
+      size_t end = lines.find('\n', at);
+      if (end == std::string_view::npos) end = lines.size() - 1;
+      const std::string_view line = lines.substr(at, end - at);
+      simdjson::dom::element parsed;
+      if (filter_->may_match(line) && parser_.parse(line.data(), line.size()).get(parsed) == simdjson::SUCCESS &&
+          filter_->matches(parsed)) {
+        kept_.append(lines.substr(at, end + 1 - at));
+      }
+      at = end + 1;
+    }
+    if (kept_.empty()) return absl::OkStatus();
+    return check(inner_.write(segment, kept_));
   }
   absl::Status flush() override { return check(inner_.flush()); }
   bool broken_pipe() const { return broken_pipe_.load(std::memory_order_relaxed); }
@@ -60,6 +82,9 @@ class StdoutSink : public reader::LineSink {
     return status;
   }
 
+  std::optional<reader::Filter> filter_;
+  simdjson::dom::parser parser_;
+  std::string kept_;
   reader::StreamSink inner_{stdout, "stdout"};
   std::atomic<bool> broken_pipe_{false};  // set on the writer thread, read by the report callback
 };
@@ -72,8 +97,14 @@ int run_tail(const TailConfig& config) {
   options.remove_drained_dead_segments = false;
   if (!config.level.empty()) options.min_level = parse_level(config.level);
 
+  std::optional<reader::Filter> filter;
+  if (!config.where.empty()) {
+    FilterFlags flags;
+    flags.where = config.where;
+    filter = build_filter(flags);
+  }
   ::signal(SIGPIPE, SIG_IGN);  // a closed pipe is EPIPE from the sink, not death
-  StdoutSink sink;
+  StdoutSink sink(std::move(filter));
   reader::DrainEngine engine(options, sink, [&sink](std::string_view line) {
     if (!sink.broken_pipe()) print_error(line);
   });
@@ -99,6 +130,9 @@ void add_tail(CLI::App& app) {
   tail->add_option("--level", config->level, "Only events at or above this level (drop and crash notes always show)")
       ->type_name("LEVEL")
       ->check(level_validator());
+  tail->add_option("--where", config->where,
+                   "Only lines that pass (repeatable, all must hold; the syntax of `ringtail query --where`)")
+      ->type_name("EXPR");
   tail->add_flag("--all-users", config->all_users, "Also show other users' segments");
   tail->callback([config] { finish(run_tail(*config)); });
 }

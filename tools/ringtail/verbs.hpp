@@ -14,5 +14,9 @@ void add_gc(CLI::App& app);      // remove dead producers' segments that hold no
 void add_drain(CLI::App& app);   // consume events into JSONL files
 void add_tail(CLI::App& app);    // follow events on stdout without consuming them
 void add_retain(CLI::App& app);  // apply retention to a storage directory
+void add_query(CLI::App& app);   // print the stored events that pass a filter
+void add_export(CLI::App& app);  // export stored events as JSON or a Chrome trace
+void add_stats(CLI::App& app);   // statistics over stored events, per group
+void add_report(CLI::App& app);  // reports over stored events: --cost
 
 }  // namespace ringtail::cli

@@ -1,5 +1,7 @@
 #include "ringtail/reader/ingest/timestamp.hpp"
 
+#include <time.h>
+
 namespace ringtail::reader {
 
 std::optional<uint64_t> to_realtime_ns(const ClockCalibration& clock, uint64_t raw_timestamp) {
@@ -54,6 +56,12 @@ uint64_t RealtimeConverter::slow(uint64_t raw_timestamp) {
     }
   }
   return ns.value_or(0);
+}
+
+int64_t realtime_now_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 }  // namespace ringtail::reader

@@ -1,4 +1,5 @@
 #include "ringtail/reader/storage/store_maintainer.hpp"
+#include "ringtail/reader/ingest/timestamp.hpp"
 
 #include <time.h>
 #include <unistd.h>
@@ -16,12 +17,6 @@ namespace ringtail::reader {
 namespace {
 
 namespace fs = std::filesystem;
-
-int64_t realtime_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 std::string message_of(const absl::Status& status) {
   return std::string(status.message().data(), status.message().size());
@@ -121,7 +116,7 @@ void StoreMaintainer::wait_idle() {
 }
 
 void StoreMaintainer::run_retention() {
-  absl::StatusOr<RetentionPlan> plan = plan_retention(options_.directory, *options_.retention, realtime_ns());
+  absl::StatusOr<RetentionPlan> plan = plan_retention(options_.directory, *options_.retention, realtime_now_ns());
   if (!plan.ok()) {
     if (options_.report) options_.report(absl::StrCat("retention: ", message_of(plan.status())));
     return;

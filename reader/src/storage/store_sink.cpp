@@ -1,4 +1,5 @@
 #include "ringtail/reader/storage/store_sink.hpp"
+#include "ringtail/reader/ingest/timestamp.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -18,12 +19,6 @@
 
 namespace ringtail::reader {
 namespace {
-
-int64_t realtime_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 std::string utc_date(int64_t ns) {
   const time_t seconds = static_cast<time_t>(ns / 1'000'000'000);
@@ -57,7 +52,7 @@ StoreSink::~StoreSink() {
   }
 }
 
-int64_t StoreSink::now() const { return options_.now_ns ? options_.now_ns() : realtime_ns(); }
+int64_t StoreSink::now() const { return options_.now_ns ? options_.now_ns() : realtime_now_ns(); }
 
 std::vector<std::string> StoreSink::open_paths() const {
   std::vector<std::string> paths;

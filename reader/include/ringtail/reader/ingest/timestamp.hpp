@@ -32,6 +32,9 @@ struct ClockCalibration {
 // rejects such a segment at open, so its calibration always converts.
 std::optional<uint64_t> to_realtime_ns(const ClockCalibration& clock, uint64_t raw_timestamp);
 
+// CLOCK_REALTIME now, ns since the Unix epoch (the reader's own clock).
+int64_t realtime_now_ns();
+
 // to_realtime_ns() for a stream of stamps, as fast as this runs per event:
 // exactly the same result (0 where it gives nullopt: converts() tells that
 // apart once per calibration), without a division for stamps in the same second

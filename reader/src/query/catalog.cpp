@@ -1,0 +1,123 @@
+#include "ringtail/reader/query/catalog.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+
+namespace ringtail::reader {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kLevelNames[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL"};
+
+// Whether the index shows `key` on no line (a complete key count without it).
+bool key_absent(const FileIndex& index, const std::string& key) {
+  return index.keys_complete && index.keys.find(key) == index.keys.end();
+}
+
+bool clause_excludes(const FileIndex& index, const WhereClause& clause) {
+  const std::string& key = clause.key();
+  // A dotted bare key is the top-level key of that name, else a path whose
+  // first segment is a top-level key: both must be absent.
+  std::string top = key;
+  if (clause.is_path()) top = key.substr(0, key.find('.'));
+  const bool absent = key_absent(index, key) && key_absent(index, top);
+  const JsonScalar& value = clause.value();
+  switch (clause.op()) {
+    case WhereOp::kEq: {
+      if (std::holds_alternative<std::nullptr_t>(value)) return false;  // a missing key matches
+      if (absent) return true;
+      if (clause.is_path()) return false;
+      const std::string* text = std::get_if<std::string>(&value);
+      if (text != nullptr && key == "message" && index.messages_complete) return index.messages.count(*text) == 0;
+      if (text != nullptr && key == "level") return index.levels.count(*text) == 0;
+      if (text != nullptr && key == "service" && index.services.size() < FileIndex::kMaxDistinct) {
+        return index.services.count(*text) == 0;
+      }
+      if (key == "pid" && index.pids.size() < FileIndex::kMaxDistinct) {
+        if (const auto* n = std::get_if<int64_t>(&value))
+          return *n < 0 || index.pids.count(static_cast<uint64_t>(*n)) == 0;
+        if (const auto* n = std::get_if<uint64_t>(&value)) return index.pids.count(*n) == 0;
+      }
+      return false;
+    }
+    case WhereOp::kNe:
+      // Only != null needs the key.
+      return std::holds_alternative<std::nullptr_t>(value) && absent;
+    case WhereOp::kGt:
+    case WhereOp::kGe:
+    case WhereOp::kLt:
+    case WhereOp::kLe:
+    case WhereOp::kMatch:
+    case WhereOp::kExists:
+      return absent;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool index_excludes(const FileIndex& index, const Filter& filter) {
+  if (index.lines == 0) return true;
+  // Lines that do not parse (bad_lines) match nothing, so they never keep a file.
+  if (!index.first_timestamp.empty()) {
+    if (filter.until() && index.first_timestamp >= format_bound_as_timestamp(*filter.until())) return true;
+    if (filter.since() && index.last_timestamp < format_bound_as_timestamp(*filter.since())) return true;
+  }
+  if (filter.min_level()) {
+    bool any = false;
+    for (const auto& [level, count] : index.levels) {
+      const auto* it = std::find(std::begin(kLevelNames), std::end(kLevelNames), level);
+      // An unknown level name: cannot tell, keep the file.
+      if (it == std::end(kLevelNames) ||
+          static_cast<int>(it - std::begin(kLevelNames)) >= static_cast<int>(*filter.min_level())) {
+        any = true;
+      }
+    }
+    if (!any) return true;
+  }
+  for (const WhereClause& clause : filter.clauses()) {
+    if (clause_excludes(index, clause)) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<std::vector<StoredFile>> list_stored_files(const std::string& directory, const CatalogOptions& options) {
+  std::error_code ec;
+  if (!fs::is_directory(directory, ec)) return absl::NotFoundError(absl::StrCat(directory, " is not a directory"));
+  // By directory and base name: a compressed file wins over its plain twin.
+  std::map<std::string, StoredFile> by_base;
+  for (auto it = fs::recursive_directory_iterator(directory, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::optional<StoredFileName> name = parse_stored_file_name(it->path().filename().string());
+    if (!name || name->kind == StoredFileName::Kind::kIndex) continue;
+    const std::string key = it->path().parent_path().string() + "/" + name->base_name();
+    auto found = by_base.find(key);
+    if (found != by_base.end() && found->second.name.kind == StoredFileName::Kind::kCompressed) continue;
+    StoredFile file;
+    file.path = it->path().string();
+    file.name = std::move(*name);
+    by_base[key] = std::move(file);
+  }
+  if (ec) return absl::ErrnoToStatus(ec.value(), absl::StrCat("cannot list ", directory, ": ", ec.message()));
+  std::vector<StoredFile> files;
+  files.reserve(by_base.size());
+  for (auto& [key, file] : by_base) {
+    if (options.use_indexes && !file.open()) {
+      absl::StatusOr<FileIndex> index = load_or_rebuild_index(file.path);
+      if (index.ok()) {
+        file.index = std::move(*index);
+      } else if (options.report) {
+        options.report(absl::StrCat("cannot index ", file.path, ": ", std::string(index.status().message())));
+      }
+    }
+    files.push_back(std::move(file));
+  }
+  return files;
+}
+
+}  // namespace ringtail::reader

@@ -1,0 +1,53 @@
+#include "store_verbs.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "common.hpp"
+
+namespace ringtail::cli {
+
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& row : rows) {
+    if (width.size() < row.size()) width.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string out;
+    for (size_t i = 0; i < row.size(); ++i) {
+      out += row[i];
+      if (i + 1 < row.size()) out.append(width[i] - row[i].size() + 2, ' ');
+    }
+    out.push_back('\n');
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
+}
+
+std::string unquoted(const std::string& json_text) {
+  if (json_text.size() >= 2 && json_text.front() == '"' && json_text.back() == '"') {
+    return json_text.substr(1, json_text.size() - 2);
+  }
+  return json_text;
+}
+
+int scan_store(const std::string& directory, const reader::Filter& filter, bool ordered, bool use_indexes,
+               const reader::LineCallback& emit) {
+  reader::CatalogOptions catalog;
+  catalog.use_indexes = use_indexes;
+  catalog.report = [](std::string_view line) { print_error(line); };
+  absl::StatusOr<std::vector<reader::StoredFile>> files = reader::list_stored_files(directory, catalog);
+  if (!files.ok()) {
+    print_error(std::string(files.status().message()));
+    return kExitRuntime;
+  }
+  reader::Scanner scanner(filter, [](std::string_view line) { print_error(line); });
+  absl::Status status = ordered ? scanner.scan_ordered(*files, emit) : scanner.scan_unordered(*files, emit);
+  if (!status.ok()) {
+    print_error(std::string(status.message()));
+    return kExitRuntime;
+  }
+  return kExitOk;
+}
+
+}  // namespace ringtail::cli

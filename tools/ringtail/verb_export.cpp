@@ -1,0 +1,137 @@
+// ringtail export: the stored events that pass a filter, in timestamp order,
+// as one JSON document (json) or a Chrome trace (chrome-trace), streamed to
+// stdout or -o FILE. The formats are reader/query/export.hpp's.
+#include <stdio_ext.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common.hpp"
+#include "filter_flags.hpp"
+#include "ringtail/reader/query/catalog.hpp"
+#include "ringtail/reader/query/export.hpp"
+#include "verbs.hpp"
+
+namespace ringtail::cli {
+namespace {
+
+constexpr const char* kExportHelp =
+    "Reads what `ringtail drain` stored under DIR (plain and compressed files; files whose index shows they "
+    "cannot match are skipped) and writes the events that pass every filter, oldest first, as one JSON document, "
+    "streamed to stdout or -o FILE.\n"
+    "Formats:\n"
+    "  json          {\"events\":[...],\"total_events\":N,\"exported_at\":\"<RFC 3339 UTC>\"}: the stored lines as "
+    "they are, one per line.\n"
+    "  chrome-trace  the Trace Event Format, {\"traceEvents\":[...],\"displayTimeUnit\":\"ms\"}, for "
+    "https://ui.perfetto.dev and chrome://tracing. Each event is an instant event on its process and thread "
+    "(name: message, cat: level, ts: whole microseconds since the epoch, args: the other fields); each process is "
+    "named after its service. A line P.start and the later P.end of the same pid and the same span_id, else the "
+    "same run_id and step_id, else the same tid, become one slice (ts: the start, dur: end - start, name: their "
+    "tool field else P, args: both lines' fields, the end's winning). A start never ended and an end without a "
+    "start stay instant events.\n"
+    "Examples:\n"
+    "  ringtail export DIR --format chrome-trace --since -1h -o trace.json   (then open trace.json in "
+    "ui.perfetto.dev)\n"
+    "  ringtail export DIR --service agent --where status=FAILURE > failures.json\n"
+    "On an error a partial FILE is removed. Exit status: 0 done (also when nothing matched); 1 DIR cannot be read "
+    "or FILE cannot be written; 2 usage error.";
+
+struct ExportConfig {
+  std::string directory;
+  FilterFlags filter;
+  std::string format = "json";
+  std::string output;
+  bool no_index = false;
+};
+
+std::string message_of(const absl::Status& status) {
+  return std::string(status.message().data(), status.message().size());
+}
+
+int run_export(const ExportConfig& config) {
+  const reader::Filter filter = build_filter(config.filter);
+  reader::ExportOptions options;
+  options.format = *reader::parse_export_format(config.format);  // CLI::IsMember checked it
+  options.report = [](std::string_view line) { print_error(line); };
+
+  reader::CatalogOptions catalog;
+  catalog.use_indexes = !config.no_index;
+  catalog.report = options.report;
+  absl::StatusOr<std::vector<reader::StoredFile>> files = reader::list_stored_files(config.directory, catalog);
+  if (!files.ok()) {
+    print_error(message_of(files.status()));
+    return kExitRuntime;
+  }
+
+  const bool to_file = !config.output.empty() && config.output != "-";
+  std::FILE* out = stdout;
+  if (to_file) {
+    out = std::fopen(config.output.c_str(), "w");
+    if (out == nullptr) {
+      print_error(absl::StrCat("cannot open ", config.output, ": ", std::strerror(errno)));
+      return kExitRuntime;
+    }
+  }
+  int write_errno = 0;
+  const reader::ExportSink sink = [&](std::string_view bytes) {
+    if (bytes.empty()) return absl::OkStatus();
+    errno = 0;
+    if (std::fwrite(bytes.data(), 1, bytes.size(), out) == bytes.size()) return absl::OkStatus();
+    write_errno = errno != 0 ? errno : EIO;
+    return absl::ErrnoToStatus(write_errno, "cannot write the export");
+  };
+  absl::StatusOr<reader::ExportStats> stats = reader::export_events(*files, filter, options, sink);
+  absl::Status status = stats.status();
+  if (to_file) {
+    // The last bytes reach the file here: a full disk may only show now.
+    errno = 0;
+    int close_errno = std::fflush(out) == 0 ? 0 : (errno != 0 ? errno : EIO);
+    if (std::fclose(out) != 0 && close_errno == 0) close_errno = errno != 0 ? errno : EIO;
+    if (status.ok() && close_errno != 0) status = absl::ErrnoToStatus(close_errno, "cannot write the export");
+  }
+  if (status.ok()) return kExitOk;
+  // Whoever read stdout went away (`ringtail export DIR | head`): not an error of ours.
+  if (!to_file && write_errno == EPIPE) return kExitOk;
+  if (to_file) {
+    struct stat st {};
+    if (::stat(config.output.c_str(), &st) == 0 && S_ISREG(st.st_mode) && std::remove(config.output.c_str()) == 0) {
+      print_error(absl::StrCat(config.output, ": ", message_of(status), "; the partial file was removed"));
+      return kExitRuntime;
+    }
+    print_error(absl::StrCat(config.output, ": ", message_of(status)));
+    return kExitRuntime;
+  }
+  print_error(message_of(status));
+  // Drop what stdout still buffers: finish() would only fail on it again and
+  // print a second line for the same error.
+  ::__fpurge(stdout);
+  std::clearerr(stdout);
+  return kExitRuntime;
+}
+
+}  // namespace
+
+void add_export(CLI::App& app) {
+  auto config = std::make_shared<ExportConfig>();
+  CLI::App* verb = app.add_subcommand("export", "Export stored events as JSON or a Chrome trace (Perfetto)");
+  verb->footer(kExportHelp);
+  verb->add_option("DIR", config->directory, "The directory drain writes (--out)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  add_filter_flags(verb, config->filter);
+  verb->add_option("--format", config->format, "json or chrome-trace")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"json", "chrome-trace"}));
+  verb->add_option("-o,--output", config->output, "Write to FILE instead of stdout")->type_name("FILE");
+  verb->add_flag("--no-index", config->no_index, "Read every file (ignore and do not build indexes)");
+  verb->callback([config] { finish(run_export(*config)); });
+}
+
+}  // namespace ringtail::cli
