@@ -16,6 +16,7 @@ packages=(
   libsimdjson-dev         # simdjson: queries parse JSONL; tests parse every line the reader writes
   libzstd-dev zstd        # compressed JSONL files (zstd -dc reads them)
   libre2-dev              # regular expressions of --where key~regex
+  libssl-dev              # HMAC-SHA256 of redaction's keyed hash (OpenSSL libcrypto)
   jq                      # tests and benchmarks compare query answers with jq
   clang-format            # the format check of CI
   clang libclang-rt-14-dev  # the libFuzzer test (tests/fuzz; skipped without them)

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common.hpp"
+#include "redaction_flags.hpp"
 #include "retention_flags.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
 #include "ringtail/reader/storage/store_maintainer.hpp"
@@ -28,6 +29,9 @@ constexpr const char* kDrainHelp =
     "within a short reordering window, plus lines for drops and crashes. Files rotate at --max-file-bytes, "
     "--max-file-age and midnight UTC; a closed file is indexed and compressed in the background, and retention "
     "runs every minute (see `ringtail retain --help`; --no-retention turns it off).\n"
+    "Values of keys such as password, secret, token, api_key and authorization are written as \"***REDACTED***\" "
+    "(--no-default-redaction turns that off); --redact, --hash, --truncate, --keep-ends and --redaction-rules add "
+    "rules (docs/FORMAT.md, Redaction).\n"
     "Consuming means the producer may reuse the bytes: one drain per segment at a time (a segment another "
     "running drain consumes is reported and skipped). Read positions are published only after the lines are "
     "written, so a drain that is killed loses nothing and repeats at most its last unflushed lines.\n"
@@ -51,6 +55,7 @@ struct DrainConfig {
   int compression_level = 3;
   RetentionFlags retention;
   bool no_retention = false;
+  RedactionFlags redaction;
 };
 
 void report(std::string_view line) { print_error(line); }
@@ -76,6 +81,7 @@ int run_drain(const DrainConfig& config) {
   options.reorder_window = std::chrono::milliseconds(config.reorder_window_ms);
   options.remove_drained_dead_segments = true;
   options.decode_threads = config.decode_threads;
+  options.redactor = make_redactor(config.redaction, config.out);
 
   reader::StoreMaintainerOptions maintainer_options;
   maintainer_options.directory = config.out;
@@ -147,6 +153,7 @@ void add_drain(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 19));
   add_retention_flags(drain, config->retention);
+  add_redaction_flags(drain, config->redaction);
   drain->add_flag("--no-retention", config->no_retention, "Keep every file (no retention while draining)");
   drain->callback([config] { finish(run_drain(*config)); });
 }

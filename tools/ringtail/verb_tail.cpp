@@ -16,6 +16,7 @@
 
 #include "common.hpp"
 #include "filter_flags.hpp"
+#include "redaction_flags.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
 #include "ringtail/reader/drain/stream_sink.hpp"
 #include "verbs.hpp"
@@ -39,6 +40,7 @@ struct TailConfig {
   std::string level;
   std::vector<std::string> where;
   bool all_users = false;
+  RedactionFlags redaction;
 };
 
 // StreamSink that remembers a reader of stdout going away (EPIPE), so that
@@ -95,6 +97,7 @@ int run_tail(const TailConfig& config) {
   options.discovery.pids = config.pids;
   options.discovery.all_users = config.all_users;
   options.remove_drained_dead_segments = false;
+  options.redactor = make_redactor(config.redaction, "");
   if (!config.level.empty()) options.min_level = parse_level(config.level);
 
   std::optional<reader::Filter> filter;
@@ -134,6 +137,7 @@ void add_tail(CLI::App& app) {
                    "Only lines that pass (repeatable, all must hold; the syntax of `ringtail query --where`)")
       ->type_name("EXPR");
   tail->add_flag("--all-users", config->all_users, "Also show other users' segments");
+  add_redaction_flags(tail, config->redaction);
   tail->callback([config] { finish(run_tail(*config)); });
 }
 

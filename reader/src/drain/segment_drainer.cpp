@@ -26,7 +26,7 @@ SegmentDrainer::SegmentDrainer(SegmentView view, std::optional<ConsumerLease> le
       view_(std::move(view)),
       lease_(std::move(lease)),
       table_(view_),
-      formatter_(view_.identity()),
+      formatter_(view_.identity(), options.redactor.get()),
       buffer_(
           view_.slot_count() + 1,
           ReorderBuffer::Limits{std::chrono::duration_cast<std::chrono::nanoseconds>(options.reorder_window).count(),

@@ -55,7 +55,8 @@ std::string_view level_text(shm::Level level) {
 
 }  // namespace
 
-EventJsonFormatter::EventJsonFormatter(const SegmentIdentity& identity) : identity_(identity), clock_(identity.clock) {
+EventJsonFormatter::EventJsonFormatter(const SegmentIdentity& identity, const Redactor* redactor)
+    : identity_(identity), clock_(identity.clock), redactor_(redactor) {
   append_json_string(service_json_, identity_.service);
   service_pid_ = R"(,"service":)";
   service_pid_ += service_json_;
@@ -120,6 +121,15 @@ const EventJsonFormatter::SiteCache* EventJsonFormatter::site_cache(const Decode
 
   // (Re)build: first use of this id, or another call site under it.
   cache.site = site;
+  cache.rules.clear();
+  if (redactor_ != nullptr) {
+    bool any = false;
+    for (const DecodedField& field : fields) {
+      cache.rules.push_back(redactor_->rule_for(field.name));
+      any = any || cache.rules.back() != nullptr;
+    }
+    if (!any) cache.rules.clear();  // empty: no field of this call site is redacted
+  }
   cache.head.assign(level_text(site->level));
   append_json_string(cache.head, site->message);
   cache.head.append(service_pid_);
@@ -262,7 +272,7 @@ void EventJsonFormatter::write_cached_line(std::string& out, const SiteCache& ca
 
 void EventJsonFormatter::append_event(std::string& out, const DecodedEvent& event, int64_t ns) {
   const SiteCache* cache = site_cache(event);
-  if (cache != nullptr) {
+  if (cache != nullptr && cache->rules.empty()) {
     const size_t bound = reserved_line_bound(*cache, event);
     if (bound <= kMaxReservedLine) {
       write_cached_line(out, *cache, event, ns, bound);
@@ -295,30 +305,80 @@ void EventJsonFormatter::append_event(std::string& out, const DecodedEvent& even
     } else {
       key = append_key(out, field.name, kEventReserved, std::size(kEventReserved));
     }
-    std::visit(
-        [&](const auto& value) {
-          using T = std::decay_t<decltype(value)>;
-          if constexpr (std::is_same_v<T, bool>) {
-            out.append(value ? "true" : "false");
-          } else if constexpr (std::is_same_v<T, int64_t>) {
-            append_json_int(out, value);
-          } else if constexpr (std::is_same_v<T, uint64_t>) {
-            append_json_uint(out, value);
-          } else if constexpr (std::is_same_v<T, float>) {
-            append_json_float(out, value);
-          } else if constexpr (std::is_same_v<T, double>) {
-            append_json_double(out, value);
-          } else if constexpr (std::is_same_v<T, StringValue>) {
-            append_json_string(out, value.bytes);
-            if (value.cut) cuts_.push_back(CutField{key, value.original_bytes});
-          } else {
-            static_assert(std::is_same_v<T, DurationValue>);
-            append_json_int(out, value.ns);  // integer nanoseconds, see docs/FORMAT.md
-          }
-        },
-        field.value);
+    const RedactionRule* rule = nullptr;
+    if (cache != nullptr) {
+      rule = cache->rules.empty() ? nullptr : cache->rules[i];
+    } else if (redactor_ != nullptr) {
+      rule = redactor_->rule_for(field.name);
+    }
+    if (rule != nullptr) {
+      append_redacted(out, *rule, field.value, key);
+    } else {
+      append_value(out, field.value, key);
+    }
   }
   finish_line(out);
+}
+
+void EventJsonFormatter::append_value(std::string& out, const FieldValue& field_value, KeySpan key) {
+  std::visit(
+      [&](const auto& value) {
+        using T = std::decay_t<decltype(value)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          out.append(value ? "true" : "false");
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          append_json_int(out, value);
+        } else if constexpr (std::is_same_v<T, uint64_t>) {
+          append_json_uint(out, value);
+        } else if constexpr (std::is_same_v<T, float>) {
+          append_json_float(out, value);
+        } else if constexpr (std::is_same_v<T, double>) {
+          append_json_double(out, value);
+        } else if constexpr (std::is_same_v<T, StringValue>) {
+          append_json_string(out, value.bytes);
+          if (value.cut) cuts_.push_back(CutField{key, value.original_bytes});
+        } else {
+          static_assert(std::is_same_v<T, DurationValue>);
+          append_json_int(out, value.ns);  // integer nanoseconds, see docs/FORMAT.md
+        }
+      },
+      field_value);
+}
+
+void EventJsonFormatter::append_redacted(std::string& out, const RedactionRule& rule, const FieldValue& value,
+                                         KeySpan key) {
+  const StringValue* text = std::get_if<StringValue>(&value);
+  switch (rule.action) {
+    case RedactionRule::Action::kRedact:
+      append_json_string(out, kRedactedText);  // and no "_cut" entry: not even the length shows
+      return;
+    case RedactionRule::Action::kHash: {
+      std::string json;
+      const size_t cuts = cuts_.size();
+      append_value(json, value, key);
+      cuts_.resize(cuts);
+      append_json_string(out, redactor_->hash_text(json));
+      return;
+    }
+    case RedactionRule::Action::kTruncate:
+      if (text != nullptr && utf8_length(text->bytes) > rule.n) {
+        append_json_string(out, utf8_prefix(text->bytes, rule.n));
+        cuts_.push_back(CutField{key, text->original_bytes});
+        return;
+      }
+      append_value(out, value, key);
+      return;
+    case RedactionRule::Action::kKeepEnds:
+      if (text != nullptr && utf8_length(text->bytes) > 2 * rule.n + 3) {
+        std::string kept(utf8_prefix(text->bytes, rule.n));
+        kept += "...";
+        kept += utf8_suffix(text->bytes, rule.n);
+        append_json_string(out, kept);
+        return;
+      }
+      append_json_string(out, kRedactedText);
+      return;
+  }
 }
 
 void EventJsonFormatter::append_gap(std::string& out, const DropGap& gap, int64_t realtime_ns) {

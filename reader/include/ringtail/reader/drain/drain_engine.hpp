@@ -109,6 +109,7 @@
 #include "absl/status/status.h"
 #include "ringtail/reader/drain/line_sink.hpp"
 #include "ringtail/reader/ingest/segment_directory.hpp"
+#include "ringtail/reader/output/redaction.hpp"
 #include "ringtail/shm/layout.hpp"
 
 namespace ringtail::reader {
@@ -137,6 +138,8 @@ struct DrainOptions {
   // time) when a pass has several: 0 picks min(4, hardware threads); 1 (or
   // writer_thread = false) decodes on the engine's thread.
   unsigned decode_threads = 0;
+  // Applied to every event's fields before any output (redaction.hpp); none: values as logged.
+  std::shared_ptr<const Redactor> redactor;
 };
 
 // Counters only: DrainEngine sums the counts of parallel decoders field by field.

@@ -29,6 +29,7 @@
 #include "ringtail/reader/ingest/segment_view.hpp"
 #include "ringtail/reader/ingest/timestamp.hpp"
 #include "ringtail/reader/output/json_text.hpp"
+#include "ringtail/reader/output/redaction.hpp"
 #include "ringtail/shm/layout.hpp"
 
 namespace ringtail::reader {
@@ -41,7 +42,9 @@ struct NoteField {
 
 class EventJsonFormatter {
  public:
-  explicit EventJsonFormatter(const SegmentIdentity& identity);
+  // With a redactor, field values go through its rules (redaction.hpp); it
+  // must outlive the formatter.
+  explicit EventJsonFormatter(const SegmentIdentity& identity, const Redactor* redactor = nullptr);
 
   // Wall-clock ns of an event, from the segment's clock calibration.
   int64_t realtime_ns(uint64_t timestamp_raw);
@@ -80,9 +83,10 @@ class EventJsonFormatter {
   // CallSiteInfo at `site` (see the class contract on immutability).
   struct SiteCache {
     const CallSiteInfo* site = nullptr;
-    std::string head;                // ,"level":…,"message":…,"service":…,"pid":…,"tid":
-    std::string keys;                // ,"<key>": of each field (collisions resolved), concatenated
-    std::vector<uint32_t> key_ends;  // end of each field's part of `keys`
+    std::vector<const RedactionRule*> rules;  // per field; empty when no field has a rule
+    std::string head;                         // ,"level":…,"message":…,"service":…,"pid":…,"tid":
+    std::string keys;                         // ,"<key>": of each field (collisions resolved), concatenated
+    std::vector<uint32_t> key_ends;           // end of each field's part of `keys`
   };
 
   // The cache for this event's call site (built or rebuilt if needed), or
@@ -97,6 +101,9 @@ class EventJsonFormatter {
   // Appends ,"<key>": for a field, with leading underscores until the key is
   // neither in `reserved` nor one already written on this line (keys_).
   KeySpan append_key(std::string& out, std::string_view name, const std::string_view* reserved, size_t reserved_count);
+  // A field's value as it is, or as its redaction rule says.
+  void append_value(std::string& out, const FieldValue& value, KeySpan key);
+  void append_redacted(std::string& out, const RedactionRule& rule, const FieldValue& value, KeySpan key);
   // Ends a line: the "_cut" object if any field was cut, then "}\n".
   void finish_line(std::string& out);
 
@@ -105,6 +112,7 @@ class EventJsonFormatter {
   std::string service_pid_;   // ,"service":<service_json_>,"pid":<pid>
   TimestampFormatter timestamps_;
   RealtimeConverter clock_;
+  const Redactor* redactor_ = nullptr;
   std::vector<KeySpan> keys_;         // field keys written on the current line (capacity reused)
   std::vector<CutField> cuts_;        // cut fields of the current line (capacity reused)
   std::vector<SiteCache> sites_;      // in order of first use

@@ -1,0 +1,90 @@
+// Redaction: what the reader does to field values before any output, so that
+// secrets never reach a file, a pipe or a terminal (docs/FORMAT.md,
+// "Redaction").
+//
+// Rules match a field's key (case-insensitively) and say what becomes of its
+// value:
+//   redact       the value becomes the string "***REDACTED***", whatever its type;
+//   hash         the value becomes "hmac:<16 hex digits>", the start of a keyed
+//                hash (HMAC-SHA256 with a secret key) of the value's JSON text,
+//                so equal values still correlate but cannot be read back;
+//   truncate N   a string longer than N characters keeps its first N (whole
+//                UTF-8 characters) and is marked cut (in "_cut", with its
+//                original length); other types are kept;
+//   keep-ends N  a string keeps its first N and last N characters around
+//                "...", e.g. "sk-a...x9Qz" for an API key; a string of 2N + 3
+//                characters or fewer is redacted whole; other types are redacted.
+// A rule's key is a glob: '*' matches any run of characters ("prompt*",
+// "*email*"). The first rule (in the order given) that matches a key wins;
+// after them come the defaults, unless turned off: redact every key that has
+// one of the words password, passwd, secret, token, api_key, apikey,
+// authorization, where words are separated by '_', '-' or '.'
+// ("access_token", "x-api-key", "client_secret", "Authorization"; not
+// "tokens", which cost events use for a count).
+//
+// Rules come from flags and from a file, one per line ('#' starts a comment):
+//   redact   password
+//   hash     user_email
+//   truncate prompt*   200
+//   keep-ends api_key  4
+//
+// Threading: a Redactor is immutable once built; share it freely. The keyed
+// hash function it is given must be thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace ringtail::reader {
+
+struct RedactionRule {
+  enum class Action { kRedact, kHash, kTruncate, kKeepEnds };
+  Action action = Action::kRedact;
+  std::string key_glob;  // lower case
+  size_t n = 0;          // truncate / keep-ends
+
+  bool operator==(const RedactionRule&) const = default;
+};
+
+inline constexpr std::string_view kRedactedText = "***REDACTED***";
+
+// "redact KEY", "hash KEY", "truncate KEY N", "keep-ends KEY N".
+absl::StatusOr<RedactionRule> parse_redaction_rule(std::string_view line);
+// A rules file: one rule per line, blank lines and '#' comments skipped.
+// Errors name the line number.
+absl::StatusOr<std::vector<RedactionRule>> parse_redaction_rules(std::string_view text);
+
+class Redactor {
+ public:
+  // The keyed hash of a value's JSON text: any fixed-size digest, as bytes.
+  using KeyedHash = std::function<std::string(std::string_view text)>;
+
+  Redactor(std::vector<RedactionRule> rules, bool default_rules, KeyedHash keyed_hash);
+
+  // The rule for a key, or nullptr when its value is written as it is.
+  const RedactionRule* rule_for(std::string_view key) const;
+
+  // "hmac:" and the first 16 hex digits of the keyed hash of `json_text`.
+  std::string hash_text(std::string_view json_text) const;
+
+ private:
+  std::vector<RedactionRule> rules_;
+  bool default_rules_;
+  KeyedHash keyed_hash_;
+  RedactionRule default_rule_;  // redact
+};
+
+// The start of `text` holding at most `chars` whole UTF-8 characters (bytes
+// of ill-formed UTF-8 count one each).
+std::string_view utf8_prefix(std::string_view text, size_t chars);
+// The end of `text` holding at most `chars` whole UTF-8 characters.
+std::string_view utf8_suffix(std::string_view text, size_t chars);
+size_t utf8_length(std::string_view text);
+
+}  // namespace ringtail::reader
