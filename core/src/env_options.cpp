@@ -82,6 +82,11 @@ absl::StatusOr<Options> options_from_env() {
     if (!parse_bytes(v, &bytes) || bytes > UINT32_MAX) return bad("RINGTAIL_MAX_STRING_BYTES", v, "bytes");
     options.max_string_bytes = static_cast<uint32_t>(bytes);
   }
+  if (const char* v = get("RINGTAIL_AUDIT_WAIT_MS")) {
+    uint32_t ms = 0;
+    if (!absl::SimpleAtoi(v, &ms)) return bad("RINGTAIL_AUDIT_WAIT_MS", v, "milliseconds");
+    options.audit_wait = std::chrono::milliseconds(ms);
+  }
   if (const char* v = get("RINGTAIL_SHM_MODE")) {
     const std::string_view text = v;
     char* end = nullptr;

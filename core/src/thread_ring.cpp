@@ -7,9 +7,12 @@
 // ThreadStartRecord, so the reader attributes every record to the right
 // thread without the producer ever waiting for it.
 #include <pthread.h>
+#include <sched.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
@@ -145,11 +148,38 @@ bool claim_ring() noexcept {
   header.threads_started.fetch_add(1, std::memory_order_relaxed);
   t.max_string_bytes = header.max_string_bytes;
   t.realtime_clock = rt.clock.realtime;
+  t.audit_wait_ns = static_cast<uint64_t>(std::chrono::nanoseconds(rt.options.audit_wait).count());
   t.status = ThreadRingStatus::kActive;
   t_retirer.epoch = rt.segment_epoch;
   t_retirer.slot_index = index - 1;
   t_retirer.armed = true;
   return true;
+}
+
+shm::RingWriter::Reservation wait_for_room(ThreadState& thread, uint32_t size) noexcept {
+  // Spin a little first (a reader mid-pass frees room within microseconds),
+  // then yield the core to it; give up after the bound.
+  constexpr int kSpins = 2000;
+  shm::RingWriter& ring = thread.writer;
+  for (int i = 0; i < kSpins; ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+    const shm::RingWriter::Reservation r = ring.reserve(size);
+    if (r.at != nullptr) return r;
+  }
+  timespec start{};
+  ::clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    ::sched_yield();
+    const shm::RingWriter::Reservation r = ring.reserve(size);
+    if (r.at != nullptr) return r;
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    const uint64_t waited = static_cast<uint64_t>(now.tv_sec - start.tv_sec) * 1'000'000'000 +
+                            static_cast<uint64_t>(now.tv_nsec) - static_cast<uint64_t>(start.tv_nsec);
+    if (waited >= thread.audit_wait_ns) return r;
+  }
 }
 
 }  // namespace ringtail::detail

@@ -141,6 +141,7 @@ SegmentSummary summarize(const reader::SegmentView& view) {
     s.pending_bytes += w > r ? std::min(w - r, capacity) : 0;  // at most 4096 * 2^30: no overflow
     s.dropped_events = saturating_add(s.dropped_events, slot->dropped_full_untrusted);
     s.dropped_events = saturating_add(s.dropped_events, slot->dropped_too_big_untrusted);
+    s.audit_lost = saturating_add(s.audit_lost, slot->audit_lost_untrusted);
   }
   const reader::SegmentLossCounters loss = view.loss_counters();
   s.dropped_events = saturating_add(s.dropped_events, loss.lost_no_ring);

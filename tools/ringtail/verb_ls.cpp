@@ -28,6 +28,7 @@ constexpr const char* kLsHelp =
     "  RINGS    ring slots in use: active/retired (retired: the thread exited)\n"
     "  PENDING  bytes written but not consumed yet, over all rings\n"
     "  DROPPED  events the producer dropped (ring full, too big, no ring, call-site table full)\n"
+    "  AUDIT    audit events (RINGTAIL_AUDIT) lost after waiting for room: should stay 0 (in DROPPED too)\n"
     "  ABI      the segment's ABI version\n"
     "  LEASE    pid of the reader consuming the segment (ringtail drain), or -\n"
     "  SEGMENT  the file's name in /dev/shm\n"
@@ -35,7 +36,7 @@ constexpr const char* kLsHelp =
     "A segment that fails validation gets one line on stderr, \"ringtail: <name>: <error>\", and no row.\n"
     "--json prints one JSON array instead, one object per segment (per line), with the keys\n"
     "  name pid start_ticks service program hostname state alive level rings_active rings_retired\n"
-    "  ring_slots ring_bytes pending_bytes dropped_events abi_version lease_pid (null if none)\n"
+    "  ring_slots ring_bytes pending_bytes dropped_events audit_lost abi_version lease_pid (null if none)\n"
     "  file_bytes allocated_bytes;\n"
     "a segment that fails validation is an object with state \"invalid\" and only the keys\n"
     "  name pid start_ticks state alive error file_bytes allocated_bytes.\n"
@@ -130,6 +131,8 @@ std::string json_row(const Row& row) {
     reader::append_json_uint(out, s.pending_bytes);
     append_key(out, "dropped_events");
     reader::append_json_uint(out, s.dropped_events);
+    append_key(out, "audit_lost");
+    reader::append_json_uint(out, s.audit_lost);
     append_key(out, "abi_version");
     reader::append_json_uint(out, row.abi_version);
     append_key(out, "lease_pid");
@@ -152,9 +155,9 @@ std::string json_row(const Row& row) {
 
 void print_table(const std::vector<Row>& rows) {
   if (std::none_of(rows.begin(), rows.end(), [](const Row& row) { return row.valid; })) return;  // no header alone
-  const std::vector<std::string> header = {"PID",     "SERVICE", "PROGRAM", "STATE", "LEVEL",  "RINGS",
-                                           "PENDING", "DROPPED", "ABI",     "LEASE", "SEGMENT"};
-  const std::vector<bool> right = {true, false, false, false, false, true, true, true, true, true, false};
+  const std::vector<std::string> header = {"PID",     "SERVICE", "PROGRAM", "STATE", "LEVEL", "RINGS",
+                                           "PENDING", "DROPPED", "AUDIT",   "ABI",   "LEASE", "SEGMENT"};
+  const std::vector<bool> right = {true, false, false, false, false, true, true, true, true, true, true, false};
   std::vector<std::vector<std::string>> cells;
   cells.push_back(header);
   for (const Row& row : rows) {
@@ -162,8 +165,8 @@ void print_table(const std::vector<Row>& rows) {
     const SegmentSummary& s = row.summary;
     cells.push_back({std::to_string(row.found->id.pid), printable(row.service), printable(row.program), row.state,
                      level_name(s.control_level), absl::StrCat(s.active, "/", s.retired),
-                     std::to_string(s.pending_bytes), std::to_string(s.dropped_events), std::to_string(row.abi_version),
-                     row.lease ? std::to_string(*row.lease) : "-", row.found->name});
+                     std::to_string(s.pending_bytes), std::to_string(s.dropped_events), std::to_string(s.audit_lost),
+                     std::to_string(row.abi_version), row.lease ? std::to_string(*row.lease) : "-", row.found->name});
   }
   std::vector<size_t> width(header.size(), 0);
   for (const auto& line : cells) {

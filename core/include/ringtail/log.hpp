@@ -43,6 +43,7 @@ enum class EmitResult : uint8_t {
 enum class FullRing : uint8_t {
   kDrop,    // count the event as dropped (it takes a seq number): RINGTAIL_LOG
   kReport,  // count nothing and return kRingFull; the caller retries or gives up
+  kWait,    // wait (spin, then yield) up to Options::audit_wait; then drop and count audit_lost: RINGTAIL_AUDIT
 };
 
 // True if an event at `level` passes the live minimum level.
@@ -86,11 +87,19 @@ template <FullRing kOnFull, class... V>
     ring.drop_too_big();
     return EmitResult::kTooBig;
   }
-  const shm::RingWriter::Reservation reservation = ring.reserve(static_cast<uint32_t>(size));
+  shm::RingWriter::Reservation reservation = ring.reserve(static_cast<uint32_t>(size));
   if (reservation.at == nullptr) [[unlikely]] {
     if constexpr (kOnFull == FullRing::kReport) return EmitResult::kRingFull;
-    ring.drop_full();
-    return EmitResult::kRingFull;
+    if constexpr (kOnFull == FullRing::kWait) {
+      reservation = wait_for_room(thread, static_cast<uint32_t>(size));
+      if (reservation.at == nullptr) {
+        ring.drop_audit();
+        return EmitResult::kRingFull;
+      }
+    } else {
+      ring.drop_full();
+      return EmitResult::kRingFull;
+    }
   }
   shm::RingSlot* const slot = ring.slot;
   const uint64_t next_committed = ring.committed + 1;
@@ -143,6 +152,25 @@ template <FullRing kOnFull, class... V>
            return ::ringtail::detail::emit<::ringtail::FullRing::kReport>(                             \
                ringtail_site_, ringtail_function_ __VA_OPT__(, ) __VA_ARGS__);                         \
          }(static_cast<const char*>(__func__)))
+// clang-format on
+
+// An audit event: like RINGTAIL_LOG, but a full ring does not drop it at
+// once. It waits for the reader to make room (spinning, then yielding) for up
+// to Options::audit_wait (RINGTAIL_AUDIT_WAIT_MS, 200 ms by default), and only
+// then is it dropped, counted in the ring's audit_lost as well as its drops;
+// the reader reports audit losses loudly. For policy decisions, breakglass
+// activations and audit decisions: records that must not have holes. The
+// wait is the only cost over RINGTAIL_LOG, and only when the ring is full.
+// clang-format off
+#define RINGTAIL_AUDIT(level, message, ...)                                                            \
+  (::ringtail::enabled(level) &&                                                                       \
+   [&](const char* ringtail_function_) __attribute__((always_inline)) -> bool {                       \
+     static constinit ::ringtail::detail::CallSite ringtail_site_{(level), (message), __FILE__,        \
+                                                                   __LINE__};                          \
+     return ::ringtail::detail::emit<::ringtail::FullRing::kWait>(                                     \
+                ringtail_site_, ringtail_function_ __VA_OPT__(, ) __VA_ARGS__) ==                      \
+            ::ringtail::EmitResult::kCommitted;                                                        \
+   }(static_cast<const char*>(__func__)))
 // clang-format on
 
 #define RINGTAIL_TRACE(message, ...) RINGTAIL_LOG(::ringtail::Level::kTrace, message __VA_OPT__(, ) __VA_ARGS__)

@@ -5,6 +5,7 @@
 // thread-safe; none of them may be called from a signal handler.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -39,12 +40,15 @@ struct Options {
   // Permission bits of the segment file: owner only by default; 0640 lets
   // the owner's group read it.
   uint32_t shm_mode = 0600;
+  // How long an audit event (RINGTAIL_AUDIT) waits for room in a full ring
+  // (spinning, then yielding) before it is dropped and counted as audit_lost.
+  std::chrono::milliseconds audit_wait{200};
 };
 
 // Reads RINGTAIL_SERVICE, RINGTAIL_LEVEL (trace|debug|info|warn|error|critical|off),
 // RINGTAIL_RING_BYTES (bytes, or with a K/M/G suffix), RINGTAIL_MAX_THREADS,
-// RINGTAIL_MAX_CALLSITES, RINGTAIL_MAX_STRING_BYTES and RINGTAIL_SHM_MODE
-// (octal) over the defaults. An unparsable value is an InvalidArgument error
+// RINGTAIL_MAX_CALLSITES, RINGTAIL_MAX_STRING_BYTES, RINGTAIL_SHM_MODE
+// (octal) and RINGTAIL_AUDIT_WAIT_MS over the defaults. An unparsable value is an InvalidArgument error
 // naming the variable.
 absl::StatusOr<Options> options_from_env();
 

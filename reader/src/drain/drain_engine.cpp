@@ -33,7 +33,7 @@ void sleep_unless_stopped(std::chrono::nanoseconds duration, const std::atomic<b
 }
 
 void add_counts(DrainStats& into, const DrainStats& from) {
-  static_assert(sizeof(DrainStats) == 15 * sizeof(uint64_t), "a new DrainStats field: add it here");
+  static_assert(sizeof(DrainStats) == 16 * sizeof(uint64_t), "a new DrainStats field: add it here");
   into.events += from.events;
   into.lines += from.lines;
   into.bytes += from.bytes;
@@ -47,6 +47,7 @@ void add_counts(DrainStats& into, const DrainStats& from) {
   into.reorder_forced += from.reorder_forced;
   into.segments_busy += from.segments_busy;
   into.producers_crashed += from.producers_crashed;
+  into.audit_lost += from.audit_lost;
   into.sink_errors += from.sink_errors;
   into.passes += from.passes;
 }

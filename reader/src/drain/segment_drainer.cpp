@@ -323,6 +323,7 @@ absl::Status SegmentDrainer::drain(DrainContext& ctx, bool full_slot_scan, bool*
       if (!ring.pending_gaps.empty()) write_gaps(ring, ctx.realtime_now_ns, ctx.realtime_now_ns);
     }
   }
+  audit_notes(ctx);
   if (!final) {
     if (absl::Status status = relieve_rings(ctx); !status.ok()) return status;
   }
@@ -332,6 +333,29 @@ absl::Status SegmentDrainer::drain(DrainContext& ctx, bool full_slot_scan, bool*
     finished_ = true;
   }
   return write_out(ctx);
+}
+
+void SegmentDrainer::audit_notes(DrainContext& ctx) {
+  for (uint32_t slot : active_) {
+    Ring& ring = rings_[slot];
+    if (ring.cursor == nullptr) continue;
+    const uint64_t now = ring.cursor->audit_lost_untrusted();
+    if (now <= ring.audit_lost_seen) continue;
+    const uint64_t lost = now - ring.audit_lost_seen;
+    ring.audit_lost_seen = now;
+    ctx.stats.audit_lost += lost;
+    std::string& bytes = buffer_.lane_bytes(notes_lane_);
+    const size_t start = bytes.size();
+    formatter_.append_note(bytes, ctx.realtime_now_ns, shm::Level::kError, "ringtail.audit_lost",
+                           {{"tid", uint64_t{ring.cursor->owner_tid()}},
+                            {"slot", uint64_t{slot}},
+                            {"audit_lost", lost},
+                            {"audit_lost_total", now}});
+    buffer_.push(notes_lane_, ctx.realtime_now_ns, 0, start, ReorderBuffer::Kind::kNote);
+    ctx.report(absl::StrCat("AUDIT EVENTS LOST: segment ", name(), " (service \"", identity().service, "\", pid ",
+                            identity().pid, ") thread ", ring.cursor->owner_tid(), " dropped ", lost,
+                            " audit events after waiting for room (", now, " in all): the reader is too slow"));
+  }
 }
 
 void SegmentDrainer::commit_points(std::vector<CommitPoint>& out) const {

@@ -92,6 +92,7 @@ class SegmentDrainer : private RecordSink {
     bool has_high = false;
     int64_t high = 0;  // highest event timestamp read from this ring
     std::vector<PendingGap> pending_gaps;
+    uint64_t audit_lost_seen = 0;  // the slot's audit_lost when last noted
   };
 
   void on_event(const DecodedEvent& event) override;
@@ -119,6 +120,9 @@ class SegmentDrainer : private RecordSink {
   absl::Status move_lines(DrainContext& ctx, Step step);
   absl::Status write_out(DrainContext& ctx);
   void crashed_note(DrainContext& ctx);
+  // A "ringtail.audit_lost" ERROR note (and a report line) for each ring
+  // whose audit_lost grew since the last look.
+  void audit_notes(DrainContext& ctx);
 
   const DrainOptions& options_;
   SegmentView view_;

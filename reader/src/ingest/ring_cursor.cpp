@@ -67,6 +67,8 @@ bool RingCursor::consumer_passed(uint64_t at) {
   return true;
 }
 
+uint64_t RingCursor::audit_lost_untrusted() const { return slot_->audit_lost.load(std::memory_order_relaxed); }
+
 void RingCursor::forget_stream() {
   has_expected_seq_ = false;
   adopt_directory_owner();

@@ -247,6 +247,7 @@ absl::StatusOr<RingSlotSnapshot> SegmentView::slot_snapshot(uint32_t index) cons
   out.committed_untrusted = r.committed.load(std::memory_order_relaxed);
   out.dropped_full_untrusted = r.dropped_full.load(std::memory_order_relaxed);
   out.dropped_too_big_untrusted = r.dropped_too_big.load(std::memory_order_relaxed);
+  out.audit_lost_untrusted = r.audit_lost.load(std::memory_order_relaxed);
   out.read_pos_untrusted = r.read_pos.load(std::memory_order_relaxed);
   return out;
 }

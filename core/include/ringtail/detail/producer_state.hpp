@@ -46,7 +46,8 @@ struct ThreadState {
   uint32_t max_string_bytes;
   uint32_t retry_countdown;  // kNoRing: events until the next claim attempt
   ThreadRingStatus status;
-  bool realtime_clock;  // timestamps from CLOCK_REALTIME instead of the TSC
+  bool realtime_clock;     // timestamps from CLOCK_REALTIME instead of the TSC
+  uint64_t audit_wait_ns;  // Options::audit_wait
 };
 
 // Never null: before init it points at a word that sends every event to the
@@ -64,5 +65,9 @@ uint32_t register_site(CallSite& site, const char* function, const shm::FieldTyp
                        uint32_t field_count) noexcept;
 // Nanoseconds of CLOCK_REALTIME, for hosts without an invariant TSC.
 uint64_t realtime_ns() noexcept;
+// Cold path of an audit event in a full ring: retries the reservation,
+// spinning and then yielding, for up to the thread's audit_wait_ns. A null
+// reservation if the ring stayed full (the caller drops the event).
+shm::RingWriter::Reservation wait_for_room(ThreadState& thread, uint32_t size) noexcept;
 
 }  // namespace ringtail::detail

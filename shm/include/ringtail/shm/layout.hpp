@@ -199,7 +199,10 @@ struct alignas(64) RingSlot {
   std::atomic<uint64_t> committed;              // events written
   std::atomic<uint64_t> dropped_full;           // events dropped: ring full
   std::atomic<uint64_t> dropped_too_big;        // events dropped: record larger than max_record_bytes
-  uint64_t reserved1[4];
+  // Audit events (RINGTAIL_AUDIT) dropped after waiting their bound for room;
+  // also counted in dropped_full (they spend a seq number like any drop).
+  std::atomic<uint64_t> audit_lost;
+  uint64_t reserved1[3];
 
   // Line 2: reader (offset 128).
   alignas(64) std::atomic<uint64_t> read_pos;  // release: the reader is done with the bytes before it
@@ -300,6 +303,7 @@ static_assert(offsetof(RingSlot, write_pos) == 64);
 static_assert(offsetof(RingSlot, committed) == 72);
 static_assert(offsetof(RingSlot, dropped_full) == 80);
 static_assert(offsetof(RingSlot, dropped_too_big) == 88);
+static_assert(offsetof(RingSlot, audit_lost) == 96);
 static_assert(offsetof(RingSlot, read_pos) == 128);
 
 static_assert(sizeof(RecordHeader) == 24);

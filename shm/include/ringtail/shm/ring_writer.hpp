@@ -91,6 +91,11 @@ struct RingWriter {
     ++dropped;
     slot->dropped_full.store(slot->dropped_full.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
+  // An audit event that waited its bound for room: a drop, counted apart too.
+  void drop_audit() noexcept {
+    drop_full();
+    slot->audit_lost.store(slot->audit_lost.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   void drop_too_big() noexcept {
     ++dropped;
     slot->dropped_too_big.store(slot->dropped_too_big.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);

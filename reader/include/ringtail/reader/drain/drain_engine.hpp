@@ -157,6 +157,7 @@ struct DrainStats {
   uint64_t reorder_forced = 0;     // written early: a reorder buffer was over its limits
   uint64_t segments_busy = 0;      // lease refusals (another live reader consumes the segment)
   uint64_t producers_crashed = 0;  // "ringtail.crashed" notes written
+  uint64_t audit_lost = 0;         // audit events producers lost ("ringtail.audit_lost" notes)
   uint64_t sink_errors = 0;
   uint64_t passes = 0;
 };

@@ -114,6 +114,12 @@ class RingCursor {
   // records while a writer runs. FailedPreconditionError if not drained.
   absl::Status report_trailing_drops(RecordSink& sink);
 
+  // The slot's audit_lost counter now (untrusted; it only grows while a
+  // producer is honest) and the ring's current owner, for the note the drain
+  // writes about audit losses.
+  uint64_t audit_lost_untrusted() const;
+  uint32_t owner_tid() const { return owner_tid_; }
+
   uint32_t slot_index() const { return slot_index_; }
   uint64_t position() const { return position_; }                      // next record to decode
   uint64_t committed_position() const { return committed_position_; }  // last read_pos this cursor stored

@@ -80,6 +80,7 @@ struct RingSlotSnapshot {
   uint64_t committed_untrusted = 0;
   uint64_t dropped_full_untrusted = 0;
   uint64_t dropped_too_big_untrusted = 0;
+  uint64_t audit_lost_untrusted = 0;  // RINGTAIL_AUDIT events dropped after their wait (in dropped_full too)
   uint64_t read_pos_untrusted = 0;
 };
 

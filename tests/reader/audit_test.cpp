@@ -1,0 +1,125 @@
+// Audit events (RINGTAIL_AUDIT) never drop while a reader keeps up within the
+// bound: in a full ring they wait for room; past the bound they are dropped
+// and counted apart (audit_lost), and the drain reports that loudly.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "drain_test_support.hpp"
+#include "producer_child.hpp"
+#include "ringtail/reader/drain/drain_engine.hpp"
+#include "ringtail/reader/ingest/segment_view.hpp"
+#include "ringtail/ringtail.hpp"
+
+namespace ringtail::reader {
+namespace {
+
+using namespace std::chrono_literals;
+using ringtail::kv;
+using ringtail::testing::ProducerChild;
+using testing::Line;
+using testing::MemorySink;
+using testing::parse_lines;
+
+Options small_ring(std::chrono::milliseconds audit_wait) {
+  Options options;
+  options.service = "audit-test";
+  options.ring_bytes = 4096;
+  options.max_threads = 2;
+  options.audit_wait = audit_wait;
+  return options;
+}
+
+// Fills the ring (no reader runs yet): ordinary events until one is dropped.
+int fill_ring() {
+  for (int i = 0; i < 10000; ++i) {
+    if (!RINGTAIL_INFO("filler", kv("i", i))) return i;
+  }
+  return -1;
+}
+
+RingSlotSnapshot slot0(const std::string& segment) {
+  absl::StatusOr<SegmentView> view = SegmentView::open(segment, SegmentView::Access::kReadOnly);
+  EXPECT_TRUE(view.ok()) << view.status();
+  return view.ok() ? *view->slot_snapshot(0) : RingSlotSnapshot{};
+}
+
+DrainOptions drain_options(pid_t pid) {
+  DrainOptions options;
+  options.discovery.pids = {pid};
+  return options;
+}
+
+TEST(Audit, WaitsForTheReaderAndLosesNothing) {
+  // A generous bound: the reader below frees room long before it.
+  ProducerChild child = ProducerChild::start(small_ring(60s), [](ProducerChild::Link& link) {
+    const int filled = fill_ring();
+    if (filled <= 0) return 3;
+    link.signal();  // the ring is full: the parent drains while the audit event waits
+    const bool committed = RINGTAIL_AUDIT(Level::kWarn, "policy.decision", kv("allow", false), kv("rule", "no-net"));
+    return committed ? 0 : 4;
+  });
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  std::this_thread::sleep_for(50ms);  // timing only: the audit event is most likely waiting by now
+  MemorySink sink;
+  DrainEngine engine(drain_options(child.pid()), sink, nullptr);
+  ASSERT_TRUE(engine.drain_once().ok());  // consumes: the waiting event finds room
+  ASSERT_EQ(child.join(), 0) << "the audit event was not committed";
+  ASSERT_TRUE(engine.drain_once().ok());
+  const std::vector<Line> lines = parse_lines(sink.text);
+  size_t decisions = 0, dropped = 0, audit_notes = 0;
+  for (const Line& line : lines) {
+    decisions += line.message == "policy.decision";
+    dropped += line.message == "ringtail.dropped";
+    audit_notes += line.message == "ringtail.audit_lost";
+  }
+  EXPECT_EQ(decisions, 1u);
+  EXPECT_EQ(dropped, 1u);  // the filler that found the ring full, nothing else
+  EXPECT_EQ(audit_notes, 0u);
+  EXPECT_EQ(engine.stats().audit_lost, 0u);
+}
+
+TEST(Audit, PastTheBoundLostAndReportedLoudly) {
+  ProducerChild child = ProducerChild::start(small_ring(20ms), [](ProducerChild::Link& link) {
+    if (fill_ring() <= 0) return 3;
+    // No reader: each waits its 20 ms, then is dropped and counted.
+    int lost = 0;
+    for (int i = 0; i < 3; ++i) lost += !RINGTAIL_AUDIT(Level::kWarn, "audit.decision", kv("i", i));
+    link.signal();
+    link.wait();
+    return lost == 3 ? 0 : 4;
+  });
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  const RingSlotSnapshot slot = slot0(child.segment_name());
+  EXPECT_EQ(slot.audit_lost_untrusted, 3u);
+  EXPECT_EQ(slot.dropped_full_untrusted, 4u);  // the filler and the three audit events: their seqs are spent
+
+  MemorySink sink;
+  std::vector<std::string> reports;
+  DrainEngine engine(drain_options(child.pid()), sink, [&](std::string_view line) { reports.emplace_back(line); });
+  ASSERT_TRUE(engine.drain_once().ok());
+  ASSERT_TRUE(child.resume());
+  ASSERT_EQ(child.join(), 0);
+  ASSERT_TRUE(engine.drain_once().ok());
+  EXPECT_EQ(engine.stats().audit_lost, 3u);
+  const std::vector<Line> lines = parse_lines(sink.text);
+  size_t notes = 0;
+  for (const Line& line : lines) {
+    if (line.message != "ringtail.audit_lost") continue;
+    ++notes;
+    EXPECT_EQ(line.level, "ERROR");
+    EXPECT_EQ(line.get("audit_lost"), 3);
+    EXPECT_EQ(line.get("audit_lost_total"), 3);
+  }
+  EXPECT_EQ(notes, 1u);  // reported once, not again on the next pass
+  size_t loud = 0;
+  for (const std::string& report : reports) loud += report.find("AUDIT EVENTS LOST") != std::string::npos;
+  EXPECT_EQ(loud, 1u);
+}
+
+}  // namespace
+}  // namespace ringtail::reader
