@@ -12,6 +12,7 @@
 // process. See docs/ARCHITECTURE.md.
 #pragma once
 
+#include "ringtail/agent.hpp"
 #include "ringtail/field.hpp"
 #include "ringtail/log.hpp"
 #include "ringtail/options.hpp"

@@ -1,0 +1,134 @@
+// The agent vocabulary: typed call sites with fixed keys for what agent
+// runtimes log, so that every producer writes the same names and the
+// reader's queries, statistics and cost report (docs/QUERY.md) work on them.
+// docs/FORMAT.md ("Agent vocabulary") lists each event's message and keys.
+//
+//   ringtail::agent::step_start(run_id, step_id, "write_file");
+//   ringtail::agent::step_end(run_id, step_id, "write_file", ringtail::agent::Status::kSuccess, 1.5);
+//   ringtail::agent::policy_check("fs.workspace_only", "path_validator", ringtail::agent::Decision::kBlock,
+//                                 "path outside the workspace");
+//
+// Each function is one call site (its event costs what a RINGTAIL_INFO with
+// the same fields costs) and returns whether the event was committed.
+// Policy checks and audit decisions are the audit class (RINGTAIL_AUDIT): in
+// a full ring they wait for the reader up to Options::audit_wait.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "ringtail/field.hpp"
+#include "ringtail/log.hpp"
+
+namespace ringtail::agent {
+
+enum class Status : uint8_t { kSuccess, kFailure, kPartial };
+enum class Decision : uint8_t { kAllow, kBlock, kWarn };
+enum class MemoryOp : uint8_t { kStore, kRecall, kForget, kCompact, kExport, kImport };
+
+// "SUCCESS", "FAILURE", "PARTIAL".
+constexpr std::string_view status_name(Status status) {
+  switch (status) {
+    case Status::kSuccess:
+      return "SUCCESS";
+    case Status::kFailure:
+      return "FAILURE";
+    case Status::kPartial:
+      return "PARTIAL";
+  }
+  return "FAILURE";
+}
+// "ALLOW", "BLOCK", "WARN".
+constexpr std::string_view decision_name(Decision decision) {
+  switch (decision) {
+    case Decision::kAllow:
+      return "ALLOW";
+    case Decision::kBlock:
+      return "BLOCK";
+    case Decision::kWarn:
+      return "WARN";
+  }
+  return "BLOCK";
+}
+// "STORE", "RECALL", "FORGET", "COMPACT", "EXPORT", "IMPORT".
+constexpr std::string_view memory_op_name(MemoryOp op) {
+  switch (op) {
+    case MemoryOp::kStore:
+      return "STORE";
+    case MemoryOp::kRecall:
+      return "RECALL";
+    case MemoryOp::kForget:
+      return "FORGET";
+    case MemoryOp::kCompact:
+      return "COMPACT";
+    case MemoryOp::kExport:
+      return "EXPORT";
+    case MemoryOp::kImport:
+      return "IMPORT";
+  }
+  return "STORE";
+}
+
+// step.start (INFO): run_id, step_id, tool.
+inline bool step_start(std::string_view run_id, int64_t step_id, std::string_view tool) {
+  return RINGTAIL_INFO("step.start", kv("run_id", run_id), kv("step_id", step_id), kv("tool", tool));
+}
+
+// step.end (INFO; WARN when it failed): run_id, step_id, tool, status, duration_ms.
+inline bool step_end(std::string_view run_id, int64_t step_id, std::string_view tool, Status status,
+                     double duration_ms) {
+  if (status == Status::kFailure) {
+    return RINGTAIL_WARN("step.end", kv("run_id", run_id), kv("step_id", step_id), kv("tool", tool),
+                         kv("status", status_name(status)), kv("duration_ms", duration_ms));
+  }
+  return RINGTAIL_INFO("step.end", kv("run_id", run_id), kv("step_id", step_id), kv("tool", tool),
+                       kv("status", status_name(status)), kv("duration_ms", duration_ms));
+}
+
+// policy.check (audit class; INFO when allowed, WARN otherwise): policy,
+// validator, decision, allow (decision is ALLOW), reason.
+inline bool policy_check(std::string_view policy, std::string_view validator, Decision decision,
+                         std::string_view reason) {
+  if (decision == Decision::kAllow) {
+    return RINGTAIL_AUDIT(Level::kInfo, "policy.check", kv("policy", policy), kv("validator", validator),
+                          kv("decision", decision_name(decision)), kv("allow", true), kv("reason", reason));
+  }
+  return RINGTAIL_AUDIT(Level::kWarn, "policy.check", kv("policy", policy), kv("validator", validator),
+                        kv("decision", decision_name(decision)), kv("allow", false), kv("reason", reason));
+}
+
+// cost (INFO): model, tokens, cost_usd.
+inline bool cost(std::string_view model, int64_t tokens, double cost_usd) {
+  return RINGTAIL_INFO("cost", kv("model", model), kv("tokens", tokens), kv("cost_usd", cost_usd));
+}
+
+// audit.decision (audit class; INFO when allowed, WARN when denied): agent_id,
+// tool, function, arguments (a JSON text; the reader's redaction rules apply
+// to it by key), allow, reason, duration_ms.
+inline bool audit_decision(std::string_view agent_id, std::string_view tool, std::string_view function,
+                           std::string_view arguments_json, bool allow, std::string_view reason, double duration_ms) {
+  if (allow) {
+    return RINGTAIL_AUDIT(Level::kInfo, "audit.decision", kv("agent_id", agent_id), kv("tool", tool),
+                          kv("function", function), kv("arguments", arguments_json), kv("allow", true),
+                          kv("reason", reason), kv("duration_ms", duration_ms));
+  }
+  return RINGTAIL_AUDIT(Level::kWarn, "audit.decision", kv("agent_id", agent_id), kv("tool", tool),
+                        kv("function", function), kv("arguments", arguments_json), kv("allow", false),
+                        kv("reason", reason), kv("duration_ms", duration_ms));
+}
+
+// memory.op (INFO; WARN when it failed): operation, user_id, session_id,
+// entry_ids (comma-separated), status, duration_ms, error_message (empty when none).
+inline bool memory_op(MemoryOp op, std::string_view user_id, std::string_view session_id, std::string_view entry_ids,
+                      Status status, double duration_ms, std::string_view error_message = {}) {
+  if (status == Status::kFailure) {
+    return RINGTAIL_WARN("memory.op", kv("operation", memory_op_name(op)), kv("user_id", user_id),
+                         kv("session_id", session_id), kv("entry_ids", entry_ids), kv("status", status_name(status)),
+                         kv("duration_ms", duration_ms), kv("error_message", error_message));
+  }
+  return RINGTAIL_INFO("memory.op", kv("operation", memory_op_name(op)), kv("user_id", user_id),
+                       kv("session_id", session_id), kv("entry_ids", entry_ids), kv("status", status_name(status)),
+                       kv("duration_ms", duration_ms), kv("error_message", error_message));
+}
+
+}  // namespace ringtail::agent
