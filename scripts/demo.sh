@@ -62,6 +62,16 @@ if [ -x "$agent" ] && [ -x "$reader" ]; then
   echo
   echo "demo: the first 5 lines of $first:"
   zstd -qdcf "$first" | head -n 5
+  # Questions over what was stored (docs/QUERY.md).
+  echo
+  echo "demo: $reader stats $out --message step.end --by tool --duration duration_ms"
+  "$reader" stats "$out" --message step.end --by tool --duration duration_ms
+  echo
+  echo "demo: $reader report $out --cost --by model"
+  "$reader" report "$out" --cost --by model
+  echo
+  echo "demo: $reader query $out --where allow=false --limit 3"
+  "$reader" query "$out" --where allow=false --limit 3
 elif [ -x "$bench" ]; then
   echo "demo: $bench --benchmark_filter=BM_Emit"
   "$bench" --benchmark_filter=BM_Emit
