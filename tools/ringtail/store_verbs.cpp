@@ -31,16 +31,22 @@ std::string unquoted(const std::string& json_text) {
   return json_text;
 }
 
-int scan_store(const std::string& directory, const reader::Filter& filter, bool ordered, bool use_indexes,
-               const reader::LineCallback& emit) {
+std::optional<std::vector<reader::StoredFile>> list_store(const std::string& directory, bool use_indexes) {
   reader::CatalogOptions catalog;
   catalog.use_indexes = use_indexes;
   catalog.report = [](std::string_view line) { print_error(line); };
   absl::StatusOr<std::vector<reader::StoredFile>> files = reader::list_stored_files(directory, catalog);
   if (!files.ok()) {
     print_error(std::string(files.status().message()));
-    return kExitRuntime;
+    return std::nullopt;
   }
+  return std::move(*files);
+}
+
+int scan_store(const std::string& directory, const reader::Filter& filter, bool ordered, bool use_indexes,
+               const reader::LineCallback& emit) {
+  const std::optional<std::vector<reader::StoredFile>> files = list_store(directory, use_indexes);
+  if (!files) return kExitRuntime;
   reader::Scanner scanner(filter, [](std::string_view line) { print_error(line); });
   absl::Status status = ordered ? scanner.scan_ordered(*files, emit) : scanner.scan_unordered(*files, emit);
   if (!status.ok()) {

@@ -3,6 +3,7 @@
 // them.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,10 +20,12 @@ void print_table(const std::vector<std::vector<std::string>>& rows);
 // (escapes left as they are), anything else as it is.
 std::string unquoted(const std::string& json_text);
 
-// The stored files of DIR (indexes loaded or rebuilt unless use_indexes is
-// false) scanned with `filter`: in timestamp order, or file after file. Read
-// problems go to stderr. Returns the exit status (0, or 1 if DIR cannot be
-// read).
+// The stored files of DIR, indexes loaded or rebuilt unless use_indexes is
+// false; nullopt (reported) if DIR cannot be read.
+std::optional<std::vector<reader::StoredFile>> list_store(const std::string& directory, bool use_indexes);
+
+// The stored files of DIR (as list_store gives them) scanned with `filter`: in timestamp order, or file after file.
+// Read problems go to stderr. Returns the exit status (0, or 1 if DIR cannot be read).
 int scan_store(const std::string& directory, const reader::Filter& filter, bool ordered, bool use_indexes,
                const reader::LineCallback& emit);
 

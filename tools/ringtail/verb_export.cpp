@@ -17,6 +17,7 @@
 #include "filter_flags.hpp"
 #include "ringtail/reader/query/catalog.hpp"
 #include "ringtail/reader/query/export.hpp"
+#include "store_verbs.hpp"
 #include "verbs.hpp"
 
 namespace ringtail::cli {
@@ -61,14 +62,8 @@ int run_export(const ExportConfig& config) {
   options.format = *reader::parse_export_format(config.format);  // CLI::IsMember checked it
   options.report = [](std::string_view line) { print_error(line); };
 
-  reader::CatalogOptions catalog;
-  catalog.use_indexes = !config.no_index;
-  catalog.report = options.report;
-  absl::StatusOr<std::vector<reader::StoredFile>> files = reader::list_stored_files(config.directory, catalog);
-  if (!files.ok()) {
-    print_error(message_of(files.status()));
-    return kExitRuntime;
-  }
+  const std::optional<std::vector<reader::StoredFile>> files = list_store(config.directory, !config.no_index);
+  if (!files) return kExitRuntime;
 
   const bool to_file = !config.output.empty() && config.output != "-";
   std::FILE* out = stdout;

@@ -320,25 +320,40 @@ void EventJsonFormatter::append_event(std::string& out, const DecodedEvent& even
   finish_line(out);
 }
 
+namespace {
+
+// A bool, an integer or a floating-point value as JSON; false (nothing
+// written) for any other type. Shared by event fields and note fields.
+template <class T>
+bool append_scalar(std::string& out, const T& value) {
+  if constexpr (std::is_same_v<T, bool>) {
+    out.append(value ? "true" : "false");
+  } else if constexpr (std::is_same_v<T, int64_t>) {
+    append_json_int(out, value);
+  } else if constexpr (std::is_same_v<T, uint64_t>) {
+    append_json_uint(out, value);
+  } else if constexpr (std::is_same_v<T, float>) {
+    append_json_float(out, value);
+  } else if constexpr (std::is_same_v<T, double>) {
+    append_json_double(out, value);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void EventJsonFormatter::append_value(std::string& out, const FieldValue& field_value, KeySpan key) {
   std::visit(
       [&](const auto& value) {
         using T = std::decay_t<decltype(value)>;
-        if constexpr (std::is_same_v<T, bool>) {
-          out.append(value ? "true" : "false");
-        } else if constexpr (std::is_same_v<T, int64_t>) {
-          append_json_int(out, value);
-        } else if constexpr (std::is_same_v<T, uint64_t>) {
-          append_json_uint(out, value);
-        } else if constexpr (std::is_same_v<T, float>) {
-          append_json_float(out, value);
-        } else if constexpr (std::is_same_v<T, double>) {
-          append_json_double(out, value);
-        } else if constexpr (std::is_same_v<T, StringValue>) {
+        if (append_scalar(out, value)) return;
+        // The other alternatives (FieldValue's are asserted above).
+        if constexpr (std::is_same_v<T, StringValue>) {
           append_json_string(out, value.bytes);
           if (value.cut) cuts_.push_back(CutField{key, value.original_bytes});
-        } else {
-          static_assert(std::is_same_v<T, DurationValue>);
+        } else if constexpr (std::is_same_v<T, DurationValue>) {
           append_json_int(out, value.ns);  // integer nanoseconds, see docs/FORMAT.md
         }
       },
@@ -402,16 +417,8 @@ void EventJsonFormatter::append_note(std::string& out, int64_t realtime_ns, shm:
     std::visit(
         [&](const auto& value) {
           using T = std::decay_t<decltype(value)>;
-          if constexpr (std::is_same_v<T, bool>) {
-            out.append(value ? "true" : "false");
-          } else if constexpr (std::is_same_v<T, int64_t>) {
-            append_json_int(out, value);
-          } else if constexpr (std::is_same_v<T, uint64_t>) {
-            append_json_uint(out, value);
-          } else if constexpr (std::is_same_v<T, double>) {
-            append_json_double(out, value);
-          } else {
-            static_assert(std::is_same_v<T, std::string_view>);
+          if (append_scalar(out, value)) return;
+          if constexpr (std::is_same_v<T, std::string_view>) {
             append_json_string(out, value);
           }
         },

@@ -148,6 +148,14 @@ absl::StatusOr<std::optional<AdoptedFile>> adopt_open_file(const std::string& di
   return std::optional<AdoptedFile>();
 }
 
+StoredFileName closed_name(const StoredFileName& open, const std::string& first_stamp, const std::string& last_stamp) {
+  StoredFileName closed = open;
+  closed.kind = StoredFileName::Kind::kClosed;
+  closed.first = first_stamp.empty() ? open.first : first_stamp;
+  closed.last = last_stamp.empty() ? closed.first : last_stamp;
+  return closed;
+}
+
 absl::StatusOr<std::string> rename_closed(const std::string& open_path, const std::string& directory,
                                           StoredFileName closed) {
   closed.kind = StoredFileName::Kind::kClosed;
@@ -177,10 +185,8 @@ absl::StatusOr<std::optional<std::string>> close_orphan(const std::string& path)
   if (file.size == 0) {
     ::unlink(path.c_str());
   } else {
-    StoredFileName closed = file.name;
-    closed.first = file.first_stamp.empty() ? file.name.first : file.first_stamp;
-    closed.last = file.last_stamp.empty() ? closed.first : file.last_stamp;
-    absl::StatusOr<std::string> renamed = rename_closed(path, directory, closed);
+    absl::StatusOr<std::string> renamed =
+        rename_closed(path, directory, closed_name(file.name, file.first_stamp, file.last_stamp));
     if (!renamed.ok()) {
       ::close(file.fd);
       return renamed.status();

@@ -272,11 +272,8 @@ void StoreSink::close_file(File& file) {
     ::unlink(file.path.c_str());  // nothing in it (all taken back)
     return;
   }
-  StoredFileName closed = file.name;
-  closed.kind = StoredFileName::Kind::kClosed;
-  closed.first = file.first_stamp.empty() ? file.name.first : file.first_stamp;
-  closed.last = file.last_stamp.empty() ? closed.first : file.last_stamp;
-  absl::StatusOr<std::string> path = rename_closed(file.path, file.directory, closed);
+  absl::StatusOr<std::string> path =
+      rename_closed(file.path, file.directory, closed_name(file.name, file.first_stamp, file.last_stamp));
   if (!path.ok()) return;  // stays "-open" and unlocked: the next drain or `ringtail retain` closes it
   if (options_.on_closed) options_.on_closed(*path);
 }

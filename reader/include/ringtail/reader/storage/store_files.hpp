@@ -40,6 +40,10 @@ absl::StatusOr<std::optional<AdoptedFile>> adopt_file(const std::string& path, c
 absl::StatusOr<std::optional<AdoptedFile>> adopt_open_file(const std::string& directory, const std::string& service,
                                                            uint32_t pid, LevelClass level_class);
 
+// The closed name of an "-open" file whose first and last lines carry these
+// name stamps; a file without timestamped lines keeps its <start> for both.
+StoredFileName closed_name(const StoredFileName& open, const std::string& first_stamp, const std::string& last_stamp);
+
 // Renames `open_path` to `closed`'s file name in `directory`, never over an
 // existing file (on a clash the last stamp moves on by a nanosecond until the
 // name is free). Returns the new path.
