@@ -2,7 +2,7 @@
 //
 //   ringtail_bench [benchmark flags]            the benchmarks (bench/README.md)
 //   ringtail_bench --latency [--json] [--pin] [--latency-samples=N] [--latency-spacing-ns=N]
-//   ringtail_bench --callgrind-emits=N [--callgrind-subject=ringtail|disabled|raw|empty]
+//   ringtail_bench --callgrind-emits=N [--callgrind-subject=ringtail|context|span|disabled|raw|empty]
 //   any mode: [--ring-bytes=N] (default 1 MiB; 4 MiB in callgrind mode)
 //
 // The process calls ringtail::init once (service "bench"), runs a background
@@ -107,6 +107,15 @@ int run_callgrind(const Flags& flags) {
   if (flags.callgrind_subject == "ringtail") {
     benchmark::DoNotOptimize(ringtail_bench::emit_tool_call(-1, 0.0));  // claim the ring, describe the site
     done = rtb_loop_ringtail(n);
+  } else if (flags.callgrind_subject == "context") {
+    // The same loop as "ringtail", inside a two-field context and a span.
+    benchmark::DoNotOptimize(ringtail_bench::emit_tool_call(-1, 0.0));
+    const ringtail::ScopedContext context{ringtail::kv("session_id", "s-1"), ringtail::kv("user_id", "u-1")};
+    const ringtail::Span span("bench_span");
+    done = rtb_loop_ringtail(n);
+  } else if (flags.callgrind_subject == "span") {
+    benchmark::DoNotOptimize(ringtail_bench::emit_tool_call(-1, 0.0));
+    done = rtb_loop_span(n);
   } else if (flags.callgrind_subject == "disabled") {
     done = rtb_loop_disabled(n);
     expected = 0;
@@ -117,7 +126,7 @@ int run_callgrind(const Flags& flags) {
     done = rtb_loop_empty(n);
     expected = n / 2;
   } else {
-    usage_error("--callgrind-subject must be ringtail, disabled, raw or empty");
+    usage_error("--callgrind-subject must be ringtail, context, span, disabled, raw or empty");
   }
   std::printf("callgrind subject=%s emits=%" PRIu64 " result=%" PRIu64 "\n", flags.callgrind_subject.c_str(), n, done);
   if (done != expected) {

@@ -128,6 +128,62 @@ void BM_Emit_3Fields_NoDrop(benchmark::State& state) {
 }
 BENCHMARK(BM_Emit_3Fields_NoDrop);
 
+// The same event inside a two-field ScopedContext and a Span: the frames are
+// records of their own, so the event should cost what it costs outside them.
+void BM_Emit_3Fields_InContextSpan_NoDrop(benchmark::State& state) {
+  const ringtail::shm::RingWriter& writer = ringtail::detail::t_thread_state.writer;
+  benchmark::DoNotOptimize(emit_tool_call(-1, 0.0));
+  const ringtail::ScopedContext context{ringtail::kv("session_id", "s-1"), ringtail::kv("user_id", "u-1")};
+  const ringtail::Span span("bench_span");
+  const uint64_t dropped_before = writer.dropped;
+  int step_id = 0;
+  double duration_ms = 0.0;
+  for (auto _ : state) {
+    wait_until(state, [&] { return writer.slot->read_pos.load(std::memory_order_acquire) == writer.write_pos; });
+    for (int i = 0; i < kBurst; ++i) {
+      bool committed = emit_tool_call(step_id, duration_ms);
+      benchmark::DoNotOptimize(committed);
+      ++step_id;
+      duration_ms += 0.5;
+    }
+  }
+  report_burst(state, writer.dropped - dropped_before);
+}
+BENCHMARK(BM_Emit_3Fields_InContextSpan_NoDrop);
+
+// A span begun and ended (two frame records, two random ids): per_event is per span.
+void BM_Span_BeginEnd_NoDrop(benchmark::State& state) {
+  const ringtail::shm::RingWriter& writer = ringtail::detail::t_thread_state.writer;
+  benchmark::DoNotOptimize(emit_tool_call(-1, 0.0));
+  const uint64_t dropped_before = writer.dropped;
+  for (auto _ : state) {
+    wait_until(state, [&] { return writer.slot->read_pos.load(std::memory_order_acquire) == writer.write_pos; });
+    for (int i = 0; i < kBurst; ++i) {
+      ringtail::Span span("tool_call");
+      benchmark::DoNotOptimize(span.span_id());
+    }
+  }
+  report_burst(state, writer.dropped - dropped_before);
+}
+BENCHMARK(BM_Span_BeginEnd_NoDrop);
+
+// A two-field ScopedContext bound and unbound: per_event is per scope.
+void BM_ScopedContext_BindUnbind_NoDrop(benchmark::State& state) {
+  const ringtail::shm::RingWriter& writer = ringtail::detail::t_thread_state.writer;
+  benchmark::DoNotOptimize(emit_tool_call(-1, 0.0));
+  const uint64_t dropped_before = writer.dropped;
+  int n = 0;
+  for (auto _ : state) {
+    wait_until(state, [&] { return writer.slot->read_pos.load(std::memory_order_acquire) == writer.write_pos; });
+    for (int i = 0; i < kBurst; ++i) {
+      const ringtail::ScopedContext context{ringtail::kv("session_id", kTool), ringtail::kv("turn", ++n)};
+      benchmark::DoNotOptimize(context.bound());
+    }
+  }
+  report_burst(state, writer.dropped - dropped_before);
+}
+BENCHMARK(BM_ScopedContext_BindUnbind_NoDrop);
+
 void BM_RawRing_64B_NoDrop(benchmark::State& state) {
   static RawRing ring;
   BackoffConsumer consumer([] { return ring.drain(); });

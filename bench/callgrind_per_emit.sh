@@ -17,9 +17,13 @@ N2=16000  # the raw ring holds 16384 events, ringtail's 4 MiB ring 65535: no dro
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 printf '%-10s %12s %12s %10s\n' subject "Ir(N=$N1)" "Ir(N=$N2)" Ir/call
-for subject in ringtail disabled raw empty; do
+# "context" runs ringtail's loop inside a ScopedContext and a Span; "span"
+# begins and ends one span per iteration.
+for subject in ringtail context span disabled raw empty; do
+  loop=$subject
+  [ "$subject" = context ] && loop=ringtail
   for n in $N1 $N2; do
-    valgrind --tool=callgrind --callgrind-out-file="$OUT/cg.$subject.$n" --toggle-collect="rtb_loop_$subject" \
+    valgrind --tool=callgrind --callgrind-out-file="$OUT/cg.$subject.$n" --toggle-collect="rtb_loop_$loop" \
       "$BENCH" --callgrind-emits="$n" --callgrind-subject="$subject" >"$OUT/log.$subject.$n" 2>&1 ||
       { cat "$OUT/log.$subject.$n" >&2; exit 1; }
   done

@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include "common.hpp"
+#include "ringtail/span.hpp"
 
 extern "C" {
 
@@ -36,6 +37,15 @@ extern "C" {
     duration_ms += 0.5;
   }
   return stored;
+}
+
+[[gnu::noinline]] uint64_t rtb_loop_span(uint64_t n) {
+  uint64_t ids = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    ringtail::Span span("tool_call");
+    ids += span.span_id() != 0 ? 1 : 0;
+  }
+  return ids;
 }
 
 [[gnu::noinline]] uint64_t rtb_loop_empty(uint64_t n) {

@@ -68,6 +68,9 @@ if [ -x "$agent" ] && [ -x "$reader" ]; then
   echo "demo: $reader stats $out --message step.end --by tool --duration duration_ms"
   "$reader" stats "$out" --message step.end --by tool --duration duration_ms
   echo
+  echo "demo: $reader stats $out --message span.end --by span --duration duration_ms"
+  "$reader" stats "$out" --message span.end --by span --duration duration_ms
+  echo
   echo "demo: $reader report $out --cost --by model"
   "$reader" report "$out" --cost --by model
   echo

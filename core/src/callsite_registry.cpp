@@ -9,6 +9,7 @@
 
 #include "ringtail/detail/producer_state.hpp"
 #include "runtime.hpp"
+#include "sampling.hpp"
 
 namespace ringtail::detail {
 namespace {
@@ -90,6 +91,10 @@ uint32_t register_site(CallSite& site, const char* function, const shm::FieldTyp
     text.append(names[i], share > 2 ? share - 2 : 0);
   }
   entry.text_bytes = text.used();
+  // The live sampling rules (a reader may have replaced them) for this site.
+  std::atomic_ref<uint32_t>(entry.sample_keep)
+      .store(sample_keep_for_new_site(header, site.level, site.message, site.file, site.line),
+             std::memory_order_relaxed);
   // release: the entry is complete before the count that makes it visible.
   header.callsite_count.store(id + 1, std::memory_order_release);
   site.id.store(id, std::memory_order_relaxed);

@@ -1,5 +1,7 @@
 // Options from RINGTAIL_* environment variables.
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -86,6 +88,19 @@ absl::StatusOr<Options> options_from_env() {
     uint32_t ms = 0;
     if (!absl::SimpleAtoi(v, &ms)) return bad("RINGTAIL_AUDIT_WAIT_MS", v, "milliseconds");
     options.audit_wait = std::chrono::milliseconds(ms);
+  }
+  if (const char* v = get("RINGTAIL_SAMPLE")) options.sample = v;  // checked by init()
+  if (const char* v = get("RINGTAIL_HASH_KEY_FILE")) {
+    std::ifstream file(v, std::ios::binary);
+    std::string key((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (!file.good() && !file.eof()) return bad("RINGTAIL_HASH_KEY_FILE", v, "a readable file");
+    if (key.empty()) return bad("RINGTAIL_HASH_KEY_FILE", v, "a file holding the key (it is missing or empty)");
+    options.hash_key = std::move(key);
+  }
+  if (const char* v = get("RINGTAIL_ERROR_STACKS")) {
+    const std::string_view text = v;
+    if (text != "0" && text != "1") return bad("RINGTAIL_ERROR_STACKS", v, "0 or 1");
+    options.error_stacks = text == "1";
   }
   if (const char* v = get("RINGTAIL_SHM_MODE")) {
     const std::string_view text = v;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "ringtail/detail/producer_state.hpp"
 #include "ringtail/shm/process_identity.hpp"
+#include "sampling.hpp"
 
 namespace ringtail::detail {
 namespace {
@@ -111,6 +112,7 @@ absl::StatusOr<std::unique_ptr<ProducerSegment>> ProducerSegment::create(const O
     h.callsite_count.store(count, std::memory_order_relaxed);
   }
 
+  write_sample_rules(h, options.sample, inherit != nullptr ? &inherit->header() : nullptr);
   // release: publishes the whole header (and copied table) to readers.
   h.state.store(static_cast<uint32_t>(shm::SegmentState::kRunning), std::memory_order_release);
   return segment;

@@ -9,8 +9,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "keyed_hash.hpp"
 #include "ringtail/detail/producer_state.hpp"
 #include "ringtail/field.hpp"
+#include "sampling.hpp"
 
 namespace ringtail {
 namespace detail {
@@ -93,6 +95,11 @@ absl::Status init(const Options& options) {
     return absl::AlreadyExistsError(absl::StrCat("ringtail is already initialised: /dev/shm/", rt.segment->name()));
   }
   if (!fork_child) rt.clock = calibrate_clock();  // a child shares its parent's TSC
+  if (options.error_stacks) warm_backtrace();
+  // Sampling rules: checked here, written by ProducerSegment::create (sampling.hpp).
+  if (absl::Status s = check_sample_rules(options.sample); !s.ok()) return s;
+  // The key of breakglass token hashes (keyed_hash.hpp).
+  if (absl::Status s = install_hash_key(options.hash_key); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<ProducerSegment>> segment =
       ProducerSegment::create(options, rt.clock, fork_child ? rt.segment.get() : nullptr);
   if (!segment.ok()) return segment.status();

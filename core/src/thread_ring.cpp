@@ -86,7 +86,7 @@ bool take_slot(ProducerSegment& segment, uint32_t index, shm::RingWriter& writer
 
 }  // namespace
 
-bool claim_ring() noexcept {
+bool claim_ring(bool for_event) noexcept {
   ThreadState& t = t_thread_state;
   Runtime& rt = runtime();
   if (t.status == ThreadRingStatus::kExited || (t.status == ThreadRingStatus::kNoRing && --t.retry_countdown != 0)) {
@@ -100,7 +100,7 @@ bool claim_ring() noexcept {
 
   std::lock_guard lock(rt.mu);
   if (rt.segment == nullptr || rt.shut_down) {
-    rt.lost_before_init.fetch_add(1, std::memory_order_relaxed);
+    if (for_event) rt.lost_before_init.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   if (rt.segment->pid() != ::getpid()) {
@@ -146,14 +146,44 @@ bool claim_ring() noexcept {
     return false;
   }
   header.threads_started.fetch_add(1, std::memory_order_relaxed);
+  t.callsites = &segment.entry(0);
+  t.error_stacks = rt.options.error_stacks;
   t.max_string_bytes = header.max_string_bytes;
   t.realtime_clock = rt.clock.realtime;
   t.audit_wait_ns = static_cast<uint64_t>(std::chrono::nanoseconds(rt.options.audit_wait).count());
-  t.status = ThreadRingStatus::kActive;
+  // Frames bound before the thread had this ring go into it before its first event.
+  t.status = t.frame_depth != 0 ? ThreadRingStatus::kResendFrames : ThreadRingStatus::kActive;
   t_retirer.epoch = rt.segment_epoch;
   t_retirer.slot_index = index - 1;
   t_retirer.armed = true;
   return true;
+}
+
+uint8_t prepare_thread(uint8_t on_full) noexcept {
+  ThreadState& t = t_thread_state;
+  if (t.status != ThreadRingStatus::kActive && t.status != ThreadRingStatus::kResendFrames) {
+    if (!claim_ring()) return static_cast<uint8_t>(EmitResult::kLost);
+  }
+  if (t.status == ThreadRingStatus::kResendFrames && !resend_frames(t)) {
+    // The event cannot follow frames that are not in the ring: it is lost
+    // with them, as a full ring loses it.
+    switch (static_cast<FullRing>(on_full)) {
+      case FullRing::kReport:
+        break;
+      case FullRing::kWait: {
+        // Wait as for the event itself, for room for the frames.
+        const shm::RingWriter::Reservation room = wait_for_room(t, frames_bytes(t));
+        if (room.at != nullptr && resend_frames(t)) return static_cast<uint8_t>(EmitResult::kCommitted);
+        t.writer.drop_audit();
+        break;
+      }
+      case FullRing::kDrop:
+        t.writer.drop_full();
+        break;
+    }
+    return static_cast<uint8_t>(EmitResult::kRingFull);
+  }
+  return static_cast<uint8_t>(EmitResult::kCommitted);
 }
 
 shm::RingWriter::Reservation wait_for_room(ThreadState& thread, uint32_t size) noexcept {

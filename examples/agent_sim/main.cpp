@@ -140,6 +140,7 @@ void run_worker(int worker, const Config& config, Tally& tally) {
   const std::string agent_id = "agent-" + std::to_string(worker);  // each worker plays one agent
   std::string run_id, session_id, user_id;
   const Model* model = nullptr;
+  ringtail::TraceParent run_trace;  // one trace per run: its steps are its spans
   int step_id = 0;
 
   for (int step = 0; step < config.steps; ++step) {
@@ -148,10 +149,16 @@ void run_worker(int worker, const Config& config, Tally& tally) {
       session_id = dice.id("sess-");
       user_id = "user-" + std::to_string(dice.between(1, kUsers));
       model = &dice.pick(kModels);
+      run_trace = ringtail::TraceParent{ringtail::new_trace_id(), 0, 1};
       step_id = 0;
     }
     ++step_id;
     const Tool& tool = dice.pick(kTools);
+    // Who the step works for, on every line it logs (as session_id, user_id),
+    // and the step as a span of the run's trace (trace_id, span_id, and a
+    // span.end line with its duration). Neither costs the events anything.
+    const ringtail::ScopedContext context{kv("session_id", session_id), kv("user_id", user_id)};
+    const ringtail::Span span("step", run_trace, kv("tool", tool.name), kv("step_id", step_id));
     RINGTAIL_DEBUG("planner.choose", kv("run_id", run_id), kv("step_id", step_id), kv("tool", tool.name));
     tally(Kind::kStepStart, RINGTAIL_INFO("step.start", kv("agent_id", agent_id), kv("run_id", run_id),
                                           kv("step_id", step_id), kv("tool", tool.name)));

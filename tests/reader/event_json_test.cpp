@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -793,6 +794,160 @@ TEST(EventJson, ManyLinesIntoOneBuffer) {
       EXPECT_EQ(lines[i].at("message").s, "ringtail.dropped");
     }
   }
+}
+
+// ---------------------------------------------------------------------------
+// Error values: {"type":…,"message":…,"code":N,"stack":[…]}.
+
+ErrorValue make_error(std::string type, std::string message, bool mangled = true, std::optional<int64_t> code = {},
+                      std::string stack = "") {
+  ErrorValue error;
+  error.type = str(std::move(type));
+  error.message = str(std::move(message));
+  error.stack = str(std::move(stack));
+  error.type_mangled = mangled;
+  error.has_code = code.has_value();
+  error.code = code.value_or(0);
+  return error;
+}
+
+// The line of an event with these error values (fields "error", "e2", …)
+// on the fast path, checked against the piecewise path.
+std::string error_line(const std::vector<ErrorValue>& errors, const Redactor* redactor = nullptr) {
+  std::vector<FieldInfo> fields;
+  std::vector<FieldValue> values;
+  for (size_t i = 0; i < errors.size(); ++i) {
+    std::string name = "error";
+    if (i != 0) name.assign("e").append(std::to_string(i + 1));
+    fields.push_back({name, FieldType::kError});
+    values.emplace_back(errors[i]);
+  }
+  const CallSiteInfo site = make_site(Level::kError, "failed", fields, 3);
+  EventJsonFormatter cached(realtime_identity(), redactor);
+  EventJsonFormatter uncached(realtime_identity(), redactor);
+  const DecodedEvent event = make_event(site, values);
+  DecodedEvent plain = event;
+  plain.callsite_id = UINT32_MAX;
+  const std::string line = format(cached, event);
+  EXPECT_EQ(line, format(uncached, plain));
+  return line;
+}
+
+TEST(EventJson, ErrorObjects) {
+  const Json j = parse_line(error_line({make_error("St13runtime_error", "disk full")}));
+  EXPECT_EQ(j.keys(), with_reserved({"error"}));
+  const Json& error = j.at("error");
+  ASSERT_EQ(error.kind, Json::Kind::kObject);
+  EXPECT_EQ(error.keys(), (std::vector<std::string>{"type", "message"}));  // no code, no stack
+  EXPECT_EQ(error.at("type").s, "std::runtime_error");
+  EXPECT_EQ(error.at("message").s, "disk full");
+
+  const std::string line = error_line({make_error("N5myapp6detail10QuotaErrorE", "over quota", true, -7,
+                                                  "prog+0x1f0 (_ZN5myapp3runEv+0x10)\nlibc.so.6+0x2a1ca\n"),
+                                       make_error("Timeout", "no answer", false, INT64_MIN)});
+  const Json k = parse_line(line);
+  EXPECT_EQ(k.keys(), with_reserved({"error", "e2"}));
+  const Json& quota = k.at("error");
+  EXPECT_EQ(quota.keys(), (std::vector<std::string>{"type", "message", "code", "stack"}));
+  EXPECT_EQ(quota.at("type").s, "myapp::detail::QuotaError");
+  EXPECT_EQ(quota.at("code").i, -7);
+  const Json& stack = quota.at("stack");
+  ASSERT_EQ(stack.kind, Json::Kind::kArray);
+  ASSERT_EQ(stack.items.size(), 2u);  // the empty line after the last frame is no frame
+  EXPECT_EQ(stack.items[0].s, "prog+0x1f0 (myapp::run()+0x10)");
+  EXPECT_EQ(stack.items[1].s, "libc.so.6+0x2a1ca");
+  // Not mangled: the type as it is, even when it would demangle.
+  EXPECT_EQ(k.at("e2").at("type").s, "Timeout");
+  EXPECT_EQ(k.at("e2").at("code").i, INT64_MIN);
+  EXPECT_NE(line.find(R"("e2":{"type":"Timeout","message":"no answer","code":-9223372036854775808})"),
+            std::string::npos)
+      << line;
+  EXPECT_EQ(parse_line(error_line({make_error("i", "", true)})).at("error").at("type").s, "int");
+}
+
+TEST(EventJson, Malicious_ErrorTypeNamesAreNotDemangled) {
+  // Names outside [A-Za-z0-9_$.], longer than 512 bytes, or that do not
+  // demangle are written as they are (escaped), never given to, or failed by,
+  // the demangler.
+  const std::string long_name = "N" + std::string(600, 'a') + "E";
+  const std::vector<std::string> hostile = {"St13runtime_error<script>",
+                                            std::string("N3foo\0E", 7),
+                                            "N3foo\xff"
+                                            "E",
+                                            long_name,
+                                            "zzz",
+                                            "",
+                                            "_Z",
+                                            "N3fooE\n",
+                                            "St13runtime_error\""};
+  for (const std::string& type : hostile) {
+    const Json j = parse_line(error_line({make_error(type, "m", true)}));
+    EXPECT_EQ(j.at("error").at("type").s,
+              type.find('\xff') == std::string::npos ? type : "N3foo" + std::string(kFffd) + "E");
+  }
+  // A frame's symbol likewise; a frame of other shapes as it is.
+  const std::string frames = "a+0x1 (_ZN3foo<x>Ev+0x2)\nb+0x1 (" + std::string(600, '_') +
+                             "+0x2)\n(_ZN3fooEv+0x3)\n_ZN3fooEv+0x4\nc+0x5 (_ZN3fooEv)\nd+0x6 (_ZN3fooEv+0x7)";
+  const Json j = parse_line(error_line({make_error("T", "m", false, {}, frames)}));
+  const Json& stack = j.at("error").at("stack");
+  ASSERT_EQ(stack.items.size(), 6u);
+  EXPECT_EQ(stack.items[0].s, "a+0x1 (_ZN3foo<x>Ev+0x2)");
+  EXPECT_EQ(stack.items[2].s, "(_ZN3fooEv+0x3)");  // no " (": not the producer's shape
+  EXPECT_EQ(stack.items[3].s, "_ZN3fooEv+0x4");
+  EXPECT_EQ(stack.items[4].s, "c+0x5 (_ZN3fooEv)");
+  EXPECT_EQ(stack.items[5].s, "d+0x6 (foo()+0x7)");
+}
+
+TEST(EventJson, CutErrorMessageIsListedInCut) {
+  ErrorValue error = make_error("St13runtime_error", "abc", true, 5);
+  error.message = cut_str("abc", 4000);
+  error.stack = cut_str("x+0x1", 9000);  // a cut stack is not listed
+  const Json j = parse_line(error_line({error}));
+  EXPECT_EQ(j.keys(), with_reserved({"error", "_cut"}));
+  EXPECT_EQ(j.at("_cut").keys(), (std::vector<std::string>{"error"}));
+  EXPECT_EQ(j.at("_cut").at("error").i, 4000);
+  EXPECT_EQ(j.at("error").at("message").s, "abc");
+
+  ErrorValue only_stack = make_error("T", "m", false);
+  only_stack.stack = cut_str("x+0x1", 9000);
+  EXPECT_FALSE(parse_line(error_line({only_stack})).has("_cut"));
+}
+
+TEST(EventJson, LongErrorsTakeThePiecewisePathAndWriteTheSameLines) {
+  // A message of escapes past the 64 KiB reservation, and many frames.
+  std::string stack;
+  for (int i = 0; i < 3000; ++i) stack += "libx.so+0x" + std::to_string(i) + " (_ZN1a1bEv+0x1)\n";
+  const std::string line = error_line({make_error("St13runtime_error", std::string(20000, '\x01'), true, 1, stack),
+                                       make_error(std::string(2000, '"'), std::string(3000, '\\'), true)});
+  const Json j = parse_line(line);
+  EXPECT_EQ(j.at("error").at("message").s, std::string(20000, '\x01'));
+  ASSERT_EQ(j.at("error").at("stack").items.size(), 3000u);
+  EXPECT_EQ(j.at("error").at("stack").items[2999].s, "libx.so+0x2999 (a::b()+0x1)");
+  EXPECT_EQ(j.at("e2").at("type").s, std::string(2000, '"'));
+}
+
+TEST(EventJson, ErrorRedaction) {
+  std::vector<RedactionRule> rules;
+  for (const char* line : {"redact error", "hash e2", "truncate e3 4", "keep-ends e4 2", "keep-ends e5 2"}) {
+    rules.push_back(*parse_redaction_rule(line));
+  }
+  const Redactor redactor(rules, false, [](std::string_view text) { return std::string(text.substr(0, 8)); });
+  const ErrorValue error = make_error("St13runtime_error", "secret-sk-123456", true, 42, "a+0x1 (_ZN1a1bEv+0x1)");
+  const std::string line = error_line({error, error, error, error, make_error("T", "short", false)}, &redactor);
+  const Json j = parse_line(line);
+  EXPECT_EQ(j.at("error").s, kRedactedText);
+  std::string object;
+  append_json_error(object, JsonError{"std::runtime_error", "secret-sk-123456", "a+0x1 (a::b()+0x1)", 42, true});
+  EXPECT_EQ(j.at("e2").s, redactor.hash_text(object));
+  EXPECT_EQ(j.at("e3").at("message").s, "secr");
+  EXPECT_EQ(j.at("e3").at("type").s, "std::runtime_error");
+  EXPECT_EQ(j.at("e3").at("code").i, 42);
+  EXPECT_EQ(j.at("_cut").keys(), (std::vector<std::string>{"e3"}));
+  EXPECT_EQ(j.at("_cut").at("e3").i, 16);
+  EXPECT_EQ(j.at("e4").at("message").s, "se...56");
+  EXPECT_EQ(j.at("e4").at("stack").items.size(), 1u);
+  EXPECT_EQ(j.at("e5").at("message").s, kRedactedText);  // too short to keep its ends
+  EXPECT_EQ(line.find("sk-1234"), std::string::npos) << line;
 }
 
 }  // namespace

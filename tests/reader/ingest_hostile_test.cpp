@@ -14,6 +14,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include "absl/strings/str_cat.h"
 
 #include "ingest_test_support.hpp"
 #include "producer_child.hpp"
@@ -195,8 +196,11 @@ TEST_F(IngestHostile, Malicious_BadMagic) {
 }
 
 TEST_F(IngestHostile, Malicious_UnknownAbiVersion) {
-  header().abi_version = 2;
-  expect_error(open_status(), absl::StatusCode::kUnimplemented, "ABI version 2", name());
+  header().abi_version = shm::kAbiVersion + 1;
+  expect_error(open_status(), absl::StatusCode::kUnimplemented, absl::StrCat("ABI version ", shm::kAbiVersion + 1),
+               name());
+  header().abi_version = 0;
+  expect_error(open_status(), absl::StatusCode::kUnimplemented, "ABI version 0", name());
   header().abi_version = 0xFFFFFFFF;
   expect_error(open_status(), absl::StatusCode::kUnimplemented, "ABI version 4294967295", name());
 }
@@ -320,7 +324,7 @@ TEST_F(IngestHostile, Malicious_CallsiteEntryCorrupt) {
       {"level", [](auto& e) { e.level = 7; }, "bad level"},
       {"field_count", [](auto& e) { e.field_count = 33; }, "more than 32"},
       {"type 0", [](auto& e) { e.field_types[1] = 0; }, "unknown type code 0"},
-      {"type 14", [](auto& e) { e.field_types[4] = 14; }, "unknown type code 14"},
+      {"type 15", [](auto& e) { e.field_types[4] = shm::kMaxFieldType + 1; }, "unknown type code 15"},
       {"text_bytes too big", [](auto& e) { e.text_bytes = 2000; }, "text area"},
       {"text_bytes too small", [](auto& e) { e.text_bytes = 5; }, "past text_bytes"},
       {"text_bytes cuts a name", [](auto& e) { e.text_bytes -= 1; }, "past text_bytes"},

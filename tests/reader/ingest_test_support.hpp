@@ -152,6 +152,9 @@ inline std::string describe(const FieldValue& v) {
         } else if constexpr (std::is_same_v<T, StringValue>) {
           return "string[" + std::to_string(x.bytes.size()) + "/" + std::to_string(x.original_bytes) +
                  (x.cut ? " cut" : "") + "] \"" + x.bytes.substr(0, 40) + "\"";
+        } else if constexpr (std::is_same_v<T, ErrorValue>) {
+          return "error " + x.type.bytes + " \"" + x.message.bytes.substr(0, 40) + "\"" +
+                 (x.has_code ? " code " + std::to_string(x.code) : std::string());
         } else {
           return "duration " + std::to_string(x.ns) + " ns";
         }

@@ -6,11 +6,14 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <system_error>
+#include <typeinfo>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "ingest_test_support.hpp"
+#include "ringtail/field.hpp"
 #include "ringtail/reader/ingest/callsite_table.hpp"
 #include "ringtail/reader/ingest/record_decoder.hpp"
 #include "ringtail/reader/ingest/timestamp.hpp"
@@ -264,6 +267,141 @@ TEST(IngestFields, RandomRecordsNeverCrash) {
     for (uint64_t k = 0; k < rng() % 10; ++k) words.push_back(rng() % 3 == 0 ? rng() % 32 : rng());
     (void)decode(types, words, e, static_cast<uint32_t>(rng() % 128));
   }
+}
+
+// ---------------------------------------------------------------------------
+// kError values: an ErrorHeader (flags | reserved << 32, then the code) and
+// three strings (type, message, stack).
+
+// One string as record words: its header, then its bytes zero-padded.
+std::vector<uint64_t> string_words(std::string_view bytes, uint32_t original) {
+  std::vector<uint64_t> words = {uint64_t{static_cast<uint32_t>(bytes.size())} | (uint64_t{original} << 32)};
+  std::vector<uint64_t> body((bytes.size() + 7) / 8, 0);
+  for (size_t i = 0; i < bytes.size(); ++i) {  // little-endian, as the words are read
+    body[i / 8] |= uint64_t{static_cast<uint8_t>(bytes[i])} << (8 * (i % 8));
+  }
+  words.insert(words.end(), body.begin(), body.end());
+  return words;
+}
+std::vector<uint64_t> error_words(uint32_t flags, uint32_t reserved, int64_t code, std::string_view type,
+                                  std::string_view message, std::string_view stack) {
+  std::vector<uint64_t> words = {uint64_t{flags} | (uint64_t{reserved} << 32), static_cast<uint64_t>(code)};
+  for (std::string_view part : {type, message, stack}) {
+    const std::vector<uint64_t> string = string_words(part, static_cast<uint32_t>(part.size()));
+    words.insert(words.end(), string.begin(), string.end());
+  }
+  return words;
+}
+
+TEST(IngestFields, ErrorEncodings) {
+  using F = shm::FieldType;
+  DecodedEvent e;
+  std::vector<uint64_t> words =
+      error_words(shm::kErrorHasCode | shm::kErrorTypeMangled, 0, -111, "St12system_error", "refused", "a+0x1\nb+0x2");
+  words.push_back(7);  // an integer after it: the error's end is found exactly
+  ASSERT_TRUE(decode({F::kError, F::kI64}, words, e).ok());
+  const ErrorValue& error = std::get<ErrorValue>(e.fields[0].value);
+  EXPECT_EQ(error.type, (StringValue{"St12system_error", 16, false}));
+  EXPECT_EQ(error.message.bytes, "refused");
+  EXPECT_EQ(error.stack.bytes, "a+0x1\nb+0x2");
+  EXPECT_TRUE(error.has_code);
+  EXPECT_EQ(error.code, -111);
+  EXPECT_TRUE(error.type_mangled);
+  EXPECT_FALSE(error.cut());
+  EXPECT_EQ(std::get<int64_t>(e.fields[1].value), 7);
+
+  // No flags: no code (whatever the word holds), not mangled; empty strings.
+  ASSERT_TRUE(decode({F::kError}, error_words(0, 0, 5, "Timeout", "", ""), e).ok());
+  const ErrorValue& plain = std::get<ErrorValue>(e.fields[0].value);
+  EXPECT_FALSE(plain.has_code);
+  EXPECT_EQ(plain.code, 0);
+  EXPECT_FALSE(plain.type_mangled);
+  EXPECT_EQ(plain.type.bytes, "Timeout");
+  EXPECT_EQ(plain.message.bytes, "");
+  EXPECT_EQ(plain.stack.bytes, "");
+
+  // A cut message is reported per part.
+  std::vector<uint64_t> cut = {0, 0};
+  for (const std::vector<uint64_t>& part : {string_words("E", 1), string_words("hello", 900), string_words("", 0)}) {
+    cut.insert(cut.end(), part.begin(), part.end());
+  }
+  ASSERT_TRUE(decode({F::kError}, cut, e).ok());
+  EXPECT_EQ(std::get<ErrorValue>(e.fields[0].value).message, (StringValue{"hello", 900, true}));
+  EXPECT_TRUE(std::get<ErrorValue>(e.fields[0].value).cut());
+}
+
+TEST(IngestFields, Malicious_ErrorHeaderAndStringsRejected) {
+  using F = shm::FieldType;
+  DecodedEvent e;
+  // Unknown flag bits, a reserved word that is not zero.
+  EXPECT_FALSE(decode({F::kError}, error_words(1U << 2, 0, 0, "T", "m", ""), e).ok());
+  EXPECT_FALSE(decode({F::kError}, error_words(0x80000000U, 0, 0, "T", "m", ""), e).ok());
+  EXPECT_FALSE(decode({F::kError}, error_words(shm::kErrorHasCode, 1, 0, "T", "m", ""), e).ok());
+  // Truncated: inside the header, or before a string.
+  EXPECT_FALSE(decode({F::kError}, {0}, e).ok());
+  EXPECT_FALSE(decode({F::kError}, {0, 0}, e).ok());
+  std::vector<uint64_t> two_strings = error_words(0, 0, 0, "T", "m", "");
+  two_strings.pop_back();  // the stack's header
+  EXPECT_FALSE(decode({F::kError}, two_strings, e).ok());
+  // A string longer than max_string_bytes, stored > original, or bad padding.
+  EXPECT_FALSE(decode({F::kError}, error_words(0, 0, 0, std::string(65, 'T'), "m", ""), e, 64).ok());
+  std::vector<uint64_t> lying = error_words(0, 0, 0, "T", "message", "");
+  lying[2 + 2] = uint64_t{7} | (uint64_t{3} << 32);  // the message's header: 7 stored of 3
+  EXPECT_FALSE(decode({F::kError}, lying, e).ok());
+  std::vector<uint64_t> padded = error_words(0, 0, 0, "T", "m", "");
+  padded[3] |= uint64_t{0xFF} << 56;  // a byte of the type's padding
+  EXPECT_FALSE(decode({F::kError}, padded, e).ok());
+  // And the error must end where the record says.
+  std::vector<uint64_t> trailing = error_words(0, 0, 0, "T", "m", "");
+  trailing.push_back(0);
+  EXPECT_FALSE(decode({F::kError}, trailing, e).ok());
+}
+
+// What the producer encodes (ringtail/field.hpp) is what the reader decodes:
+// strings cut at max_string_bytes, flags and code as kv() made them.
+TEST(IngestFields, ProducerErrorEncodingRoundTrips) {
+  using F = shm::FieldType;
+  constexpr uint32_t kMaxString = 24;
+  auto round_trip = [&](const auto& field, ErrorValue& out) {
+    const uint32_t bytes = ringtail::detail::encoded_bytes(field.value, kMaxString);
+    std::vector<uint64_t> words(bytes / 8, 0xA5A5A5A5A5A5A5A5ULL);  // stale ring bytes
+    ASSERT_EQ(bytes % 8, 0u);
+    std::byte* end = ringtail::detail::encode(reinterpret_cast<std::byte*>(words.data()), field.value, kMaxString);
+    ASSERT_EQ(end, reinterpret_cast<std::byte*>(words.data()) + bytes);
+    DecodedEvent e;
+    ASSERT_TRUE(decode({F::kError}, words, e, kMaxString).ok());
+    out = std::get<ErrorValue>(e.fields[0].value);
+  };
+  ErrorValue out;
+  const std::string long_message(100, 'x');
+  round_trip(ringtail::kv("error", ringtail::error("Timeout", long_message, 504)), out);
+  EXPECT_EQ(out.type.bytes, "Timeout");
+  EXPECT_EQ(out.message, (StringValue{std::string(kMaxString, 'x'), 100, true}));
+  EXPECT_TRUE(out.has_code);
+  EXPECT_EQ(out.code, 504);
+  EXPECT_FALSE(out.type_mangled);
+
+  round_trip(ringtail::kv("error", ringtail::error("Timeout", "no code")), out);
+  EXPECT_FALSE(out.has_code);
+
+  const std::system_error system(std::make_error_code(std::errc::connection_refused), "connect");
+  round_trip(ringtail::kv("error", system), out);
+  EXPECT_TRUE(out.type_mangled);
+  EXPECT_EQ(out.type.bytes, typeid(std::system_error).name());
+  EXPECT_TRUE(out.has_code);
+  EXPECT_EQ(out.code, static_cast<int>(std::errc::connection_refused));
+  // Through a std::exception reference the dynamic type and the code still show.
+  const std::exception& base = system;
+  round_trip(ringtail::kv("error", base), out);
+  EXPECT_EQ(out.type.bytes, typeid(std::system_error).name());
+  EXPECT_EQ(out.code, static_cast<int>(std::errc::connection_refused));
+
+  round_trip(ringtail::kv("error", std::make_error_code(std::errc::timed_out)), out);
+  EXPECT_FALSE(out.type_mangled);
+  EXPECT_EQ(out.type.bytes, "generic");
+  EXPECT_EQ(out.message.bytes, std::make_error_code(std::errc::timed_out).message().substr(0, kMaxString));
+  EXPECT_EQ(out.code, static_cast<int>(std::errc::timed_out));
+  EXPECT_EQ(out.stack.bytes, "");
 }
 
 }  // namespace

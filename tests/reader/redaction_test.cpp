@@ -85,6 +85,50 @@ TEST(Redaction, Utf8Ends) {
 
 // The formatter: every action on every value type, identical on the cached
 // and uncached paths.
+// A value that already is a keyed hash (a breakglass token_hash) passes the
+// default rule and hash rules as it is; an explicit redact rule still applies.
+TEST(Redaction, KeyedHashValuesPassDefaultsAndHashRules) {
+  EXPECT_TRUE(is_keyed_hash("hmac:0123456789abcdef"));
+  EXPECT_FALSE(is_keyed_hash("hmac:0123456789ABCDEF"));
+  EXPECT_FALSE(is_keyed_hash("hmac:0123456789abcde"));
+  EXPECT_FALSE(is_keyed_hash("hmac:0123456789abcdefa"));
+  EXPECT_FALSE(is_keyed_hash("hunter2"));
+  SegmentIdentity identity;
+  identity.service = "svc";
+  identity.clock.realtime = true;
+  CallSiteInfo site;
+  site.valid = true;
+  site.level = shm::Level::kWarn;
+  site.message = "breakglass";
+  site.fields = {{"token_hash", shm::FieldType::kString},
+                 {"user_token", shm::FieldType::kString},
+                 {"secret", shm::FieldType::kString}};
+  DecodedEvent event;
+  event.callsite = &site;
+  for (const auto& [field, text] :
+       std::vector<std::pair<FieldInfo, std::string>>{{site.fields[0], "hmac:00ff00ff00ff00ff"},
+                                                      {site.fields[1], "hmac:1234"},
+                                                      {site.fields[2], "hmac:aaaabbbbccccdddd"}}) {
+    StringValue v;
+    v.bytes = text;
+    v.original_bytes = static_cast<uint32_t>(text.size());
+    event.fields.push_back(DecodedField{field.name, field.type, v});
+  }
+  for (const bool explicit_redact : {false, true}) {
+    SCOPED_TRACE(explicit_redact);
+    const Redactor r = make(explicit_redact ? std::vector<std::string>{"redact secret"} : std::vector<std::string>{});
+    EventJsonFormatter formatter(identity, &r);
+    std::string out;
+    formatter.append_event(out, event);
+    simdjson::dom::parser parser;
+    simdjson::dom::element line;
+    ASSERT_EQ(parser.parse(out).get(line), simdjson::SUCCESS) << out;
+    EXPECT_EQ(std::string_view(line["token_hash"]), "hmac:00ff00ff00ff00ff");
+    EXPECT_EQ(std::string_view(line["user_token"]), kRedactedText) << "not a whole keyed hash";
+    EXPECT_EQ(std::string_view(line["secret"]), explicit_redact ? kRedactedText : "hmac:aaaabbbbccccdddd");
+  }
+}
+
 TEST(Redaction, FormatterAppliesTheRules) {
   const Redactor r = make({"hash user_id", "truncate prompt 5", "keep-ends api_key 3", "keep-ends short_key 3"});
   SegmentIdentity identity;

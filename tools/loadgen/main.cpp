@@ -121,6 +121,9 @@ bool commit_with_retry(int thread_index, uint64_t i, std::string_view payload, T
       case ringtail::EmitResult::kLost:
         fail("--retry-when-full: a thread has no ring (RINGTAIL_MAX_THREADS too low, or /dev/shm full)");
         return false;
+      case ringtail::EmitResult::kSampledOut:
+        fail("--retry-when-full: a sampling rule (RINGTAIL_SAMPLE) leaves events out, not all can be committed");
+        return false;
     }
     if (g_failed.load(std::memory_order_relaxed)) {
       ringtail::count_dropped();  // giving up: the reader must still see the loss

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   app.footer("Exit status: 0 success, 1 runtime error, 2 usage error. Run `ringtail VERB --help` for a verb.");
   ringtail::cli::add_ls(app);
   ringtail::cli::add_level(app);
+  ringtail::cli::add_sample(app);
   ringtail::cli::add_gc(app);
   ringtail::cli::add_drain(app);
   ringtail::cli::add_tail(app);

@@ -29,6 +29,7 @@ constexpr const char* kLsHelp =
     "  PENDING  bytes written but not consumed yet, over all rings\n"
     "  DROPPED  events the producer dropped (ring full, too big, no ring, call-site table full)\n"
     "  AUDIT    audit events (RINGTAIL_AUDIT) lost after waiting for room: should stay 0 (in DROPPED too)\n"
+    "  SAMPLED  events a sampling rule left out (see `ringtail sample`): not drops, not in DROPPED\n"
     "  ABI      the segment's ABI version\n"
     "  LEASE    pid of the reader consuming the segment (ringtail drain), or -\n"
     "  SEGMENT  the file's name in /dev/shm\n"
@@ -36,8 +37,8 @@ constexpr const char* kLsHelp =
     "A segment that fails validation gets one line on stderr, \"ringtail: <name>: <error>\", and no row.\n"
     "--json prints one JSON array instead, one object per segment (per line), with the keys\n"
     "  name pid start_ticks service program hostname state alive level rings_active rings_retired\n"
-    "  ring_slots ring_bytes pending_bytes dropped_events audit_lost abi_version lease_pid (null if none)\n"
-    "  file_bytes allocated_bytes;\n"
+    "  ring_slots ring_bytes pending_bytes dropped_events audit_lost sampled_out abi_version\n"
+    "  lease_pid (null if none) file_bytes allocated_bytes;\n"
     "a segment that fails validation is an object with state \"invalid\" and only the keys\n"
     "  name pid start_ticks state alive error file_bytes allocated_bytes.\n"
     "Segments of other users are left out (one line on stderr each) unless --all-users or --pid names them;\n"
@@ -62,7 +63,20 @@ struct Row {
   uint64_t ring_bytes = 0;
   uint32_t abi_version = 0;
   std::optional<pid_t> lease;
+  uint64_t sampled_out = 0;  // sum of the slots' sampled_out
 };
+
+// Sum of every slot's sampled_out (live, untrusted: for display; saturating).
+uint64_t sampled_out(const reader::SegmentView& view) {
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < view.slot_count(); ++i) {
+    const absl::StatusOr<const shm::RingSlot*> slot = view.slot(i);
+    if (!slot.ok()) continue;  // cannot happen: i < slot_count
+    const uint64_t n = (*slot)->sampled_out.load(std::memory_order_relaxed);
+    total = n > UINT64_MAX - total ? UINT64_MAX : total + n;
+  }
+  return total;
+}
 
 Row inspect(const reader::DiscoveredSegment& found) {
   Row row;
@@ -85,6 +99,7 @@ Row inspect(const reader::DiscoveredSegment& found) {
   row.ring_bytes = view->ring_capacity();
   row.abi_version = id.abi_version;
   row.lease = reader::lease_holder(*view);
+  row.sampled_out = sampled_out(*view);
   return row;
 }
 
@@ -133,6 +148,8 @@ std::string json_row(const Row& row) {
     reader::append_json_uint(out, s.dropped_events);
     append_key(out, "audit_lost");
     reader::append_json_uint(out, s.audit_lost);
+    append_key(out, "sampled_out");
+    reader::append_json_uint(out, row.sampled_out);
     append_key(out, "abi_version");
     reader::append_json_uint(out, row.abi_version);
     append_key(out, "lease_pid");
@@ -155,9 +172,9 @@ std::string json_row(const Row& row) {
 
 void print_table(const std::vector<Row>& rows) {
   if (std::none_of(rows.begin(), rows.end(), [](const Row& row) { return row.valid; })) return;  // no header alone
-  const std::vector<std::string> header = {"PID",     "SERVICE", "PROGRAM", "STATE", "LEVEL", "RINGS",
-                                           "PENDING", "DROPPED", "AUDIT",   "ABI",   "LEASE", "SEGMENT"};
-  const std::vector<bool> right = {true, false, false, false, false, true, true, true, true, true, true, false};
+  const std::vector<std::string> header = {"PID",     "SERVICE", "PROGRAM", "STATE", "LEVEL", "RINGS",  "PENDING",
+                                           "DROPPED", "AUDIT",   "SAMPLED", "ABI",   "LEASE", "SEGMENT"};
+  const std::vector<bool> right = {true, false, false, false, false, true, true, true, true, true, true, true, false};
   std::vector<std::vector<std::string>> cells;
   cells.push_back(header);
   for (const Row& row : rows) {
@@ -166,7 +183,8 @@ void print_table(const std::vector<Row>& rows) {
     cells.push_back({std::to_string(row.found->id.pid), printable(row.service), printable(row.program), row.state,
                      level_name(s.control_level), absl::StrCat(s.active, "/", s.retired),
                      std::to_string(s.pending_bytes), std::to_string(s.dropped_events), std::to_string(s.audit_lost),
-                     std::to_string(row.abi_version), row.lease ? std::to_string(*row.lease) : "-", row.found->name});
+                     std::to_string(row.sampled_out), std::to_string(row.abi_version),
+                     row.lease ? std::to_string(*row.lease) : "-", row.found->name});
   }
   std::vector<size_t> width(header.size(), 0);
   for (const auto& line : cells) {

@@ -10,6 +10,7 @@ namespace ringtail::cli {
 
 void add_ls(CLI::App& app);      // list segments: producer, state, rings, pending, drops, lease
 void add_level(CLI::App& app);   // set a live producer's minimum level
+void add_sample(CLI::App& app);  // show or change live producers' sampling rules
 void add_gc(CLI::App& app);      // remove dead producers' segments that hold nothing to drain
 void add_drain(CLI::App& app);   // consume events into JSONL files
 void add_tail(CLI::App& app);    // follow events on stdout without consuming them

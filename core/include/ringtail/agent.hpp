@@ -10,15 +10,39 @@
 //
 // Each function is one call site (its event costs what a RINGTAIL_INFO with
 // the same fields costs) and returns whether the event was committed.
-// Policy checks and audit decisions are the audit class (RINGTAIL_AUDIT): in
-// a full ring they wait for the reader up to Options::audit_wait.
+// Policy checks, audit decisions and breakglass activations are the audit
+// class (RINGTAIL_AUDIT): in a full ring they wait for the reader up to
+// Options::audit_wait.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "ringtail/field.hpp"
 #include "ringtail/log.hpp"
+
+namespace ringtail::detail {
+
+// "hmac:" and 16 lowercase hex digits.
+inline constexpr size_t kTokenHashChars = 21;
+// Writes "hmac:" and the first 8 bytes, in lowercase hex, of HMAC-SHA256 of
+// the token's JSON text (with its quotes, escaped as the reader escapes
+// strings) under the process's hash key (Options::hash_key), into `out`, and
+// returns that text: the value the reader's `hash` redaction rule writes for
+// the same string under the same key. Returns "hmac:unavailable" (and leaves
+// `out` alone) before init() or when the hash cannot be computed. Tokens of
+// ill-formed UTF-8 are hashed as raw bytes (the reader would have replaced
+// them by U+FFFD first). Thread-safe, no lock; the token's text is built on
+// the stack (on the heap past about 170 bytes) and OpenSSL allocates.
+std::string_view token_hash(std::string_view token, char (&out)[kTokenHashChars]) noexcept;
+
+// "2026-11-30T18:00:00.000Z": RFC 3339, UTC, milliseconds (rounded down).
+inline constexpr size_t kUtcMillisChars = 24;
+void format_utc_millis(std::chrono::system_clock::time_point time, char (&out)[kUtcMillisChars]) noexcept;
+
+}  // namespace ringtail::detail
 
 namespace ringtail::agent {
 
@@ -129,6 +153,28 @@ inline bool memory_op(MemoryOp op, std::string_view user_id, std::string_view se
   return RINGTAIL_INFO("memory.op", kv("operation", memory_op_name(op)), kv("user_id", user_id),
                        kv("session_id", session_id), kv("entry_ids", entry_ids), kv("status", status_name(status)),
                        kv("duration_ms", duration_ms), kv("error_message", error_message));
+}
+
+// breakglass (audit class, WARN): a person switched policy enforcement off
+// for a while. enabled_by, reason, expires_at (RFC 3339 UTC with
+// milliseconds, "2026-11-30T18:00:00.000Z"), token_hash, affected_validators
+// and affected_decisions (comma-separated lists, as given). The token that
+// authorised it is never written: token_hash is "hmac:" and 16 hex digits of
+// a keyed hash of it (detail::token_hash), equal for equal tokens under the
+// same key, so activations with one token correlate. Hashing costs a few
+// microseconds (an HMAC), only when WARN events are enabled.
+inline bool breakglass(std::string_view enabled_by, std::string_view reason,
+                       std::chrono::system_clock::time_point expires_at, std::string_view token,
+                       std::string_view affected_validators, std::string_view affected_decisions) {
+  if (!enabled(Level::kWarn)) return false;
+  char hash_buffer[detail::kTokenHashChars];
+  const std::string_view token_hash = detail::token_hash(token, hash_buffer);
+  char expires_buffer[detail::kUtcMillisChars];
+  detail::format_utc_millis(expires_at, expires_buffer);
+  const std::string_view expires(expires_buffer, sizeof(expires_buffer));
+  return RINGTAIL_AUDIT(Level::kWarn, "breakglass", kv("enabled_by", enabled_by), kv("reason", reason),
+                        kv("expires_at", expires), kv("token_hash", token_hash),
+                        kv("affected_validators", affected_validators), kv("affected_decisions", affected_decisions));
 }
 
 }  // namespace ringtail::agent

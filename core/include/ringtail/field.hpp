@@ -5,18 +5,37 @@
 // Keys are string literals (they are written once, into the call-site table).
 // Values: bool, every integer width, enums (as their underlying integer),
 // float, double, std::string_view, const char* (nullptr logs as ""),
-// std::string, character arrays, and std::chrono durations (as signed 64-bit
-// nanoseconds). A string value is referenced, not copied, until the event is
-// written: a temporary lives until the end of the logging statement.
+// std::string, character arrays, std::chrono durations (as signed 64-bit
+// nanoseconds) and errors (below). A string value is referenced, not copied,
+// until the event is written: a temporary lives until the end of the logging
+// statement.
+//
+// Errors are written as one nested object, {"type":…,"message":…,"code":…}:
+//   kv("error", e)             any std::exception (or class derived from it):
+//                              its dynamic type (typeid, demangled by the
+//                              reader), what(), and code().value() when it
+//                              is a std::system_error (needs RTTI);
+//   kv("error", ec)            a std::error_code: its category's name, its
+//                              message() and its value. message() returns a
+//                              std::string, so this form allocates when the
+//                              field is made (after the level test); the
+//                              field owns that string;
+//   kv("error", ringtail::error("Timeout", "no answer in 30 s", 504))
+//                              your own type, message and (optional) code.
+// With Options::error_stacks (RINGTAIL_ERROR_STACKS=1), an ERROR or CRITICAL
+// event also captures the calling thread's stack into its error fields.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <type_traits>
+#include <typeinfo>
 
 #include "ringtail/shm/layout.hpp"
 #include "ringtail/shm/ring_writer.hpp"
@@ -45,7 +64,101 @@ struct BoundedString {
 // The smallest max_string_bytes that init() accepts.
 inline constexpr uint32_t kMinStringCap = 16;
 
+// An error of your own, for kv("error", …): a type (a name such as
+// "Timeout" or "mylib::ParseError"), a message and, when has_code, a code.
+// The strings are referenced like any string value: they must live until the
+// end of the logging statement.
+struct Error {
+  std::string_view type;
+  std::string_view message;
+  int64_t code = 0;
+  bool has_code = false;
+};
+
+// ringtail::error(type, message) and ringtail::error(type, message, code).
+constexpr Error error(std::string_view type, std::string_view message) noexcept { return Error{type, message}; }
+constexpr Error error(std::string_view type, std::string_view message, int64_t code) noexcept {
+  return Error{type, message, code, true};
+}
+
 namespace detail {
+
+// kv()'s normalised error (exceptions and ringtail::Error): encoded as a
+// shm::ErrorHeader and the strings type, message and stack.
+struct ErrorValue {
+  std::string_view type;
+  std::string_view message;
+  int64_t code = 0;
+  uint32_t flags = 0;  // shm::kErrorHasCode, shm::kErrorTypeMangled
+  // The event's captured stack, or empty. emit() sets it on every event,
+  // before the record is sized: the thread's stack on an ERROR or CRITICAL
+  // event while error_stacks is on (a view of the thread's capture buffer,
+  // valid until its next capture, which cannot come before the statement
+  // ends), empty otherwise. Held by the field, not read from the thread when
+  // encoding, so that no stack outlives its event: frame records (Span::fail)
+  // encode fields of their own, whose stack is empty. Mutable because emit()
+  // receives its fields as const.
+  mutable std::string_view stack;
+};
+
+// kv(key, std::error_code): owns ec.message()'s string, which a view could
+// not keep alive past kv()'s return.
+struct ErrorCodeValue {
+  const char* category = "";  // std::error_category::name(): a static string
+  std::string message;
+  int64_t code = 0;
+  mutable std::string_view stack;  // as ErrorValue::stack
+
+  ErrorValue view() const noexcept { return ErrorValue{category, message, code, shm::kErrorHasCode, stack}; }
+};
+
+template <class V>
+inline constexpr bool kIsErrorValue = std::is_same_v<V, ErrorValue> || std::is_same_v<V, ErrorCodeValue>;
+
+// Gives an error field the event's captured stack; other fields ignore it.
+template <class V>
+[[gnu::always_inline]] inline void attach_error_stack(const V& value, std::string_view stack) noexcept {
+  if constexpr (kIsErrorValue<V>) value.stack = stack;
+  (void)value;
+  (void)stack;
+}
+
+// kv(key, exception): the dynamic type's mangled name (the reader demangles
+// it), what(), and the code of a std::system_error (dynamic_cast: a class
+// may derive from it without the static type showing it).
+template <class E>
+ErrorValue exception_error(const E& e) noexcept {
+  ErrorValue value{typeid(e).name(), e.what(), 0, shm::kErrorTypeMangled, {}};
+  const std::system_error* system = nullptr;
+  if constexpr (std::is_base_of_v<std::system_error, E>) {
+    system = &e;
+  } else if constexpr (std::is_polymorphic_v<E>) {
+    system = dynamic_cast<const std::system_error*>(&e);
+  }
+  if (system != nullptr) {
+    value.code = system->code().value();
+    value.flags |= shm::kErrorHasCode;
+  }
+  return value;
+}
+
+// kv(key, std::error_code). message() may throw (std::bad_alloc): the error
+// is then logged without its message rather than ending the process.
+inline ErrorCodeValue error_code_error(const std::error_code& ec) noexcept {
+  ErrorCodeValue value;
+  value.category = ec.category().name();
+  value.code = ec.value();
+#if defined(__cpp_exceptions)
+  try {
+    value.message = ec.message();
+  } catch (...) {
+    // message stays empty (std::string assignment is all or nothing).
+  }
+#else
+  value.message = ec.message();
+#endif
+  return value;
+}
 
 template <class T>
 struct IsDuration : std::false_type {};
@@ -109,6 +222,8 @@ constexpr shm::FieldType field_type() noexcept {
     return FieldType::kString;
   else if constexpr (std::is_same_v<V, DurationNs>)
     return FieldType::kDurationNs;
+  else if constexpr (kIsErrorValue<V>)
+    return FieldType::kError;
   else
     static_assert(kUnsupported<V>, "not a normalised field type");
 }
@@ -138,6 +253,14 @@ template <size_t kMaxBytes>
 [[gnu::always_inline]] inline uint32_t encoded_bytes(BoundedString<kMaxBytes> value,
                                                      uint32_t max_string_bytes) noexcept {
   return shm::string_field_bytes(stored_string_bytes(value, max_string_bytes));
+}
+// An ErrorHeader, then three strings, each cut at max_string_bytes.
+inline uint32_t encoded_bytes(const ErrorValue& value, uint32_t max_string_bytes) noexcept {
+  return uint32_t{sizeof(shm::ErrorHeader)} + encoded_bytes(value.type, max_string_bytes) +
+         encoded_bytes(value.message, max_string_bytes) + encoded_bytes(value.stack, max_string_bytes);
+}
+inline uint32_t encoded_bytes(const ErrorCodeValue& value, uint32_t max_string_bytes) noexcept {
+  return encoded_bytes(value.view(), max_string_bytes);
 }
 
 // Writes the field at `out` (8-byte aligned); returns the end.
@@ -178,11 +301,23 @@ template <size_t kMaxBytes>
                                                 uint32_t max_string_bytes) noexcept {
   return encode_string(out, value.text, stored_string_bytes(value, max_string_bytes));
 }
+inline std::byte* encode(std::byte* out, const ErrorValue& value, uint32_t max_string_bytes) noexcept {
+  const shm::ErrorHeader header{value.flags, 0, value.code};
+  std::memcpy(out, &header, sizeof(header));
+  out += sizeof(header);
+  out = encode(out, value.type, max_string_bytes);
+  out = encode(out, value.message, max_string_bytes);
+  return encode(out, value.stack, max_string_bytes);
+}
+inline std::byte* encode(std::byte* out, const ErrorCodeValue& value, uint32_t max_string_bytes) noexcept {
+  return encode(out, value.view(), max_string_bytes);
+}
 
 }  // namespace detail
 
 // Makes a field. Rejected at compile time: plain `char` (log it as a string
-// or an integer), pointers other than const char*, and other class types.
+// or an integer), pointers other than const char*, and class types other
+// than strings, durations, exceptions, std::error_code and ringtail::Error.
 template <size_t N, class T>
 constexpr auto kv(const char (&key)[N], const T& value) noexcept {
   using D = std::remove_cvref_t<T>;
@@ -210,6 +345,15 @@ constexpr auto kv(const char (&key)[N], const T& value) noexcept {
     return Field<BoundedString<kMaxBytes>>{key, BoundedString<kMaxBytes>{std::string_view(value, length)}};
   } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
     return Field<std::string_view>{key, std::string_view(value)};
+  } else if constexpr (std::is_same_v<D, Error>) {
+    return Field<detail::ErrorValue>{
+        key,
+        detail::ErrorValue{
+            value.type, value.message, value.has_code ? value.code : 0, value.has_code ? shm::kErrorHasCode : 0U, {}}};
+  } else if constexpr (std::is_base_of_v<std::exception, D>) {
+    return Field<detail::ErrorValue>{key, detail::exception_error(value)};
+  } else if constexpr (std::is_same_v<D, std::error_code>) {
+    return Field<detail::ErrorCodeValue>{key, detail::error_code_error(value)};
   } else {
     static_assert(detail::kUnsupported<D>, "ringtail::kv: unsupported value type");
   }

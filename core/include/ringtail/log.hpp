@@ -9,8 +9,9 @@
 // this thread's ring, and false if it was filtered by level or lost (counted).
 //
 // Cost, in order: the level test (one relaxed load of the live control word);
-// then, once the thread has its ring and the site is described, a timestamp,
-// the record written straight into the ring and one release store. No lock,
+// then, once the thread has its ring and the site is described, one load of
+// the site's sampling word (docs/FORMAT.md, "Sampling"), a timestamp, the
+// record written straight into the ring and one release store. No lock,
 // syscall, allocation or read-modify-write. A full ring drops the event and
 // counts it; the producer never waits.
 #pragma once
@@ -37,6 +38,7 @@ enum class EmitResult : uint8_t {
   kRingFull,       // RINGTAIL_TRY_LOG only: the ring lacked room; nothing was counted
   kTooBig,         // larger than the ring's largest record; counted as dropped_too_big
   kLost,           // no ring, not initialised, or the call site could not be described; counted
+  kSampledOut,     // left out by a sampling rule; counted in the ring's sampled_out
 };
 
 // How a call site treats a full ring.
@@ -70,7 +72,8 @@ template <FullRing kOnFull, class... V>
   static_assert(sizeof...(V) <= shm::kMaxFields, "a call site has at most 32 fields");
   ThreadState& thread = t_thread_state;
   if (thread.status != ThreadRingStatus::kActive) [[unlikely]] {
-    if (!claim_ring()) return EmitResult::kLost;
+    const auto ready = static_cast<EmitResult>(prepare_thread(static_cast<uint8_t>(kOnFull)));
+    if (ready != EmitResult::kCommitted) return ready;
   }
   uint32_t id = site.id.load(std::memory_order_relaxed);
   if (id >= kSiteRejected) [[unlikely]] {
@@ -79,12 +82,30 @@ template <FullRing kOnFull, class... V>
     id = register_site(site, function, kTypes, names, sizeof...(V));
     if (id >= kSiteRejected) return EmitResult::kLost;
   }
+  // One load of the site's sampling word, in the segment (a reader may change it live).
+  if (const uint32_t keep = std::atomic_ref<uint32_t>(thread.callsites[id].sample_keep).load(std::memory_order_relaxed);
+      keep != 0) [[unlikely]] {
+    if (!sample_keep_event(thread, keep)) return EmitResult::kSampledOut;
+  }
   shm::RingWriter& ring = thread.writer;
   const uint32_t max_string = thread.max_string_bytes;
   (void)max_string;  // unused by call sites without string fields
+  if constexpr ((kIsErrorValue<V> || ...)) {
+    // Opt-in, cold: an ERROR event's error fields carry the thread's stack
+    // (field.hpp, ErrorValue::stack); others carry none, even a field object
+    // reused from an earlier event, and the thread keeps none past this one.
+    std::string_view stack;
+    if (site.level >= Level::kError && thread.error_stacks) [[unlikely]] {
+      capture_error_stack(thread);
+      stack = std::string_view(thread.error_stack, thread.error_stack_bytes);
+      thread.error_stack_bytes = 0;
+    }
+    (attach_error_stack(fields.value, stack), ...);
+  }
   const uint64_t size = sizeof(shm::RecordHeader) + (uint64_t{0} + ... + encoded_bytes(fields.value, max_string));
   if (size > ring.max_record_bytes) [[unlikely]] {
     ring.drop_too_big();
+    if (thread.frame_depth != 0) thread.status = ThreadRingStatus::kResendFrames;
     return EmitResult::kTooBig;
   }
   shm::RingWriter::Reservation reservation = ring.reserve(static_cast<uint32_t>(size));
@@ -94,10 +115,13 @@ template <FullRing kOnFull, class... V>
       reservation = wait_for_room(thread, static_cast<uint32_t>(size));
       if (reservation.at == nullptr) {
         ring.drop_audit();
+        if (thread.frame_depth != 0) thread.status = ThreadRingStatus::kResendFrames;
         return EmitResult::kRingFull;
       }
     } else {
       ring.drop_full();
+      // The reader learns of the drop from a seq gap; the frames follow it again.
+      if (thread.frame_depth != 0) thread.status = ThreadRingStatus::kResendFrames;
       return EmitResult::kRingFull;
     }
   }

@@ -43,12 +43,26 @@ struct Options {
   // How long an audit event (RINGTAIL_AUDIT) waits for room in a full ring
   // (spinning, then yielding) before it is dropped and counted as audit_lost.
   std::chrono::milliseconds audit_wait{200};
+  // Sampling rules, as RINGTAIL_SAMPLE takes them ("debug=0.1,msg:tool
+  // call=0.5,site:agent.cpp:42=0"; see docs/FORMAT.md, "Sampling"). Empty:
+  // every event that passes its level is kept. A reader can replace them live.
+  std::string sample;
+  // Secret key of the producer's keyed hashes (the breakglass token), so that
+  // equal values hash equal across processes that share it. Empty: a random
+  // key per process (hashes then correlate only within the process).
+  std::string hash_key;
+  // ERROR and CRITICAL events with an error field (kv("error", ...)) also
+  // capture the calling thread's stack into it. Off by default: a cold path
+  // that walks the stack and resolves symbols.
+  bool error_stacks = false;
 };
 
 // Reads RINGTAIL_SERVICE, RINGTAIL_LEVEL (trace|debug|info|warn|error|critical|off),
 // RINGTAIL_RING_BYTES (bytes, or with a K/M/G suffix), RINGTAIL_MAX_THREADS,
 // RINGTAIL_MAX_CALLSITES, RINGTAIL_MAX_STRING_BYTES, RINGTAIL_SHM_MODE
-// (octal) and RINGTAIL_AUDIT_WAIT_MS over the defaults. An unparsable value is an InvalidArgument error
+// (octal), RINGTAIL_AUDIT_WAIT_MS, RINGTAIL_SAMPLE, RINGTAIL_HASH_KEY_FILE
+// (a file whose bytes are the key) and RINGTAIL_ERROR_STACKS (0 or 1) over
+// the defaults. An unparsable value is an InvalidArgument error
 // naming the variable.
 absl::StatusOr<Options> options_from_env();
 

@@ -13,6 +13,9 @@
 #pragma once
 
 #include "ringtail/agent.hpp"
+#include "ringtail/context.hpp"
 #include "ringtail/field.hpp"
 #include "ringtail/log.hpp"
 #include "ringtail/options.hpp"
+#include "ringtail/span.hpp"
+#include "ringtail/trace_context.hpp"

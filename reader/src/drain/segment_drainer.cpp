@@ -126,6 +126,22 @@ void SegmentDrainer::on_event(const DecodedEvent& event) {
   buffer_.push(ring.slot, key, ring.cursor->position(), start, ReorderBuffer::Kind::kEvent);
 }
 
+void SegmentDrainer::on_span(const SpanEdge& edge) {
+  // As an event: span lines merge by their time like the thread's events.
+  Ring& ring = *current_;
+  const int64_t key = formatter_.realtime_ns(edge.timestamp_raw);
+  if (!ring.pending_gaps.empty()) write_gaps(ring, key, key);
+  if (!ring.has_high || key > ring.high) ring.high = key;
+  ring.has_high = true;
+  if (!has_high_ || key > high_) high_ = key;
+  has_high_ = true;
+  if (options_.min_level.has_value() && EventJsonFormatter::span_level(edge) < *options_.min_level) return;
+  std::string& bytes = buffer_.lane_bytes(ring.slot);
+  const size_t start = bytes.size();
+  formatter_.append_span(bytes, edge, key);
+  buffer_.push(ring.slot, key, ring.cursor->position(), start, ReorderBuffer::Kind::kEvent);
+}
+
 void SegmentDrainer::on_gap(const DropGap& gap) {
   // Stamped with the time of the event that follows (see write_gaps); the
   // cursor's position is the start of the record that revealed the gap.

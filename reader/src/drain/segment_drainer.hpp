@@ -97,6 +97,7 @@ class SegmentDrainer : private RecordSink {
 
   void on_event(const DecodedEvent& event) override;
   void on_gap(const DropGap& gap) override;
+  void on_span(const SpanEdge& edge) override;
 
   void scan_slots(DrainContext& ctx, bool full);
   void add_ring(DrainContext& ctx, uint32_t slot);

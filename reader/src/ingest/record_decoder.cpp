@@ -31,9 +31,137 @@ void set_value(FieldValue& slot, T value) {
 
 }  // namespace
 
+absl::Status decode_value(const std::byte* record, uint32_t size, uint64_t& pos, shm::FieldType type,
+                          uint32_t max_string_bytes, FieldValue& value) {
+  using shm::FieldType;
+  if (pos > size || size - pos < 8) {
+    return absl::DataLossError(absl::StrCat("starts at byte ", pos, ", past the end of the ", size, "-byte record"));
+  }
+  const uint64_t word = word_at(record + pos);
+  pos += 8;
+  auto bad_value = [&](const char* what) {
+    return absl::DataLossError(absl::StrCat("word 0x", absl::Hex(word), " is not ", what));
+  };
+  switch (type) {
+    case FieldType::kBool:
+      if (word > 1) return bad_value("a bool");
+      set_value<bool>(value, word != 0);
+      return absl::OkStatus();
+    case FieldType::kI8:
+    case FieldType::kI16:
+    case FieldType::kI32: {
+      const int bits = type == FieldType::kI8 ? 8 : type == FieldType::kI16 ? 16 : 32;
+      if (!fits_signed(word, bits)) return bad_value("a sign-extended integer of its width");
+      set_value<int64_t>(value, static_cast<int64_t>(word));
+      return absl::OkStatus();
+    }
+    case FieldType::kI64:
+      set_value<int64_t>(value, static_cast<int64_t>(word));
+      return absl::OkStatus();
+    case FieldType::kU8:
+    case FieldType::kU16:
+    case FieldType::kU32: {
+      const int bits = type == FieldType::kU8 ? 8 : type == FieldType::kU16 ? 16 : 32;
+      if ((word >> bits) != 0) return bad_value("a zero-extended integer of its width");
+      set_value<uint64_t>(value, word);
+      return absl::OkStatus();
+    }
+    case FieldType::kU64:
+      set_value<uint64_t>(value, word);
+      return absl::OkStatus();
+    case FieldType::kF32: {
+      if ((word >> 32) != 0) return bad_value("a float followed by 4 zero bytes");
+      const uint32_t bits = static_cast<uint32_t>(word);
+      float f;
+      std::memcpy(&f, &bits, sizeof(f));
+      set_value<float>(value, f);
+      return absl::OkStatus();
+    }
+    case FieldType::kF64: {
+      double d;
+      std::memcpy(&d, &word, sizeof(d));
+      set_value<double>(value, d);
+      return absl::OkStatus();
+    }
+    case FieldType::kDurationNs:
+      set_value<DurationValue>(value, DurationValue{static_cast<int64_t>(word)});
+      return absl::OkStatus();
+    case FieldType::kString: {
+      pos -= 8;
+      StringValue* string = std::get_if<StringValue>(&value);
+      if (string == nullptr) string = &value.emplace<StringValue>();
+      return decode_string(record, size, pos, max_string_bytes, *string);
+    }
+    case FieldType::kError: {
+      // ErrorHeader (16 bytes: flags, reserved, code), then type, message
+      // and stack, each a string like any other.
+      if (size - pos < 8) return bad_value("an ErrorHeader: the record ends inside it");
+      shm::ErrorHeader header;
+      static_assert(sizeof(header) == 16);
+      std::memcpy(&header, record + pos - 8, sizeof(header));
+      constexpr uint32_t kKnownFlags = shm::kErrorHasCode | shm::kErrorTypeMangled;
+      if ((header.flags & ~kKnownFlags) != 0 || header.reserved != 0) {
+        return bad_value("an ErrorHeader's flags and reserved word (unknown flags, or reserved not zero)");
+      }
+      pos += 8;
+      ErrorValue* error = std::get_if<ErrorValue>(&value);
+      if (error == nullptr) error = &value.emplace<ErrorValue>();
+      error->has_code = (header.flags & shm::kErrorHasCode) != 0;
+      error->code = error->has_code ? header.code : 0;  // the ABI gives it no meaning otherwise
+      error->type_mangled = (header.flags & shm::kErrorTypeMangled) != 0;
+      if (absl::Status s = decode_string(record, size, pos, max_string_bytes, error->type); !s.ok()) {
+        return absl::DataLossError(absl::StrCat("error type: ", s.message()));
+      }
+      if (absl::Status s = decode_string(record, size, pos, max_string_bytes, error->message); !s.ok()) {
+        return absl::DataLossError(absl::StrCat("error message: ", s.message()));
+      }
+      if (absl::Status s = decode_string(record, size, pos, max_string_bytes, error->stack); !s.ok()) {
+        return absl::DataLossError(absl::StrCat("error stack: ", s.message()));
+      }
+      return absl::OkStatus();
+    }
+    default:
+      // CallSiteTable admits only known types; this guards against a caller's own CallSiteInfo.
+      return absl::DataLossError(absl::StrCat("unknown type code ", static_cast<int>(type)));
+  }
+}
+
+absl::Status decode_string(const std::byte* record, uint32_t size, uint64_t& pos, uint32_t max_string_bytes,
+                           StringValue& out) {
+  if (pos > size || size - pos < sizeof(shm::StringHeader)) {
+    return absl::DataLossError(
+        absl::StrCat("string starts at byte ", pos, ", past the end of the ", size, "-byte record"));
+  }
+  shm::StringHeader header;
+  std::memcpy(&header, record + pos, sizeof(header));
+  pos += sizeof(header);
+  if (header.stored_bytes > header.original_bytes) {
+    return absl::DataLossError(
+        absl::StrCat("string stores ", header.stored_bytes, " bytes of a ", header.original_bytes, "-byte value"));
+  }
+  if (header.stored_bytes > max_string_bytes) {
+    return absl::DataLossError(
+        absl::StrCat("string stores ", header.stored_bytes, " bytes, more than max_string_bytes ", max_string_bytes));
+  }
+  const uint64_t padded = (uint64_t{header.stored_bytes} + 7) & ~uint64_t{7};
+  if (padded > size - pos) {
+    return absl::DataLossError(absl::StrCat("string of ", header.stored_bytes, " bytes at byte ", pos,
+                                            " runs past the end of the ", size, "-byte record"));
+  }
+  for (uint64_t b = pos + header.stored_bytes; b < pos + padded; ++b) {
+    if (record[b] != std::byte{0}) {
+      return absl::DataLossError(absl::StrCat("string padding byte ", b, " is not zero"));
+    }
+  }
+  out.bytes.assign(reinterpret_cast<const char*>(record + pos), header.stored_bytes);
+  out.original_bytes = header.original_bytes;
+  out.cut = header.original_bytes > header.stored_bytes;
+  pos += padded;
+  return absl::OkStatus();
+}
+
 absl::Status decode_event_fields(const std::byte* record, uint32_t size, const CallSiteInfo& site,
                                  uint32_t max_string_bytes, DecodedEvent& out) {
-  using shm::FieldType;
   out.fields.resize(site.fields.size());
   uint64_t pos = sizeof(shm::RecordHeader);
   if (size < pos)
@@ -43,97 +171,8 @@ absl::Status decode_event_fields(const std::byte* record, uint32_t size, const C
     DecodedField& field = out.fields[i];
     field.name = info.name;
     field.type = info.type;
-    if (size - pos < 8) {
-      return absl::DataLossError(absl::StrCat("field ", i, " (", info.name, ") starts at byte ", pos,
-                                              ", past the end of the ", size, "-byte record"));
-    }
-    const uint64_t word = word_at(record + pos);
-    pos += 8;
-    auto bad_value = [&](const char* what) {
-      return absl::DataLossError(
-          absl::StrCat("field ", i, " (", info.name, "): word 0x", absl::Hex(word), " is not ", what));
-    };
-    switch (info.type) {
-      case FieldType::kBool:
-        if (word > 1) return bad_value("a bool");
-        set_value<bool>(field.value, word != 0);
-        break;
-      case FieldType::kI8:
-      case FieldType::kI16:
-      case FieldType::kI32: {
-        const int bits = info.type == FieldType::kI8 ? 8 : info.type == FieldType::kI16 ? 16 : 32;
-        if (!fits_signed(word, bits)) return bad_value("a sign-extended integer of its width");
-        set_value<int64_t>(field.value, static_cast<int64_t>(word));
-        break;
-      }
-      case FieldType::kI64:
-        set_value<int64_t>(field.value, static_cast<int64_t>(word));
-        break;
-      case FieldType::kU8:
-      case FieldType::kU16:
-      case FieldType::kU32: {
-        const int bits = info.type == FieldType::kU8 ? 8 : info.type == FieldType::kU16 ? 16 : 32;
-        if ((word >> bits) != 0) return bad_value("a zero-extended integer of its width");
-        set_value<uint64_t>(field.value, word);
-        break;
-      }
-      case FieldType::kU64:
-        set_value<uint64_t>(field.value, word);
-        break;
-      case FieldType::kF32: {
-        if ((word >> 32) != 0) return bad_value("a float followed by 4 zero bytes");
-        const uint32_t bits = static_cast<uint32_t>(word);
-        float value;
-        std::memcpy(&value, &bits, sizeof(value));
-        set_value<float>(field.value, value);
-        break;
-      }
-      case FieldType::kF64: {
-        double value;
-        std::memcpy(&value, &word, sizeof(value));
-        set_value<double>(field.value, value);
-        break;
-      }
-      case FieldType::kDurationNs:
-        set_value<DurationValue>(field.value, DurationValue{static_cast<int64_t>(word)});
-        break;
-      case FieldType::kString: {
-        shm::StringHeader header;
-        std::memcpy(&header, &word, sizeof(header));
-        if (header.stored_bytes > header.original_bytes) {
-          return absl::DataLossError(absl::StrCat("field ", i, " (", info.name, "): string stores ",
-                                                  header.stored_bytes, " bytes of a ", header.original_bytes,
-                                                  "-byte value"));
-        }
-        if (header.stored_bytes > max_string_bytes) {
-          return absl::DataLossError(absl::StrCat("field ", i, " (", info.name, "): string stores ",
-                                                  header.stored_bytes, " bytes, more than max_string_bytes ",
-                                                  max_string_bytes));
-        }
-        const uint64_t padded = (uint64_t{header.stored_bytes} + 7) & ~uint64_t{7};
-        if (padded > size - pos) {
-          return absl::DataLossError(absl::StrCat("field ", i, " (", info.name, "): string of ", header.stored_bytes,
-                                                  " bytes at byte ", pos, " runs past the end of the ", size,
-                                                  "-byte record"));
-        }
-        for (uint64_t b = pos + header.stored_bytes; b < pos + padded; ++b) {
-          if (record[b] != std::byte{0}) {
-            return absl::DataLossError(
-                absl::StrCat("field ", i, " (", info.name, "): string padding byte ", b, " is not zero"));
-          }
-        }
-        StringValue* value = std::get_if<StringValue>(&field.value);
-        if (value == nullptr) value = &field.value.emplace<StringValue>();
-        value->bytes.assign(reinterpret_cast<const char*>(record + pos), header.stored_bytes);
-        value->original_bytes = header.original_bytes;
-        value->cut = header.original_bytes > header.stored_bytes;
-        pos += padded;
-        break;
-      }
-      default:
-        // CallSiteTable admits only known types; this guards against a caller's own CallSiteInfo.
-        return absl::DataLossError(
-            absl::StrCat("field ", i, " (", info.name, ") has unknown type code ", static_cast<int>(info.type)));
+    if (absl::Status s = decode_value(record, size, pos, info.type, max_string_bytes, field.value); !s.ok()) {
+      return absl::DataLossError(absl::StrCat("field ", i, " (", info.name, "): ", s.message()));
     }
   }
   if (pos != size) {

@@ -43,6 +43,7 @@ absl::StatusOr<RingCursor> RingCursor::create(const SegmentView& view, uint32_t 
   cursor.event_.slot_index = slot_index;
   cursor.gap_.slot_index = slot_index;
   cursor.thread_start_.slot_index = slot_index;
+  cursor.span_edge_.slot_index = slot_index;
   return cursor;
 }
 
@@ -72,6 +73,62 @@ uint64_t RingCursor::audit_lost_untrusted() const { return slot_->audit_lost.loa
 void RingCursor::forget_stream() {
   has_expected_seq_ = false;
   adopt_directory_owner();
+  clear_frames();
+}
+
+namespace {
+// Versions of every cursor's frames come from one counter, so a version
+// names one state of one ring's frames for as long as the process runs.
+std::atomic<uint64_t> g_context_versions{0};
+}  // namespace
+
+void RingCursor::clear_frames() {
+  if (context_.frames.empty()) return;
+  context_.frames.clear();
+  context_.version = g_context_versions.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+absl::Status RingCursor::apply_frame(const std::byte* record, uint32_t size, uint64_t at, RecordSink& sink) {
+  if (absl::Status s = decode_frame(record, size, max_string_bytes_, frame_); !s.ok()) {
+    return fail(absl::StrCat("frame record: ", s.message()), at);
+  }
+  // Past the record before the sink hears of it, as for events: a line is
+  // committed with the position after the record it came from.
+  position_ = at + size;
+  std::vector<ContextFrame>& frames = context_.frames;
+  const uint32_t depth = frame_.frame.depth;
+  // Frames at or above `depth` end here (a pop), or are replaced (a push):
+  // frames are kept by depth, so a lost record leaves no frame misplaced.
+  size_t keep = 0;
+  while (keep < frames.size() && frames[keep].depth < depth) ++keep;
+  if (!frame_.push && !frame_.resent && keep < frames.size() && frames[keep].depth == depth &&
+      frames[keep].kind == shm::FrameKind::kSpan) {
+    span_edge_.end = true;
+    span_edge_.tid = owner_tid_;
+    span_edge_.thread_name = owner_name_;
+    span_edge_.timestamp_raw = frame_.frame.timestamp_raw;
+    span_edge_.context = &context_;
+    span_edge_.span_index = keep;
+    span_edge_.outcome.swap(frame_.frame.fields);
+    sink.on_span(span_edge_);
+    span_edge_.outcome.swap(frame_.frame.fields);
+  }
+  frames.resize(keep);
+  if (frame_.push) {
+    frames.push_back(frame_.frame);
+    if (frame_.frame.kind == shm::FrameKind::kSpan && !frame_.resent) {
+      span_edge_.end = false;
+      span_edge_.tid = owner_tid_;
+      span_edge_.thread_name = owner_name_;
+      span_edge_.timestamp_raw = frame_.frame.timestamp_raw;
+      span_edge_.context = &context_;
+      span_edge_.span_index = frames.size() - 1;
+      span_edge_.outcome.clear();
+      sink.on_span(span_edge_);
+    }
+  }
+  context_.version = g_context_versions.fetch_add(1, std::memory_order_relaxed) + 1;
+  return absl::OkStatus();
 }
 
 void RingCursor::adopt_directory_owner() {
@@ -190,6 +247,17 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
     if (size > max_record_bytes_) {
       return reject(absl::StrCat("record of ", size, " bytes exceeds max_record_bytes ", max_record_bytes_));
     }
+    if (id == shm::kFramePushId || id == shm::kFramePopId) {
+      const std::byte* record = copy_record(offset, size);
+      if (consumer_passed(at)) {
+        ++stats.peek_resyncs;
+        return absl::OkStatus();
+      }
+      if (absl::Status s = apply_frame(record, size, at, sink); !s.ok()) return s;  // moves position_ past it
+      ++stats.records;
+      ++stats.frames;
+      continue;
+    }
     if (id >= shm::kControlIdBase && id != shm::kThreadStartId) {
       position_ += size;  // a control record this reader does not know
       ++stats.records;
@@ -217,6 +285,7 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
       owner_tid_ = start.os_tid;
       owner_name_ = name_from(start.thread_name, sizeof(start.thread_name));
       owner_known_ = true;
+      clear_frames();
       thread_start_.tid = owner_tid_;
       thread_start_.thread_name = owner_name_;
       thread_start_.seq = seq;
@@ -267,6 +336,7 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
     event_.timestamp_raw = header.timestamp;
     event_.callsite_id = id;
     event_.callsite = site;
+    event_.context = &context_;
     position_ += size;
     ++stats.records;
     ++stats.events;

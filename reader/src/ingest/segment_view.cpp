@@ -89,9 +89,10 @@ absl::StatusOr<SegmentView> SegmentView::adopt(shm::SegmentFile file, Access acc
         absl::StrCat(prefix(name), absl::StrFormat("not a ringtail segment (magic 0x%016x)", magic)));
   }
   const uint32_t abi_version = RT_FIELD(h, abi_version);
-  if (abi_version != shm::kAbiVersion) {
+  if (abi_version < shm::kMinAbiVersion || abi_version > shm::kAbiVersion) {
     return absl::UnimplementedError(absl::StrCat(prefix(name), "ABI version ", abi_version,
-                                                 " is not supported: this reader reads version ", shm::kAbiVersion));
+                                                 " is not supported: this reader reads versions ", shm::kMinAbiVersion,
+                                                 " to ", shm::kAbiVersion));
   }
   const uint32_t endian_tag = RT_FIELD(h, endian_tag);
   if (endian_tag == __builtin_bswap32(shm::kEndianTag)) {

@@ -17,12 +17,16 @@
 // `out` have grown.
 #include "ringtail/reader/output/event_json.hpp"
 
+#include <cxxabi.h>
+
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <optional>
 #include <type_traits>
+#include <unordered_map>
 
 #include "ringtail/reader/ingest/timestamp.hpp"
 
@@ -47,6 +51,10 @@ constexpr std::string_view kLevelText[] = {
 // Call-site ids are below the table capacity, at most 65536 (shm limits); an
 // event claiming a larger one is formatted without a cache.
 constexpr uint32_t kMaxCachedSiteId = 65536;
+
+// One bit of a 64-bit filter for a field name: two lines' field sets that
+// share no bit share no name, the common case that needs no comparisons.
+uint64_t name_bit(std::string_view name) { return uint64_t{1} << (std::hash<std::string_view>{}(name)&63); }
 
 std::string_view level_text(shm::Level level) {
   const auto index = static_cast<size_t>(level);
@@ -136,6 +144,8 @@ const EventJsonFormatter::SiteCache* EventJsonFormatter::site_cache(const Decode
   cache.head.append(R"(,"tid":)");
   cache.keys.clear();
   cache.key_ends.clear();
+  cache.name_bloom = 0;
+  for (const DecodedField& field : fields) cache.name_bloom |= name_bit(field.name);
   keys_.clear();
   for (size_t i = 0; i < fields.size(); ++i) {
     append_key(cache.keys, fields[i].name, kEventReserved, std::size(kEventReserved));
@@ -170,7 +180,7 @@ namespace {
 constexpr size_t kMaxReservedLine = size_t{64} << 10;
 
 // write_cached_line() switches on the alternative's index.
-static_assert(std::variant_size_v<FieldValue> == 7);
+static_assert(std::variant_size_v<FieldValue> == 8);
 static_assert(std::is_same_v<std::variant_alternative_t<0, FieldValue>, bool>);
 static_assert(std::is_same_v<std::variant_alternative_t<1, FieldValue>, int64_t>);
 static_assert(std::is_same_v<std::variant_alternative_t<2, FieldValue>, uint64_t>);
@@ -178,6 +188,100 @@ static_assert(std::is_same_v<std::variant_alternative_t<3, FieldValue>, float>);
 static_assert(std::is_same_v<std::variant_alternative_t<4, FieldValue>, double>);
 static_assert(std::is_same_v<std::variant_alternative_t<5, FieldValue>, StringValue>);
 static_assert(std::is_same_v<std::variant_alternative_t<6, FieldValue>, DurationValue>);
+static_assert(std::is_same_v<std::variant_alternative_t<7, FieldValue>, ErrorValue>);
+
+// Error type names and stack frames as a line shows them: a C++ type name
+// (kErrorTypeMangled) demangled, and in a frame the symbol of
+// "<module>+0x<offset> (<symbol>+0x<offset>)" (what the producer writes).
+// The text is untrusted shared memory and abi::__cxa_demangle parses a rich
+// grammar, so only names of at most kMaxMangledBytes made of [A-Za-z0-9_$.]
+// are given to it; other names, names that do not demangle and names that
+// would demangle to more than kMaxShownBytes are shown as they are. The same
+// few types and frames repeat, so what is demangled is cached, per thread (a
+// formatter runs on whichever decode thread drains its segment; no lock),
+// up to kMaxCachedNames names of each kind, after which the cache starts
+// over. The text returned is the same for the same input every time (line
+// bounds rely on it) and valid until the next call of the same function on
+// the same thread.
+constexpr size_t kMaxMangledBytes = 512;
+constexpr size_t kMaxShownBytes = 4096;
+constexpr size_t kMaxFrameBytes = 1024;  // longer frames are shown as they are, uncached
+constexpr size_t kMaxCachedNames = 1024;
+
+bool demanglable(std::string_view name) {
+  if (name.empty() || name.size() > kMaxMangledBytes) return false;
+  for (const char c : name) {
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// `name` demangled, or empty when it does not demangle (or too long).
+std::string demangle(std::string_view name) {
+  char mangled[kMaxMangledBytes + 1];
+  std::memcpy(mangled, name.data(), name.size());
+  mangled[name.size()] = '\0';
+  int status = 0;
+  char* text = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string shown;
+  if (status == 0 && text != nullptr && std::strlen(text) <= kMaxShownBytes) shown = text;
+  std::free(text);
+  return shown;
+}
+
+struct TextHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+using ShownCache = std::unordered_map<std::string, std::string, TextHash, std::equal_to<>>;
+
+// The cached text for `key`, made by make(key) on a miss.
+template <class Make>
+std::string_view cached(ShownCache& cache, std::string_view key, Make make) {
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  if (cache.size() >= kMaxCachedNames) cache.clear();
+  return cache.emplace(std::string(key), make(key)).first->second;
+}
+
+std::string_view shown_type(const ErrorValue& error) {
+  const std::string_view type = error.type.bytes;
+  if (!error.type_mangled || !demanglable(type)) return type;
+  thread_local ShownCache types;
+  return cached(types, type, [](std::string_view name) {
+    std::string shown = demangle(name);
+    return shown.empty() ? std::string(name) : shown;
+  });
+}
+
+std::string_view shown_frame(std::string_view frame) {
+  // "… (<symbol>+0x<offset>)": the symbol is what lies between the last " ("
+  // and the last '+'.
+  if (frame.size() > kMaxFrameBytes || !frame.ends_with(')')) return frame;
+  const size_t open = frame.rfind(" (");
+  if (open == std::string_view::npos) return frame;
+  const std::string_view inner = frame.substr(open + 2, frame.size() - open - 3);
+  const size_t plus = inner.rfind('+');
+  if (plus == std::string_view::npos) return frame;
+  const std::string_view symbol = inner.substr(0, plus);
+  if (!symbol.starts_with("_Z") || !demanglable(symbol)) return frame;
+  thread_local ShownCache frames;
+  return cached(frames, frame, [&](std::string_view) {
+    const std::string name = demangle(symbol);
+    if (name.empty()) return std::string(frame);
+    std::string shown(frame.substr(0, open + 2));
+    shown += name;
+    shown += inner.substr(plus);
+    shown += ')';
+    return shown;
+  });
+}
+
+// An error value's JSON object as written unredacted.
+JsonError json_error(const ErrorValue& error) {
+  return JsonError{shown_type(error), error.message.bytes, error.stack.bytes, error.code, error.has_code, &shown_frame};
+}
 
 constexpr std::string_view kTimestampKey = R"({"timestamp":)";
 constexpr std::string_view kSeqKey = R"(,"seq":)";
@@ -198,6 +302,9 @@ size_t EventJsonFormatter::reserved_line_bound(const SiteCache& cache, const Dec
     if (const auto* text = std::get_if<StringValue>(&field.value)) {
       bound += json_string_bound(text->bytes.size());
       any_cut = any_cut || text->cut;
+    } else if (const auto* error = std::get_if<ErrorValue>(&field.value)) {
+      bound += json_error_bound(json_error(*error));
+      any_cut = any_cut || error->message.cut;
     } else {
       bound += kJsonNumberBound;
     }
@@ -248,9 +355,16 @@ void EventJsonFormatter::write_cached_line(std::string& out, const SiteCache& ca
         if (text.cut) cuts_.push_back(CutField{KeySpan{key_offset, size - 4u}, text.original_bytes});
         break;
       }
-      default:
+      case 6:
         p = write_json_int(p, std::get<DurationValue>(value).ns);  // integer nanoseconds, see docs/FORMAT.md
         break;
+      default: {
+        const ErrorValue& error = std::get<ErrorValue>(value);
+        p = write_json_error(p, json_error(error));
+        // "_cut" reports an error by its message (type and stack cuts are not listed).
+        if (error.message.cut) cuts_.push_back(CutField{KeySpan{key_offset, size - 4u}, error.message.original_bytes});
+        break;
+      }
     }
   }
   if (!cuts_.empty()) {
@@ -272,6 +386,156 @@ void EventJsonFormatter::write_cached_line(std::string& out, const SiteCache& ca
 
 void EventJsonFormatter::append_event(std::string& out, const DecodedEvent& event, int64_t ns) {
   const SiteCache* cache = site_cache(event);
+  if (event.context != nullptr && !event.context->frames.empty()) [[unlikely]] {
+    // The line as without a context, then its context fields before the closing brace.
+    const ContextCache& context = context_cache(event.slot_index, *event.context, event.context->frames.size());
+    append_event_fields(out, cache, event, ns);
+    out.resize(out.size() - 2);  // "}\n"
+    uint64_t bloom = 0;
+    if (cache != nullptr) {
+      bloom = cache->name_bloom;
+    } else {
+      for (const DecodedField& field : event.fields) bloom |= name_bit(field.name);
+    }
+    append_context(out, context, event.fields, bloom);
+    out.append("}\n", 2);
+    return;
+  }
+  append_event_fields(out, cache, event, ns);
+}
+
+template <class Names>
+void EventJsonFormatter::append_context(std::string& out, const ContextCache& cache, const Names& names,
+                                        uint64_t name_bloom) {
+  if ((cache.name_bloom & name_bloom) == 0) {
+    out.append(cache.all);
+    return;
+  }
+  for (const ContextEntry& entry : cache.entries) {
+    bool own = false;
+    for (const auto& field : names) {
+      if (field.name == entry.name) {
+        own = true;
+        break;
+      }
+    }
+    if (!own) out.append(entry.text);
+  }
+}
+
+const EventJsonFormatter::ContextCache& EventJsonFormatter::context_cache(uint32_t slot, const ThreadContext& context,
+                                                                          size_t frame_count) {
+  if (slot >= contexts_.size()) contexts_.resize(static_cast<size_t>(slot) + 1);
+  ContextCache& cache = contexts_[slot];
+  if (cache.version == context.version && context.version != 0 && frame_count == context.frames.size()) {
+    return cache;
+  }
+  cache.version = frame_count == context.frames.size() ? context.version : 0;
+  cache.entries.clear();
+  cache.all.clear();
+  cache.name_bloom = 0;
+  // Innermost first, so that the innermost frame's field of a name is the one kept.
+  auto add = [&](std::string_view name, auto&& write_value) {
+    for (const ContextEntry& entry : cache.entries) {
+      if (entry.name == name) return;
+    }
+    ContextEntry& entry = cache.entries.emplace_back();
+    entry.name = std::string(name);
+    const size_t cuts = cuts_.size();
+    keys_.clear();
+    const KeySpan key = append_key(entry.text, name, kEventReserved, std::size(kEventReserved));
+    write_value(entry.text, key);
+    cuts_.resize(cuts);  // a cut context value is not listed in "_cut"
+    keys_.clear();
+  };
+  for (size_t i = frame_count; i-- > 0;) {
+    const ContextFrame& frame = context.frames[i];
+    if (frame.kind == shm::FrameKind::kSpan) {
+      add("trace_id", [&](std::string& text, KeySpan) { append_json_string(text, frame.trace_id); });
+      add("span_id", [&](std::string& text, KeySpan) { append_json_string(text, frame.span_id); });
+      continue;  // a span's attributes are on its span.start line, not on its events
+    }
+    for (const ContextField& field : frame.fields) {
+      add(field.name, [&](std::string& text, KeySpan key) {
+        const RedactionRule* rule = redactor_ != nullptr ? redactor_->rule_for(field.name) : nullptr;
+        if (rule != nullptr) {
+          append_redacted(text, *rule, field.value, key);
+        } else {
+          append_value(text, field.value, key);
+        }
+      });
+    }
+  }
+  std::reverse(cache.entries.begin(), cache.entries.end());
+  for (const ContextEntry& entry : cache.entries) {
+    cache.all.append(entry.text);
+    cache.name_bloom |= name_bit(entry.name);
+  }
+  return cache;
+}
+
+shm::Level EventJsonFormatter::span_level(const SpanEdge& edge) {
+  for (const ContextField& field : edge.outcome) {
+    const auto* text = std::get_if<StringValue>(&field.value);
+    if (field.name == "status" && text != nullptr && text->bytes == "ERROR") return shm::Level::kWarn;
+  }
+  return shm::Level::kInfo;
+}
+
+void EventJsonFormatter::append_span(std::string& out, const SpanEdge& edge, int64_t realtime_ns) {
+  const ContextFrame& span = edge.context->frames[edge.span_index];
+  append_head(out, realtime_ns, span_level(edge), edge.end ? "span.end" : "span.start");
+  out.append(R"(,"tid":)");
+  append_json_uint(out, edge.tid);
+  // The span's own keys first; its fields then follow the event rule.
+  static constexpr std::string_view kSpanKeys[] = {"span", "trace_id", "span_id", "parent_span_id"};
+  append_key(out, "span", kEventReserved, std::size(kEventReserved));
+  append_json_string(out, span.span_name);
+  append_key(out, "trace_id", kEventReserved, std::size(kEventReserved));
+  append_json_string(out, span.trace_id);
+  append_key(out, "span_id", kEventReserved, std::size(kEventReserved));
+  append_json_string(out, span.span_id);
+  if (!span.parent_span_id.empty()) {
+    append_key(out, "parent_span_id", kEventReserved, std::size(kEventReserved));
+    append_json_string(out, span.parent_span_id);
+  }
+  const std::vector<ContextField>& fields = edge.end ? edge.outcome : span.fields;
+  for (const ContextField& field : fields) {
+    const KeySpan key = append_key(out, field.name, kEventReserved, std::size(kEventReserved));
+    const RedactionRule* rule = redactor_ != nullptr ? redactor_->rule_for(field.name) : nullptr;
+    if (rule != nullptr) {
+      append_redacted(out, *rule, field.value, key);
+    } else {
+      append_value(out, field.value, key);
+    }
+  }
+  if (edge.end) {
+    append_key(out, "duration_ms", kEventReserved, std::size(kEventReserved));
+    const int64_t start_ns = this->realtime_ns(span.timestamp_raw);
+    append_json_double(out, static_cast<double>(realtime_ns - start_ns) / 1e6);
+  }
+  // The frames outside the span: their fields, and the trace ids of an outer
+  // span only where this one's are absent (never: a span has both).
+  if (edge.span_index > 0) {
+    const ContextCache& context = context_cache(edge.slot_index, *edge.context, edge.span_index);
+    uint64_t bloom = 0;
+    for (std::string_view key : kSpanKeys) bloom |= name_bit(key);
+    for (const ContextField& field : fields) bloom |= name_bit(field.name);
+    bloom |= name_bit("duration_ms");
+    struct Name {
+      std::string_view name;
+    };
+    std::vector<Name> names;
+    for (std::string_view key : kSpanKeys) names.push_back({key});
+    for (const ContextField& field : fields) names.push_back({field.name});
+    names.push_back({"duration_ms"});
+    append_context(out, context, names, bloom);
+  }
+  finish_line(out);
+}
+
+void EventJsonFormatter::append_event_fields(std::string& out, const SiteCache* cache, const DecodedEvent& event,
+                                             int64_t ns) {
   if (cache != nullptr && cache->rules.empty()) {
     const size_t bound = reserved_line_bound(*cache, event);
     if (bound <= kMaxReservedLine) {
@@ -355,14 +619,51 @@ void EventJsonFormatter::append_value(std::string& out, const FieldValue& field_
           if (value.cut) cuts_.push_back(CutField{key, value.original_bytes});
         } else if constexpr (std::is_same_v<T, DurationValue>) {
           append_json_int(out, value.ns);  // integer nanoseconds, see docs/FORMAT.md
+        } else if constexpr (std::is_same_v<T, ErrorValue>) {
+          append_json_error(out, json_error(value));
+          if (value.message.cut) cuts_.push_back(CutField{key, value.message.original_bytes});
         }
       },
       field_value);
 }
 
+// An error field's rule applies to the whole object: redact and hash replace
+// it (hash: of its JSON text), like any value; truncate and keep-ends apply
+// to its message only, and the object keeps its type, code and stack.
 void EventJsonFormatter::append_redacted(std::string& out, const RedactionRule& rule, const FieldValue& value,
                                          KeySpan key) {
   const StringValue* text = std::get_if<StringValue>(&value);
+  if (text != nullptr && !text->cut && is_keyed_hash(text->bytes) &&
+      (redactor_->is_default_rule(&rule) || rule.action == RedactionRule::Action::kHash)) {
+    append_json_string(out, text->bytes);  // already a keyed hash (e.g. a breakglass token_hash)
+    return;
+  }
+  if (const ErrorValue* error = std::get_if<ErrorValue>(&value);
+      error != nullptr &&
+      (rule.action == RedactionRule::Action::kTruncate || rule.action == RedactionRule::Action::kKeepEnds)) {
+    JsonError shown = json_error(*error);
+    const std::string_view message = error->message.bytes;
+    std::string kept;
+    bool cut = error->message.cut;
+    if (rule.action == RedactionRule::Action::kTruncate) {
+      if (utf8_length(message) > rule.n) {
+        shown.message = utf8_prefix(message, rule.n);
+        cut = true;
+      }
+    } else if (utf8_length(message) > 2 * rule.n + 3) {
+      kept.assign(utf8_prefix(message, rule.n));
+      kept += "...";
+      kept += utf8_suffix(message, rule.n);
+      shown.message = kept;
+      cut = false;  // as for a string: keep-ends lists no cut
+    } else {
+      shown.message = kRedactedText;
+      cut = false;
+    }
+    append_json_error(out, shown);
+    if (cut) cuts_.push_back(CutField{key, error->message.original_bytes});
+    return;
+  }
   switch (rule.action) {
     case RedactionRule::Action::kRedact:
       append_json_string(out, kRedactedText);  // and no "_cut" entry: not even the length shows

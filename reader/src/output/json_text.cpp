@@ -246,6 +246,69 @@ void append_json_string(std::string& out, std::string_view bytes) {
   append_written(out, json_string_bound(bytes.size()), [&](char* p) { return write_json_string(p, bytes); });
 }
 
+namespace {
+
+constexpr std::string_view kErrorType = R"({"type":)";
+constexpr std::string_view kErrorMessage = R"(,"message":)";
+constexpr std::string_view kErrorCode = R"(,"code":)";
+constexpr std::string_view kErrorStack = R"(,"stack":[)";
+
+char* put(char* out, std::string_view text) {
+  std::memcpy(out, text.data(), text.size());
+  return out + text.size();
+}
+
+// Calls visit(shown frame) for each non-empty frame of `stack`.
+template <class Visit>
+void for_each_frame(const JsonError& error, Visit visit) {
+  std::string_view rest = error.stack;
+  while (!rest.empty()) {
+    const size_t end = std::min(rest.find('\n'), rest.size());
+    const std::string_view frame = rest.substr(0, end);
+    rest.remove_prefix(std::min(end + 1, rest.size()));
+    if (frame.empty()) continue;
+    visit(error.frame_text != nullptr ? error.frame_text(frame) : frame);
+  }
+}
+
+}  // namespace
+
+size_t json_error_bound(const JsonError& error) {
+  size_t bound = kErrorType.size() + json_string_bound(error.type.size()) + kErrorMessage.size() +
+                 json_string_bound(error.message.size()) + kErrorCode.size() + kJsonNumberBound + 1;
+  bool any_frame = false;
+  for_each_frame(error, [&](std::string_view frame) {
+    bound += json_string_bound(frame.size()) + 1;  // and a ',' or the ']'
+    any_frame = true;
+  });
+  if (any_frame) bound += kErrorStack.size();
+  return bound;
+}
+
+char* write_json_error(char* out, const JsonError& error) {
+  out = put(out, kErrorType);
+  out = write_json_string(out, error.type);
+  out = put(out, kErrorMessage);
+  out = write_json_string(out, error.message);
+  if (error.has_code) {
+    out = put(out, kErrorCode);
+    out = write_json_int(out, error.code);
+  }
+  bool first = true;
+  for_each_frame(error, [&](std::string_view frame) {
+    out = first ? put(out, kErrorStack) : put(out, ",");
+    first = false;
+    out = write_json_string(out, frame);
+  });
+  if (!first) *out++ = ']';
+  *out++ = '}';
+  return out;
+}
+
+void append_json_error(std::string& out, const JsonError& error) {
+  append_written(out, json_error_bound(error), [&](char* p) { return write_json_error(p, error); });
+}
+
 void append_json_double(std::string& out, double value) {
   char buffer[kJsonNumberBound];
   out.append(buffer, write_json_double(buffer, value));

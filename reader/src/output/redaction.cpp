@@ -165,6 +165,15 @@ std::string Redactor::hash_text(std::string_view json_text) const {
   return out;
 }
 
+bool is_keyed_hash(std::string_view text) {
+  constexpr std::string_view kPrefix = "hmac:";
+  if (text.size() != kPrefix.size() + 16 || text.substr(0, kPrefix.size()) != kPrefix) return false;
+  for (const char c : text.substr(kPrefix.size())) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 std::string_view utf8_prefix(std::string_view text, size_t chars) {
   size_t at = 0;
   for (size_t n = 0; n < chars && at < text.size(); ++n) {

@@ -39,15 +39,27 @@ enum class ThreadRingStatus : uint8_t {
   kActive = 1,  // writer is attached
   kNoRing = 2,  // claiming failed; events are counted as lost until a retry succeeds
   kExited = 3,  // the thread's ring was retired at thread exit
+  // Active, but a frame record was lost (or an event dropped while frames
+  // are bound): the thread's frames are written again before its next event.
+  kResendFrames = 4,
 };
 
 struct ThreadState {
   shm::RingWriter writer;
+  shm::CallSiteEntry* callsites;  // the segment's call-site table: sample_keep of each site
   uint32_t max_string_bytes;
   uint32_t retry_countdown;  // kNoRing: events until the next claim attempt
   ThreadRingStatus status;
   bool realtime_clock;     // timestamps from CLOCK_REALTIME instead of the TSC
+  bool error_stacks;       // Options::error_stacks
+  bool in_trace;           // a Span is bound: sampling draws come from its trace
+  uint8_t frame_depth;     // frames (ScopedContext, Span) bound on this thread
+  uint32_t trace_draw;     // in_trace: the sampling draw of the innermost span's trace
+  uint64_t sample_state;   // draws outside a trace: a per-thread generator's state (0: not seeded)
   uint64_t audit_wait_ns;  // Options::audit_wait
+  // An ERROR event's captured stack while it is written (error_stacks), or empty.
+  const char* error_stack;
+  uint32_t error_stack_bytes;
 };
 
 // Never null: before init it points at a word that sends every event to the
@@ -57,14 +69,34 @@ extern std::atomic<const std::atomic<uint32_t>*> g_min_level;
 extern constinit thread_local ThreadState t_thread_state __attribute__((tls_model("initial-exec")));
 
 // Cold path: gives the calling thread a ring. False if it cannot have one;
-// the event is then already counted as lost.
-bool claim_ring() noexcept;
+// the event is then already counted as lost, unless `for_event` is false
+// (a frame bound before init(): nothing is lost, it waits for the ring).
+bool claim_ring(bool for_event = true) noexcept;
 // Cold path: describes `site` in the call-site table; returns its id, or
 // kSiteRejected (the event is then already counted as lost).
 uint32_t register_site(CallSite& site, const char* function, const shm::FieldType* types, const char* const* names,
                        uint32_t field_count) noexcept;
 // Nanoseconds of CLOCK_REALTIME, for hosts without an invariant TSC.
 uint64_t realtime_ns() noexcept;
+// Cold path of an event on a thread that is not kActive: claims a ring, or
+// re-sends the thread's frames (kResendFrames). kCommitted when the event may
+// go on; otherwise what became of it (already counted, as `on_full` says).
+uint8_t prepare_thread(uint8_t on_full) noexcept;
+// Writes the thread's frames again (a pop to depth 0, then every frame,
+// marked resent) and makes it kActive; false, and nothing written, if the
+// ring lacks room for them all.
+bool resend_frames(ThreadState& thread) noexcept;
+// Bytes resend_frames() writes.
+uint32_t frames_bytes(const ThreadState& thread) noexcept;
+// Cold path of an event whose call site has a sampling rule (keep != 0):
+// true to keep it; false when it is left out (counted in sampled_out).
+bool sample_keep_event(ThreadState& thread, uint32_t keep) noexcept;
+// Cold path of an ERROR (or CRITICAL) event with an error field while
+// error_stacks is on: points error_stack at the calling thread's stack,
+// formatted, in thread-local storage.
+void capture_error_stack(ThreadState& thread) noexcept;
+// Loads what stack capture needs (libgcc's unwinder) ahead of the first capture.
+void warm_backtrace() noexcept;
 // Cold path of an audit event in a full ring: retries the reservation,
 // spinning and then yielding, for up to the thread's audit_wait_ns. A null
 // reservation if the ring stayed full (the caller drops the event).

@@ -1,4 +1,4 @@
-// ringtail shared-memory ABI, version 1.
+// ringtail shared-memory ABI, version 2.
 //
 // One POSIX shared-memory segment per producer process. It is written by the
 // producer and read (and, in three documented words, written) by a reader in
@@ -18,9 +18,11 @@
 // a thread first claims its slot, so /dev/shm use follows the thread count.
 //
 // Who writes what:
-//   producer: everything, except the three reader-owned words below.
+//   producer: everything, except the reader-owned words below.
 //   reader:   SegmentHeader::control_min_level, SegmentHeader::reader_lease,
-//             RingSlot::read_pos.
+//             RingSlot::read_pos; and, to change sampling live, the
+//             SegmentHeader::sample_rules text (a seqlock) and
+//             CallSiteEntry::sample_keep (which the producer also writes).
 // Neither side's memory safety may depend on a value the other side wrote:
 // the producer masks every position it computes from read_pos, and the reader
 // treats the whole segment as untrusted input.
@@ -34,7 +36,11 @@ namespace ringtail::shm {
 
 // "RINGTAIL" read as a little-endian u64.
 inline constexpr uint64_t kMagic = 0x4C494154474E4952ULL;
-inline constexpr uint32_t kAbiVersion = 1;
+inline constexpr uint32_t kAbiVersion = 2;
+// The oldest version a reader of this one still reads. Version 2 only added
+// to version 1 (field type kError, frame records, sampling words), so a
+// version 1 segment is a version 2 segment that never uses them.
+inline constexpr uint32_t kMinAbiVersion = 1;
 // Written in the producer's byte order; a reader of the other order sees 0x04030201.
 inline constexpr uint32_t kEndianTag = 0x01020304U;
 
@@ -46,6 +52,7 @@ inline constexpr uint32_t kPageBytes = 4096;
 inline constexpr uint32_t kMaxFields = 32;
 inline constexpr uint32_t kNameBytes = 64;        // service, program, hostname
 inline constexpr uint32_t kThreadNameBytes = 16;  // Linux comm is at most 15 + NUL
+inline constexpr uint32_t kSampleRulesBytes = 1016;
 
 // The reader lease word for a reader process; see SegmentHeader::reader_lease.
 constexpr uint64_t make_reader_lease(uint32_t pid, uint64_t start_ticks) {
@@ -95,8 +102,9 @@ enum class FieldType : uint8_t {
   kF64 = 11,
   kString = 12,
   kDurationNs = 13,  // std::chrono duration, as signed 64-bit nanoseconds
+  kError = 14,       // an error: ErrorHeader, then strings type, message and stack (v2)
 };
-inline constexpr uint8_t kMaxFieldType = 13;
+inline constexpr uint8_t kMaxFieldType = 14;
 
 // ---------------------------------------------------------------------------
 // Segment header: 4 KiB at offset 0.
@@ -155,7 +163,20 @@ struct alignas(64) SegmentHeader {
   alignas(64) std::atomic<uint64_t> reader_lease;
   uint8_t reserved3[56];
 
-  uint8_t reserved_tail[kHeaderBytes - 576];
+  // Sampling rules (offset 576, v2): the text of RINGTAIL_SAMPLE
+  // ("debug=0.1,msg:tool call=0.5,site:agent.cpp:42=0"), written by the
+  // producer at init and replaced by a reader (`ringtail sample`). The
+  // producer applies it to each call site it registers; rules for sites
+  // already registered are their CallSiteEntry::sample_keep words. A
+  // seqlock: the writer makes sample_rules_version odd, writes the text and
+  // its length, then makes the version even again (release); a reader of
+  // the text retries while the version is odd or changed. Untrusted by both
+  // sides: parsed with bounds, never trusted to be well formed.
+  alignas(64) std::atomic<uint32_t> sample_rules_version;
+  std::atomic<uint32_t> sample_rules_bytes;  // <= kSampleRulesBytes
+  char sample_rules[kSampleRulesBytes];
+
+  uint8_t reserved_tail[kHeaderBytes - 576 - 8 - kSampleRulesBytes];
 };
 
 // ---------------------------------------------------------------------------
@@ -172,7 +193,13 @@ struct CallSiteEntry {
   uint8_t field_count;
   uint16_t text_bytes;
   uint32_t line;
-  uint32_t reserved;
+  // Sampling (v2): 0 keeps every event of the site; k > 0 keeps an event
+  // when its 32-bit draw is below k - 1 (so 1 keeps none). Written by the
+  // producer when it registers the site and by a reader changing the rules
+  // live; read by the producer on every event of the site. Shared between
+  // processes, so only ever accessed through std::atomic_ref<uint32_t> (a
+  // plain member keeps the entry trivially copyable for the reader's copies).
+  alignas(4) uint32_t sample_keep;
   uint8_t field_types[kMaxFields];  // FieldType
   uint8_t text[kCallSiteEntryBytes - 48];
 };
@@ -202,7 +229,9 @@ struct alignas(64) RingSlot {
   // Audit events (RINGTAIL_AUDIT) dropped after waiting their bound for room;
   // also counted in dropped_full (they spend a seq number like any drop).
   std::atomic<uint64_t> audit_lost;
-  uint64_t reserved1[3];
+  // Events a sampling rule left out (v2). Not drops: they take no seq.
+  std::atomic<uint64_t> sampled_out;
+  uint64_t reserved1[2];
 
   // Line 2: reader (offset 128).
   alignas(64) std::atomic<uint64_t> read_pos;  // release: the reader is done with the bytes before it
@@ -248,6 +277,74 @@ struct StringHeader {
   uint32_t original_bytes;  // > stored_bytes when the string was cut
 };
 
+// A kError value (v2): this header, then three strings (StringHeader and
+// padded bytes each, cut at max_string_bytes like any string): the error's
+// type, its message and a captured stack ("" when none; frames separated by
+// '\n').
+struct ErrorHeader {
+  uint32_t flags;  // kErrorHasCode, kErrorTypeMangled
+  uint32_t reserved;
+  int64_t code;  // meaningful with kErrorHasCode
+};
+inline constexpr uint32_t kErrorHasCode = 1U << 0;
+inline constexpr uint32_t kErrorTypeMangled = 1U << 1;  // type is a C++ mangled name (typeid); demangle it
+
+// ---------------------------------------------------------------------------
+// Frame records (v2): a thread's context and spans. A thread has a stack of
+// frames; the reader attaches the fields of the thread's current frames to
+// every event it decodes from that thread's ring, and the trace_id/span_id
+// of its innermost span. Frames are not events: they take no seq and are not
+// counted in `committed`. A frame record the producer could not write (full
+// ring) is counted as a dropped event (it spends a seq, so the reader sees a
+// gap) and the producer re-sends the whole stack before the thread's next
+// event: a kFramePopId record with kFrameResent and depth 0, then every
+// current frame again with kFrameResent.
+inline constexpr uint32_t kFramePushId = 0xFFFFFFFDU;
+inline constexpr uint32_t kFramePopId = 0xFFFFFFFCU;
+
+enum class FrameKind : uint8_t {
+  kContext = 1,  // ScopedContext: fields only
+  kSpan = 2,     // Span: SpanIds and a name, then fields (the span's attributes)
+};
+
+// FrameHeader::flags
+inline constexpr uint8_t kFrameResent = 1U << 0;  // a copy after a loss: no span.start / span.end line
+
+inline constexpr uint32_t kMaxFrameDepth = 32;
+inline constexpr uint32_t kMaxInlineKeyBytes = 64;
+
+struct FrameHeader {
+  RecordHeader header;  // seq: the seq of the thread's next event (none spent); timestamp: when
+  // Push: this frame's index in the stack (the reader first drops frames at
+  // or above it). Pop: the frame that ends; the stack keeps `depth` frames.
+  uint16_t depth;
+  uint8_t kind;          // FrameKind (a pop names the kind of the frame it ends)
+  uint8_t flags;         // kFrameResent
+  uint32_t field_count;  // inline fields at the end of the record, at most kMaxFields
+};
+
+// Follows the FrameHeader of a kSpan push, before the span's name (a string
+// as in an event record) and its fields.
+struct SpanIds {
+  uint64_t trace_id_high;  // the 128-bit W3C trace id, big-endian halves
+  uint64_t trace_id_low;
+  uint64_t span_id;         // never 0
+  uint64_t parent_span_id;  // 0: a root span
+  uint8_t trace_flags;      // W3C trace-flags (bit 0: sampled)
+  uint8_t reserved[7];
+};
+
+// A frame's fields carry their names: frames are not in the call-site
+// table. Each is this header, the key (key_bytes, at most kMaxInlineKeyBytes,
+// zero-padded to 8), then the value encoded as in an event record. A span
+// pop's fields are its outcome ("status" and, when it failed, "error").
+struct InlineFieldHeader {
+  uint8_t type;  // FieldType
+  uint8_t reserved0;
+  uint16_t key_bytes;
+  uint32_t reserved1;
+};
+
 // ---------------------------------------------------------------------------
 // Layout checks: this is what docs/ARCHITECTURE.md promises.
 static_assert(sizeof(SegmentHeader) == kHeaderBytes);
@@ -284,12 +381,16 @@ static_assert(offsetof(SegmentHeader, lost_callsite_table_full) == 400);
 static_assert(offsetof(SegmentHeader, threads_started) == 408);
 static_assert(offsetof(SegmentHeader, control_min_level) == 448);
 static_assert(offsetof(SegmentHeader, reader_lease) == 512);
+static_assert(offsetof(SegmentHeader, sample_rules_version) == 576);
+static_assert(offsetof(SegmentHeader, sample_rules_bytes) == 580);
+static_assert(offsetof(SegmentHeader, sample_rules) == 584);
 
 static_assert(sizeof(CallSiteEntry) == kCallSiteEntryBytes);
 static_assert(offsetof(CallSiteEntry, level) == 4);
 static_assert(offsetof(CallSiteEntry, field_count) == 5);
 static_assert(offsetof(CallSiteEntry, text_bytes) == 6);
 static_assert(offsetof(CallSiteEntry, line) == 8);
+static_assert(offsetof(CallSiteEntry, sample_keep) == 12);
 static_assert(offsetof(CallSiteEntry, field_types) == 16);
 static_assert(offsetof(CallSiteEntry, text) == 48);
 
@@ -304,6 +405,7 @@ static_assert(offsetof(RingSlot, committed) == 72);
 static_assert(offsetof(RingSlot, dropped_full) == 80);
 static_assert(offsetof(RingSlot, dropped_too_big) == 88);
 static_assert(offsetof(RingSlot, audit_lost) == 96);
+static_assert(offsetof(RingSlot, sampled_out) == 104);
 static_assert(offsetof(RingSlot, read_pos) == 128);
 
 static_assert(sizeof(RecordHeader) == 24);
@@ -312,8 +414,17 @@ static_assert(offsetof(RecordHeader, seq) == 8);
 static_assert(offsetof(RecordHeader, timestamp) == 16);
 static_assert(sizeof(ThreadStartRecord) == 48);
 static_assert(sizeof(StringHeader) == 8);
+static_assert(sizeof(ErrorHeader) == 16);
+static_assert(sizeof(FrameHeader) == 32);
+static_assert(offsetof(FrameHeader, depth) == 24);
+static_assert(offsetof(FrameHeader, kind) == 26);
+static_assert(offsetof(FrameHeader, flags) == 27);
+static_assert(offsetof(FrameHeader, field_count) == 28);
+static_assert(sizeof(SpanIds) == 40);
+static_assert(sizeof(InlineFieldHeader) == 8);
 
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
+static_assert(std::atomic_ref<uint32_t>::is_always_lock_free);
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 // A lock-free atomic must be its plain value in memory for another process to read it.
 static_assert(sizeof(std::atomic<uint32_t>) == 4 && sizeof(std::atomic<uint64_t>) == 8);

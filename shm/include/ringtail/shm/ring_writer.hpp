@@ -96,6 +96,10 @@ struct RingWriter {
     drop_full();
     slot->audit_lost.store(slot->audit_lost.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
+  // An event a sampling rule left out: not a drop, so no seq is spent.
+  void count_sampled_out() noexcept {
+    slot->sampled_out.store(slot->sampled_out.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   void drop_too_big() noexcept {
     ++dropped;
     slot->dropped_too_big.store(slot->dropped_too_big.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);

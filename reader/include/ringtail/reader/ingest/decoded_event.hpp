@@ -40,14 +40,57 @@ struct DurationValue {
   bool operator==(const DurationValue&) const = default;
 };
 
+// A kError value (shm ErrorHeader and three strings), as stored: `type` is
+// still mangled when type_mangled (the JSON writer demangles it), and
+// `stack` holds the captured frames separated by '\n' (empty: none).
+struct ErrorValue {
+  StringValue type;
+  StringValue message;
+  StringValue stack;
+  int64_t code = 0;  // meaningful with has_code
+  bool has_code = false;
+  bool type_mangled = false;
+  // Whether any of the three strings was cut at max_string_bytes.
+  bool cut() const { return type.cut || message.cut || stack.cut; }
+  bool operator==(const ErrorValue&) const = default;
+};
+
 // By FieldType: kBool -> bool; kI8..kI64 -> int64_t; kU8..kU64 -> uint64_t;
-// kF32 -> float; kF64 -> double; kString -> StringValue; kDurationNs -> DurationValue.
-using FieldValue = std::variant<bool, int64_t, uint64_t, float, double, StringValue, DurationValue>;
+// kF32 -> float; kF64 -> double; kString -> StringValue; kDurationNs -> DurationValue;
+// kError -> ErrorValue.
+using FieldValue = std::variant<bool, int64_t, uint64_t, float, double, StringValue, DurationValue, ErrorValue>;
 
 struct DecodedField {
   std::string_view name;  // points into the CallSiteInfo
   shm::FieldType type = shm::FieldType::kBool;
   FieldValue value;
+};
+
+// One frame of a thread's context (shm FrameHeader): a ScopedContext's
+// fields, or a Span's ids, name and attributes.
+struct ContextField {
+  std::string name;
+  shm::FieldType type = shm::FieldType::kBool;
+  FieldValue value;
+};
+struct ContextFrame {
+  uint32_t depth = 0;  // its index in the producer thread's stack
+  shm::FrameKind kind = shm::FrameKind::kContext;
+  uint64_t timestamp_raw = 0;  // when it was bound
+  std::vector<ContextField> fields;
+  // kSpan only: the name, and the ids as lowercase hex.
+  std::string span_name;
+  std::string trace_id;        // 32 hex digits
+  std::string span_id;         // 16 hex digits
+  std::string parent_span_id;  // 16 hex digits; empty for a root span
+  uint8_t trace_flags = 0;
+};
+// The frames bound on a ring's thread, outermost first, as of the record
+// being delivered. `version` changes whenever they do (and differs between
+// rings), so a consumer may cache what it derives from them.
+struct ThreadContext {
+  std::vector<ContextFrame> frames;
+  uint64_t version = 0;
 };
 
 struct DecodedEvent {
@@ -65,6 +108,22 @@ struct DecodedEvent {
   uint32_t callsite_id = 0;
   const CallSiteInfo* callsite = nullptr;  // never null, always valid, for a delivered event
   std::vector<DecodedField> fields;        // callsite->fields.size() entries, in order
+  // The thread's frames when the event was written (never null for a
+  // delivered event; usually empty). Owned by the cursor: valid during the call.
+  const ThreadContext* context = nullptr;
+};
+
+// A span began (a kSpan frame was pushed) or ended (popped), on ring
+// `slot_index`. Resent frames (after a loss) are not reported.
+struct SpanEdge {
+  bool end = false;
+  uint32_t slot_index = 0;
+  uint32_t tid = 0;
+  std::string thread_name;
+  uint64_t timestamp_raw = 0;              // of the push (start) or the pop (end)
+  const ThreadContext* context = nullptr;  // the thread's frames: the span's own and those outside it
+  size_t span_index = 0;                   // the span's frame: context->frames[span_index]
+  std::vector<ContextField> outcome;       // end: the pop's fields (status, error)
 };
 
 // Events [first_seq, last_seq] of ring `slot_index` were dropped by its
@@ -92,6 +151,7 @@ class RecordSink {
   virtual void on_event(const DecodedEvent& event) = 0;
   virtual void on_gap(const DropGap& gap) = 0;
   virtual void on_thread_start(const ThreadStart&) {}
+  virtual void on_span(const SpanEdge&) {}
 };
 
 }  // namespace ringtail::reader

@@ -21,6 +21,15 @@
 
 namespace ringtail::reader {
 
+// Decodes one value of `type` at record[pos] (8-byte aligned, inside the
+// record's `size` bytes) into `value`, with the checks above, and advances
+// `pos` past it. The error says what is wrong (the caller names the field).
+absl::Status decode_value(const std::byte* record, uint32_t size, uint64_t& pos, shm::FieldType type,
+                          uint32_t max_string_bytes, FieldValue& value);
+// One string (StringHeader, bytes, zero padding) at record[pos], likewise.
+absl::Status decode_string(const std::byte* record, uint32_t size, uint64_t& pos, uint32_t max_string_bytes,
+                           StringValue& out);
+
 // Fills out.fields from `record` (the whole record, RecordHeader included,
 // `size` bytes). `site` must be valid. Reuses out.fields' storage.
 absl::Status decode_event_fields(const std::byte* record, uint32_t size, const CallSiteInfo& site,

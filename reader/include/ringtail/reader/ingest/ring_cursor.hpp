@@ -12,7 +12,14 @@
 // the whole record into a private buffer and decodes only that copy, so
 // bytes changing under the reader cannot make a check and a use disagree.
 //   - Padding (kPaddingId) must run exactly to the end of the ring; skipped.
-//   - ThreadStartRecord: the ring's new owner (tid, name) for what follows.
+//   - ThreadStartRecord: the ring's new owner (tid, name) for what follows;
+//     its frames start empty.
+//   - Frame records (kFramePushId, kFramePopId): the thread's context and
+//     spans (frame_decoder.hpp). The cursor keeps the thread's frames and
+//     hands them with every event (DecodedEvent::context); a span's push and
+//     pop are also reported as SpanEdges, unless resent. Frames a restarted
+//     reader did not see (pushed before its read_pos) are unknown to it
+//     until the producer re-sends them.
 //   - Other control ids (>= kControlIdBase): skipped by their size.
 //   - Events: decoded against the CallSiteTable (refreshed on an unknown id).
 //
@@ -58,6 +65,7 @@
 #include "absl/status/statusor.h"
 #include "ringtail/reader/ingest/callsite_table.hpp"
 #include "ringtail/reader/ingest/decoded_event.hpp"
+#include "ringtail/reader/ingest/frame_decoder.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
 #include "ringtail/shm/layout.hpp"
 
@@ -77,6 +85,7 @@ struct BatchStats {
   uint64_t events = 0;
   uint64_t padding = 0;
   uint64_t thread_starts = 0;
+  uint64_t frames = 0;
   uint64_t unknown_control = 0;
   uint64_t gaps = 0;
   uint64_t dropped = 0;  // sum of the gaps' counts
@@ -159,7 +168,13 @@ class RingCursor {
   bool owner_known_ = false;
   absl::Status poison_;
 
+  absl::Status apply_frame(const std::byte* record, uint32_t size, uint64_t at, RecordSink& sink);
+  void clear_frames();
+
   std::vector<uint64_t> buffer_;  // the private copy of the current record (8-byte aligned)
+  ThreadContext context_;         // the frames of the ring's current thread
+  DecodedFrame frame_;            // the frame record being decoded (storage reused)
+  SpanEdge span_edge_;
   DecodedEvent event_;
   DropGap gap_;
   ThreadStart thread_start_;

@@ -4,7 +4,8 @@
 //    "service":"agent","pid":1234,"tid":1240,"seq":17,"step_id":3,"duration_ms":1.5,"tool":"write_file"}
 //
 // Reserved keys come first (timestamp, level, message, service, pid, tid,
-// seq), then the event's fields at top level in call-site order; a field
+// seq), then the event's fields at top level in call-site order, then the
+// fields of the thread's context (docs/FORMAT.md, "Context and spans"); a field
 // whose name is reserved (or already taken by an earlier key) is written with
 // leading underscores until it is unique. Every line is valid UTF-8 JSON,
 // whatever bytes the producer logged (see json_text.hpp).
@@ -66,6 +67,13 @@ class EventJsonFormatter {
   // service, pid, seq and _cut reserved (only events have a "seq").
   void append_note(std::string& out, int64_t realtime_ns, shm::Level level, std::string_view message,
                    std::initializer_list<NoteField> fields);
+  // {"timestamp":…,"level":"INFO","message":"span.start","service":…,"pid":…,"tid":…,"span":<name>,
+  //  "trace_id":…,"span_id":…,"parent_span_id":…, attributes…, context…}, or for an end
+  //  "span.end" (WARN when its status is ERROR) with the outcome (status, error) and
+  //  "duration_ms" from the span's start in place of the attributes.
+  void append_span(std::string& out, const SpanEdge& edge, int64_t realtime_ns);
+  // The level append_span writes the edge's line at.
+  static shm::Level span_level(const SpanEdge& edge);
 
  private:
   // A key written on the current line: its escaped text (without the
@@ -87,6 +95,19 @@ class EventJsonFormatter {
     std::string head;                         // ,"level":…,"message":…,"service":…,"pid":…,"tid":
     std::string keys;                         // ,"<key>": of each field (collisions resolved), concatenated
     std::vector<uint32_t> key_ends;           // end of each field's part of `keys`
+    uint64_t name_bloom = 0;                  // name_bit() of each field's name
+  };
+  // A thread's context as the fields it adds to a line, formatted once per
+  // state of the ring's frames (ThreadContext::version).
+  struct ContextEntry {
+    std::string name;  // the field's name as the producer gave it
+    std::string text;  // ,"<key>":<value>, redaction applied, reserved names prefixed with '_'
+  };
+  struct ContextCache {
+    uint64_t version = 0;
+    std::vector<ContextEntry> entries;  // outermost frame first; a name appears once (the innermost)
+    std::string all;                    // every entry's text, concatenated
+    uint64_t name_bloom = 0;
   };
 
   // The cache for this event's call site (built or rebuilt if needed), or
@@ -96,6 +117,8 @@ class EventJsonFormatter {
   // of its line's length, then the line written through one reservation.
   static size_t reserved_line_bound(const SiteCache& cache, const DecodedEvent& event);
   void write_cached_line(std::string& out, const SiteCache& cache, const DecodedEvent& event, int64_t ns, size_t bound);
+  // The event's line without its context.
+  void append_event_fields(std::string& out, const SiteCache* cache, const DecodedEvent& event, int64_t ns);
   // Starts a line: {"timestamp":…,"level":…,"message":…,"service":…,"pid":…
   void append_head(std::string& out, int64_t realtime_ns, shm::Level level, std::string_view message);
   // Appends ,"<key>": for a field, with leading underscores until the key is
@@ -106,6 +129,12 @@ class EventJsonFormatter {
   void append_redacted(std::string& out, const RedactionRule& rule, const FieldValue& value, KeySpan key);
   // Ends a line: the "_cut" object if any field was cut, then "}\n".
   void finish_line(std::string& out);
+  // The context fields for the frames [0, frame_count) of `context` of ring `slot`.
+  const ContextCache& context_cache(uint32_t slot, const ThreadContext& context, size_t frame_count);
+  // Appends the context's fields that the line's own fields (`names`, with
+  // their bloom) do not already have.
+  template <class Names>
+  static void append_context(std::string& out, const ContextCache& cache, const Names& names, uint64_t name_bloom);
 
   SegmentIdentity identity_;
   std::string service_json_;  // the escaped, quoted service name
@@ -113,10 +142,12 @@ class EventJsonFormatter {
   TimestampFormatter timestamps_;
   RealtimeConverter clock_;
   const Redactor* redactor_ = nullptr;
-  std::vector<KeySpan> keys_;         // field keys written on the current line (capacity reused)
-  std::vector<CutField> cuts_;        // cut fields of the current line (capacity reused)
-  std::vector<SiteCache> sites_;      // in order of first use
-  std::vector<uint32_t> site_index_;  // by call-site id: index in sites_ + 1, 0 when none
+  std::vector<KeySpan> keys_;           // field keys written on the current line (capacity reused)
+  std::vector<CutField> cuts_;          // cut fields of the current line (capacity reused)
+  std::vector<SiteCache> sites_;        // in order of first use
+  std::vector<uint32_t> site_index_;    // by call-site id: index in sites_ + 1, 0 when none
+  std::vector<ContextCache> contexts_;  // by ring slot
+  ContextCache span_context_;           // for span lines (not cached across lines)
 };
 
 }  // namespace ringtail::reader

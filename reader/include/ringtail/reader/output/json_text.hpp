@@ -49,6 +49,26 @@ char* write_json_float(char* out, float value);
 char* write_json_int(char* out, int64_t value);
 char* write_json_uint(char* out, uint64_t value);
 
+// An error value as a JSON object:
+//   {"type":"std::runtime_error","message":"…","code":N,"stack":["frame",…]}
+// "code" only with has_code; "stack" only when it has a frame. `type` and
+// `message` as they are to be shown (the type already demangled); `stack`
+// holds frames separated by '\n' (empty ones are skipped), each written as
+// `frame_text` shows it (as it is when null). frame_text must give the same
+// text for the same frame every time: the bound relies on it.
+struct JsonError {
+  std::string_view type;
+  std::string_view message;
+  std::string_view stack;
+  int64_t code = 0;
+  bool has_code = false;
+  std::string_view (*frame_text)(std::string_view frame) = nullptr;
+};
+void append_json_error(std::string& out, const JsonError& error);
+// At most json_error_bound(error) bytes.
+size_t json_error_bound(const JsonError& error);
+char* write_json_error(char* out, const JsonError& error);
+
 // Formats ns since the Unix epoch as RFC 3339 UTC with nanoseconds,
 // "2026-11-22T21:00:00.123456789Z". The date and time of day are cached per
 // second, so consecutive events of the same second cost a few stores.

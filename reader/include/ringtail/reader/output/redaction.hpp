@@ -73,12 +73,21 @@ class Redactor {
   // "hmac:" and the first 16 hex digits of the keyed hash of `json_text`.
   std::string hash_text(std::string_view json_text) const;
 
+  // True if `rule` is the default redact rule (no rule of the user's).
+  bool is_default_rule(const RedactionRule* rule) const { return rule == &default_rule_; }
+
  private:
   std::vector<RedactionRule> rules_;
   bool default_rules_;
   KeyedHash keyed_hash_;
   RedactionRule default_rule_;  // redact
 };
+
+// True if `text` already is a keyed hash as hash_text() writes it ("hmac:"
+// and 16 lowercase hex digits; the producer writes breakglass tokens so).
+// The default rule and hash rules write such a value as it is: it reveals
+// nothing, and hashing it again would break its correlation.
+bool is_keyed_hash(std::string_view text);
 
 // The start of `text` holding at most `chars` whole UTF-8 characters (bytes
 // of ill-formed UTF-8 count one each).
