@@ -55,9 +55,15 @@ void after_fork_in_parent() ABSL_NO_THREAD_SAFETY_ANALYSIS { runtime().mu.unlock
 
 // The child has one thread, this one. It must never write into the parent's
 // segment: its ring is forgotten, and the next event creates its own segment.
+// Its frames (contexts, spans still in scope) stay bound: the new ring gets
+// them before its first event, as any thread's frames bound before its ring.
 void after_fork_in_child() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   Runtime& rt = runtime();
-  t_thread_state = ThreadState{};
+  ThreadState fresh{};
+  fresh.frame_depth = t_thread_state.frame_depth;
+  fresh.in_trace = t_thread_state.in_trace;
+  fresh.trace_draw = t_thread_state.trace_draw;
+  t_thread_state = fresh;
   if (rt.segment != nullptr && !rt.shut_down) {
     rt.inherited_level.store(rt.segment->header().control_min_level.load(std::memory_order_relaxed),
                              std::memory_order_relaxed);

@@ -3,6 +3,10 @@
 // thread that bound them and no other, nesting and shadowing, span lines with
 // their ids, parents and durations, a remote traceparent joined, context
 // re-sent after a forced drop, and redaction of context values.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -303,6 +307,48 @@ TEST(ContextSpan, ContextSurvivesAForcedDrop) {
   }
   EXPECT_EQ(starts, 1u);
   EXPECT_EQ(ends, 1u);
+}
+
+// A fork child keeps the frames in scope where it forked: its own segment
+// gets them before its first event.
+TEST(ContextSpan, AForkChildKeepsItsFrames) {
+  Options options;
+  options.service = "context-fork";
+  options.max_threads = 2;
+  ProducerChild child = ProducerChild::start(options, [](ProducerChild::Link& link) {
+    ScopedContext context{kv("session_id", "s-fork")};
+    Span span("forking_job");
+    RINGTAIL_INFO("in parent");
+    const pid_t grandchild = ::fork();
+    if (grandchild == 0) {
+      RINGTAIL_INFO("in child");
+      ringtail::shutdown();
+      ::_exit(0);
+    }
+    int status = 0;
+    if (grandchild < 0 || ::waitpid(grandchild, &status, 0) != grandchild || status != 0) return 1;
+    return link.send(&grandchild, sizeof(grandchild)) ? 0 : 2;
+  });
+  ASSERT_TRUE(child.ok()) << child.error();
+  pid_t grandchild = 0;
+  ASSERT_TRUE(child.receive(&grandchild, sizeof(grandchild)));
+  ASSERT_EQ(child.join(), 0);
+  const std::vector<Fields> parent_lines = drain(child.pid());
+  const std::vector<Fields> child_lines = drain(grandchild);
+  const Fields& in_parent = *find(parent_lines, "in parent");
+  const Fields& in_child = *find(child_lines, "in child");
+  EXPECT_EQ(in_child["session_id"], "s-fork") << in_child.raw;
+  EXPECT_EQ(in_child["trace_id"], in_parent["trace_id"]);
+  EXPECT_EQ(in_child["span_id"], in_parent["span_id"]);
+  for (const Fields& line : child_lines) {
+    EXPECT_NE(line["message"], "span.start") << "the span began in the parent";
+  }
+  // The grandchild's segment is ours to remove: ProducerChild cleans up only its own pid.
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+    if (entry.path().filename().string().rfind("ringtail." + std::to_string(grandchild) + ".", 0) == 0) {
+      std::filesystem::remove(entry.path());
+    }
+  }
 }
 
 // Context values go through the reader's redaction like the event's own.
