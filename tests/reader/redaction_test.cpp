@@ -185,8 +185,9 @@ TEST(Redaction, FormatterAppliesTheRules) {
 
 // Canaries in every kind of field, logged by a real producer, read back
 // from every file `ringtail drain` wrote (and from `ringtail tail`).
-constexpr const char* kCanaries[] = {"CANARY-pw-7f3a",  "CANARY-tok-91c2",   "CANARY-auth-55de",  "CANARY-key-x0x0",
-                                     "CANARY-sec-b00b", "CANARY-email-c0de", "CANARY-prompt-tail"};
+constexpr const char* kCanaries[] = {"CANARY-pw-7f3a",   "CANARY-tok-91c2",   "CANARY-auth-55de",   "CANARY-key-x0x0",
+                                     "CANARY-sec-b00b",  "CANARY-email-c0de", "CANARY-prompt-tail", "CANARY-ctx-3e3e",
+                                     "CANARY-span-a11a", "CANARY-err-e770",   "CANARY-outcome-0c0c"};
 
 int log_canaries() {
   int lost = 0;
@@ -199,6 +200,13 @@ int log_canaries() {
                            kv("secret_flag", true));
     lost += !RINGTAIL_ERROR("prompt", kv("user_email", kCanaries[5]),
                             kv("prompt", std::string("hello ") + std::string(200, 'x') + kCanaries[6]));
+    // A thread's context and a span's attributes and outcome (its "error",
+    // redacted by --redact error), and an error object under a secret key:
+    // redacted like any field.
+    const ringtail::ScopedContext context{kv("user", "bob"), kv("session_token", kCanaries[7])};
+    ringtail::Span span("call_tool", kv("authorization", kCanaries[8]));
+    lost += !RINGTAIL_ERROR("failed", kv("secret_error", ringtail::error("AuthError", kCanaries[9], 401)));
+    span.fail(ringtail::error("ToolError", kCanaries[10]));
   }
   return lost;
 }
@@ -264,7 +272,8 @@ TEST(Redaction, CanariesReachNoOutput) {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
       const std::string path = ringtail::test::tool_path("ringtail");
-      std::vector<std::string> all = {path, "tail", "--pid", pid, "--hash", "user_email", "--truncate", "prompt=20"};
+      std::vector<std::string> all = {path,         "tail",       "--pid",     pid,        "--hash",
+                                      "user_email", "--truncate", "prompt=20", "--redact", "error"};
       std::vector<char*> argv;
       for (std::string& a : all) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -278,10 +287,10 @@ TEST(Redaction, CanariesReachNoOutput) {
   ASSERT_TRUE(child.resume());
   ASSERT_EQ(child.join(), 0);
   const std::string store = (dir / "store").string();
-  ASSERT_EQ(
-      run_tool({"drain", "--once", "--out", store, "--pid", pid, "--hash", "user_email", "--truncate", "prompt=20"},
-               (dir / "drain.out").string()),
-      0);
+  ASSERT_EQ(run_tool({"drain", "--once", "--out", store, "--pid", pid, "--hash", "user_email", "--truncate",
+                      "prompt=20", "--redact", "error"},
+                     (dir / "drain.out").string()),
+            0);
   {
     std::ifstream in(tail_out);
     const std::string tailed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
