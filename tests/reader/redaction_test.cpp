@@ -105,14 +105,13 @@ TEST(Redaction, KeyedHashValuesPassDefaultsAndHashRules) {
                  {"secret", shm::FieldType::kString}};
   DecodedEvent event;
   event.callsite = &site;
-  for (const auto& [field, text] :
-       std::vector<std::pair<FieldInfo, std::string>>{{site.fields[0], "hmac:00ff00ff00ff00ff"},
-                                                      {site.fields[1], "hmac:1234"},
-                                                      {site.fields[2], "hmac:aaaabbbbccccdddd"}}) {
+  const std::string values[] = {"hmac:00ff00ff00ff00ff", "hmac:1234", "hmac:aaaabbbbccccdddd"};
+  for (size_t i = 0; i < site.fields.size(); ++i) {
     StringValue v;
-    v.bytes = text;
-    v.original_bytes = static_cast<uint32_t>(text.size());
-    event.fields.push_back(DecodedField{field.name, field.type, v});
+    v.bytes = values[i];
+    v.original_bytes = static_cast<uint32_t>(values[i].size());
+    // The name points into the call site, which outlives the event.
+    event.fields.push_back(DecodedField{site.fields[i].name, site.fields[i].type, v});
   }
   for (const bool explicit_redact : {false, true}) {
     SCOPED_TRACE(explicit_redact);
