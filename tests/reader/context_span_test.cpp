@@ -148,6 +148,13 @@ TEST(ContextSpan, NestedScopesAndSpansAnnotateTheirThreadsEvents) {
   EXPECT_EQ(c["trace_id"], start["trace_id"]);
   EXPECT_EQ(c["span_id"], start["span_id"]);
   EXPECT_FALSE(c.has("query_id")) << "span attributes stay on span.start";
+  // After the event's own keys: outer frames first, each frame's fields in
+  // the order they were bound, the span's ids last.
+  const std::vector<std::string> context_keys = {"session_id", "user_id", "request", "attempt", "trace_id", "span_id"};
+  ASSERT_GE(c.keys.size(), context_keys.size());
+  EXPECT_EQ(std::vector<std::string>(c.keys.end() - static_cast<std::ptrdiff_t>(context_keys.size()), c.keys.end()),
+            context_keys)
+      << c.raw;
   EXPECT_EQ(c["user_id"], "u-2");
 
   const Fields& d = *find(lines, "d");

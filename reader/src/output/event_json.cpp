@@ -448,14 +448,17 @@ const EventJsonFormatter::ContextCache& EventJsonFormatter::context_cache(uint32
     cuts_.resize(cuts);  // a cut context value is not listed in "_cut"
     keys_.clear();
   };
+  // Each frame's fields last to first, so that the reversal below leaves
+  // them in the order they were bound.
   for (size_t i = frame_count; i-- > 0;) {
     const ContextFrame& frame = context.frames[i];
     if (frame.kind == shm::FrameKind::kSpan) {
-      add("trace_id", [&](std::string& text, KeySpan) { append_json_string(text, frame.trace_id); });
       add("span_id", [&](std::string& text, KeySpan) { append_json_string(text, frame.span_id); });
+      add("trace_id", [&](std::string& text, KeySpan) { append_json_string(text, frame.trace_id); });
       continue;  // a span's attributes are on its span.start line, not on its events
     }
-    for (const ContextField& field : frame.fields) {
+    for (auto it = frame.fields.rbegin(); it != frame.fields.rend(); ++it) {
+      const ContextField& field = *it;
       add(field.name, [&](std::string& text, KeySpan key) {
         const RedactionRule* rule = redactor_ != nullptr ? redactor_->rule_for(field.name) : nullptr;
         if (rule != nullptr) {
