@@ -158,7 +158,7 @@ void run_worker(int worker, const Config& config, Tally& tally) {
     // and the step as a span of the run's trace (trace_id, span_id, and a
     // span.end line with its duration). Neither costs the events anything.
     const ringtail::ScopedContext context{kv("session_id", session_id), kv("user_id", user_id)};
-    const ringtail::Span span("step", run_trace, kv("tool", tool.name), kv("step_id", step_id));
+    ringtail::Span span("step", run_trace, kv("tool", tool.name), kv("step_id", step_id));
     RINGTAIL_DEBUG("planner.choose", kv("run_id", run_id), kv("step_id", step_id), kv("tool", tool.name));
     tally(Kind::kStepStart, RINGTAIL_INFO("step.start", kv("agent_id", agent_id), kv("run_id", run_id),
                                           kv("step_id", step_id), kv("tool", tool.name)));
@@ -174,6 +174,7 @@ void run_worker(int worker, const Config& config, Tally& tally) {
         tally(Kind::kStepEnd,
               RINGTAIL_INFO("step.end", kv("agent_id", agent_id), kv("run_id", run_id), kv("step_id", step_id),
                             kv("tool", tool.name), kv("status", "FAILURE"), kv("duration_ms", elapsed_ms(started))));
+        span.set_status(ringtail::SpanStatus::kError);
         continue;
       }
       tally(Kind::kPolicyCheck,
@@ -187,6 +188,7 @@ void run_worker(int worker, const Config& config, Tally& tally) {
     std::string_view status = "SUCCESS";
     if (dice.chance(tool.failure_rate)) {
       status = "FAILURE";
+      span.set_status(ringtail::SpanStatus::kError);
       const ToolError& error = dice.pick(kToolErrors);
       tally(Kind::kToolError,
             RINGTAIL_ERROR("tool.error", kv("tool", tool.name), kv("error_code", error.code),

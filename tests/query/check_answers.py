@@ -99,12 +99,20 @@ def make_events(rng):
                               "status": rng.choice(["SUCCESS"] * 5 + ["FAILURE"]),
                               "duration_ms": round(rng.uniform(0.01, 30.0), 4)}
                     level, message = rng.choice(["DEBUG", "INFO"]), "memory.op"
-                else:
+                elif kind < 0.95:
                     fields = {"code": rng.choice([404, 500, 503, 18446744073709551615]),
                               "error": {"type": "IOError", "message": "caf\u00e9 \u00ff\x01 failed"}}
                     level, message = rng.choice(["ERROR", "CRITICAL", "TRACE"]), "error"
+                else:
+                    # A span.end line as the reader writes it: no seq, status OK or ERROR.
+                    fields = {"span": rng.choice(["plan", "act"]), "trace_id": "%032x" % rng.getrandbits(128),
+                              "span_id": "%016x" % rng.getrandbits(64), "status": rng.choice(["OK"] * 3 + ["ERROR"]),
+                              "duration_ms": round(rng.uniform(0.5, 900.0), 3)}
+                    level, message = ("INFO" if fields["status"] == "OK" else "WARN"), "span.end"
                 event = {"timestamp": base["timestamp"], "level": level, "message": message, "service": service,
-                         "pid": pid, "tid": tid, "seq": base["seq"]}
+                         "pid": pid, "tid": tid}
+                if message != "span.end":
+                    event["seq"] = base["seq"]
                 event.update(fields)
                 events.append(event)
     return events
@@ -167,9 +175,9 @@ def get_path(event, key):
 
 
 def outcome(event):
-    if event.get("status") in ("SUCCESS",):
+    if event.get("status") in ("SUCCESS", "OK"):
         return True
-    if event.get("status") in ("FAILURE", "PARTIAL"):
+    if event.get("status") in ("FAILURE", "PARTIAL", "ERROR"):
         return False
     if isinstance(event.get("allow"), bool):
         return event["allow"]
@@ -315,6 +323,8 @@ def check_everything(ringtail, directory, events, label):
     compare_stats(ringtail, directory, events, label, ["--message", "memory.op"], lambda e: e["message"] == "memory.op",
                   ["user_id"], most_common="operation")
     compare_stats(ringtail, directory, events, label, ["--where", "allow=false"], lambda e: e.get("allow") is False, [])
+    compare_stats(ringtail, directory, events, label, ["--message", "span.end"], lambda e: e["message"] == "span.end",
+                  ["span"], duration="duration_ms")
     compare_stats(ringtail, directory, events, label, ["--level", "ERROR"], lambda e: LEVELS.index(e["level"]) >= 4,
                   ["code", "service"])
     compare_stats(ringtail, directory, events, label,

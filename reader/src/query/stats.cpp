@@ -25,8 +25,8 @@ std::optional<bool> outcome(simdjson::dom::element line) {
   bool flag = false;
   simdjson::dom::element value;
   if (line["status"].get(value) == simdjson::SUCCESS && value.get(text) == simdjson::SUCCESS) {
-    if (text == "SUCCESS") return true;
-    if (text == "FAILURE" || text == "PARTIAL") return false;
+    if (text == "SUCCESS" || text == "OK") return true;  // OK / ERROR: a span's status
+    if (text == "FAILURE" || text == "PARTIAL" || text == "ERROR") return false;
   }
   if (line["allow"].get(flag) == simdjson::SUCCESS) return flag;
   if (line["decision"].get(text) == simdjson::SUCCESS) {

@@ -10,7 +10,8 @@
 //     --until - --since when both are given, else from the first to the last
 //     kept line (at least one second).
 //   * Outcome of a line, for the success rate, from the first of these it has:
-//     "status" SUCCESS (success), FAILURE or PARTIAL (not); "allow" true
+//     "status" SUCCESS or OK (success), FAILURE, PARTIAL or ERROR (not; OK
+//     and ERROR are a span.end's); "allow" true
 //     (success) or false (not); "decision" ALLOW (success) or BLOCK (not).
 //     Lines with none of them (or other values, e.g. decision WARN) do not
 //     count. success_rate = successes / lines with an outcome; absent when
