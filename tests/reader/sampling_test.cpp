@@ -26,6 +26,7 @@
 #include "ringtail/reader/drain/drain_engine.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
 #include "ringtail/ringtail.hpp"
+#include "ringtail/shm/sample_rules.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -160,6 +161,37 @@ TEST(Sampling, LevelRuleKeepsItsFractionAndCountsTheRest) {
 // The site a site: rule names: its RINGTAIL_INFO is on kOverrideLine.
 constexpr uint32_t kOverrideLine = __LINE__ + 1;
 bool log_site_override(int i) { return RINGTAIL_INFO("site.override", kv("i", i)); }
+
+// The reader's access to the sampling words (SegmentView): only through a
+// writable view, bounds-checked, and what is stored is what the producer reads.
+TEST(Sampling, SegmentViewGuardsTheSamplingWords) {
+  ProducerChild child = ProducerChild::start(sampling_options("info=0.5"), [](ProducerChild::Link& link) {
+    RINGTAIL_INFO("one site");
+    return link.signal() && link.wait() ? 0 : 1;
+  });
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  absl::StatusOr<SegmentView> read_only = SegmentView::open(child.segment_name(), SegmentView::Access::kReadOnly);
+  ASSERT_TRUE(read_only.ok()) << read_only.status();
+  EXPECT_EQ(read_only->sample_rules_untrusted().value_or("?"), "info=0.5");
+  EXPECT_EQ(read_only->sample_keep_untrusted(0).value_or(0), shm::keep_word(0.5)) << "the producer's own rule";
+  EXPECT_EQ(read_only->store_sample_rules("").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(read_only->store_sample_keep(0, 0).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(read_only->sample_keep_untrusted(read_only->callsite_capacity()).status().code(),
+            absl::StatusCode::kOutOfRange);
+
+  absl::StatusOr<SegmentView> writable = SegmentView::open(child.segment_name(), SegmentView::Access::kReadWrite);
+  ASSERT_TRUE(writable.ok()) << writable.status();
+  ASSERT_TRUE(writable->store_sample_rules("debug=0.25").ok());
+  ASSERT_TRUE(writable->store_sample_keep(0, 1).ok());
+  EXPECT_EQ(read_only->sample_rules_untrusted().value_or("?"), "debug=0.25") << "one mapping, seen by the other";
+  EXPECT_EQ(read_only->sample_keep_untrusted(0).value_or(0), 1u);
+  EXPECT_FALSE(writable->store_sample_rules(std::string(shm::kSampleRulesBytes + 1, 'x')).ok());
+  EXPECT_EQ(writable->sample_rules_untrusted().value_or("?"), "debug=0.25") << "a rejected text changes nothing";
+  EXPECT_EQ(writable->store_sample_keep(writable->callsite_capacity(), 0).code(), absl::StatusCode::kOutOfRange);
+  ASSERT_TRUE(child.resume());
+  EXPECT_EQ(child.join(), 0);
+}
 
 TEST(Sampling, SiteBeatsMessageBeatsLevel) {
   const std::string rules = "info=0, msg:site.override=0, msg:msg.one=1, msg:msg.zero=0, warn=1, site:" +

@@ -6,14 +6,13 @@
 // then on, and each registered site's CallSiteEntry::sample_keep word, which
 // the producer reads on every event of the site. Replacing the rules writes
 // the text first, then recomputes the word of every site in the table from
-// the site's level, message, file and line; sites the producer registers
-// meanwhile read the new text. A site registered exactly while the words are
+// the site's level, message, file and line (all through SegmentView); sites
+// the producer registers meanwhile read the new text. A site registered exactly while the words are
 // rewritten may still have read the old text: the table is therefore swept
 // again until it stops growing.
 #include <sys/types.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -30,7 +29,6 @@
 #include "ringtail/reader/ingest/segment_view.hpp"
 #include "ringtail/shm/process_identity.hpp"
 #include "ringtail/shm/sample_rules.hpp"
-#include "ringtail/shm/segment_file.hpp"
 #include "verbs.hpp"
 
 namespace ringtail::cli {
@@ -78,45 +76,26 @@ CLI::Validator rules_validator() {
       "");
 }
 
-// A live producer's segment mapped for this verb. `base` is the mapping's
-// address (the view keeps it across moves): the writable pointer for the
-// words the verb writes, once the view has validated the segment.
+// A live producer's segment, mapped for this verb.
 struct Target {
   std::string name;
   pid_t pid = 0;
-  std::byte* base = nullptr;
   std::unique_ptr<reader::SegmentView> view;
 };
 
 absl::StatusOr<Target> open_target(const reader::DiscoveredSegment& found, bool writable) {
-  const auto access = writable ? shm::SegmentFile::Access::kReadWrite : shm::SegmentFile::Access::kReadOnly;
-  absl::StatusOr<shm::SegmentFile> file = shm::SegmentFile::open(found.name, access);
-  if (!file.ok()) return file.status();
+  const auto access = writable ? reader::SegmentView::Access::kReadWrite : reader::SegmentView::Access::kReadOnly;
+  absl::StatusOr<reader::SegmentView> view = reader::SegmentView::open(found.name, access);
+  if (!view.ok()) return view.status();
   Target target;
   target.name = found.name;
   target.pid = found.id.pid;
-  target.base = file->data();
-  absl::StatusOr<reader::SegmentView> view = reader::SegmentView::adopt(std::move(*file), access);
-  if (!view.ok()) return view.status();
   target.view = std::make_unique<reader::SegmentView>(std::move(*view));
   return target;
 }
 
-shm::SegmentHeader& header_of(const Target& target) { return *reinterpret_cast<shm::SegmentHeader*>(target.base); }
-
-shm::CallSiteEntry& entry_of(const Target& target, uint32_t id) {
-  return *reinterpret_cast<shm::CallSiteEntry*>(target.base + target.view->geometry().callsite_offset(id));
-}
-
-// A site's word, as the producer reads it. The entry is shared with the
-// producer, so it is read through atomic_ref (C++20 has none for const T; a
-// relaxed load does not write, so this works on a read-only mapping too).
-uint32_t load_keep(const Target& target, uint32_t id) {
-  return std::atomic_ref<uint32_t>(entry_of(target, id).sample_keep).load(std::memory_order_relaxed);
-}
-
-std::string shown_rules(const shm::SegmentHeader& header) {
-  const absl::StatusOr<std::string> text = shm::load_sample_rules_text(header);
+std::string shown_rules(const reader::SegmentView& view) {
+  const absl::StatusOr<std::string> text = view.sample_rules_untrusted();
   if (!text.ok()) return absl::StrCat("<unreadable: ", std::string(text.status().message()), ">");
   return text->empty() ? "(none)" : absl::StrCat("\"", printable(*text), "\"");
 }
@@ -130,7 +109,7 @@ uint32_t apply_to_sites(const Target& target, const reader::CallSiteTable& table
     const reader::CallSiteInfo* site = table.find(id);
     if (site == nullptr || !site->valid) continue;  // nothing to match a rule against; left as it is
     const uint32_t keep = shm::keep_for(rules, site->level, site->message, site->file, site->line);
-    std::atomic_ref<uint32_t>(entry_of(target, id).sample_keep).store(keep, std::memory_order_relaxed);
+    if (!target.view->store_sample_keep(id, keep).ok()) continue;  // the table holds only ids below capacity
     sampled += keep != 0;
   }
   return sampled;
@@ -139,10 +118,9 @@ uint32_t apply_to_sites(const Target& target, const reader::CallSiteTable& table
 int set_rules(const Target& target, const std::string& text) {
   const absl::StatusOr<shm::SampleRules> rules = shm::parse_sample_rules(text);
   if (!rules.ok()) usage_error(std::string(rules.status().message()));  // the validator checked it
-  shm::SegmentHeader& header = header_of(target);
-  const std::string before = shown_rules(header);
+  const std::string before = shown_rules(*target.view);
   // The text first: sites registered from now on read it.
-  if (absl::Status s = shm::store_sample_rules_text(header, text); !s.ok()) {
+  if (absl::Status s = target.view->store_sample_rules(text); !s.ok()) {
     print_segment_error(target.name, s);
     return kExitRuntime;
   }
@@ -159,19 +137,19 @@ int set_rules(const Target& target, const std::string& text) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   std::printf("pid %d: sampling %s -> %s (%u of %u call sites sampled)\n", static_cast<int>(target.pid), before.c_str(),
-              shown_rules(header).c_str(), sampled, swept);
+              shown_rules(*target.view).c_str(), sampled, swept);
   return kExitOk;
 }
 
 int show_rules(const Target& target) {
   const reader::SegmentIdentity& id = target.view->identity();
   std::printf("pid %d  service %s  rules %s\n", static_cast<int>(target.pid), printable(id.service).c_str(),
-              shown_rules(header_of(target)).c_str());
+              shown_rules(*target.view).c_str());
   reader::CallSiteTable table(*target.view);
   if (absl::Status s = table.refresh(); !s.ok()) print_segment_error(target.name, s);
   uint32_t sampled = 0;
   for (uint32_t site_id = 0; site_id < table.size(); ++site_id) {
-    const uint32_t keep = load_keep(target, site_id);
+    const uint32_t keep = target.view->sample_keep_untrusted(site_id).value_or(0);
     if (keep == 0) continue;
     ++sampled;
     const reader::CallSiteInfo* site = table.find(site_id);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ringtail/shm/process_identity.hpp"
+#include "ringtail/shm/sample_rules.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -284,6 +285,39 @@ absl::Status SegmentView::set_control_min_level(shm::Level level) const {
   if (!writable()) return absl::FailedPreconditionError(absl::StrCat(prefix(name()), "opened read-only"));
   if (level > shm::Level::kOff) return absl::InvalidArgumentError("not a level");
   header()->control_min_level.store(static_cast<uint32_t>(level), std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<shm::CallSiteEntry*> SegmentView::entry_at(uint32_t id) const {
+  if (id >= geometry_.callsite_capacity) {
+    return absl::OutOfRangeError(absl::StrCat(prefix(name()), "call-site id ", id, " is past the table's ",
+                                              geometry_.callsite_capacity, " entries"));
+  }
+  return reinterpret_cast<shm::CallSiteEntry*>(file_.data() + geometry_.callsite_offset(id));
+}
+
+absl::StatusOr<std::string> SegmentView::sample_rules_untrusted() const {
+  return shm::load_sample_rules_text(*header());
+}
+
+absl::Status SegmentView::store_sample_rules(std::string_view text) const {
+  if (!writable()) return absl::FailedPreconditionError(absl::StrCat(prefix(name()), "opened read-only"));
+  return shm::store_sample_rules_text(*header(), text);
+}
+
+absl::StatusOr<uint32_t> SegmentView::sample_keep_untrusted(uint32_t id) const {
+  absl::StatusOr<shm::CallSiteEntry*> entry = entry_at(id);
+  if (!entry.ok()) return entry.status();
+  // The word is shared with the producer: atomic_ref (a relaxed load writes
+  // nothing, so this is fine on a read-only mapping too).
+  return std::atomic_ref<uint32_t>((*entry)->sample_keep).load(std::memory_order_relaxed);
+}
+
+absl::Status SegmentView::store_sample_keep(uint32_t id, uint32_t keep) const {
+  if (!writable()) return absl::FailedPreconditionError(absl::StrCat(prefix(name()), "opened read-only"));
+  absl::StatusOr<shm::CallSiteEntry*> entry = entry_at(id);
+  if (!entry.ok()) return entry.status();
+  std::atomic_ref<uint32_t>((*entry)->sample_keep).store(keep, std::memory_order_relaxed);
   return absl::OkStatus();
 }
 

@@ -32,6 +32,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -129,6 +130,18 @@ class SegmentView {
   // Reader-owned words. FailedPreconditionError on a read-only view.
   absl::Status store_read_pos(uint32_t index, uint64_t read_pos) const;  // release
   absl::Status set_control_min_level(shm::Level level) const;            // relaxed, as the producer's own setter
+
+  // Sampling, which a reader may change live (docs/FORMAT.md, "Sampling").
+  // The rules text as the seqlock gives it (shm/sample_rules.hpp: DataLoss
+  // for a length past the area, Unavailable if no stable copy was read).
+  absl::StatusOr<std::string> sample_rules_untrusted() const;
+  // Replaces the rules text (which the producer applies to the sites it
+  // registers from then on). FailedPrecondition on a read-only view;
+  // InvalidArgument for a text longer than the header holds. Not parsed here.
+  absl::Status store_sample_rules(std::string_view text) const;
+  // A call site's sample_keep word (relaxed). OutOfRange past the table.
+  absl::StatusOr<uint32_t> sample_keep_untrusted(uint32_t id) const;
+  absl::Status store_sample_keep(uint32_t id, uint32_t keep) const;
   // The reader lease word (SegmentHeader::reader_lease), for ConsumerLease
   // (consumer_lease.hpp), which implements its protocol. Only loads are
   // allowed through a read-only view: its mapping is read-only.
@@ -141,6 +154,8 @@ class SegmentView {
  private:
   SegmentView() = default;
   shm::SegmentHeader* header() const { return reinterpret_cast<shm::SegmentHeader*>(file_.data()); }
+  // Bounds-checked; OutOfRange past the table.
+  absl::StatusOr<shm::CallSiteEntry*> entry_at(uint32_t id) const;
   shm::RingSlot* slot_at(uint32_t index) const {
     return reinterpret_cast<shm::RingSlot*>(file_.data() + geometry_.slot_offset(index));
   }
