@@ -109,45 +109,41 @@ void report_burst(benchmark::State& state, uint64_t dropped, int burst = kBurst)
   state.counters["dropped"] = benchmark::Counter(static_cast<double>(dropped));
 }
 
-void BM_Emit_3Fields_NoDrop(benchmark::State& state) {
+// Bursts of `burst` calls of `call` into this thread's ring, each once the
+// drain has emptied it (waited for with the timer paused).
+template <class Call>
+void ringtail_bursts(benchmark::State& state, int burst, Call call) {
   const ringtail::shm::RingWriter& writer = ringtail::detail::t_thread_state.writer;
-  benchmark::DoNotOptimize(emit_tool_call(-1, 0.0));
+  benchmark::DoNotOptimize(emit_tool_call(-1, 0.0));  // the ring is claimed before the timed loop
   const uint64_t dropped_before = writer.dropped;
-  int step_id = 0;
-  double duration_ms = 0.0;
   for (auto _ : state) {
     wait_until(state, [&] { return writer.slot->read_pos.load(std::memory_order_acquire) == writer.write_pos; });
-    for (int i = 0; i < kBurst; ++i) {
-      bool committed = emit_tool_call(step_id, duration_ms);
-      benchmark::DoNotOptimize(committed);
-      ++step_id;
-      duration_ms += 0.5;
-    }
+    for (int i = 0; i < burst; ++i) call();
   }
-  report_burst(state, writer.dropped - dropped_before);
+  report_burst(state, writer.dropped - dropped_before, burst);
 }
+
+void emit_bursts(benchmark::State& state) {
+  int step_id = 0;
+  double duration_ms = 0.0;
+  ringtail_bursts(state, kBurst, [&] {
+    bool committed = emit_tool_call(step_id, duration_ms);
+    benchmark::DoNotOptimize(committed);
+    ++step_id;
+    duration_ms += 0.5;
+  });
+}
+
+void BM_Emit_3Fields_NoDrop(benchmark::State& state) { emit_bursts(state); }
 BENCHMARK(BM_Emit_3Fields_NoDrop);
 
 // The same event inside a two-field ScopedContext and a Span: the frames are
 // records of their own, so the event should cost what it costs outside them.
 void BM_Emit_3Fields_InContextSpan_NoDrop(benchmark::State& state) {
-  const ringtail::shm::RingWriter& writer = ringtail::detail::t_thread_state.writer;
-  benchmark::DoNotOptimize(emit_tool_call(-1, 0.0));
+  benchmark::DoNotOptimize(emit_tool_call(-1, 0.0));  // claim the ring first: the frames then go straight in
   const ringtail::ScopedContext context{ringtail::kv("session_id", "s-1"), ringtail::kv("user_id", "u-1")};
   const ringtail::Span span("bench_span");
-  const uint64_t dropped_before = writer.dropped;
-  int step_id = 0;
-  double duration_ms = 0.0;
-  for (auto _ : state) {
-    wait_until(state, [&] { return writer.slot->read_pos.load(std::memory_order_acquire) == writer.write_pos; });
-    for (int i = 0; i < kBurst; ++i) {
-      bool committed = emit_tool_call(step_id, duration_ms);
-      benchmark::DoNotOptimize(committed);
-      ++step_id;
-      duration_ms += 0.5;
-    }
-  }
-  report_burst(state, writer.dropped - dropped_before);
+  emit_bursts(state);
 }
 BENCHMARK(BM_Emit_3Fields_InContextSpan_NoDrop);
 
@@ -157,34 +153,20 @@ constexpr int kFrameBurst = 2048;
 
 // A span begun and ended (two frame records, two random ids): per_event is per span.
 void BM_Span_BeginEnd_NoDrop(benchmark::State& state) {
-  const ringtail::shm::RingWriter& writer = ringtail::detail::t_thread_state.writer;
-  benchmark::DoNotOptimize(emit_tool_call(-1, 0.0));
-  const uint64_t dropped_before = writer.dropped;
-  for (auto _ : state) {
-    wait_until(state, [&] { return writer.slot->read_pos.load(std::memory_order_acquire) == writer.write_pos; });
-    for (int i = 0; i < kFrameBurst; ++i) {
-      ringtail::Span span("tool_call");
-      benchmark::DoNotOptimize(span.span_id());
-    }
-  }
-  report_burst(state, writer.dropped - dropped_before, kFrameBurst);
+  ringtail_bursts(state, kFrameBurst, [] {
+    ringtail::Span span("tool_call");
+    benchmark::DoNotOptimize(span.span_id());
+  });
 }
 BENCHMARK(BM_Span_BeginEnd_NoDrop);
 
 // A two-field ScopedContext bound and unbound: per_event is per scope.
 void BM_ScopedContext_BindUnbind_NoDrop(benchmark::State& state) {
-  const ringtail::shm::RingWriter& writer = ringtail::detail::t_thread_state.writer;
-  benchmark::DoNotOptimize(emit_tool_call(-1, 0.0));
-  const uint64_t dropped_before = writer.dropped;
   int n = 0;
-  for (auto _ : state) {
-    wait_until(state, [&] { return writer.slot->read_pos.load(std::memory_order_acquire) == writer.write_pos; });
-    for (int i = 0; i < kFrameBurst; ++i) {
-      const ringtail::ScopedContext context{ringtail::kv("session_id", kTool), ringtail::kv("turn", ++n)};
-      benchmark::DoNotOptimize(context.bound());
-    }
-  }
-  report_burst(state, writer.dropped - dropped_before, kFrameBurst);
+  ringtail_bursts(state, kFrameBurst, [&] {
+    const ringtail::ScopedContext context{ringtail::kv("session_id", kTool), ringtail::kv("turn", ++n)};
+    benchmark::DoNotOptimize(context.bound());
+  });
 }
 BENCHMARK(BM_ScopedContext_BindUnbind_NoDrop);
 

@@ -23,7 +23,6 @@ struct FrameStack {
   uint32_t draws[shm::kMaxFrameDepth];  // a span's trace draw
   bool spans[shm::kMaxFrameDepth];
   bool sent[shm::kMaxFrameDepth];  // written to the ring at least once: a re-send is marked resent
-  uint32_t pending_size;           // the record begin_push started
 };
 
 // Plain thread_local (not the hot path's initial-exec TLS): only binding and
@@ -95,7 +94,6 @@ std::byte* begin_push(uint32_t size, shm::FrameKind kind, uint32_t field_count) 
   header.kind = static_cast<uint8_t>(kind);
   header.field_count = field_count;
   std::memcpy(record, &header, sizeof(header));
-  t_frames.pending_size = size;
   return record + sizeof(header);
 }
 
@@ -103,8 +101,8 @@ int finish_push(const std::byte* end, bool is_span, uint32_t trace_draw) noexcep
   ThreadState& t = t_thread_state;
   const uint32_t depth = t.frame_depth;
   std::byte* record = t_frames.bytes + frame_start(depth);
-  const uint32_t size = t_frames.pending_size;
-  (void)end;  // the encoders wrote exactly `size` bytes: end == record + size
+  // The encoders wrote exactly the size begin_push was given.
+  const auto size = static_cast<uint32_t>(end - record);
   // Before the thread has a ring the clock may not be calibrated: the
   // timestamp is stamped when the frame first reaches the ring.
   const uint64_t seq = has_ring(t) ? t.writer.next_seq() : 0;

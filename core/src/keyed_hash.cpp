@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ringtail/agent.hpp"
+#include "ringtail/shm/json_escape.hpp"
 
 namespace ringtail::detail {
 namespace {
@@ -28,10 +29,9 @@ constinit std::atomic<const HashKey*> g_hash_key{nullptr};
 
 constexpr char kHex[] = "0123456789abcdef";
 
-// Writes `bytes` as a quoted JSON string, escaped as the reader writes
-// strings (reader/src/output/json_text.cpp): '"' and '\\' and the controls
-// with a short form (\b \f \n \r \t) by it, the other bytes below 0x20 as
-// \u00XX in lowercase hex, everything else as it is. For valid UTF-8 this is
+// Writes `bytes` as a quoted JSON string, each byte below 0x80 escaped by
+// the rule the reader writes strings by (shm/json_escape.hpp), everything
+// else as it is. For valid UTF-8 this is
 // the reader's text byte for byte, so the hashes agree. The reader replaces
 // ill-formed UTF-8 by U+FFFD; here its bytes are hashed raw instead, so two
 // different invalid tokens never hash equal (their hashes then differ from
@@ -40,39 +40,8 @@ char* write_json_text(char* out, std::string_view bytes) noexcept {
   *out++ = '"';
   for (const char ch : bytes) {
     const auto c = static_cast<unsigned char>(ch);
-    char short_escape = 0;
-    switch (c) {
-      case '"':
-        short_escape = '"';
-        break;
-      case '\\':
-        short_escape = '\\';
-        break;
-      case '\b':
-        short_escape = 'b';
-        break;
-      case '\f':
-        short_escape = 'f';
-        break;
-      case '\n':
-        short_escape = 'n';
-        break;
-      case '\r':
-        short_escape = 'r';
-        break;
-      case '\t':
-        short_escape = 't';
-        break;
-      default:
-        break;
-    }
-    if (short_escape != 0) {
-      *out++ = '\\';
-      *out++ = short_escape;
-    } else if (c < 0x20) {
-      const char escape[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-      std::memcpy(out, escape, sizeof(escape));
-      out += sizeof(escape);
+    if (c < 0x80 && shm::json_needs_escape(c)) {
+      out = shm::write_json_escape(out, c);
     } else {
       *out++ = ch;
     }

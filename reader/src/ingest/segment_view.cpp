@@ -262,13 +262,7 @@ absl::StatusOr<const std::byte*> SegmentView::ring_data(uint32_t index) const {
   return file_.data() + geometry_.ring_data_offset(index);
 }
 
-absl::StatusOr<const shm::CallSiteEntry*> SegmentView::callsite_entry(uint32_t id) const {
-  if (id >= geometry_.callsite_capacity) {
-    return absl::OutOfRangeError(absl::StrCat(prefix(name()), "call-site id ", id, " is past the table's ",
-                                              geometry_.callsite_capacity, " entries"));
-  }
-  return reinterpret_cast<const shm::CallSiteEntry*>(file_.data() + geometry_.callsite_offset(id));
-}
+absl::StatusOr<const shm::CallSiteEntry*> SegmentView::callsite_entry(uint32_t id) const { return entry_at(id); }
 
 absl::Status SegmentView::store_read_pos(uint32_t index, uint64_t read_pos) const {
   if (!writable()) return absl::FailedPreconditionError(absl::StrCat(prefix(name()), "opened read-only"));

@@ -287,11 +287,6 @@ constexpr std::string_view kTimestampKey = R"({"timestamp":)";
 constexpr std::string_view kSeqKey = R"(,"seq":)";
 constexpr std::string_view kCutOpen = R"(,"_cut":{)";
 
-char* put(char* p, std::string_view text) {
-  std::memcpy(p, text.data(), text.size());
-  return p + text.size();
-}
-
 }  // namespace
 
 size_t EventJsonFormatter::reserved_line_bound(const SiteCache& cache, const DecodedEvent& event) {
@@ -320,22 +315,22 @@ void EventJsonFormatter::write_cached_line(std::string& out, const SiteCache& ca
   out.resize(start + bound);
   char* const base = out.data();
   char* p = base + start;
-  p = put(p, kTimestampKey);
+  p = write_raw(p, kTimestampKey);
   p = timestamps_.write(p, ns);
-  p = put(p, cache.head);
+  p = write_raw(p, cache.head);
   p = write_json_uint(p, event.tid);
-  p = put(p, kSeqKey);
+  p = write_raw(p, kSeqKey);
   p = write_json_uint(p, event.seq);
   cuts_.clear();
   for (size_t i = 0; i < event.fields.size(); ++i) {
     const uint32_t begin = i == 0 ? 0 : cache.key_ends[i - 1];
     const uint32_t size = cache.key_ends[i] - begin;
     const size_t key_offset = static_cast<size_t>(p - base) + 2;  // inside ,"…":
-    p = put(p, std::string_view(cache.keys.data() + begin, size));
+    p = write_raw(p, std::string_view(cache.keys.data() + begin, size));
     const FieldValue& value = event.fields[i].value;
     switch (value.index()) {
       case 0:
-        p = put(p, std::get<bool>(value) ? "true" : "false");
+        p = write_raw(p, std::get<bool>(value) ? "true" : "false");
         break;
       case 1:
         p = write_json_int(p, std::get<int64_t>(value));
@@ -368,11 +363,11 @@ void EventJsonFormatter::write_cached_line(std::string& out, const SiteCache& ca
     }
   }
   if (!cuts_.empty()) {
-    p = put(p, kCutOpen);
+    p = write_raw(p, kCutOpen);
     for (size_t i = 0; i < cuts_.size(); ++i) {
       if (i != 0) *p++ = ',';
       *p++ = '"';
-      p = put(p, std::string_view(base + cuts_[i].key.offset, cuts_[i].key.size));
+      p = write_raw(p, std::string_view(base + cuts_[i].key.offset, cuts_[i].key.size));
       *p++ = '"';
       *p++ = ':';
       p = write_json_uint(p, cuts_[i].original_bytes);

@@ -5,10 +5,11 @@
 #include <cmath>
 #include <cstring>
 
+#include "ringtail/shm/json_escape.hpp"
+
 namespace ringtail::reader {
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
 // "00" .. "99": decimal digits two at a time.
 constexpr char kPairs[] =
     "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
@@ -86,7 +87,7 @@ size_t plain_ascii_end(const unsigned char* s, size_t i, size_t n) {
     if (special != 0) return i + static_cast<size_t>(__builtin_ctzll(special) / 8);
     i += 8;
   }
-  while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\') ++i;
+  while (i < n && s[i] < 0x80 && !shm::json_needs_escape(s[i])) ++i;
   return i;
 }
 
@@ -106,41 +107,7 @@ char* write_json_string(char* out, std::string_view bytes) {
     if (i == n) break;
     const unsigned char c = s[i];
     if (c < 0x80) {
-      char short_escape = 0;
-      switch (c) {
-        case '"':
-          short_escape = '"';
-          break;
-        case '\\':
-          short_escape = '\\';
-          break;
-        case '\b':
-          short_escape = 'b';
-          break;
-        case '\f':
-          short_escape = 'f';
-          break;
-        case '\n':
-          short_escape = 'n';
-          break;
-        case '\r':
-          short_escape = 'r';
-          break;
-        case '\t':
-          short_escape = 't';
-          break;
-        default:
-          break;
-      }
-      if (short_escape != 0) {
-        out[0] = '\\';
-        out[1] = short_escape;
-        out += 2;
-      } else {
-        const char escape[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        std::memcpy(out, escape, sizeof(escape));
-        out += sizeof(escape);
-      }
+      out = shm::write_json_escape(out, c);  // plain_ascii_end stopped here: it needs one
       ++i;
       continue;
     }
@@ -253,11 +220,6 @@ constexpr std::string_view kErrorMessage = R"(,"message":)";
 constexpr std::string_view kErrorCode = R"(,"code":)";
 constexpr std::string_view kErrorStack = R"(,"stack":[)";
 
-char* put(char* out, std::string_view text) {
-  std::memcpy(out, text.data(), text.size());
-  return out + text.size();
-}
-
 // Calls visit(shown frame) for each non-empty frame of `stack`.
 template <class Visit>
 void for_each_frame(const JsonError& error, Visit visit) {
@@ -286,17 +248,17 @@ size_t json_error_bound(const JsonError& error) {
 }
 
 char* write_json_error(char* out, const JsonError& error) {
-  out = put(out, kErrorType);
+  out = write_raw(out, kErrorType);
   out = write_json_string(out, error.type);
-  out = put(out, kErrorMessage);
+  out = write_raw(out, kErrorMessage);
   out = write_json_string(out, error.message);
   if (error.has_code) {
-    out = put(out, kErrorCode);
+    out = write_raw(out, kErrorCode);
     out = write_json_int(out, error.code);
   }
   bool first = true;
   for_each_frame(error, [&](std::string_view frame) {
-    out = first ? put(out, kErrorStack) : put(out, ",");
+    out = first ? write_raw(out, kErrorStack) : write_raw(out, ",");
     first = false;
     out = write_json_string(out, frame);
   });

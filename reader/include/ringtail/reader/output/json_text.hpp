@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,11 @@ void append_json_string(std::string& out, std::string_view bytes);
 // and the quotes.
 constexpr size_t json_string_bound(size_t bytes) { return 6 * bytes + 2; }
 char* write_json_string(char* out, std::string_view bytes);
+// Copies text that is JSON already (keys, punctuation, cached pieces) at `out`; returns the end.
+inline char* write_raw(char* out, std::string_view text) {
+  std::memcpy(out, text.data(), text.size());
+  return out + text.size();
+}
 
 // Appends a double with the shortest text that reads back to the same value.
 // JSON has no NaN or infinities: they are written as the strings "NaN",
