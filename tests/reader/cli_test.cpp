@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,6 +74,16 @@ class Tool {
 
   pid_t pid() const { return pid_; }
   const std::string& out() const { return out_; }
+  // Bytes on the stdout pipe that nobody has read yet.
+  int unread_stdout() const {
+    int bytes = -1;
+    return out_fd_ >= 0 && ::ioctl(out_fd_, FIONREAD, &bytes) == 0 ? bytes : -1;
+  }
+  // Whether the process has not exited yet (without reaping it).
+  bool running() const {
+    siginfo_t info{};
+    return ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == 0;
+  }
   const std::string& err() const { return err_; }
 
   // Reads until stdout holds `lines` lines (or the tool closes it, or the timeout).
@@ -398,7 +409,7 @@ TEST_F(CliTest, TailPeeksAndStopsOnSigint) {
   // --where filters as `ringtail query` does: i>=2 keeps two of the four.
   Tool where({"tail", "--pid", pid, "--where", "i>=2"});
   ASSERT_TRUE(where.read_lines(2)) << where.out() << where.err();
-  ASSERT_TRUE(ringtail::test::wait_until_catches(where.pid(), SIGINT));
+  ASSERT_TRUE(ringtail::test::wait_until_ready_for(where.pid(), SIGINT));
   ASSERT_EQ(::kill(where.pid(), SIGINT), 0);
   EXPECT_EQ(where.wait(), 0) << where.err();
   EXPECT_EQ(lines_in(where.out()), 2u) << where.out();
@@ -411,6 +422,38 @@ TEST_F(CliTest, TailPeeksAndStopsOnSigint) {
   ASSERT_EQ(::kill(warn.pid(), SIGTERM), 0);
   EXPECT_EQ(warn.wait(), 0) << warn.err();
   EXPECT_TRUE(warn.out().empty()) << warn.out();
+  child.resume();
+  EXPECT_EQ(child.join(), 0);
+}
+
+TEST_F(CliTest, SecondSigintEndsATailStuckInItsFinalDrain) {
+  // Far more output than a pipe holds, and the test reads none of it: the
+  // tail's final drain cannot finish, so only the second SIGINT ends it.
+  Options options = cli_options();
+  options.ring_bytes = 1 << 20;
+  ProducerChild child = ProducerChild::start(options, [](ProducerChild::Link& link) {
+    const std::string pad(300, 'x');
+    for (int i = 0; i < 1500; ++i) RINGTAIL_INFO("cli event", ringtail::kv("i", i), ringtail::kv("pad", pad));
+    link.signal();
+    link.wait();
+    return 0;
+  });
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+
+  Tool tail({"tail", "--pid", std::to_string(child.pid())});
+  ASSERT_TRUE(ringtail::test::wait_until_ready_for(tail.pid(), SIGINT));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (tail.unread_stdout() < 32 * 1024 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(tail.unread_stdout(), 32 * 1024);
+
+  ASSERT_EQ(::kill(tail.pid(), SIGINT), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(tail.running()) << "the first SIGINT must wait for the final drain";
+  ASSERT_EQ(::kill(tail.pid(), SIGINT), 0);
+  EXPECT_EQ(tail.wait(), 128 + SIGINT) << tail.err();
   child.resume();
   EXPECT_EQ(child.join(), 0);
 }

@@ -379,7 +379,7 @@ TEST_F(EndToEndTest, FollowDrainsEveryEventOnceInOrder) {
 
   ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
   ASSERT_TRUE(wait_segments_gone({loadgen.pid()})) << "the drain never removed the finished producer's segment";
-  ASSERT_TRUE(ringtail::test::wait_until_catches(drain.pid(), SIGINT)) << drain.err();
+  ASSERT_TRUE(ringtail::test::wait_until_ready_for(drain.pid(), SIGINT)) << drain.err();
   drain.signal(SIGINT);
   ASSERT_EQ(drain.wait(), 0) << drain.err();
 
@@ -483,7 +483,7 @@ TEST_F(EndToEndTest, DrainKilledTwiceLosesNothing) {
   ASSERT_GT(drain.pid(), 0);
   ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
   ASSERT_TRUE(wait_segments_gone({loadgen.pid()})) << "the drain never removed the finished producer's segment";
-  ASSERT_TRUE(ringtail::test::wait_until_catches(drain.pid(), SIGINT)) << drain.err();
+  ASSERT_TRUE(ringtail::test::wait_until_ready_for(drain.pid(), SIGINT)) << drain.err();
   drain.signal(SIGINT);
   ASSERT_EQ(drain.wait(), 0) << drain.err();
 
@@ -596,7 +596,7 @@ TEST_F(EndToEndTest, TwoProducersEightThreadsDrainedTogether) {
   ASSERT_EQ(a.wait(), 0) << a.err();
   ASSERT_EQ(b.wait(), 0) << b.err();
   ASSERT_TRUE(wait_segments_gone({a.pid(), b.pid()})) << "the drain never removed the finished producers' segments";
-  ASSERT_TRUE(ringtail::test::wait_until_catches(drain.pid(), SIGINT)) << drain.err();
+  ASSERT_TRUE(ringtail::test::wait_until_ready_for(drain.pid(), SIGINT)) << drain.err();
   drain.signal(SIGINT);
   ASSERT_EQ(drain.wait(), 0) << drain.err();
 

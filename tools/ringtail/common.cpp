@@ -1,7 +1,5 @@
 #include "common.hpp"
 
-#include <signal.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -16,17 +14,6 @@ namespace ringtail::cli {
 namespace {
 
 uint64_t saturating_add(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
-
-std::atomic<bool> g_stop{false};
-static_assert(std::atomic<bool>::is_always_lock_free);  // set from a signal handler
-
-void on_stop_signal(int signal_number) {
-  if (g_stop.exchange(true)) {
-    // Second signal: stop waiting for the final drain.
-    ::signal(signal_number, SIG_DFL);
-    ::raise(signal_number);
-  }
-}
 
 constexpr const char* kLevelNames[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "OFF"};
 
@@ -61,16 +48,6 @@ void finish(int code) {
     if (code == kExitOk) code = kExitRuntime;
   }
   std::exit(code);
-}
-
-const std::atomic<bool>& install_stop_handlers() {
-  struct sigaction action = {};
-  action.sa_handler = on_stop_signal;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = 0;  // no SA_RESTART: a blocking call returns EINTR and the loop sees the flag
-  ::sigaction(SIGINT, &action, nullptr);
-  ::sigaction(SIGTERM, &action, nullptr);
-  return g_stop;
 }
 
 void usage_error(const std::string& message) { throw CLI::ValidationError(message); }

@@ -7,7 +7,6 @@
 
 #include <sys/types.h>
 
-#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,10 +37,6 @@ std::string segment_error_text(std::string_view name, const absl::Status& status
 // A usage error raised from a verb's callback: main() prints it as one line
 // and exits 2, like CLI11's own parse errors.
 [[noreturn]] void usage_error(const std::string& message);
-
-// Installs SIGINT and SIGTERM handlers (sigaction) that set the returned
-// flag; a second signal kills the process with the default action.
-const std::atomic<bool>& install_stop_handlers();
 
 // CLI11 transform: a pid, plain decimal digits from 1 to 2^31 - 1.
 CLI::Validator pid_validator();

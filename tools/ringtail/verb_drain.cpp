@@ -4,6 +4,7 @@
 // and retention in the background.
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -17,6 +18,7 @@
 #include "ringtail/reader/drain/drain_engine.hpp"
 #include "ringtail/reader/storage/store_maintainer.hpp"
 #include "ringtail/reader/storage/store_sink.hpp"
+#include "stop_signals.hpp"
 #include "verbs.hpp"
 
 namespace ringtail::cli {
@@ -74,6 +76,8 @@ void print_summary(const reader::DrainStats& s, const std::string& out) {
 
 int run_drain(const DrainConfig& config) {
   if (config.once == config.follow) usage_error("exactly one of --once and --follow is required");
+  // Before the maintainer and the engine start their threads.
+  const std::atomic<bool>* stop = config.follow ? &watch_stop_signals() : nullptr;
 
   reader::DrainOptions options;
   options.mode = reader::DrainOptions::Mode::kConsume;
@@ -112,7 +116,7 @@ int run_drain(const DrainConfig& config) {
       return kExitRuntime;
     }
   } else {
-    engine.run(install_stop_handlers());
+    engine.run(*stop);
     if (!engine.last_error().ok()) return kExitRuntime;  // the engine reported it
   }
   print_summary(engine.stats(), config.out);

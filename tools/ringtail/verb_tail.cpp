@@ -19,6 +19,7 @@
 #include "redaction_flags.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
 #include "ringtail/reader/drain/stream_sink.hpp"
+#include "stop_signals.hpp"
 #include "verbs.hpp"
 
 namespace ringtail::cli {
@@ -92,6 +93,7 @@ class StdoutSink : public reader::LineSink {
 };
 
 int run_tail(const TailConfig& config) {
+  const std::atomic<bool>& stop = watch_stop_signals();  // before the engine starts its threads
   reader::DrainOptions options;
   options.mode = reader::DrainOptions::Mode::kPeek;
   options.discovery.pids = config.pids;
@@ -111,7 +113,7 @@ int run_tail(const TailConfig& config) {
   reader::DrainEngine engine(options, sink, [&sink](std::string_view line) {
     if (!sink.broken_pipe()) print_error(line);
   });
-  engine.run(install_stop_handlers());
+  engine.run(stop);
   if (engine.last_error().ok()) return kExitOk;
   // stdout failed and the engine said so (unless the pipe was closed, which
   // is how tail is meant to end in `ringtail tail | head`). Drop what stdio
