@@ -38,7 +38,9 @@ struct RingRetirer {
 
   ~RingRetirer() {
     ThreadState& t = t_thread_state;
-    if (armed && t.status == ThreadRingStatus::kActive) {
+    // Every state that holds a ring returns it: a thread that dropped an
+    // event with frames bound exits in kResendFrames and still owns its slot.
+    if (armed && (t.status == ThreadRingStatus::kActive || t.status == ThreadRingStatus::kResendFrames)) {
       Runtime& rt = runtime();
       std::lock_guard lock(rt.mu);
       if (rt.segment != nullptr && rt.segment_epoch == epoch) {
