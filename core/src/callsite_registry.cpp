@@ -58,9 +58,11 @@ uint32_t register_site(CallSite& site, const char* function, const shm::FieldTyp
     return kSiteRejected;
   }
 
-  const uint32_t id = header.callsite_count.load(std::memory_order_relaxed);
+  // The count and capacity the producer keeps itself: the header's copies
+  // are for readers, and anyone who can write the segment could change them.
+  const uint32_t id = rt.segment->callsite_count();
   absl::Status reserved =
-      id < header.callsite_capacity
+      id < rt.segment->geometry().callsite_capacity
           ? rt.segment->reserve_entry(id)
           : absl::ResourceExhaustedError("the call-site table is full (raise RINGTAIL_MAX_CALLSITES)");
   if (!reserved.ok()) {
@@ -96,6 +98,7 @@ uint32_t register_site(CallSite& site, const char* function, const shm::FieldTyp
       .store(sample_keep_for_new_site(header, site.level, site.message, site.file, site.line),
              std::memory_order_relaxed);
   // release: the entry is complete before the count that makes it visible.
+  rt.segment->set_callsite_count(id + 1);
   header.callsite_count.store(id + 1, std::memory_order_release);
   site.id.store(id, std::memory_order_relaxed);
   return id;

@@ -100,8 +100,11 @@ absl::StatusOr<std::unique_ptr<ProducerSegment>> ProducerSegment::create(const O
     s.capacity = geometry->ring_capacity;
   }
 
+  segment->ledger_.resize(geometry->ring_slot_count);
   if (inherit != nullptr) {
-    const uint32_t count = inherit->header().callsite_count.load(std::memory_order_acquire);
+    // The parent's own count, not the one in its segment: that word is
+    // readable and writable by others, and ids past it were never handed out.
+    const uint32_t count = inherit->callsite_count_;
     for (uint32_t id = 0; id < count; ++id) {
       if (absl::Status s = segment->reserve_entry(id); !s.ok()) {
         shm::SegmentFile::remove(segment->name());
@@ -110,6 +113,7 @@ absl::StatusOr<std::unique_ptr<ProducerSegment>> ProducerSegment::create(const O
       std::memcpy(&segment->entry(id), &inherit->entry(id), sizeof(shm::CallSiteEntry));
     }
     h.callsite_count.store(count, std::memory_order_relaxed);
+    segment->callsite_count_ = count;
   }
 
   write_sample_rules(h, options.sample, inherit != nullptr ? &inherit->header() : nullptr);

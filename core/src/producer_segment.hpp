@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -19,6 +20,19 @@
 #include "ringtail/shm/segment_file.hpp"
 
 namespace ringtail::detail {
+
+// What the producer knows of one ring slot, kept in its own memory: the
+// segment's copy of these words may be rewritten by anyone who can write the
+// segment (a reader has to), and the producer never acts on what it reads
+// there. Guarded by the runtime's lock.
+struct SlotLedger {
+  enum class Use : uint8_t { kFree, kActive, kRetired };
+  Use use = Use::kFree;
+  // The last owner's positions and counts when it retired (RingWriter's mirror).
+  uint64_t write_pos = 0;
+  uint64_t committed = 0;
+  uint64_t dropped = 0;
+};
 
 class ProducerSegment {
  public:
@@ -41,6 +55,12 @@ class ProducerSegment {
   const std::string& name() const { return file_.name(); }
   pid_t pid() const { return pid_; }
 
+  // Entries [0, callsite_count()) are described; the header's count is a
+  // copy published for readers, never read back.
+  uint32_t callsite_count() const { return callsite_count_; }
+  void set_callsite_count(uint32_t count) { callsite_count_ = count; }
+  SlotLedger& ledger(uint32_t index) { return ledger_[index]; }
+
   // Makes sure the table page holding entry `id` is allocated.
   absl::Status reserve_entry(uint32_t id);
   // Allocates the ring data of slot `index` (its first claim).
@@ -53,6 +73,8 @@ class ProducerSegment {
   shm::SegmentGeometry geometry_;
   pid_t pid_ = 0;
   uint64_t table_reserved_end_ = 0;  // bytes of the table allocated so far
+  uint32_t callsite_count_ = 0;
+  std::vector<SlotLedger> ledger_;  // by slot index
 };
 
 }  // namespace ringtail::detail

@@ -44,6 +44,10 @@ struct RingRetirer {
       Runtime& rt = runtime();
       std::lock_guard lock(rt.mu);
       if (rt.segment != nullptr && rt.segment_epoch == epoch) {
+        // The next owner continues from what this thread knows, not from
+        // the slot's words in the segment.
+        SlotLedger& ledger = rt.segment->ledger(slot_index);
+        ledger = {SlotLedger::Use::kRetired, t.writer.write_pos, t.writer.committed, t.writer.dropped};
         // release: the slot's last records and counters come before the state.
         rt.segment->slot(slot_index)
             .state.store(static_cast<uint32_t>(shm::SlotState::kRetired), std::memory_order_release);
@@ -68,7 +72,10 @@ void store_thread_name(shm::RingSlot& slot, const char (&name)[shm::kThreadNameB
 bool take_slot(ProducerSegment& segment, uint32_t index, shm::RingWriter& writer, uint32_t tid,
                const char (&name)[shm::kThreadNameBytes], bool realtime_clock) {
   shm::RingSlot& slot = segment.slot(index);
-  writer.attach(&slot, segment.ring_data(index), segment.geometry().max_record_bytes());
+  const SlotLedger& ledger = segment.ledger(index);
+  writer.attach(&slot, segment.ring_data(index),
+                {segment.geometry().ring_capacity, segment.geometry().max_record_bytes(), ledger.write_pos,
+                 ledger.committed, ledger.dropped});
   const shm::RingWriter::Reservation reservation = writer.reserve(sizeof(shm::ThreadStartRecord));
   if (reservation.at == nullptr) return false;
   shm::ThreadStartRecord start{};
@@ -78,6 +85,7 @@ bool take_slot(ProducerSegment& segment, uint32_t index, shm::RingWriter& writer
   std::memcpy(reservation.at, &start, sizeof(start));
   writer.commit_control(reservation);
 
+  segment.ledger(index).use = SlotLedger::Use::kActive;
   slot.os_tid.store(tid, std::memory_order_relaxed);
   store_thread_name(slot, name);
   slot.generation.store(slot.generation.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -118,17 +126,16 @@ bool claim_ring(bool for_event) noexcept {
 
   bool claimed = false;
   uint32_t index = 0;
-  // Retired slots first: their memory is already allocated.
+  // Retired slots first: their memory is already allocated. Which slots are
+  // whose comes from the producer's ledger, never from the segment's words.
   for (index = 0; index < slots && !claimed; ++index) {
-    if (segment.slot(index).state.load(std::memory_order_relaxed) == static_cast<uint32_t>(shm::SlotState::kRetired)) {
+    if (segment.ledger(index).use == SlotLedger::Use::kRetired) {
       claimed = take_slot(segment, index, t.writer, tid, name, rt.clock.realtime);
     }
   }
   absl::Status memory_error;
   for (index = claimed ? index : 0; index < slots && !claimed; ++index) {
-    if (segment.slot(index).state.load(std::memory_order_relaxed) != static_cast<uint32_t>(shm::SlotState::kFree)) {
-      continue;
-    }
+    if (segment.ledger(index).use != SlotLedger::Use::kFree) continue;
     memory_error = segment.reserve_ring(index);
     if (!memory_error.ok()) break;  // /dev/shm is full: no free slot will do better
     claimed = take_slot(segment, index, t.writer, tid, name, rt.clock.realtime);
@@ -150,7 +157,7 @@ bool claim_ring(bool for_event) noexcept {
   header.threads_started.fetch_add(1, std::memory_order_relaxed);
   t.callsites = &segment.entry(0);
   t.error_stacks = rt.options.error_stacks;
-  t.max_string_bytes = header.max_string_bytes;
+  t.max_string_bytes = rt.options.max_string_bytes;
   t.realtime_clock = rt.clock.realtime;
   t.audit_wait_ns = static_cast<uint64_t>(std::chrono::nanoseconds(rt.options.audit_wait).count());
   // Frames bound before the thread had this ring go into it before its first event.

@@ -30,7 +30,7 @@ class TestRing {
     slot_->capacity = capacity;
     slot_->write_pos.store(start_pos);
     slot_->read_pos.store(start_pos);
-    writer.attach(slot_.get(), data(), static_cast<uint32_t>(capacity / 2));
+    writer.attach(slot_.get(), data(), {capacity, static_cast<uint32_t>(capacity / 2), start_pos, 0, 0});
   }
 
   std::byte* data() { return storage_.data() + kGuardBytes; }
@@ -381,17 +381,18 @@ TEST(RingWriterTest, ControlRecordsTakeNoSeq) {
   EXPECT_EQ(ring.slot().committed.load(), 2U);
 }
 
-TEST(RingWriterTest, AttachContinuesTheSlotsPositionsAndCounters) {
+TEST(RingWriterTest, AttachContinuesTheGivenPositionsAndCountersNotTheSlots) {
   RingSlot slot{};
   std::vector<std::byte> data(4096);
-  slot.capacity = 4096;
-  slot.write_pos.store(5 * 4096 + 1000);
+  // What the slot says in shared memory is not what the writer goes by:
+  // anyone who can write the segment could have put these there.
+  slot.capacity = uint64_t{1} << 40;
+  slot.write_pos.store(12345);
+  slot.committed.store(999);
+  slot.dropped_full.store(999);
   slot.read_pos.store(5 * 4096 + 1000);
-  slot.committed.store(10);
-  slot.dropped_full.store(2);
-  slot.dropped_too_big.store(3);
   RingWriter writer;
-  writer.attach(&slot, data.data(), 2048);
+  writer.attach(&slot, data.data(), {4096, 2048, 5 * 4096 + 1000, 10, 5});
   EXPECT_EQ(writer.mask, 4095U);
   EXPECT_EQ(writer.next_seq(), 15U);
   const RingWriter::Reservation r = writer.reserve(24);
@@ -401,7 +402,6 @@ TEST(RingWriterTest, AttachContinuesTheSlotsPositionsAndCounters) {
   EXPECT_EQ(slot.committed.load(), 11U);
   EXPECT_EQ(slot.write_pos.load(), 5U * 4096 + 1024);
   writer.drop_full();
-  EXPECT_EQ(slot.dropped_full.load(), 3U);
   EXPECT_EQ(writer.next_seq(), 17U);
 }
 

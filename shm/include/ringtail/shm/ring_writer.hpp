@@ -105,18 +105,28 @@ struct RingWriter {
     slot->dropped_too_big.store(slot->dropped_too_big.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
 
-  // Takes over `slot` (fresh or retired) with its ring at `ring_data`,
-  // continuing its positions and counters so the reader sees one stream.
-  void attach(RingSlot* ring_slot, std::byte* ring_data, uint32_t max_record) noexcept {
+  // Where a writer starts: the ring's geometry and, for a slot a previous
+  // owner retired, that owner's positions and counts, so the reader sees one
+  // stream. All of it from the producer's own memory: the slot's words in
+  // the segment can be rewritten by others and are never read back here.
+  struct Start {
+    uint64_t capacity;  // a power of two
+    uint32_t max_record_bytes;
+    uint64_t write_pos;
+    uint64_t committed;
+    uint64_t dropped;
+  };
+
+  // Takes over `slot` (fresh or retired) with its ring at `ring_data`.
+  void attach(RingSlot* ring_slot, std::byte* ring_data, const Start& start) noexcept {
     slot = ring_slot;
     data = ring_data;
-    mask = ring_slot->capacity - 1;
-    write_pos = ring_slot->write_pos.load(std::memory_order_relaxed);
-    committed = ring_slot->committed.load(std::memory_order_relaxed);
-    dropped = ring_slot->dropped_full.load(std::memory_order_relaxed) +
-              ring_slot->dropped_too_big.load(std::memory_order_relaxed);
+    mask = start.capacity - 1;
+    write_pos = start.write_pos;
+    committed = start.committed;
+    dropped = start.dropped;
     write_limit = 0;  // forces a read of read_pos on the first reserve
-    max_record_bytes = max_record;
+    max_record_bytes = start.max_record_bytes;
   }
 };
 
