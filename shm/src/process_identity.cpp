@@ -1,5 +1,7 @@
 #include "ringtail/shm/process_identity.hpp"
 
+#include <dirent.h>
+
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -17,8 +19,9 @@ struct ProcStat {
   uint64_t start_ticks = 0;
 };
 
-std::optional<ProcStat> read_proc_stat(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+// `path` is /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat.
+std::optional<ProcStat> read_stat_file(const std::string& path) {
+  std::ifstream in(path);
   if (!in) return std::nullopt;
   std::stringstream buffer;
   buffer << in.rdbuf();
@@ -38,6 +41,31 @@ std::optional<ProcStat> read_proc_stat(pid_t pid) {
   }
   result.state = fields[0][0];
   return result;
+}
+
+std::optional<ProcStat> read_proc_stat(pid_t pid) { return read_stat_file(absl::StrCat("/proc/", pid, "/stat")); }
+
+// A zombie ('Z') or dead ('X') task runs no more code.
+bool task_gone(char state) { return state == 'Z' || state == 'X'; }
+
+// True if any thread of `pid` still runs. The main thread's own state says
+// nothing about the others: after pthread_exit() in main() it is a zombie
+// while the rest of the process goes on.
+bool any_thread_runs(pid_t pid) {
+  const std::string tasks = absl::StrCat("/proc/", pid, "/task");
+  DIR* dir = ::opendir(tasks.c_str());
+  if (dir == nullptr) return false;
+  bool runs = false;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+    const std::optional<ProcStat> stat = read_stat_file(absl::StrCat(tasks, "/", entry->d_name, "/stat"));
+    if (stat && !task_gone(stat->state)) {
+      runs = true;
+      break;
+    }
+  }
+  ::closedir(dir);
+  return runs;
 }
 
 }  // namespace
@@ -72,8 +100,11 @@ std::optional<SegmentId> parse_segment_name(std::string_view full_name) {
 
 bool process_alive(const SegmentId& id) {
   const std::optional<ProcStat> stat = read_proc_stat(id.pid);
-  // A zombie ('Z') or dying ('X') process writes nothing more: its segment is final.
-  return stat.has_value() && stat->start_ticks == id.start_ticks && stat->state != 'Z' && stat->state != 'X';
+  if (!stat.has_value() || stat->start_ticks != id.start_ticks) return false;
+  if (!task_gone(stat->state)) return true;
+  // The main thread is gone; the process lives while any other thread does.
+  // A process whose threads have all exited writes nothing more: its segment is final.
+  return any_thread_runs(id.pid);
 }
 
 }  // namespace ringtail::shm

@@ -2,11 +2,17 @@
 #include "ringtail/shm/process_identity.hpp"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <string>
 
@@ -104,6 +110,61 @@ TEST(ProcessIdentityTest, ChildIsAliveThenZombieAndReapedIsGone) {
   ASSERT_EQ(::waitpid(child, nullptr, 0), child);
   EXPECT_FALSE(process_alive({child, *ticks}));
   EXPECT_FALSE(process_start_ticks(child).has_value());
+}
+
+// pthread_exit() in main(): the main thread is a zombie, the process is not.
+TEST(ProcessIdentityTest, AliveWhileAnyThreadRunsAfterTheMainThreadExited) {
+  int gate[2];
+  int ready[2];
+  ASSERT_EQ(::pipe(gate), 0);
+  ASSERT_EQ(::pipe(ready), 0);
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(gate[1]);
+    ::close(ready[0]);
+    static int gate_fd = gate[0];
+    static int ready_fd = ready[1];
+    pthread_t worker;
+    ::pthread_create(
+        &worker, nullptr,
+        [](void*) -> void* {
+          char c = 'r';
+          (void)::write(ready_fd, &c, 1);
+          while (::read(gate_fd, &c, 1) < 0) {
+          }
+          ::_exit(0);
+        },
+        nullptr);
+    // The main thread ends alone, as pthread_exit() would end it (that would
+    // unwind through the test framework, which catches the unwinding).
+    ::syscall(SYS_exit, 0);
+  }
+  ::close(gate[0]);
+  ::close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  const std::optional<uint64_t> ticks = process_start_ticks(child);
+  ASSERT_TRUE(ticks.has_value());
+  // Wait for the main thread to become a zombie.
+  const std::string stat_path = "/proc/" + std::to_string(child) + "/stat";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(stat_path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t close = text.rfind(')');
+    if (close != std::string::npos && close + 2 < text.size() && text[close + 2] == 'Z') break;
+    ::sched_yield();
+  }
+  EXPECT_TRUE(process_alive({child, *ticks})) << "a process whose main thread exited still runs its other threads";
+
+  ::close(gate[1]);  // lets the worker end the process
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PID, child, &info, WEXITED | WNOWAIT), 0);
+  EXPECT_FALSE(process_alive({child, *ticks})) << "every thread has exited";
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+  ::close(ready[0]);
 }
 
 TEST(ProcessIdentityTest, NoSuchProcess) {

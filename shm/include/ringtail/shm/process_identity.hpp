@@ -31,8 +31,11 @@ struct SegmentId {
 // Parses a segment name (not a path); nullopt for any other name.
 std::optional<SegmentId> parse_segment_name(std::string_view name);
 
-// True while the process that created a segment with this identity runs
-// (a zombie counts as gone: it can write nothing more).
+// True while the process that created a segment with this identity runs: its
+// pid has that start time and at least one of its threads is not a zombie.
+// A main thread that called pthread_exit() is a zombie while the other
+// threads go on logging, so the main thread's state alone does not decide;
+// a process all of whose threads have exited (a zombie) counts as gone.
 bool process_alive(const SegmentId& id);
 
 }  // namespace ringtail::shm
