@@ -2,17 +2,23 @@
 // and ringtail-loadgen. Every test restricts discovery to its own producer's
 // pid, so segments of other tests (or other users of /dev/shm) are never
 // touched.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
@@ -283,6 +289,140 @@ TEST(DrainEngine, CrashedProducerCommittedEventsAndACrashNote) {
   EXPECT_EQ(lines.back().message, "ringtail.crashed");  // after every event
   EXPECT_EQ(engine.stats().producers_crashed, 1u);
   EXPECT_EQ(reports.count("crashed"), 1u);
+  EXPECT_FALSE(segment_exists(child.segment_name()));
+}
+
+// pthread_exit() in main() leaves the main thread a zombie while the other
+// threads go on: the producer lives, and its segment is neither noted as
+// crashed nor removed until the process really ends.
+TEST(DrainEngine, AProducerWhoseMainThreadExitedIsAlive) {
+  ProducerChild child = ProducerChild::start(producer_options(), [](ProducerChild::Link& link) {
+    std::thread worker([&link] {
+      for (int i = 0; i < 50; ++i) RINGTAIL_INFO("before", kv("i", i));
+      link.signal();
+      link.wait();
+      for (int i = 0; i < 50; ++i) RINGTAIL_INFO("after", kv("i", i));
+      ringtail::shutdown();
+      link.signal();
+      link.wait();
+      std::fflush(nullptr);
+      ::_exit(0);
+    });
+    worker.detach();
+    // The main thread ends alone, as pthread_exit() would end it (that would
+    // unwind through the test framework, which catches the unwinding).
+    ::syscall(SYS_exit, 0);
+    return 1;  // not reached
+  });
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  // The main thread is a zombie now; wait until /proc says so.
+  ASSERT_TRUE(eventually([&] {
+    std::ifstream stat("/proc/" + std::to_string(child.pid()) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const size_t close = text.rfind(')');
+    return close != std::string::npos && close + 2 < text.size() && text[close + 2] == 'Z';
+  })) << "the child's main thread did not exit";
+
+  MemorySink sink;
+  Reports reports;
+  DrainEngine engine(options_for(child.pid()), sink, reports.fn());
+  ASSERT_TRUE(engine.drain_once().ok());
+  EXPECT_EQ(with_message(parse_lines(sink.text), "before").size(), 50u);
+  EXPECT_TRUE(with_message(parse_lines(sink.text), "ringtail.crashed").empty()) << sink.text;
+  EXPECT_EQ(engine.stats().producers_crashed, 0u);
+  EXPECT_TRUE(segment_exists(child.segment_name())) << "a live producer's segment was removed";
+
+  ASSERT_TRUE(child.resume());
+  ASSERT_TRUE(child.wait_signal());
+  ASSERT_TRUE(engine.drain_once().ok());
+  EXPECT_EQ(with_message(parse_lines(sink.text), "after").size(), 50u);
+  EXPECT_TRUE(with_message(parse_lines(sink.text), "ringtail.crashed").empty());
+  EXPECT_TRUE(segment_exists(child.segment_name()));
+
+  ASSERT_TRUE(child.resume());
+  ASSERT_EQ(child.join(), 0);
+  ASSERT_TRUE(engine.drain_once().ok());
+  EXPECT_TRUE(with_message(parse_lines(sink.text), "ringtail.crashed").empty()) << "a clean exit is no crash";
+  EXPECT_FALSE(segment_exists(child.segment_name()));
+}
+
+// Appends copies of the first event record of ring 0 of a (dead producer's)
+// segment at its write_pos, as any process of the same uid could, each time
+// the engine hands it lines: the engine is mid-pass then (no writer thread).
+class AppendingSink : public MemorySink {
+ public:
+  explicit AppendingSink(const std::string& segment) {
+    fd_ = ::open(("/dev/shm/" + segment).c_str(), O_RDWR | O_CLOEXEC);
+    struct stat st {};
+    if (fd_ < 0 || ::fstat(fd_, &st) != 0) return;
+    size_ = static_cast<size_t>(st.st_size);
+    void* map = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    if (map != MAP_FAILED) base_ = static_cast<std::byte*>(map);
+  }
+  ~AppendingSink() override {
+    if (base_ != nullptr) ::munmap(base_, size_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool ok() const { return base_ != nullptr; }
+
+  absl::Status write(const SegmentIdentity& segment, std::string_view lines) override {
+    append(100);
+    return MemorySink::write(segment, lines);
+  }
+  int appended = 0;
+
+ private:
+  void append(int copies) {
+    const auto& h = *reinterpret_cast<const shm::SegmentHeader*>(base_);
+    auto& slot = *reinterpret_cast<shm::RingSlot*>(base_ + h.directory_offset);
+    std::byte* ring = base_ + h.rings_offset;
+    shm::RecordHeader first{};
+    std::memcpy(&first, ring + sizeof(shm::ThreadStartRecord), sizeof(first));  // the first event
+    uint64_t pos = slot.write_pos.load(std::memory_order_relaxed);
+    uint64_t seq = slot.committed.load() + slot.dropped_full.load() + slot.dropped_too_big.load();
+    int made = 0;
+    for (; made < copies && pos + first.size <= h.ring_capacity; ++made) {
+      std::memmove(ring + pos, ring + sizeof(shm::ThreadStartRecord), first.size);
+      std::memcpy(ring + pos + offsetof(shm::RecordHeader, seq), &seq, sizeof(seq));
+      pos += first.size;
+      ++seq;
+    }
+    appended += made;
+    slot.committed.store(slot.committed.load() + static_cast<uint64_t>(made), std::memory_order_relaxed);
+    slot.write_pos.store(pos, std::memory_order_release);
+  }
+
+  int fd_ = -1;
+  size_t size_ = 0;
+  std::byte* base_ = nullptr;
+};
+
+// Draining a dead producer reads its rings to where they ended when it was
+// found dead: another process of its uid that keeps moving write_pos cannot
+// keep the pass going (or slip lines in as the dead producer's).
+TEST(DrainEngine, ADeadProducersPassEndsWhereItsRingsEndedWhenFoundDead) {
+  ProducerChild child = ProducerChild::start(producer_options(4 << 20), [](ProducerChild::Link&) {
+    RINGTAIL_INFO("first");
+    for (int i = 0; i < 20000; ++i) RINGTAIL_INFO("bulk", kv("i", i));
+    ::kill(::getpid(), SIGKILL);
+    return 4;
+  });
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_EQ(child.join(), 128 + SIGKILL);
+
+  AppendingSink sink(child.segment_name());
+  ASSERT_TRUE(sink.ok());
+  DrainOptions options = options_for(child.pid());
+  options.writer_thread = false;  // the sink runs mid-pass, between batches
+  DrainEngine engine(options, sink, nullptr);
+  ASSERT_TRUE(engine.drain_once().ok());
+  const std::vector<Line> lines = parse_lines(sink.text);
+  EXPECT_GT(sink.appended, 0) << "the sink never ran during the pass";
+  EXPECT_EQ(with_message(lines, "first").size(), 1u) << "records appended after the producer died were read";
+  EXPECT_EQ(with_message(lines, "bulk").size(), 20000u);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back().message, "ringtail.crashed");
   EXPECT_FALSE(segment_exists(child.segment_name()));
 }
 

@@ -47,6 +47,13 @@ void SegmentDrainer::release_lease() {
 void SegmentDrainer::check_producer(DrainContext& ctx) {
   if (state_ == ProducerState::kAlive) {
     state_ = producer_state(view_);
+    // The pass that drains a dead producer ends where its rings ended now:
+    // nothing anyone else writes into the segment later is read.
+    if (state_ != ProducerState::kAlive) {
+      for (Ring& ring : rings_) {
+        if (ring.cursor != nullptr) ring.cursor->end_at_current_write_pos();
+      }
+    }
     if (state_ == ProducerState::kCrashed) {
       ctx.report(absl::StrCat("segment ", name(), ": producer pid ", identity().pid, " (service \"", identity().service,
                               "\") crashed; draining the events it committed"));
@@ -82,6 +89,7 @@ void SegmentDrainer::add_ring(DrainContext& ctx, uint32_t slot) {
     ctx.report(absl::StrCat("segment ", name(), " ring ", slot, ": ", cursor.status().ToString()));
   } else {
     ring.cursor = std::make_unique<RingCursor>(std::move(*cursor));
+    if (producer_dead()) ring.cursor->end_at_current_write_pos();
   }
   active_.insert(std::upper_bound(active_.begin(), active_.end(), slot), slot);
 }
@@ -193,8 +201,9 @@ bool SegmentDrainer::read_batch(DrainContext& ctx, Ring& ring) {
 
 absl::Status SegmentDrainer::read_rings(DrainContext& ctx, bool final, bool* busy) {
   const uint64_t capacity = view_.ring_capacity();
-  // A dead producer writes nothing more: read to the end. Otherwise at most
-  // a ring's worth per pass (4 for drain_once), so that a pass ends.
+  // A dead producer writes nothing more: read to the end, which its cursors
+  // fixed when it was found dead. Otherwise at most a ring's worth per pass
+  // (4 for drain_once), so that a pass ends.
   const uint64_t limit = producer_dead() ? UINT64_MAX : final ? 4 * capacity : capacity;
   reading_.clear();
   for (uint32_t slot : active_) {

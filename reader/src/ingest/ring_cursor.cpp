@@ -187,8 +187,9 @@ absl::Status RingCursor::read_batch(CallSiteTable& table, RecordSink& sink, Batc
   if (!started_) start();
   if (poisoned()) return poison_;
 
-  // acquire: publishes every record byte before write_pos.
-  const uint64_t write_pos = slot_->write_pos.load(std::memory_order_acquire);
+  // acquire: publishes every record byte before write_pos. Past end_limit_
+  // (a dead writer's last position) nothing is read, whoever moved it.
+  const uint64_t write_pos = std::min(slot_->write_pos.load(std::memory_order_acquire), end_limit_);
   const uint64_t batch_start = position_;
   if (consumer_passed(position_)) {
     ++stats.peek_resyncs;
@@ -360,10 +361,16 @@ void RingCursor::commit_to(uint64_t position) {
   committed_position_ = position;
 }
 
+void RingCursor::end_at_current_write_pos() {
+  if (end_limit_ != UINT64_MAX) return;
+  // acquire: the records before it are read later, as by read_batch().
+  end_limit_ = slot_->write_pos.load(std::memory_order_acquire);
+}
+
 absl::Status RingCursor::report_trailing_drops(RecordSink& sink) {
   if (!started_) start();
   if (poisoned()) return poison_;
-  const uint64_t write_pos = slot_->write_pos.load(std::memory_order_acquire);
+  const uint64_t write_pos = std::min(slot_->write_pos.load(std::memory_order_acquire), end_limit_);
   if (write_pos != position_) {
     return absl::FailedPreconditionError(absl::StrCat("segment /dev/shm/", segment_name_, " ring ", slot_index_,
                                                       " is not drained (position ", position_, ", write_pos ",

@@ -116,6 +116,12 @@ class RingCursor {
   // position() or not a multiple of 8 are ignored. kPeek: no-op.
   void commit_to(uint64_t position);
 
+  // The ring's writer is gone (its process is dead): from now on the cursor
+  // reads nothing past the write_pos it loads here, so that another process
+  // that can write the segment cannot keep a dead producer's drain going by
+  // moving write_pos on. Later calls keep the first bound.
+  void end_at_current_write_pos();
+
   // Emits a DropGap for events the ring's writers dropped after the last
   // record this cursor decoded, from the slot's counters. Only meaningful
   // once the writer is gone (segment kFinished, slot retired or producer
@@ -159,6 +165,7 @@ class RingCursor {
   RingCursorOptions options_;
 
   bool started_ = false;
+  uint64_t end_limit_ = UINT64_MAX;  // end_at_current_write_pos(): read no further
   uint64_t position_ = 0;
   uint64_t committed_position_ = 0;
   bool has_expected_seq_ = false;
