@@ -388,6 +388,46 @@ TEST_F(CliTest, DrainOnceConsumesAndRemovesADeadProducer) {
   std::filesystem::remove_all(out);
 }
 
+// A producer's service name is the producer's to choose: terminal control
+// sequences in it reach no terminal through ls, drain's reports or tail.
+TEST_F(CliTest, SegmentTextIsPrintedInert) {
+  Options options = cli_options();
+  options.service =
+      "evil\x1b]0;owned\x07\x1b[2J\xc2\x9b"
+      "6n";
+  ProducerChild child = ProducerChild::start(options, [](ProducerChild::Link& link) {
+    RINGTAIL_INFO("before the crash");
+    link.signal();
+    link.wait();
+    ::kill(::getpid(), SIGKILL);
+    return 1;
+  });
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  const std::string pid = std::to_string(child.pid());
+  auto inert = [](const std::string& text) {
+    return text.find('\x1b') == std::string::npos && text.find('\x07') == std::string::npos &&
+           text.find("\xc2\x9b") == std::string::npos;
+  };
+
+  const Result table = run({"ls", "--pid", pid});
+  EXPECT_EQ(table.code, 0) << table.err;
+  EXPECT_TRUE(inert(table.out)) << table.out;
+  EXPECT_TRUE(has(table.out, "evil\\x1b]0;owned\\x07")) << "escaped, still readable: " << table.out;
+
+  child.resume();
+  ASSERT_EQ(child.join(), 128 + SIGKILL);
+  char dir_template[] = "/tmp/ringtail-cli-inert-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string out = dir_template;
+  const Result drain = run({"drain", "--once", "--out", out, "--pid", pid});
+  EXPECT_EQ(drain.code, 0) << drain.err;
+  EXPECT_TRUE(has(drain.err, "crashed")) << "the report names the crashed producer: " << drain.err;
+  EXPECT_TRUE(inert(drain.err)) << drain.err;
+  EXPECT_TRUE(inert(drain.out)) << drain.out;
+  std::filesystem::remove_all(out);
+}
+
 TEST_F(CliTest, TailPeeksAndStopsOnSigint) {
   ProducerChild child = producer(4);
   ASSERT_TRUE(child.ok()) << child.error();

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "ringtail/reader/output/terminal_text.hpp"
 
 namespace ringtail::cli {
 namespace {
@@ -20,8 +21,10 @@ constexpr const char* kLevelNames[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"
 }  // namespace
 
 void print_error(std::string_view message) {
-  std::string line = absl::StrCat("ringtail: ", std::string(message));
-  std::replace(line.begin(), line.end(), '\n', ' ');
+  std::string folded(message);
+  std::replace(folded.begin(), folded.end(), '\n', ' ');
+  // Messages quote segment and store text (service names, file names): one inert line.
+  std::string line = absl::StrCat("ringtail: ", reader::terminal_safe(folded));
   line.push_back('\n');
   std::fflush(stdout);  // keep the order of what is already on stdout
   std::fputs(line.c_str(), stderr);
@@ -96,12 +99,7 @@ std::string level_name(uint32_t level) {
 
 std::string printable(std::string_view bytes) {
   if (bytes.empty()) return "-";
-  std::string out(bytes);
-  for (char& c : out) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) c = '?';
-  }
-  return out;
+  return reader::terminal_safe(bytes);
 }
 
 SegmentSummary summarize(const reader::SegmentView& view) {

@@ -23,7 +23,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitRuntime = 1;
 inline constexpr int kExitUsage = 2;
 
-// Prints "ringtail: <message>" (newlines folded to spaces) on stderr.
+// Prints "ringtail: <message>" on stderr as one line: newlines folded to
+// spaces, then every other control character escaped (reader::terminal_safe),
+// since messages quote text from segments and stores.
 void print_error(std::string_view message);
 // "ringtail: <name>: <status message>", without the "segment /dev/shm/<name>: "
 // prefix the reader library puts in front of its own messages.
@@ -47,7 +49,7 @@ std::optional<shm::Level> parse_level(std::string_view text);
 std::string level_name(uint32_t level);
 
 // A display-safe copy of untrusted bytes (a producer's service name...):
-// control characters and DEL become '?'; empty becomes "-".
+// reader::terminal_safe(), and "-" for an empty text.
 std::string printable(std::string_view bytes);
 
 // What ls shows of a valid segment, from its live (untrusted) words.

@@ -125,7 +125,7 @@ class Collector {
     say(absl::StrCat("removed ", name, " (", why, ")"));
   }
 
-  static void say(const std::string& line) { std::printf("%s\n", line.c_str()); }
+  static void say(const std::string& line) { std::printf("%s\n", printable(line).c_str()); }
 
   const GcConfig& config_;
   bool failed_ = false;
