@@ -97,6 +97,17 @@ class Tool {
     return true;
   }
 
+  // Reads until stderr holds `needle` (or the tool closes it, or the timeout).
+  bool wait_for_err(const std::string& needle, int timeout_ms = 20000) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (err_.find(needle) == std::string::npos) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !pump(static_cast<int>(std::min<int64_t>(left.count(), 100)))) return false;
+    }
+    return true;
+  }
+
   // Waits for the exit (SIGKILL after the timeout); the exit code, or 128 + signal.
   int wait(int timeout_ms = 60000) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -425,6 +436,88 @@ TEST_F(CliTest, SegmentTextIsPrintedInert) {
   EXPECT_TRUE(has(drain.err, "crashed")) << "the report names the crashed producer: " << drain.err;
   EXPECT_TRUE(inert(drain.err)) << drain.err;
   EXPECT_TRUE(inert(drain.out)) << drain.out;
+  std::filesystem::remove_all(out);
+}
+
+// Lines with this message in what drain stored under `dir` so far.
+size_t stored_with_message(const std::string& dir, const std::string& message) {
+  size_t n = 0;
+  const std::string needle = "\"message\":\"" + message + "\"";
+  for (const std::string& text : ringtail::test::read_stored_texts(dir)) {
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  }
+  return n;
+}
+
+// A producer that cuts its own segment short under a running drain (as a
+// buggy or hostile one can) does not take the drain down: that segment is
+// reported and let go, and the other producers' events keep being stored.
+TEST_F(CliTest, ASegmentCutShortUnderTheDrainIsLetGoOthersCarryOn) {
+  Options options = cli_options();
+  options.ring_bytes = 64 << 10;
+  ProducerChild cutter = ProducerChild::start(options, [](ProducerChild::Link& link) {
+    for (int i = 0; i < 100; ++i) RINGTAIL_INFO("cutter before", kv("i", i));
+    link.signal();
+    link.wait();
+    std::string path = "/";
+    path += ringtail::segment_name();
+    const int fd = ::shm_open(path.c_str(), O_RDWR, 0);
+    if (fd < 0 || ::ftruncate(fd, 4096) != 0) return 3;  // the header page only
+    ::close(fd);
+    link.signal();
+    link.wait();
+    std::fflush(nullptr);
+    ::_exit(0);  // no shutdown(): its state word is the only page left
+  });
+  ProducerChild other = ProducerChild::start(options, [](ProducerChild::Link& link) {
+    for (int i = 0; i < 100; ++i) RINGTAIL_INFO("other before", kv("i", i));
+    link.signal();
+    link.wait();
+    for (int i = 0; i < 100; ++i) RINGTAIL_INFO("other after", kv("i", i));
+    link.signal();
+    link.wait();
+    return 0;
+  });
+  ASSERT_TRUE(cutter.ok()) << cutter.error();
+  ASSERT_TRUE(other.ok()) << other.error();
+  ASSERT_TRUE(cutter.wait_signal());
+  ASSERT_TRUE(other.wait_signal());
+
+  char dir_template[] = "/tmp/ringtail-cli-cut-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string out = dir_template;
+  Tool drain(
+      {"drain", "--follow", "--out", out, "--pid", std::to_string(cutter.pid()), "--pid", std::to_string(other.pid())});
+  auto eventually = [](auto predicate) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!predicate()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  };
+  ASSERT_TRUE(eventually([&] { return stored_with_message(out, "cutter before") == 100; })) << drain.err();
+
+  ASSERT_TRUE(cutter.resume());
+  ASSERT_TRUE(cutter.wait_signal()) << "the producer could not cut its segment";
+  ASSERT_TRUE(drain.wait_for_err("cut short")) << "no report of the cut segment: " << drain.err();
+  EXPECT_TRUE(drain.running()) << "the drain died: " << drain.err();
+
+  ASSERT_TRUE(other.resume());
+  ASSERT_TRUE(other.wait_signal());
+  EXPECT_TRUE(eventually([&] { return stored_with_message(out, "other after") == 100; }))
+      << "the other producer's events stopped being stored: " << drain.err();
+
+  ASSERT_TRUE(ringtail::test::wait_until_ready_for(drain.pid(), SIGINT));
+  ::kill(drain.pid(), SIGINT);
+  EXPECT_EQ(drain.wait(), 0) << drain.err();
+  EXPECT_EQ(stored_with_message(out, "cutter before"), 100u);
+  EXPECT_EQ(stored_with_message(out, "other before"), 100u);
+  EXPECT_EQ(stored_with_message(out, "other after"), 100u);
+  cutter.resume();
+  other.resume();
+  EXPECT_EQ(cutter.join(), 0);
+  EXPECT_EQ(other.join(), 0);
   std::filesystem::remove_all(out);
 }
 

@@ -63,7 +63,8 @@ unsigned decode_threads(const DrainOptions& options) {
 struct DrainEngine::PendingCommit {
   uint64_t batch = 0;
   std::vector<SegmentDrainer::CommitPoint> points;
-  std::vector<std::string> finished;  // segments whose last lines are in this batch
+  std::vector<std::string> finished;   // segments whose last lines are in this batch
+  std::vector<std::string> abandoned;  // segments cut short: let go without removing them
 };
 
 DrainEngine::DrainEngine(DrainOptions options, LineSink& sink, std::function<void(std::string_view)> report)
@@ -196,6 +197,15 @@ void DrainEngine::retire_segment(const std::string& name) {
   segments_.erase(it);
 }
 
+void DrainEngine::abandon_segment(const std::string& name) {
+  auto it = segments_.find(name);
+  if (it == segments_.end()) return;
+  it->second->release_lease();
+  output_->segment_finished(it->second->identity());
+  rejected_.insert(name);
+  segments_.erase(it);
+}
+
 absl::Status DrainEngine::apply_flushed() {
   if (absl::Status error = output_->error(); !error.ok()) {
     reset_after_sink_error(error);
@@ -207,6 +217,7 @@ absl::Status DrainEngine::apply_flushed() {
   for (; done < pending_.size() && pending_[done].batch <= flushed; ++done) {
     for (const SegmentDrainer::CommitPoint& point : pending_[done].points) point.cursor->commit_to(point.position);
     for (const std::string& name : pending_[done].finished) retire_segment(name);
+    for (const std::string& name : pending_[done].abandoned) abandon_segment(name);
   }
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(done));
   return absl::OkStatus();
@@ -235,6 +246,18 @@ absl::Status DrainEngine::pass(bool rescan_now, bool final_drain, PassResult* re
   commit.batch = output_->end_batch();
   for (auto& [name, drainer] : segments_) {
     if (drainer->retiring) continue;  // its last commit points are already queued
+    if (drainer->cut()) {
+      // Its file was cut short: let it go once the batches that still point
+      // at its cursors are applied; not reopened until its name goes away.
+      ++work_.segments_invalid;
+      report(absl::StrCat("skipping segment ", name, " (service \"", drainer->identity().service, "\", pid ",
+                          drainer->identity().pid, "): its file was cut short while it was read (",
+                          "the pages past the new end read as zeros); what it held before is written, the rest "
+                          "is not trusted"));
+      drainer->retiring = true;
+      commit.abandoned.push_back(name);
+      continue;
+    }
     drainer->commit_points(commit.points);
     if (drainer->finished()) {
       drainer->retiring = true;

@@ -331,12 +331,15 @@ void SegmentDrainer::crashed_note(DrainContext& ctx) {
 }
 
 absl::Status SegmentDrainer::drain(DrainContext& ctx, bool full_slot_scan, bool* busy) {
-  if (finished_) return absl::OkStatus();
+  if (finished_ || cut()) return absl::OkStatus();
   buffer_.begin_pass(ctx.steady_now_ns);
   const bool dead = producer_dead();
   const bool final = ctx.final_drain || dead;
   scan_slots(ctx, full_slot_scan || dead);
   if (absl::Status status = read_rings(ctx, final, busy); !status.ok()) return status;
+  // What was read after the file was cut may be the zeros that stand in for
+  // the lost pages: none of it goes out.
+  if (cut()) return absl::OkStatus();
   if (dead) {
     // Drops after each ring's last record, from the slot counters: final now.
     for (uint32_t slot : active_) {
@@ -384,6 +387,7 @@ void SegmentDrainer::audit_notes(DrainContext& ctx) {
 }
 
 void SegmentDrainer::commit_points(std::vector<CommitPoint>& out) const {
+  if (cut()) return;
   for (uint32_t slot : active_) {
     const Ring& ring = rings_[slot];
     if (ring.cursor == nullptr) continue;

@@ -72,6 +72,9 @@ class SegmentDrainer : private RecordSink {
 
   // Dead producer, drained to the end and written out (after a drain()).
   bool finished() const { return finished_; }
+  // The segment's file was cut short under its mapping (its owner's
+  // ftruncate): nothing more is read or committed; the engine lets it go.
+  bool cut() const { return view_.cut(); }
   // Gives the lease back (before the segment is removed).
   void release_lease();
   // Finished, and its last commit points are queued (the engine's bookkeeping).

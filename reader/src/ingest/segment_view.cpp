@@ -60,6 +60,9 @@ absl::StatusOr<SegmentView> SegmentView::adopt(shm::SegmentFile file, Access acc
   if (!file.valid()) return absl::InvalidArgumentError(absl::StrCat(prefix(name), "not mapped"));
   const uint64_t file_bytes = file.size();
   const std::byte* base = file.data();
+  // Before the first byte is read: the file may be cut at any moment.
+  absl::StatusOr<MappingGuard> guard = MappingGuard::guard(base, file_bytes);
+  if (!guard.ok()) return absl::ResourceExhaustedError(absl::StrCat(prefix(name), guard.status().message()));
 
   if (file_bytes < shm::kHeaderBytes) {
     uint64_t magic = 0;
@@ -182,8 +185,10 @@ absl::StatusOr<SegmentView> SegmentView::adopt(shm::SegmentFile file, Access acc
     }
   }
 
+  if (guard->cut()) return data_loss(name, "the file was cut short while it was being opened");
   SegmentView view;
   view.file_ = std::move(file);
+  view.guard_ = std::move(*guard);
   view.access_ = access;
   view.identity_ = std::move(identity);
   view.geometry_ = *geometry;

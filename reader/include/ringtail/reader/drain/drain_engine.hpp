@@ -205,6 +205,8 @@ class DrainEngine {
   // output error, resets and returns it.
   absl::Status apply_flushed();
   void retire_segment(const std::string& name);
+  // Lets go of a segment whose file was cut short (kept in /dev/shm, not reopened).
+  void abandon_segment(const std::string& name);
   void reset_after_sink_error(const absl::Status& error);
   void publish_stats();
   void report(std::string_view line);

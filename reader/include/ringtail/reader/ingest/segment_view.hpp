@@ -24,8 +24,10 @@
 // CallSiteTable and RingCursor, which keep raw pointers into the mapping,
 // stay valid as long as the view (moved or not) is alive.
 //
-// Not covered: a producer that shrinks the file after open (ftruncate) makes
-// later reads of the cut-off pages raise SIGBUS; the producer never does this.
+// A file cut short after open (its owner's ftruncate) does not kill the
+// reader: the mapping is guarded (mapping_guard.hpp), an access past the new
+// end reads zeros, and cut() turns true. A cut view is abandoned: nothing
+// read from it after the cut is trusted.
 #pragma once
 
 #include <atomic>
@@ -36,6 +38,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ringtail/reader/ingest/mapping_guard.hpp"
 #include "ringtail/reader/ingest/timestamp.hpp"
 #include "ringtail/shm/geometry.hpp"
 #include "ringtail/shm/layout.hpp"
@@ -147,6 +150,10 @@ class SegmentView {
   // allowed through a read-only view: its mapping is read-only.
   std::atomic<uint64_t>* reader_lease_word() const { return &header()->reader_lease; }
 
+  // True once an access found the file cut short under the mapping (the
+  // pages past its new end read as zeros): abandon the view.
+  bool cut() const { return guard_.cut(); }
+
   // Raw mapping, for code that validates what it reads itself.
   const std::byte* data() const { return file_.data(); }
   uint64_t size() const { return file_.size(); }
@@ -161,6 +168,7 @@ class SegmentView {
   }
 
   shm::SegmentFile file_;
+  MappingGuard guard_;  // declared after file_: unregistered before the mapping goes
   Access access_ = Access::kReadOnly;
   SegmentIdentity identity_;
   shm::SegmentGeometry geometry_;
