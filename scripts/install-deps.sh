@@ -6,7 +6,6 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git python3
-  libboost-dev            # Boost.Interprocess: segment lifecycle and mapping
   libconcurrentqueue-dev  # moodycamel::ConcurrentQueue (reader pipelines, bench comparison)
   libabsl-dev             # Abseil: Status, strings, time, containers
   libgtest-dev libgmock-dev

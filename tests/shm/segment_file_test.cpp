@@ -136,6 +136,40 @@ TEST(SegmentFileTest, OpenErrors) {
   EXPECT_EQ(file.status().code(), absl::StatusCode::kDataLoss) << file.status();
 }
 
+// /dev/shm is writable by everyone: what sits under a segment's name may be
+// a trap. Opening never blocks, never follows a link, maps only a file.
+TEST(SegmentFileTest, OpenRefusesWhatIsNotARegularFileWithoutBlocking) {
+  TestName fifo;
+  ASSERT_EQ(::mkfifo(fifo.path().c_str(), 0666), 0) << std::strerror(errno);
+  absl::StatusOr<SegmentFile> file = SegmentFile::open(fifo.str(), SegmentFile::Access::kReadOnly);
+  ASSERT_FALSE(file.ok()) << "a FIFO was mapped";
+  EXPECT_EQ(file.status().code(), absl::StatusCode::kInvalidArgument) << file.status();
+
+  TestName target;
+  absl::StatusOr<SegmentFile> real = SegmentFile::create(target.str(), 4096, 0600);
+  ASSERT_TRUE(real.ok()) << real.status();
+  TestName link;
+  ASSERT_EQ(::symlink(target.path().c_str(), link.path().c_str()), 0) << std::strerror(errno);
+  file = SegmentFile::open(link.str(), SegmentFile::Access::kReadOnly);
+  EXPECT_FALSE(file.ok()) << "a symlink was followed";
+
+  TestName directory;
+  ASSERT_EQ(::mkdir(directory.path().c_str(), 0700), 0);
+  file = SegmentFile::open(directory.str(), SegmentFile::Access::kReadOnly);
+  EXPECT_FALSE(file.ok());
+  ::rmdir(directory.path().c_str());
+}
+
+TEST(SegmentFileTest, OwnerIsWhatTheKernelRecorded) {
+  TestName name;
+  absl::StatusOr<SegmentFile> created = SegmentFile::create(name.str(), 4096, 0600);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->owner_uid(), ::geteuid());
+  absl::StatusOr<SegmentFile> opened = SegmentFile::open(name.str(), SegmentFile::Access::kReadOnly);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(opened->owner_uid(), stat_of(name.path()).st_uid);
+}
+
 TEST(SegmentFileTest, ReserveAllocatesInRangeAndRejectsOutOfRange) {
   TestName name;
   constexpr uint64_t kBytes = 64 * 4096;

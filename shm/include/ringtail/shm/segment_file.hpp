@@ -1,21 +1,24 @@
 // A segment's file in /dev/shm and its mapping: create, open, reserve, remove.
 //
-// Boost.Interprocess does the POSIX shm lifecycle (shm_open with an explicit
-// mode that the umask cannot widen or narrow, ftruncate, mmap). No
-// interprocess mutex is ever used: a process dying while holding one would
-// wedge every other. Errors come back as absl::Status with the file's name and
-// the OS reason; nothing here throws or aborts.
+// POSIX shm directly (shm_open, fchmod, ftruncate, posix_fallocate, mmap).
+// The file is the boundary between users, so open() is written for a hostile
+// /dev/shm: it never follows a symlink (O_NOFOLLOW), never blocks on a FIFO
+// planted under a segment's name (O_NONBLOCK), maps only a regular file, and
+// reports the owner the kernel recorded (fstat of the open descriptor, so the
+// name cannot be swapped between the check and the mapping). No interprocess
+// mutex is ever used: a process dying while holding one would wedge every
+// other. Errors come back as absl::Status with the file's name and the OS
+// reason; nothing here throws or aborts.
 //
 // Thread safety: a SegmentFile is owned by one thread at a time; the mapped
 // memory itself is shared and governed by the protocol in layout.hpp.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
-
-#include <boost/interprocess/mapped_region.hpp>
-#include <boost/interprocess/shared_memory_object.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -27,15 +30,24 @@ class SegmentFile {
   enum class Access { kReadOnly, kReadWrite };
 
   SegmentFile() = default;
-  SegmentFile(SegmentFile&&) noexcept = default;
-  SegmentFile& operator=(SegmentFile&&) noexcept = default;
+  SegmentFile(SegmentFile&& other) noexcept { swap(other); }
+  SegmentFile& operator=(SegmentFile&& other) noexcept {
+    SegmentFile gone(std::move(*this));
+    swap(other);
+    return *this;
+  }
+  ~SegmentFile();
+  SegmentFile(const SegmentFile&) = delete;
+  SegmentFile& operator=(const SegmentFile&) = delete;
 
-  // Creates the named segment (fails if it exists) with permission bits
-  // `mode`, sized `bytes` but sparse: nothing is allocated until reserve().
+  // Creates the named segment (AlreadyExists if the name is taken) with
+  // permission bits `mode` (exactly: the umask does not apply), sized
+  // `bytes` but sparse: nothing is allocated until reserve().
   static absl::StatusOr<SegmentFile> create(const std::string& name, uint64_t bytes, uint32_t mode);
 
-  // Maps an existing segment whole. The size is whatever the file says;
-  // the caller validates the contents before trusting any of it.
+  // Maps an existing segment whole. InvalidArgument for anything but a
+  // non-empty regular file. The size is whatever the file says; the caller
+  // validates the contents before trusting any of it.
   static absl::StatusOr<SegmentFile> open(const std::string& name, Access access);
 
   // Unlinks the name; mappings stay valid. Returns false if it did not exist.
@@ -46,15 +58,21 @@ class SegmentFile {
   // prefaults the pages so that the first writes take no page faults.
   absl::Status reserve(uint64_t offset, uint64_t bytes);
 
-  std::byte* data() const { return static_cast<std::byte*>(region_.get_address()); }
-  uint64_t size() const { return region_.get_size(); }
+  std::byte* data() const { return data_; }
+  uint64_t size() const { return size_; }
   const std::string& name() const { return name_; }
-  bool valid() const { return region_.get_address() != nullptr; }
+  bool valid() const { return data_ != nullptr; }
+  // The file's owner as the kernel recorded it (fstat of the descriptor).
+  uid_t owner_uid() const { return owner_uid_; }
 
  private:
+  void swap(SegmentFile& other) noexcept;
+
   std::string name_;
-  boost::interprocess::shared_memory_object shm_;
-  boost::interprocess::mapped_region region_;
+  int fd_ = -1;
+  std::byte* data_ = nullptr;
+  uint64_t size_ = 0;
+  uid_t owner_uid_ = 0;
 };
 
 }  // namespace ringtail::shm
