@@ -1,10 +1,15 @@
 #include "producer_segment.hpp"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
@@ -21,6 +26,44 @@ void copy_name(char (&out)[shm::kNameBytes], std::string_view value) {
 }
 
 std::string program_name() { return program_invocation_short_name != nullptr ? program_invocation_short_name : ""; }
+
+// The owner of /dev/shm/<name>, not following a link; nullopt if it is gone.
+std::optional<uid_t> owner_of(const std::string& name) {
+  struct stat st {};
+  if (::fstatat(AT_FDCWD, absl::StrCat("/dev/shm/", name).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
+  return st.st_uid;
+}
+
+// Creates this process's segment file. The name is the process's own,
+// unless another user already holds it (anyone may create files in
+// /dev/shm, and only the owner may remove them): then one with a random tag
+// the squatter cannot have guessed. Readers accept a segment only from the
+// user its process runs as, so the squatter's file is refused either way.
+absl::StatusOr<shm::SegmentFile> create_file(pid_t pid, uint64_t start_ticks, uint64_t bytes, uint32_t mode) {
+  const std::string plain = shm::segment_name(pid, start_ticks);
+  absl::StatusOr<shm::SegmentFile> file = shm::SegmentFile::create(plain, bytes, mode);
+  if (file.ok() || !absl::IsAlreadyExists(file.status())) return file;
+  const uid_t me = ::geteuid();
+  const std::optional<uid_t> squatter = owner_of(plain);
+  if (!squatter.has_value() || *squatter == me) return file;  // gone since, or ours: nothing to route around
+  constexpr int kAttempts = 4;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    uint64_t tag = 0;
+    if (::getrandom(&tag, sizeof(tag), 0) != static_cast<ssize_t>(sizeof(tag))) break;
+    file = shm::SegmentFile::create(shm::segment_name(pid, start_ticks, tag), bytes, mode);
+    if (file.ok()) {
+      std::fprintf(stderr,
+                   "ringtail: /dev/shm/%s is held by uid %u, not by this process (uid %u); this process's segment "
+                   "is /dev/shm/%s\n",
+                   plain.c_str(), static_cast<unsigned>(*squatter), static_cast<unsigned>(me), file->name().c_str());
+      return file;
+    }
+    if (!absl::IsAlreadyExists(file.status())) return file;
+  }
+  return absl::AlreadyExistsError(absl::StrCat("/dev/shm/", plain, " is held by uid ", *squatter,
+                                               ", not by this process (uid ", me,
+                                               "), and no other name for its segment could be created"));
+}
 
 std::string host_name() {
   char buffer[256] = {};
@@ -47,8 +90,7 @@ absl::StatusOr<std::unique_ptr<ProducerSegment>> ProducerSegment::create(const O
   std::unique_ptr<ProducerSegment> segment(new ProducerSegment());
   segment->pid_ = pid;
   segment->geometry_ = *geometry;
-  absl::StatusOr<shm::SegmentFile> file =
-      shm::SegmentFile::create(shm::segment_name(pid, *start_ticks), geometry->segment_bytes, options.shm_mode);
+  absl::StatusOr<shm::SegmentFile> file = create_file(pid, *start_ticks, geometry->segment_bytes, options.shm_mode);
   if (!file.ok()) return file.status();
   segment->file_ = std::move(*file);
 
@@ -73,7 +115,7 @@ absl::StatusOr<std::unique_ptr<ProducerSegment>> ProducerSegment::create(const O
   h.segment_bytes = geometry->segment_bytes;
   h.created_realtime_ns = realtime_ns();
   h.pid = static_cast<uint32_t>(pid);
-  h.uid = ::getuid();
+  h.uid = ::geteuid();  // the file's owner, which a reader compares it with
   h.process_start_ticks = *start_ticks;
   h.tsc_hz = clock.tsc_hz;
   h.anchor_tsc = clock.anchor_tsc;

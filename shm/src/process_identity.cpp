@@ -1,6 +1,11 @@
 #include "ringtail/shm/process_identity.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cinttypes>
+#include <cstdio>
 
 #include <fstream>
 #include <sstream>
@@ -9,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace ringtail::shm {
 
@@ -80,6 +86,12 @@ std::string segment_name(pid_t pid, uint64_t start_ticks) {
   return absl::StrCat(std::string(kSegmentPrefix), pid, ".", start_ticks);
 }
 
+std::string segment_name(pid_t pid, uint64_t start_ticks, uint64_t tag) {
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016" PRIx64, tag);
+  return absl::StrCat(segment_name(pid, start_ticks), ".", hex);
+}
+
 std::optional<SegmentId> parse_segment_name(std::string_view full_name) {
   absl::string_view name(full_name.data(), full_name.size());
   if (!absl::ConsumePrefix(&name, absl::string_view(kSegmentPrefix.data(), kSegmentPrefix.size()))) {
@@ -88,12 +100,17 @@ std::optional<SegmentId> parse_segment_name(std::string_view full_name) {
   std::vector<absl::string_view> parts = absl::StrSplit(name, '.');
   SegmentId id;
   int32_t pid = 0;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &pid) || pid <= 0 ||
+  if ((parts.size() != 2 && parts.size() != 3) || !absl::SimpleAtoi(parts[0], &pid) || pid <= 0 ||
       !absl::SimpleAtoi(parts[1], &id.start_ticks)) {
     return std::nullopt;
   }
-  // Reject forms SimpleAtoi tolerates ("+12", " 12") so that a name maps to one identity.
-  if (segment_name(pid, id.start_ticks) != full_name) return std::nullopt;
+  uint64_t tag = 0;
+  if (parts.size() == 3 && (parts[2].size() != 16 || !absl::SimpleHexAtoi(parts[2], &tag))) return std::nullopt;
+  // Reject forms the parsers tolerate ("+12", " 12", upper-case hex) so that
+  // a name is written one way only.
+  const std::string canonical =
+      parts.size() == 2 ? segment_name(pid, id.start_ticks) : segment_name(pid, id.start_ticks, tag);
+  if (canonical != full_name) return std::nullopt;
   id.pid = pid;
   return id;
 }
@@ -105,6 +122,47 @@ bool process_alive(const SegmentId& id) {
   // The main thread is gone; the process lives while any other thread does.
   // A process whose threads have all exited writes nothing more: its segment is final.
   return any_thread_runs(id.pid);
+}
+
+std::optional<ProcessUids> process_uids(const SegmentId& id) {
+  const int dir = ::open(absl::StrCat("/proc/", id.pid).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return std::nullopt;
+  // Both files through one handle: once the process is gone, reads through
+  // it fail instead of answering for a process that reused the pid.
+  auto read_file = [dir](const char* file) -> std::optional<std::string> {
+    const int fd = ::openat(dir, file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::string text;
+    char chunk[4096];
+    ssize_t n = 0;
+    while ((n = ::read(fd, chunk, sizeof(chunk))) > 0) text.append(chunk, static_cast<size_t>(n));
+    ::close(fd);
+    if (n < 0) return std::nullopt;
+    return text;
+  };
+  const std::optional<std::string> stat = read_file("stat");
+  const std::optional<std::string> status = read_file("status");
+  ::close(dir);
+  if (!stat || !status) return std::nullopt;
+  const size_t close = stat->rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::string_view(*stat).substr(close + 1), ' ', absl::SkipEmpty());
+  uint64_t start_ticks = 0;
+  if (fields.size() <= 22 - 3 || !absl::SimpleAtoi(fields[22 - 3], &start_ticks) || start_ticks != id.start_ticks) {
+    return std::nullopt;
+  }
+  for (absl::string_view line : absl::StrSplit(*status, '\n')) {
+    if (!absl::ConsumePrefix(&line, "Uid:")) continue;
+    std::vector<absl::string_view> uids = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    ProcessUids out;
+    if (uids.size() != 4 || !absl::SimpleAtoi(uids[0], &out.real) || !absl::SimpleAtoi(uids[1], &out.effective) ||
+        !absl::SimpleAtoi(uids[2], &out.saved) || !absl::SimpleAtoi(uids[3], &out.filesystem)) {
+      return std::nullopt;
+    }
+    return out;
+  }
+  return std::nullopt;
 }
 
 }  // namespace ringtail::shm

@@ -3,10 +3,12 @@
 // command names its pids (--pid), so segments of tests running alongside are
 // never touched. Needs $RINGTAIL_TEST_BIN_DIR/tools/ringtail (skipped without).
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +25,7 @@
 #include <gtest/gtest.h>
 
 #include "bin_dir.hpp"
+#include "fork_child.hpp"
 #include "producer_child.hpp"
 #include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
@@ -518,6 +521,115 @@ TEST_F(CliTest, ASegmentCutShortUnderTheDrainIsLetGoOthersCarryOn) {
   other.resume();
   EXPECT_EQ(cutter.join(), 0);
   EXPECT_EQ(other.join(), 0);
+  std::filesystem::remove_all(out);
+}
+
+// The uid the hostile producers below run as.
+constexpr uid_t kNobody = 65534;
+
+// Another user must not be able to speak for a process: as `nobody`, a
+// hostile producer squats a root process's segment name with a segment of
+// its own, its header forged to name that process (and uid 0). The real
+// producer's init() takes another name; ls and drain refuse the forgery,
+// naming both uids, and store only the real producer's lines, both while it
+// runs and after it is gone.
+TEST_F(CliTest, AnotherUsersSegmentUnderAProcesssNameIsRefused) {
+  if (::geteuid() != 0) {
+    if (std::getenv("CI") != nullptr) FAIL() << "CI runs as root: this test switches to uid " << kNobody;
+    GTEST_SKIP() << "needs root to run a producer as uid " << kNobody;
+  }
+  // The victim: waits for the word before init().
+  ringtail::test::ForkedChild victim = ringtail::test::ForkedChild::start([](ringtail::test::ChildChannel& ch) {
+    if (ch.receive() != "init") return 1;
+    Options options = cli_options();
+    options.service = "victim";
+    const absl::Status status = ringtail::init(options);
+    ch.value("init", status.ok() ? std::string("ok") : status.ToString());
+    if (!status.ok()) return 2;
+    for (int i = 0; i < 5; ++i) RINGTAIL_INFO("genuine", kv("i", i));
+    ch.value("segment", ringtail::segment_name());
+    return ch.receive() == "exit" ? 0 : 3;
+  });
+  const std::string victim_pid = std::to_string(victim.pid());
+  const std::string victim_name = victim.expected_segment();
+
+  // The squatter, as nobody: a real segment of its own, renamed to the
+  // victim's name and its identity rewritten to match.
+  ringtail::test::ForkedChild squatter =
+      ringtail::test::ForkedChild::start([&victim, &victim_name](ringtail::test::ChildChannel& ch) {
+        if (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) return 10;
+        Options options = cli_options();
+        options.service = "victim";
+        if (!CHILD_EXPECT(ch, ringtail::init(options).ok())) return 11;
+        for (int i = 0; i < 5; ++i) RINGTAIL_INFO("forged", kv("i", i));
+        const std::string own = "/dev/shm/" + ringtail::segment_name();
+        const std::string target = "/dev/shm/" + victim_name;
+        if (!CHILD_EXPECT(ch, ::rename(own.c_str(), target.c_str()) == 0)) return 12;
+        const int fd = ::open(target.c_str(), O_RDWR | O_CLOEXEC);
+        void* map = fd < 0 ? MAP_FAILED : ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (!CHILD_EXPECT(ch, map != MAP_FAILED)) return 13;
+        auto& header = *static_cast<shm::SegmentHeader*>(map);
+        header.pid = static_cast<uint32_t>(victim.pid());
+        header.process_start_ticks = victim.start_ticks();
+        header.uid = 0;
+        ch.value("squatted", target);
+        ringtail::shutdown();
+        return 0;
+      });
+  squatter.clean_up_segments_of(victim.pid());
+  ASSERT_TRUE(squatter.await("squatted").has_value()) << "the squatter could not set up";
+  const ringtail::test::ChildOutcome squatted = squatter.finish();
+  ASSERT_TRUE(squatted.ok()) << squatted.describe();
+  struct stat st {};
+  ASSERT_EQ(::stat(("/dev/shm/" + victim_name).c_str(), &st), 0);
+  ASSERT_EQ(st.st_uid, kNobody);
+
+  victim.send("init");
+  ASSERT_EQ(victim.await("init").value_or("?"), "ok") << "init() did not survive the squatted name";
+  const std::string real_name = victim.await("segment").value_or("?");
+  EXPECT_NE(real_name, victim_name);
+  EXPECT_EQ(real_name.rfind(victim_name + ".", 0), 0u) << real_name;
+
+  // ls: the forgery refused with both uids named, the real segment listed.
+  const Result json = run({"ls", "--json", "--pid", victim_pid});
+  EXPECT_EQ(json.code, 0) << json.err;
+  EXPECT_TRUE(has(json.out, "\"name\":\"" + victim_name + "\"")) << json.out;
+  EXPECT_TRUE(has(json.out, "\"state\":\"refused\"")) << json.out;
+  EXPECT_TRUE(has(json.out, "owned by uid 65534 but pid " + victim_pid + " runs as uid 0")) << json.out;
+  EXPECT_TRUE(has(json.out, "\"name\":\"" + real_name + "\"")) << json.out;
+  const Result table = run({"ls", "--pid", victim_pid});
+  EXPECT_TRUE(has(table.err, victim_name + ": refused")) << table.err;
+  EXPECT_TRUE(has(table.out, real_name)) << table.out;
+
+  auto drain_lines = [&](const std::string& dir, Result* result) {
+    *result = run({"drain", "--once", "--out", dir, "--pid", victim_pid});
+    std::string all;
+    for (const std::string& text : ringtail::test::read_stored_texts(dir)) all += text;
+    return all;
+  };
+  char dir_template[] = "/tmp/ringtail-cli-squat-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string out = dir_template;
+  Result live;
+  std::string stored = drain_lines(out, &live);
+  EXPECT_EQ(live.code, 0) << live.err;
+  EXPECT_TRUE(has(live.err, "refused")) << live.err;
+  EXPECT_TRUE(has(live.err, "uid 65534")) << live.err;
+  EXPECT_EQ(stored_with_message(out, "genuine"), 5u) << stored;
+  EXPECT_EQ(stored_with_message(out, "forged"), 0u) << stored;
+
+  // Once the victim is gone, nothing vouches for the forgery but its header,
+  // which names another uid than its owner: still refused.
+  victim.send("exit");
+  const ringtail::test::ChildOutcome victim_exit = victim.finish();
+  EXPECT_CHILD_OK(victim_exit);
+  Result dead;
+  stored = drain_lines(out, &dead);
+  EXPECT_EQ(dead.code, 0) << dead.err;
+  EXPECT_TRUE(has(dead.err, "refused")) << dead.err;
+  EXPECT_TRUE(has(dead.err, "process is gone")) << dead.err;
+  EXPECT_EQ(stored_with_message(out, "forged"), 0u) << stored;
+  EXPECT_EQ(stored_with_message(out, "genuine"), 5u) << stored;
   std::filesystem::remove_all(out);
 }
 

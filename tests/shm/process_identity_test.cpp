@@ -40,6 +40,31 @@ TEST(ProcessIdentityTest, SegmentNameRoundTrips) {
   }
 }
 
+TEST(ProcessIdentityTest, TaggedNamesNameTheSameProcess) {
+  EXPECT_EQ(segment_name(1234, 56789, 0x00ab0000ffffffffULL), "ringtail.1234.56789.00ab0000ffffffff");
+  const std::optional<SegmentId> id = parse_segment_name("ringtail.1234.56789.00ab0000ffffffff");
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(id->pid, 1234);
+  EXPECT_EQ(id->start_ticks, 56789U);
+  for (const char* bad : {"ringtail.1.2.3", "ringtail.1.2.00AB0000FFFFFFFF", "ringtail.1.2.00ab0000ffffffff0",
+                          "ringtail.1.2.0ab0000ffffffff", "ringtail.1.2.00ab0000fffffffg",
+                          "ringtail.1.2.00ab0000ffffffff.1", "ringtail.1.2.+0ab0000ffffffff"}) {
+    EXPECT_FALSE(parse_segment_name(bad).has_value()) << "accepted '" << bad << "'";
+  }
+}
+
+TEST(ProcessIdentityTest, UidsOfALiveProcessAndNoneForAnother) {
+  const std::optional<uint64_t> ticks = process_start_ticks(::getpid());
+  ASSERT_TRUE(ticks.has_value());
+  const std::optional<ProcessUids> uids = process_uids({::getpid(), *ticks});
+  ASSERT_TRUE(uids.has_value());
+  EXPECT_EQ(uids->real, ::getuid());
+  EXPECT_EQ(uids->effective, ::geteuid());
+  EXPECT_EQ(uids->filesystem, ::geteuid());
+  EXPECT_FALSE(process_uids({::getpid(), *ticks + 1}).has_value()) << "another start time is another process";
+  EXPECT_FALSE(process_uids({std::numeric_limits<pid_t>::max(), 1}).has_value());
+}
+
 TEST(ProcessIdentityTest, ParseRejectsOtherNames) {
   const char* rejects[] = {
       "",

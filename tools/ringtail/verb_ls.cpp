@@ -34,12 +34,15 @@ constexpr const char* kLsHelp =
     "  LEASE    pid of the reader consuming the segment (ringtail drain), or -\n"
     "  SEGMENT  the file's name in /dev/shm\n"
     "Counters are read live from a running producer, so they move while ls reads them.\n"
-    "A segment that fails validation gets one line on stderr, \"ringtail: <name>: <error>\", and no row.\n"
+    "A segment that fails validation gets one line on stderr, \"ringtail: <name>: <error>\", and no row;\n"
+    "so does one refused because its file is not owned by the user its process runs as (another\n"
+    "user's file under that process's name: the error names both uids).\n"
     "--json prints one JSON array instead, one object per segment (per line), with the keys\n"
     "  name pid start_ticks service program hostname state alive level rings_active rings_retired\n"
     "  ring_slots ring_bytes pending_bytes dropped_events audit_lost sampled_out abi_version\n"
     "  lease_pid (null if none) file_bytes allocated_bytes;\n"
-    "a segment that fails validation is an object with state \"invalid\" and only the keys\n"
+    "a segment that fails validation is an object with state \"invalid\" (\"refused\" for one not owned by\n"
+    "its process's user, or one this user may not open) and only the keys\n"
     "  name pid start_ticks state alive error file_bytes allocated_bytes.\n"
     "Segments of other users are left out (one line on stderr each) unless --all-users or --pid names them;\n"
     "root sees every segment.\n"
@@ -56,6 +59,7 @@ struct Row {
   bool alive = false;
   bool valid = false;
   bool vanished = false;  // removed since it was listed
+  bool refused = false;   // PermissionDenied: not its process's user's (or not ours to open)
   std::string error;      // when !valid
   // valid only:
   std::string service, program, hostname, state;
@@ -86,6 +90,8 @@ Row inspect(const reader::DiscoveredSegment& found) {
       reader::SegmentView::open(found.name, reader::SegmentView::Access::kReadOnly);
   if (!view.ok()) {
     row.vanished = view.status().code() == absl::StatusCode::kNotFound;
+    // Another user's file under a process's name, or one this user may not open.
+    row.refused = view.status().code() == absl::StatusCode::kPermissionDenied;
     row.error = segment_error_text(found.name, view.status());
     return row;
   }
@@ -127,7 +133,7 @@ std::string json_row(const Row& row) {
     reader::append_json_string(out, row.hostname);
   }
   append_key(out, "state");
-  reader::append_json_string(out, row.valid ? row.state : "invalid");
+  reader::append_json_string(out, row.valid ? row.state : row.refused ? "refused" : "invalid");
   append_key(out, "alive");
   out += row.alive ? "true" : "false";
   if (row.valid) {

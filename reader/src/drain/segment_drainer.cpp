@@ -311,19 +311,14 @@ void SegmentDrainer::crashed_note(DrainContext& ctx) {
   const SegmentLossCounters lost = view_.loss_counters();
   const size_t before = out_.size();
   const int64_t now = ctx.realtime_now_ns;
-  constexpr std::string_view kMessage = "ringtail.crashed";
-  if (lost.lost_no_ring != 0 && lost.lost_callsite_table_full != 0) {
-    formatter_.append_note(
-        out_, now, shm::Level::kError, kMessage,
-        {{"lost_no_ring", lost.lost_no_ring}, {"lost_callsite_table_full", lost.lost_callsite_table_full}});
-  } else if (lost.lost_no_ring != 0) {
-    formatter_.append_note(out_, now, shm::Level::kError, kMessage, {{"lost_no_ring", lost.lost_no_ring}});
-  } else if (lost.lost_callsite_table_full != 0) {
-    formatter_.append_note(out_, now, shm::Level::kError, kMessage,
-                           {{"lost_callsite_table_full", lost.lost_callsite_table_full}});
-  } else {
-    formatter_.append_note(out_, now, shm::Level::kError, kMessage, {});
-  }
+  NoteField fields[3];
+  size_t count = 0;
+  if (lost.lost_no_ring != 0) fields[count++] = {"lost_no_ring", lost.lost_no_ring};
+  if (lost.lost_callsite_table_full != 0) fields[count++] = {"lost_callsite_table_full", lost.lost_callsite_table_full};
+  // The process was gone before this reader first opened the segment: only
+  // the uid in its header vouched for the file's owner.
+  if (!identity().owner_checked_live) fields[count++] = {"identity", std::string_view("unverified")};
+  formatter_.append_note(out_, now, shm::Level::kError, "ringtail.crashed", std::span<const NoteField>(fields, count));
   if (out_.size() > before) {
     ++ctx.stats.lines;
     ++ctx.stats.producers_crashed;

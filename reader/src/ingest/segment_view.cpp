@@ -47,6 +47,25 @@ absl::Status data_loss(const std::string& name, const std::string& what) {
   return absl::DataLossError(absl::StrCat(prefix(name), what));
 }
 
+// The owner rule of open() (segment_view.hpp). Sets owner_checked_live.
+absl::Status check_owner(const std::string& name, SegmentIdentity& identity) {
+  const uint32_t owner = identity.file_uid;
+  const std::optional<shm::SegmentId> id = shm::parse_segment_name(name);
+  if (id.has_value()) {
+    if (const std::optional<shm::ProcessUids> uids = shm::process_uids(*id); uids.has_value()) {
+      identity.owner_checked_live = true;
+      if (owner == 0 || owner == uids->effective || owner == uids->filesystem) return absl::OkStatus();
+      return absl::PermissionDeniedError(absl::StrCat(prefix(name), "refused: the file is owned by uid ", owner,
+                                                      " but pid ", id->pid, " runs as uid ", uids->effective,
+                                                      "; only the user a process runs as may write its segment"));
+    }
+  }
+  if (owner == 0 || owner == identity.uid) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(prefix(name), "refused: the file is owned by uid ", owner,
+                                                  " but its header names uid ", identity.uid,
+                                                  ", and its process is gone, so nothing else can vouch for it"));
+}
+
 }  // namespace
 
 absl::StatusOr<SegmentView> SegmentView::open(const std::string& name, Access access) {
@@ -186,6 +205,9 @@ absl::StatusOr<SegmentView> SegmentView::adopt(shm::SegmentFile file, Access acc
   }
 
   if (guard->cut()) return data_loss(name, "the file was cut short while it was being opened");
+  identity.file_uid = file.owner_uid();
+  if (absl::Status owner = check_owner(name, identity); !owner.ok()) return owner;
+
   SegmentView view;
   view.file_ = std::move(file);
   view.guard_ = std::move(*guard);

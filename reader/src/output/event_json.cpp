@@ -709,7 +709,7 @@ void EventJsonFormatter::append_gap(std::string& out, const DropGap& gap, int64_
 }
 
 void EventJsonFormatter::append_note(std::string& out, int64_t realtime_ns, shm::Level level, std::string_view message,
-                                     std::initializer_list<NoteField> fields) {
+                                     std::span<const NoteField> fields) {
   append_head(out, realtime_ns, level, message);
   for (const NoteField& field : fields) {
     append_key(out, field.key, kNoteReserved, std::size(kNoteReserved));

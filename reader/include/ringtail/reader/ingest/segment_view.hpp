@@ -10,6 +10,15 @@
 // names are copied out once at open; later changes to them in the segment are
 // never seen. Errors are one line naming the segment.
 //
+// Who may speak for a process: a segment named for a process is accepted
+// only from the user that process runs as. The file's owner (from the OS,
+// not from the segment) must be the live process's effective or filesystem
+// uid; for a process that is gone, the uid in the header. A file owned by
+// root is accepted too (only root can create one, and root can write any
+// segment anyway; a daemon that dropped root after init keeps its segment).
+// Anything else is PermissionDenied, naming both uids: another user's file
+// under the process's name, forging its lines.
+//
 // What stays live, and therefore still untrusted after open: the state word,
 // the header counters, the call-site count and entries, and everything in the
 // ring directory and ring data. Those are read through the *_untrusted
@@ -53,8 +62,14 @@ struct SegmentIdentity {
   uint64_t segment_bytes = 0;
   uint64_t created_realtime_ns = 0;
   uint32_t pid = 0;
-  uint32_t uid = 0;
+  uint32_t uid = 0;  // as the header says (the creator's effective uid)
   uint64_t process_start_ticks = 0;
+  // The file's owner, from the OS (fstat of the open file).
+  uint32_t file_uid = 0;
+  // True when the owner was checked against the live process the name
+  // names; false when that process was already gone at open, and only the
+  // header's uid could be compared (see open()).
+  bool owner_checked_live = false;
   ClockCalibration clock;
   uint32_t max_string_bytes = 0;
   uint32_t max_record_bytes = 0;

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -66,7 +67,11 @@ class EventJsonFormatter {
   // Field keys follow the event rule, with timestamp, level, message,
   // service, pid, seq and _cut reserved (only events have a "seq").
   void append_note(std::string& out, int64_t realtime_ns, shm::Level level, std::string_view message,
-                   std::initializer_list<NoteField> fields);
+                   std::initializer_list<NoteField> fields) {
+    append_note(out, realtime_ns, level, message, std::span<const NoteField>(fields.begin(), fields.size()));
+  }
+  void append_note(std::string& out, int64_t realtime_ns, shm::Level level, std::string_view message,
+                   std::span<const NoteField> fields);
   // {"timestamp":…,"level":"INFO","message":"span.start","service":…,"pid":…,"tid":…,"span":<name>,
   //  "trace_id":…,"span_id":…,"parent_span_id":…, attributes…, context…}, or for an end
   //  "span.end" (WARN when its status is ERROR) with the outcome (status, error) and
