@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,7 +30,9 @@
 #include "producer_child.hpp"
 #include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
+#include "ringtail/shm/layout.hpp"
 #include "ringtail/shm/process_identity.hpp"
+#include "ringtail/shm/segment_file.hpp"
 #include "signal_ready.hpp"
 #include "stored_files.hpp"
 
@@ -124,10 +127,14 @@ class Tool {
       pump(static_cast<int>(left.count()));
     }
     int status = 0;
-    ::waitpid(pid_, &status, 0);
+    struct rusage usage {};
+    ::wait4(pid_, &status, 0, &usage);
+    max_rss_kib_ = usage.ru_maxrss;
     reaped_ = true;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
+  // After wait(): the process's peak resident memory.
+  long max_rss_kib() const { return max_rss_kib_; }
 
  private:
   // One poll round over the open pipes; false when both are closed.
@@ -151,6 +158,7 @@ class Tool {
   }
 
   pid_t pid_ = -1;
+  long max_rss_kib_ = 0;
   int out_fd_ = -1;
   int err_fd_ = -1;
   bool reaped_ = false;
@@ -630,6 +638,86 @@ TEST_F(CliTest, AnotherUsersSegmentUnderAProcesssNameIsRefused) {
   EXPECT_TRUE(has(dead.err, "process is gone")) << dead.err;
   EXPECT_EQ(stored_with_message(out, "forged"), 0u) << stored;
   EXPECT_EQ(stored_with_message(out, "genuine"), 5u) << stored;
+  std::filesystem::remove_all(out);
+}
+
+// A segment may declare huge rings and fill them with huge records; the
+// reader copies at most reader::kMaxRecordCopyBytes of any one record. Here
+// a same-uid writer puts a 400 MiB event (sparse: it costs /dev/shm almost
+// nothing) into a live producer's 1 GiB ring, then a small one after it.
+TEST_F(CliTest, AHugeRecordIsSkippedWithANoteNotCopied) {
+  Options options = cli_options();
+  options.ring_bytes = uint64_t{1} << 30;  // sparse until a thread claims it: nobody does here
+  options.max_threads = 1;
+  ProducerChild child = ProducerChild::start(options, [](ProducerChild::Link& link) {
+    link.signal();
+    link.wait();
+    return 0;
+  });
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  absl::StatusOr<shm::SegmentFile> file =
+      shm::SegmentFile::open(child.segment_name(), shm::SegmentFile::Access::kReadWrite);
+  ASSERT_TRUE(file.ok()) << file.status();
+  auto& h = *reinterpret_cast<shm::SegmentHeader*>(file->data());
+  const uint64_t now = (h.flags & shm::kFlagRealtimeTimestamps) != 0 ? h.anchor_realtime_ns : h.anchor_tsc;
+
+  // Call site 0: "huge", one string field "s".
+  auto& entry = *reinterpret_cast<shm::CallSiteEntry*>(file->data() + h.callsite_table_offset);
+  entry.id = 0;
+  entry.level = static_cast<uint8_t>(shm::Level::kInfo);
+  entry.field_count = 1;
+  entry.line = 1;
+  entry.field_types[0] = static_cast<uint8_t>(shm::FieldType::kString);
+  size_t text = 0;
+  for (std::string_view part : {"huge", "huge.cpp", "main", "s"}) {
+    const uint16_t length = static_cast<uint16_t>(part.size());
+    std::memcpy(entry.text + text, &length, 2);
+    std::memcpy(entry.text + text + 2, part.data(), part.size());
+    text += 2 + part.size();
+  }
+  entry.text_bytes = static_cast<uint16_t>(text);
+  h.callsite_count.store(1);
+
+  // Ring 0: an owner, the 400 MiB event, then one of 40 bytes with s = "ok".
+  auto& slot = *reinterpret_cast<shm::RingSlot*>(file->data() + h.directory_offset);
+  std::byte* ring = file->data() + h.rings_offset;
+  shm::ThreadStartRecord start{};
+  start.header = {sizeof(start), shm::kThreadStartId, 0, now};
+  start.os_tid = 4242;
+  std::memcpy(ring, &start, sizeof(start));
+  constexpr uint32_t kHuge = uint32_t{400} << 20;
+  const shm::RecordHeader huge{kHuge, 0, 0, now};
+  const shm::StringHeader huge_string{kHuge - 32, kHuge - 32};
+  std::memcpy(ring + sizeof(start), &huge, sizeof(huge));
+  std::memcpy(ring + sizeof(start) + sizeof(huge), &huge_string, sizeof(huge_string));
+  const uint64_t small_at = sizeof(start) + kHuge;
+  const shm::RecordHeader small{40, 0, 1, now};
+  const shm::StringHeader small_string{2, 2};
+  std::memcpy(ring + small_at, &small, sizeof(small));
+  std::memcpy(ring + small_at + sizeof(small), &small_string, sizeof(small_string));
+  std::memcpy(ring + small_at + sizeof(small) + sizeof(small_string), "ok", 2);
+  slot.committed.store(2);
+  slot.os_tid.store(4242);
+  slot.write_pos.store(small_at + 40, std::memory_order_release);
+  slot.state.store(static_cast<uint32_t>(shm::SlotState::kActive), std::memory_order_release);
+
+  char dir_template[] = "/tmp/ringtail-cli-huge-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string out = dir_template;
+  Tool drain({"drain", "--once", "--out", out, "--pid", std::to_string(child.pid())});
+  EXPECT_EQ(drain.wait(), 0) << drain.err();
+  // Copying the record would have made the drain hold 400 MiB.
+  EXPECT_LT(drain.max_rss_kib(), 256 * 1024) << "the drain's peak RSS";
+  EXPECT_EQ(stored_with_message(out, "ringtail.too_big"), 1u);
+  std::string stored;
+  for (const std::string& t : ringtail::test::read_stored_texts(out)) stored += t;
+  EXPECT_TRUE(has(stored, "\"record_bytes\":" + std::to_string(kHuge))) << stored;
+  EXPECT_EQ(stored_with_message(out, "huge"), 1u) << "the event after it: " << stored;
+  EXPECT_TRUE(has(stored, "\"s\":\"ok\"")) << stored;
+  EXPECT_EQ(stored_with_message(out, "ringtail.dropped"), 0u) << "its seq was accounted for: " << stored;
+  child.resume();
+  EXPECT_EQ(child.join(), 0);
   std::filesystem::remove_all(out);
 }
 

@@ -33,7 +33,7 @@ void sleep_unless_stopped(std::chrono::nanoseconds duration, const std::atomic<b
 }
 
 void add_counts(DrainStats& into, const DrainStats& from) {
-  static_assert(sizeof(DrainStats) == 16 * sizeof(uint64_t), "a new DrainStats field: add it here");
+  static_assert(sizeof(DrainStats) == 17 * sizeof(uint64_t), "a new DrainStats field: add it here");
   into.events += from.events;
   into.lines += from.lines;
   into.bytes += from.bytes;
@@ -50,6 +50,7 @@ void add_counts(DrainStats& into, const DrainStats& from) {
   into.audit_lost += from.audit_lost;
   into.sink_errors += from.sink_errors;
   into.passes += from.passes;
+  into.records_too_big += from.records_too_big;
 }
 
 unsigned decode_threads(const DrainOptions& options) {

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "ringtail/reader/ingest/reader_limits.hpp"
 #include "ringtail/shm/layout.hpp"
 
 namespace ringtail::reader {
@@ -150,6 +151,23 @@ void SegmentDrainer::on_span(const SpanEdge& edge) {
   buffer_.push(ring.slot, key, ring.cursor->position(), start, ReorderBuffer::Kind::kEvent);
 }
 
+void SegmentDrainer::on_skipped(const SkippedRecord& record) {
+  // A note in the ring's own lane, where the record's line would have been.
+  Ring& ring = *current_;
+  const int64_t key = formatter_.realtime_ns(record.timestamp_raw);
+  if (!ring.pending_gaps.empty()) write_gaps(ring, key, key);
+  std::string& bytes = buffer_.lane_bytes(ring.slot);
+  const size_t start = bytes.size();
+  formatter_.append_note(bytes, key, shm::Level::kWarn, "ringtail.too_big",
+                         {{"slot", uint64_t{ring.slot}},
+                          {"tid", uint64_t{record.tid}},
+                          {"record_seq", record.seq},
+                          {"record_bytes", record.bytes},
+                          {"limit_bytes", uint64_t{kMaxRecordCopyBytes}}});
+  buffer_.push(ring.slot, key, ring.cursor->position(), start, ReorderBuffer::Kind::kNote);
+  ++skipped_unaccounted_;
+}
+
 void SegmentDrainer::on_gap(const DropGap& gap) {
   // Stamped with the time of the event that follows (see write_gaps); the
   // cursor's position is the start of the record that revealed the gap.
@@ -268,6 +286,7 @@ absl::Status SegmentDrainer::write_out(DrainContext& ctx) {
 template <class Step>
 absl::Status SegmentDrainer::move_lines(DrainContext& ctx, Step step) {
   ctx.stats.dropped += std::exchange(dropped_unaccounted_, 0);
+  ctx.stats.records_too_big += std::exchange(skipped_unaccounted_, 0);
   for (;;) {
     const ReorderBuffer::Released r = step();
     ctx.stats.events += r.events;

@@ -101,6 +101,7 @@ class SegmentDrainer : private RecordSink {
   void on_event(const DecodedEvent& event) override;
   void on_gap(const DropGap& gap) override;
   void on_span(const SpanEdge& edge) override;
+  void on_skipped(const SkippedRecord& record) override;
 
   void scan_slots(DrainContext& ctx, bool full);
   void add_ring(DrainContext& ctx, uint32_t slot);
@@ -146,6 +147,7 @@ class SegmentDrainer : private RecordSink {
   int64_t high_ = 0;                  // highest event timestamp read from the segment
   uint64_t dropped_unaccounted_ = 0;  // events of gap lines made since the last release(), for DrainStats
   bool late_reported_ = false;
+  uint64_t skipped_unaccounted_ = 0;  // "ringtail.too_big" notes made since the last release(), for DrainStats
   bool finished_ = false;
   std::string out_;
 };

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "ringtail/reader/ingest/reader_limits.hpp"
 #include "ringtail/reader/ingest/record_decoder.hpp"
 
 namespace ringtail::reader {
@@ -204,6 +205,8 @@ absl::Status RingCursor::read_batch(CallSiteTable& table, RecordSink& sink, Batc
   if (write_pos % 8 != 0) return fail(absl::StrCat("write_pos ", write_pos, " is not a multiple of 8"), position_);
 
   const absl::Status status = decode_records(write_pos, table, sink, stats);
+  // A buffer grown for a large record is not kept for the next batch.
+  if (buffer_.capacity() * sizeof(uint64_t) > kRetainedRecordBufferBytes) std::vector<uint64_t>().swap(buffer_);
   stats.bytes = position_ - batch_start;
   stats.caught_up = position_ >= write_pos;
   return status;
@@ -247,6 +250,35 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
     }
     if (size > max_record_bytes_) {
       return reject(absl::StrCat("record of ", size, " bytes exceeds max_record_bytes ", max_record_bytes_));
+    }
+    if (id == shm::kFramePushId && size > kMaxFrameBytesPerThread) {
+      return reject(absl::StrCat("frame push of ", size, " bytes exceeds the ", kMaxFrameBytesPerThread,
+                                 " bytes a thread's frames may hold"));
+    }
+    if (size > options_.max_record_copy_bytes && (id == shm::kFramePopId || id < shm::kControlIdBase)) {
+      // Not copied: only its header, for the seq and the note.
+      if (size < sizeof(shm::RecordHeader)) {
+        return reject(absl::StrCat("record of ", size, " bytes is shorter than its header"));
+      }
+      shm::RecordHeader header;
+      std::memcpy(&header, data_ + offset, sizeof(header));
+      if (consumer_passed(at)) {
+        ++stats.peek_resyncs;
+        return absl::OkStatus();
+      }
+      if (id != shm::kFramePopId) {
+        if (has_expected_seq_ && header.seq < expected_seq_) {
+          return fail(absl::StrCat("event seq ", header.seq, " is below the expected ", expected_seq_), at);
+        }
+        if (has_expected_seq_ && header.seq > expected_seq_) emit_gap(sink, expected_seq_, header.seq - 1, stats);
+        has_expected_seq_ = true;
+        expected_seq_ = header.seq + 1;
+      }
+      position_ += size;
+      ++stats.records;
+      ++stats.skipped;
+      sink.on_skipped(SkippedRecord{owner_tid_, id, header.seq, header.timestamp, size});
+      continue;
     }
     if (id == shm::kFramePushId || id == shm::kFramePopId) {
       const std::byte* record = copy_record(offset, size);

@@ -20,8 +20,8 @@
 
 namespace ringtail::detail {
 
-// Bytes of push records one thread may have bound at once.
-inline constexpr uint32_t kFrameStackBytes = 8192;
+// Bytes of push records one thread may have bound at once (the ABI's limit).
+inline constexpr uint32_t kFrameStackBytes = shm::kMaxFrameStackBytes;
 
 // Keys are string literals (kv() takes only those), so the length folds to a
 // constant once inlined; longer keys are cut at kMaxInlineKeyBytes.

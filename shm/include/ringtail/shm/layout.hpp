@@ -311,6 +311,9 @@ enum class FrameKind : uint8_t {
 inline constexpr uint8_t kFrameResent = 1U << 0;  // a copy after a loss: no span.start / span.end line
 
 inline constexpr uint32_t kMaxFrameDepth = 32;
+// Bytes of push records one thread may have bound at once (all its frames
+// together): a producer binds nothing beyond it, a reader keeps nothing beyond it.
+inline constexpr uint32_t kMaxFrameStackBytes = 8192;
 inline constexpr uint32_t kMaxInlineKeyBytes = 64;
 
 struct FrameHeader {

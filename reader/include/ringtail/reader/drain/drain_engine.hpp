@@ -160,6 +160,7 @@ struct DrainStats {
   uint64_t audit_lost = 0;         // audit events producers lost ("ringtail.audit_lost" notes)
   uint64_t sink_errors = 0;
   uint64_t passes = 0;
+  uint64_t records_too_big = 0;  // records over the reader's copy limit ("ringtail.too_big" notes)
 };
 
 class SegmentDrainer;

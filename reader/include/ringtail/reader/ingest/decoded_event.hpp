@@ -145,6 +145,17 @@ struct ThreadStart {
   uint64_t seq = 0;
 };
 
+// A record the reader did not decode because it is larger than the reader
+// copies (reader_limits.hpp): an event (its seq is accounted for, so no gap
+// follows) or a frame pop.
+struct SkippedRecord {
+  uint32_t tid = 0;
+  uint32_t callsite_id = 0;  // or the control id
+  uint64_t seq = 0;
+  uint64_t timestamp_raw = 0;
+  uint64_t bytes = 0;
+};
+
 class RecordSink {
  public:
   virtual ~RecordSink() = default;
@@ -152,6 +163,7 @@ class RecordSink {
   virtual void on_gap(const DropGap& gap) = 0;
   virtual void on_thread_start(const ThreadStart&) {}
   virtual void on_span(const SpanEdge&) {}
+  virtual void on_skipped(const SkippedRecord&) {}
 };
 
 }  // namespace ringtail::reader

@@ -22,6 +22,12 @@
 //     until the producer re-sends them.
 //   - Other control ids (>= kControlIdBase): skipped by their size.
 //   - Events: decoded against the CallSiteTable (refreshed on an unknown id).
+// What the cursor allocates does not follow what the segment claims
+// (reader_limits.hpp): an event or frame pop over max_record_copy_bytes is
+// not copied but skipped, its seq accounted for, and reported to the sink
+// (on_skipped); a frame push over the bytes a thread's frames may hold
+// poisons the ring; a record buffer grown past kRetainedRecordBufferBytes is
+// given back at the end of the batch.
 //
 // A ring whose positions or records break the protocol is poisoned: the
 // cursor stops before the first bad record, keeps the positions of the good
@@ -66,6 +72,7 @@
 #include "ringtail/reader/ingest/callsite_table.hpp"
 #include "ringtail/reader/ingest/decoded_event.hpp"
 #include "ringtail/reader/ingest/frame_decoder.hpp"
+#include "ringtail/reader/ingest/reader_limits.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
 #include "ringtail/shm/layout.hpp"
 
@@ -76,6 +83,8 @@ struct RingCursorOptions {
   Mode mode = Mode::kConsume;
   // A batch stops at the first record boundary at or past this many bytes.
   uint64_t max_batch_bytes = uint64_t{1} << 20;
+  // Larger events and frame pops are skipped, not copied (RecordSink::on_skipped).
+  uint32_t max_record_copy_bytes = kMaxRecordCopyBytes;
 };
 
 // What one read_batch() did.
@@ -86,6 +95,7 @@ struct BatchStats {
   uint64_t padding = 0;
   uint64_t thread_starts = 0;
   uint64_t frames = 0;
+  uint64_t skipped = 0;  // records over max_record_copy_bytes, not decoded
   uint64_t unknown_control = 0;
   uint64_t gaps = 0;
   uint64_t dropped = 0;  // sum of the gaps' counts
