@@ -176,5 +176,30 @@ TEST(FrameDecoder, EveryCorruptionIsNamed) {
   EXPECT_NE(std::string(decode(span, frame).message()).find("no room for its ids"), std::string::npos);
 }
 
+// A corruption's reason (it reaches a "ringtail.ring_corrupt" note and the
+// report) names places, sizes and type codes, never bytes of the record: a
+// bad value's word may be a secret's bytes, and a key read from a corrupt
+// record may be any bytes at all.
+TEST(FrameDecoder, Malicious_ReasonsHoldNoRecordBytes) {
+  // "SECRET!!" as a little-endian word: 0x2121544552434553.
+  const uint64_t word = 0x2121544552434553ULL;
+  for (const shm::FieldType type :
+       {shm::FieldType::kBool, shm::FieldType::kI8, shm::FieldType::kU16, shm::FieldType::kF32}) {
+    SCOPED_TRACE(static_cast<int>(type));
+    const std::vector<std::byte> record = FrameBuilder(shm::kFramePushId, shm::FrameKind::kContext, 0)
+                                              .field("SECRET-KEY-BYTES", type, &word, sizeof(word))
+                                              .build();
+    DecodedFrame frame;
+    const absl::Status status = decode(record, frame);
+    ASSERT_FALSE(status.ok());
+    const std::string reason(status.message());
+    EXPECT_NE(reason.find("frame field 0"), std::string::npos) << reason;
+    EXPECT_NE(reason.find("the word at byte"), std::string::npos) << reason;
+    EXPECT_EQ(reason.find("SECRET"), std::string::npos) << reason;
+    EXPECT_EQ(reason.find("2121544552434553"), std::string::npos) << reason;
+    EXPECT_EQ(reason.find("52434553"), std::string::npos) << reason;  // nor its low half (a float's bits)
+  }
+}
+
 }  // namespace
 }  // namespace ringtail::reader

@@ -444,6 +444,14 @@ TEST_F(IngestHostile, Malicious_FieldEncoding) {
   poke<uint64_t>(r + 64, 0x80);  // int8 not sign-extended
   expect_poisoned(0, 1, "sign-extended");
   restore();
+  // Bytes of text where a bool belongs: the reason (a ring_corrupt note's)
+  // names the word's place, not its bytes.
+  poke<uint64_t>(r + 56, 0x2121544552434553ULL);  // "SECRET!!"
+  expect_poisoned(0, 1, "the word at byte 56 is not a bool");
+  const std::string reason(read_all().rings[0].status.message());
+  EXPECT_THAT(reason, ::testing::Not(HasSubstr("2121544552434553")));
+  EXPECT_THAT(reason, ::testing::Not(HasSubstr("SECRET")));
+  restore();
   poke<uint64_t>(r + 8, 0);  // seq backwards (the event before has seq 0)
   expect_poisoned(0, 1, "below the expected");
 }

@@ -37,10 +37,13 @@ absl::Status decode_value(const std::byte* record, uint32_t size, uint64_t& pos,
   if (pos > size || size - pos < 8) {
     return absl::DataLossError(absl::StrCat("starts at byte ", pos, ", past the end of the ", size, "-byte record"));
   }
+  const uint64_t at = pos;
   const uint64_t word = word_at(record + pos);
   pos += 8;
+  // The reason names the word's place, never its bytes: a corrupt record's
+  // word may be a secret's bytes, and reasons reach notes and reports.
   auto bad_value = [&](const char* what) {
-    return absl::DataLossError(absl::StrCat("word 0x", absl::Hex(word), " is not ", what));
+    return absl::DataLossError(absl::StrCat("the word at byte ", at, " is not ", what));
   };
   switch (type) {
     case FieldType::kBool:
