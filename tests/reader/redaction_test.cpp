@@ -8,10 +8,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -40,18 +43,66 @@ Redactor make(std::vector<std::string> lines, bool defaults = true) {
   });
 }
 
-TEST(Redaction, DefaultsMatchWholeWordsOnly) {
+TEST(Redaction, KeysSplitIntoWords) {
+  using Words = std::vector<std::string_view>;
+  EXPECT_EQ(key_words("accessToken"), (Words{"access", "Token"}));
+  EXPECT_EQ(key_words("dbPassword"), (Words{"db", "Password"}));
+  EXPECT_EQ(key_words("password2"), (Words{"password"}));
+  EXPECT_EQ(key_words("APIKey"), (Words{"API", "Key"}));
+  EXPECT_EQ(key_words("XMLHttpRequest"), (Words{"XML", "Http", "Request"}));
+  EXPECT_EQ(key_words("x-api-key"), (Words{"x", "api", "key"}));
+  EXPECT_EQ(key_words("client.secret_v2"), (Words{"client", "secret", "v"}));
+  EXPECT_EQ(key_words("oauth2Token"), (Words{"oauth", "Token"}));
+  EXPECT_EQ(key_words("Set-Cookie"), (Words{"Set", "Cookie"}));
+  EXPECT_EQ(key_words("DB_PASSWORD"), (Words{"DB", "PASSWORD"}));
+  EXPECT_EQ(key_words("aB"), (Words{"a", "B"}));
+  EXPECT_EQ(key_words("Ab"), (Words{"Ab"}));
+  EXPECT_EQ(key_words("k\xC3\xA9y token"), (Words{"k", "y", "token"}));  // non-ASCII bytes separate too
+  EXPECT_EQ(key_words("__9__"), Words{});
+  EXPECT_EQ(key_words(""), Words{});
+}
+
+TEST(Redaction, DefaultsMatchSecretWordsInEverySpelling) {
   const Redactor r = make({});
   for (const char* secret :
        {"password", "Password", "user_password", "passwd", "secret", "client_secret", "token", "access_token",
-        "refresh-token", "api_key", "x-api-key", "API.KEY", "apikey", "Authorization", "proxy_authorization"}) {
+        "refresh-token", "api_key", "x-api-key", "API.KEY", "apikey", "Authorization", "proxy_authorization",
+        // camelCase, digits, acronyms, kebab and dots
+        "accessToken", "clientSecret", "dbPassword", "password2", "PASSWORD_2", "X-Api-Key", "APIKey", "apiKey",
+        "Cookie", "set-cookie", "Set-Cookie", "cookies", "bearer", "bearerToken", "credential", "credentials",
+        "awsCredentials", "private_key", "privateKey", "PRIVATE.KEY", "privatekey", "access_key", "AccessKey",
+        "session_token", "sessionToken", "auth", "x-auth-token", "basic_auth", "authHeader", "OAuth", "jwt", "id_jwt",
+        "pwd", "mysql_pwd", "passphrase", "ssh-passcode", "secret_key", "userSecret9"}) {
     ASSERT_NE(r.rule_for(secret), nullptr) << secret;
     EXPECT_EQ(r.rule_for(secret)->action, RedactionRule::Action::kRedact) << secret;
+    EXPECT_TRUE(is_secret_key(secret)) << secret;
   }
-  for (const char* plain : {"tokens", "secretary", "passwords_checked_count", "apikeys_total", "tool", "user_id", ""}) {
+  // Look-alikes that are not secrets: plurals naming counts, other words
+  // that begin like a secret word, and words that are no secret alone.
+  const char* const plain_keys[] = {
+      "tokens",    "input_tokens", "max_tokens", "output_tokens", "maxTokens",     "author",     "authorName",
+      "authors",   "authority",    "secretary",  "tokenizer",     "apikeys_total", "session_id", "secrets_loaded",
+      "sessionId", "key",          "cache_key",  "primary_key",   "keyboard",      "pass",       "pass_count",
+      "bypass",    "compass",      "cwd",        "tool",          "user_id"};
+  for (const char* plain : plain_keys) {
+    EXPECT_EQ(r.rule_for(plain), nullptr) << plain;
+    EXPECT_FALSE(is_secret_key(plain)) << plain;
+  }
+  for (const char* plain : {"cache_read_tokens", "passwords_checked_count", ""}) {
     EXPECT_EQ(r.rule_for(plain), nullptr) << plain;
   }
   EXPECT_EQ(make({}, false).rule_for("password"), nullptr);
+  EXPECT_EQ(make({}, false).rule_for("accessToken"), nullptr);
+}
+
+// Rules' globs match keys whatever their case, as before.
+TEST(Redaction, RuleGlobsIgnoreCase) {
+  const Redactor r = make({"hash User_*", "redact *Email*"}, false);
+  ASSERT_NE(r.rule_for("USER_name"), nullptr);
+  EXPECT_EQ(r.rule_for("USER_name")->action, RedactionRule::Action::kHash);
+  ASSERT_NE(r.rule_for("workEMAILaddress"), nullptr);
+  EXPECT_EQ(r.rule_for("workEMAILaddress")->action, RedactionRule::Action::kRedact);
+  EXPECT_EQ(r.rule_for("username"), nullptr);
 }
 
 TEST(Redaction, RulesParseAndTheFirstMatchWins) {
@@ -83,8 +134,6 @@ TEST(Redaction, Utf8Ends) {
   EXPECT_EQ(utf8_prefix("abc", 10), "abc");
 }
 
-// The formatter: every action on every value type, identical on the cached
-// and uncached paths.
 // A value that already is a keyed hash (a breakglass token_hash) passes the
 // default rule and hash rules as it is; an explicit redact rule still applies.
 TEST(Redaction, KeyedHashValuesPassDefaultsAndHashRules) {
@@ -128,6 +177,8 @@ TEST(Redaction, KeyedHashValuesPassDefaultsAndHashRules) {
   }
 }
 
+// The formatter: every action on every value type, identical on the cached
+// and uncached paths.
 TEST(Redaction, FormatterAppliesTheRules) {
   const Redactor r = make({"hash user_id", "truncate prompt 5", "keep-ends api_key 3", "keep-ends short_key 3"});
   SegmentIdentity identity;
@@ -187,7 +238,13 @@ TEST(Redaction, FormatterAppliesTheRules) {
 constexpr const char* kCanaries[] = {"CANARY-pw-7f3a",   "CANARY-tok-91c2",   "CANARY-auth-55de",   "CANARY-key-x0x0",
                                      "CANARY-sec-b00b",  "CANARY-email-c0de", "CANARY-prompt-tail", "CANARY-ctx-3e3e",
                                      "CANARY-span-a11a", "CANARY-err-e770",   "CANARY-outcome-0c0c"};
-
+// Under keys of the default word list in other spellings: camelCase, digits,
+// kebab, plain words.
+constexpr const char* kSpellingCanaries[] = {
+    "CANARY-sp-accessToken", "CANARY-sp-clientSecret",  "CANARY-sp-dbPassword", "CANARY-sp-password2",
+    "CANARY-sp-x-api-key",   "CANARY-sp-Cookie",        "CANARY-sp-bearer",     "CANARY-sp-credentials",
+    "CANARY-sp-private_key", "CANARY-sp-session_token", "CANARY-sp-APIKey",     "CANARY-sp-set-cookie",
+    "CANARY-sp-credential",  "CANARY-sp-auth",          "CANARY-sp-pwd",        "CANARY-sp-jwt"};
 int log_canaries() {
   int lost = 0;
   for (int i = 0; i < 3; ++i) {
@@ -199,6 +256,12 @@ int log_canaries() {
                            kv("secret_flag", true));
     lost += !RINGTAIL_ERROR("prompt", kv("user_email", kCanaries[5]),
                             kv("prompt", std::string("hello ") + std::string(200, 'x') + kCanaries[6]));
+    const char* const* sp = kSpellingCanaries;
+    lost += !RINGTAIL_INFO("spellings", kv("accessToken", sp[0]), kv("clientSecret", sp[1]), kv("dbPassword", sp[2]),
+                           kv("password2", sp[3]), kv("x-api-key", sp[4]), kv("Cookie", sp[5]), kv("bearer", sp[6]),
+                           kv("credentials", sp[7]), kv("private_key", sp[8]), kv("session_token", sp[9]),
+                           kv("APIKey", sp[10]), kv("set-cookie", sp[11]), kv("credential", sp[12]), kv("auth", sp[13]),
+                           kv("pwd", sp[14]), kv("jwt", sp[15]), kv("input_tokens", int64_t{4321}));
     // A thread's context and a span's attributes and outcome (its "error",
     // redacted by --redact error), and an error object under a secret key:
     // redacted like any field.
@@ -207,7 +270,20 @@ int log_canaries() {
     lost += !RINGTAIL_ERROR("failed", kv("secret_error", ringtail::error("AuthError", kCanaries[9], 401)));
     span.fail(ringtail::error("ToolError", kCanaries[10]));
   }
+  lost += !RINGTAIL_INFO("canaries.done");
   return lost;
+}
+
+// Waits until the file at `path` holds `text` (true), or `timeout` passes.
+bool wait_for_text(const std::string& path, std::string_view text, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    std::ifstream in(path);
+    const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (all.find(text) != std::string::npos) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 std::string read_all(const std::filesystem::path& dir) {
@@ -279,7 +355,8 @@ TEST(Redaction, CanariesReachNoOutput) {
       ::execv(path.c_str(), argv.data());
       return 127;
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    // Until tail has shown the producer's last event.
+    EXPECT_TRUE(wait_for_text(tail_out, "\"message\":\"canaries.done\"", std::chrono::seconds(60)));
     ::kill(tail.pid(), SIGTERM);
     (void)tail.finish(60000);
   }
@@ -299,7 +376,9 @@ TEST(Redaction, CanariesReachNoOutput) {
   EXPECT_NE(everything.find("\"user\":\"bob\""), std::string::npos) << "no event reached the output";
   EXPECT_NE(everything.find("hmac:"), std::string::npos);
   EXPECT_NE(everything.find("***REDACTED***"), std::string::npos);
+  EXPECT_NE(everything.find("\"input_tokens\":4321"), std::string::npos) << "a count is no secret";
   for (const char* canary : kCanaries) EXPECT_EQ(everything.find(canary), std::string::npos) << canary;
+  for (const char* canary : kSpellingCanaries) EXPECT_EQ(everything.find(canary), std::string::npos) << canary;
   for (const char* number : {"987654321", "31337", "0.123456789"}) {
     EXPECT_EQ(everything.find(number), std::string::npos) << number;
   }

@@ -9,42 +9,71 @@
 namespace ringtail::reader {
 namespace {
 
-constexpr std::string_view kDefaultWords[] = {"password", "passwd", "secret",       "token",
-                                              "api_key",  "apikey", "authorization"};
+// The default rule's word list (see the header, and docs/FORMAT.md,
+// "Redaction"): lower case, compared with a key's words case-insensitively.
+constexpr std::string_view kSecretWords[] = {
+    "password", "passwd",        "pwd",        "passphrase",  "passcode",  "secret",
+    "token",    "jwt",           "bearer",     "apikey",      "accesskey", "privatekey",
+    "auth",     "authorization", "credential", "credentials", "cookie",    "cookies",
+};
+struct WordPair {
+  std::string_view first;
+  std::string_view second;
+};
+constexpr WordPair kSecretPairs[] = {{"api", "key"}, {"access", "key"}, {"private", "key"}};
+
+char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
+bool is_letter(char c) { return is_upper(c) || is_lower(c); }
+
+// Whether `word` (letters, any case) is `lower` (lower case).
+bool word_is(std::string_view word, std::string_view lower) {
+  if (word.size() != lower.size()) return false;
+  for (size_t i = 0; i < word.size(); ++i) {
+    if (lower_ascii(word[i]) != lower[i]) return false;
+  }
+  return true;
+}
+
+// Calls emit(word) for each word of `key`, in order (header: how a key is cut).
+template <class Emit>
+void for_each_key_word(std::string_view key, Emit&& emit) {
+  size_t at = 0;
+  while (at < key.size()) {
+    while (at < key.size() && !is_letter(key[at])) ++at;
+    size_t start = at;
+    while (at < key.size() && is_letter(key[at])) {
+      const size_t next = at + 1;
+      const bool boundary =
+          next < key.size() && is_letter(key[next]) &&
+          ((is_lower(key[at]) && is_upper(key[next])) ||
+           (is_upper(key[at]) && is_upper(key[next]) && next + 1 < key.size() && is_lower(key[next + 1])));
+      at = next;
+      if (boundary) {
+        emit(key.substr(start, at - start));
+        start = at;
+      }
+    }
+    if (at > start) emit(key.substr(start, at - start));
+  }
+}
 
 std::string lower(std::string_view text) {
   std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (char& c : out) c = lower_ascii(c);
   return out;
 }
 
-bool is_separator(char c) { return c == '_' || c == '-' || c == '.'; }
-
-// Whether `key` (lower case) has `word` as a run of whole words; a word made
-// of several ("api_key") matches with any separators between its parts.
-bool has_word(std::string_view key, std::string_view word) {
-  for (size_t start = 0; start + word.size() <= key.size(); ++start) {
-    if (start != 0 && !is_separator(key[start - 1])) continue;
-    size_t k = start;
-    size_t w = 0;
-    while (w < word.size() && k < key.size() &&
-           (key[k] == word[w] || (is_separator(key[k]) && is_separator(word[w])))) {
-      ++k;
-      ++w;
-    }
-    if (w == word.size() && (k == key.size() || is_separator(key[k]))) return true;
-  }
-  return false;
-}
-
-// '*' matches any run of characters; everything else matches itself.
+// '*' matches any run of characters; letters match either case (the glob is
+// lower case); everything else matches itself.
 bool glob_match(std::string_view glob, std::string_view text) {
   size_t g = 0, t = 0, star = std::string_view::npos, mark = 0;
   while (t < text.size()) {
     if (g < glob.size() && glob[g] == '*') {
       star = g++;
       mark = t;
-    } else if (g < glob.size() && glob[g] == text[t]) {
+    } else if (g < glob.size() && glob[g] == lower_ascii(text[t])) {
       ++g;
       ++t;
     } else if (star != std::string_view::npos) {
@@ -141,15 +170,10 @@ Redactor::Redactor(std::vector<RedactionRule> rules, bool default_rules, KeyedHa
     : rules_(std::move(rules)), default_rules_(default_rules), keyed_hash_(std::move(keyed_hash)) {}
 
 const RedactionRule* Redactor::rule_for(std::string_view key) const {
-  const std::string lowered = lower(key);
   for (const RedactionRule& rule : rules_) {
-    if (glob_match(rule.key_glob, lowered)) return &rule;
+    if (glob_match(rule.key_glob, key)) return &rule;
   }
-  if (default_rules_) {
-    for (std::string_view word : kDefaultWords) {
-      if (has_word(lowered, word)) return &default_rule_;
-    }
-  }
+  if (default_rules_ && is_secret_key(key)) return &default_rule_;
   return nullptr;
 }
 
@@ -172,6 +196,26 @@ bool is_keyed_hash(std::string_view text) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+std::vector<std::string_view> key_words(std::string_view key) {
+  std::vector<std::string_view> words;
+  for_each_key_word(key, [&](std::string_view word) { words.push_back(word); });
+  return words;
+}
+
+bool is_secret_key(std::string_view key) {
+  bool secret = false;
+  std::string_view previous;
+  for_each_key_word(key, [&](std::string_view word) {
+    if (secret) return;
+    for (const std::string_view secret_word : kSecretWords) secret = secret || word_is(word, secret_word);
+    for (const WordPair& pair : kSecretPairs) {
+      secret = secret || (word_is(previous, pair.first) && word_is(word, pair.second));
+    }
+    previous = word;
+  });
+  return secret;
 }
 
 std::string_view utf8_prefix(std::string_view text, size_t chars) {

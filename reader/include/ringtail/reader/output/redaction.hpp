@@ -15,12 +15,30 @@
 //                "...", e.g. "sk-a...x9Qz" for an API key; a string of 2N + 3
 //                characters or fewer is redacted whole; other types are redacted.
 // A rule's key is a glob: '*' matches any run of characters ("prompt*",
-// "*email*"). The first rule (in the order given) that matches a key wins;
-// after them come the defaults, unless turned off: redact every key that has
-// one of the words password, passwd, secret, token, api_key, apikey,
-// authorization, where words are separated by '_', '-' or '.'
-// ("access_token", "x-api-key", "client_secret", "Authorization"; not
-// "tokens", which cost events use for a count).
+// "*email*"), letters of either case match each other. The first rule (in the
+// order given) that matches a key wins; after them come the default rules,
+// unless turned off.
+//
+// Default rule for keys: redact every key that holds a secret word. A key is
+// cut into words at every byte that is not an ASCII letter ('_', '-', '.',
+// digits, spaces, ...) and inside a run of letters where a lower-case letter
+// is followed by an upper-case one ("accessToken": access, token) or an
+// upper-case letter starts a capitalised word after an acronym ("APIKey":
+// api, key). Words compare case-insensitively with the list below; a key is
+// secret if one word is a secret word, or two adjacent words are a secret
+// pair:
+//   words   password passwd pwd passphrase passcode secret token jwt
+//           bearer apikey accesskey privatekey auth authorization
+//           credential credentials cookie cookies
+//   pairs   api key, access key, private key
+// So "password2", "dbPassword", "x-api-key", "APIKey", "clientSecret",
+// "set-cookie", "private_key", "session_token" and "Authorization" are
+// secret. Deliberately not: "tokens", "input_tokens", "max_tokens" (the
+// plural names a count in cost events; so do "passwords_checked" and
+// "secrets_loaded"), "author", "authority", "secretary", "tokenizer" (other
+// words), "session_id", "key", "cache_key" (no secret word), "pass" (a test
+// result as often as a password), and a word written without any boundary
+// ("dbpassword" is one word, not db + password).
 //
 // Rules come from flags and from a file, one per line ('#' starts a comment):
 //   redact   password
@@ -68,6 +86,8 @@ class Redactor {
   Redactor(std::vector<RedactionRule> rules, bool default_rules, KeyedHash keyed_hash);
 
   // The rule for a key, or nullptr when its value is written as it is.
+  // Allocates nothing; callers on the per-event path still keep its answer
+  // per call site, whose keys never change.
   const RedactionRule* rule_for(std::string_view key) const;
 
   // "hmac:" and the first 16 hex digits of the keyed hash of `json_text`.
@@ -82,6 +102,12 @@ class Redactor {
   KeyedHash keyed_hash_;
   RedactionRule default_rule_;  // redact
 };
+
+// The words of a key as the default rule sees them (views into `key`, case
+// kept): "x-apiKey2" gives x, api, Key.
+std::vector<std::string_view> key_words(std::string_view key);
+// True if `key` has a secret word or pair of words (the default rule's test).
+bool is_secret_key(std::string_view key);
 
 // True if `text` already is a keyed hash as hash_text() writes it ("hmac:"
 // and 16 lowercase hex digits; the producer writes breakglass tokens so).
