@@ -12,9 +12,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -105,6 +107,69 @@ TEST(Redaction, RuleGlobsIgnoreCase) {
   EXPECT_EQ(r.rule_for("username"), nullptr);
 }
 
+// Credentials inside values: replaced, whatever the key, and nothing else
+// touched.
+TEST(Redaction, ScrubsCredentialsOutOfValues) {
+  const std::pair<std::string, std::string> scrubbed[] = {
+      {"Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln-_~+/=", "Authorization: Bearer ***REDACTED***"},
+      {"bearer abc def", "bearer ***REDACTED*** def"},
+      {"BEARER   tok3n,next", "BEARER   ***REDACTED***,next"},
+      {"(Bearer x)", "(Bearer ***REDACTED***)"},
+      {"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "Basic ***REDACTED***"},
+      {"header basic dXNlcjpwYXNz; next", "header basic ***REDACTED***; next"},
+      {"postgres://app:s3cr3t@db.internal:5432/prod", "postgres://app:***REDACTED***@db.internal:5432/prod"},
+      {"see https://user:p@ss@host/x?y=1 now", "see https://user:***REDACTED***@host/x?y=1 now"},
+      {"\"redis://:hunter2@cache\"", "\"redis://:***REDACTED***@cache\""},
+      {"-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAAAA\n-----END RSA PRIVATE KEY-----\ntail",
+       "-----BEGIN RSA PRIVATE KEY-----***REDACTED***-----END RSA PRIVATE KEY-----\ntail"},
+      {"key: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADAN", "key: -----BEGIN PRIVATE KEY-----***REDACTED***"},
+      {"-----BEGIN OPENSSH PRIVATE KEY-----b3Blbn-----END OPENSSH PRIVATE KEY-----",
+       "-----BEGIN OPENSSH PRIVATE KEY-----***REDACTED***-----END OPENSSH PRIVATE KEY-----"},
+      {"-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQOY", "-----BEGIN PGP PRIVATE KEY BLOCK-----***REDACTED***"},
+      {"a Bearer x and http://u:p@h and -----BEGIN EC PRIVATE KEY-----z-----END EC PRIVATE KEY----- end",
+       "a Bearer ***REDACTED*** and http://u:***REDACTED***@h and -----BEGIN EC PRIVATE KEY-----***REDACTED***"
+       "-----END EC PRIVATE KEY----- end"},
+      // A URL with a password inside a key block: one replacement.
+      {"-----BEGIN PRIVATE KEY-----x https://u:p@h", "-----BEGIN PRIVATE KEY-----***REDACTED***"},
+      // UTF-8 around a credential stays whole.
+      {"\xC3\xA9 Bearer tok\xC3\xA9", "\xC3\xA9 Bearer ***REDACTED***\xC3\xA9"},
+  };
+  for (const auto& [text, want] : scrubbed) {
+    SCOPED_TRACE(text);
+    std::string scratch;
+    EXPECT_TRUE(holds_credentials(text));
+    EXPECT_EQ(scrub_credentials(text, scratch), want);
+    // Scrubbing again changes nothing more.
+    std::string again;
+    EXPECT_EQ(scrub_credentials(want, again), want);
+  }
+  const std::string plain[] = {"",
+                               "a basic test",
+                               "basic usage of Bearer",
+                               "the bearer",
+                               "xbearer abc",
+                               "Basic abc",
+                               "Basic dXNlcjpwYXN",
+                               "Basic abcdefgh",
+                               "Bearer ***REDACTED***",
+                               "mailto:bob@example.com",
+                               "bob@example.com wrote https://example.com/a@b",
+                               "ssh://git@github.com/org/repo.git",
+                               "https://example.com:8443/path",
+                               "user@host:path",
+                               "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+                               "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----",
+                               "tokens: 1234, cost 0.5"};
+  for (const std::string& text : plain) {
+    SCOPED_TRACE(text);
+    std::string scratch = "untouched";
+    EXPECT_FALSE(holds_credentials(text));
+    const std::string_view out = scrub_credentials(text, scratch);
+    EXPECT_EQ(out.data(), text.data()) << "the text itself, not a copy";
+    EXPECT_EQ(scratch, "untouched");
+  }
+}
+
 TEST(Redaction, RulesParseAndTheFirstMatchWins) {
   const Redactor r = make({"hash user_*", "truncate prompt* 10", "keep-ends *key 4", "redact *"});
   EXPECT_EQ(r.rule_for("user_email")->action, RedactionRule::Action::kHash);
@@ -132,6 +197,53 @@ TEST(Redaction, Utf8Ends) {
                         "a"),
             2u);
   EXPECT_EQ(utf8_prefix("abc", 10), "abc");
+}
+
+SegmentIdentity test_identity() {
+  SegmentIdentity identity;
+  identity.service = "svc";
+  identity.pid = 7;
+  identity.clock.realtime = true;
+  return identity;
+}
+
+FieldValue str(std::string text) {
+  StringValue v;
+  v.original_bytes = static_cast<uint32_t>(text.size());
+  v.bytes = std::move(text);
+  return FieldValue(v);
+}
+
+FieldValue err(std::string type, std::string message, std::string stack) {
+  ErrorValue e;
+  e.type = std::get<StringValue>(str(std::move(type)));
+  e.message = std::get<StringValue>(str(std::move(message)));
+  e.stack = std::get<StringValue>(str(std::move(stack)));
+  return FieldValue(e);
+}
+
+// An event of `site` with `values` (one per field), formatted on the cached
+// path and on the uncached one, which must agree; the line.
+std::string format_event(const Redactor* redactor, const CallSiteInfo& site, const std::vector<FieldValue>& values) {
+  DecodedEvent event;
+  event.callsite = &site;
+  event.timestamp_raw = 1'796'032'800'000'000'000ULL;
+  for (size_t i = 0; i < values.size(); ++i) {
+    // The name points into the call site, which outlives the event.
+    event.fields.push_back(DecodedField{site.fields[i].name, site.fields[i].type, values[i]});
+  }
+  EventJsonFormatter cached(test_identity(), redactor);
+  EventJsonFormatter uncached(test_identity(), redactor);
+  std::string a, b;
+  cached.append_event(a, event);
+  cached.append_event(a, event);  // the second through the built cache
+  DecodedEvent plain = event;
+  plain.callsite_id = UINT32_MAX;
+  uncached.append_event(b, plain);
+  uncached.append_event(b, plain);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.substr(0, a.size() / 2), a.substr(a.size() / 2));
+  return a.substr(0, a.size() / 2);
 }
 
 // A value that already is a keyed hash (a breakglass token_hash) passes the
@@ -233,6 +345,195 @@ TEST(Redaction, FormatterAppliesTheRules) {
   }
 }
 
+// Whether `text` is well-formed UTF-8 (what the scrubber must keep so).
+bool valid_utf8(std::string_view text) {
+  for (size_t at = 0; at < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[at]);
+    const size_t n = lead < 0x80 ? 1 : lead >= 0xC2 && lead < 0xE0 ? 2 : lead >= 0xE0 && lead < 0xF0 ? 3 : 0;
+    if (n == 0 || at + n > text.size()) return false;
+    for (size_t i = 1; i < n; ++i) {
+      if ((static_cast<unsigned char>(text[at + i]) & 0xC0) != 0x80) return false;
+    }
+    at += n;
+  }
+  return true;
+}
+
+// Texts made of the pieces the scrubber looks for, in random order: it
+// ends, keeps UTF-8 whole, and says beforehand whether it changes anything.
+// (A second pass may find more in such texts: a "Bearer " just before a key
+// block's "-----END" takes the marker for its token, and the block then
+// runs to the end of the text. The realistic cases above scrub to a fixed
+// point.)
+TEST(Redaction, Malicious_ScrubberOnPiecesOfCredentials) {
+  const std::string_view pieces[] = {
+      "Bearer ", "basic ",         "Basic ", "://", ":", "@",    "-----BEGIN ", "RSA ", "PRIVATE KEY",
+      "-----",   "-----END ",      "=",      " ",   "/", "dXNl", "abc",         "Q0=",  "\xC3\xA9",
+      "\n",      "***REDACTED***", "x"};
+  std::mt19937 random(20261205);
+  std::uniform_int_distribution<size_t> piece(0, std::size(pieces) - 1);
+  std::uniform_int_distribution<int> length(0, 24);
+  std::string scratch;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    for (int n = length(random); n > 0; --n) text += pieces[piece(random)];
+    SCOPED_TRACE(text);
+    const std::string_view out = scrub_credentials(text, scratch);
+    ASSERT_EQ(holds_credentials(text), out.data() != text.data());
+    ASSERT_TRUE(valid_utf8(out));
+  }
+}
+
+// Credentials inside string values: scrubbed whatever the key, in strings
+// and every part of an error, before truncate and keep-ends; hash reads the
+// value as logged. Without the default rules, values are written as logged.
+TEST(Redaction, FormatterScrubsCredentialsFromValues) {
+  const Redactor r = make({"truncate prompt 24", "keep-ends api_key 6", "hash fingerprint"});
+  CallSiteInfo site;
+  site.valid = true;
+  site.level = shm::Level::kError;
+  site.message = "failed";
+  site.fields = {{"note", shm::FieldType::kString},    {"url", shm::FieldType::kString},
+                 {"failure", shm::FieldType::kError},  {"prompt", shm::FieldType::kString},
+                 {"api_key", shm::FieldType::kString}, {"fingerprint", shm::FieldType::kString},
+                 {"who", shm::FieldType::kString}};
+  const std::string prompt = "Bearer CANARY-prompt-1 then more words";
+  const std::vector<FieldValue> values = {
+      str("Authorization: Bearer CANARY-bearer-1"),
+      str("postgres://app:CANARY-url-1@db/prod"),
+      err("TlsError Basic Q0FOQVJZOmJhc2lj",
+          "cannot load -----BEGIN PRIVATE KEY-----\nCANARY-pem-1\n-----END PRIVATE KEY----- from disk",
+          "lib.so+0x1 (f+0x2)\n-----BEGIN RSA PRIVATE KEY-----\nCANARY-stack-1"),
+      str(prompt),
+      str("sk-live Bearer CANARY-keep-1 0123456789"),
+      str("Bearer CANARY-hash-1"),
+      str("bob")};
+  const std::string text = format_event(&r, site, values);
+  simdjson::dom::parser parser;
+  simdjson::dom::element line;
+  ASSERT_EQ(parser.parse(text).get(line), simdjson::SUCCESS) << text;
+  EXPECT_EQ(std::string_view(line["note"]), "Authorization: Bearer ***REDACTED***");
+  EXPECT_EQ(std::string_view(line["url"]), "postgres://app:***REDACTED***@db/prod");
+  EXPECT_EQ(std::string_view(line["failure"]["type"]), "TlsError Basic ***REDACTED***");
+  EXPECT_EQ(std::string_view(line["failure"]["message"]),
+            "cannot load -----BEGIN PRIVATE KEY-----***REDACTED***-----END PRIVATE KEY----- from disk");
+  EXPECT_EQ(std::string_view(line["failure"]["stack"].at(0)), "lib.so+0x1 (f+0x2)");
+  EXPECT_EQ(std::string_view(line["failure"]["stack"].at(1)), "-----BEGIN RSA PRIVATE KEY-----***REDACTED***");
+  EXPECT_EQ(std::string_view(line["prompt"]), "Bearer ***REDACTED*** th");
+  EXPECT_EQ(int64_t(line["_cut"]["prompt"]), static_cast<int64_t>(prompt.size()));
+  EXPECT_EQ(std::string_view(line["api_key"]), "sk-liv...456789");  // the rule before the default
+  EXPECT_EQ(std::string_view(line["fingerprint"]), r.hash_text("\"Bearer CANARY-hash-1\""));
+  EXPECT_EQ(std::string_view(line["who"]), "bob");
+  EXPECT_EQ(text.find("CANARY"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Q0FOQVJZOmJhc2lj"), std::string::npos) << text;
+
+  // keep-ends keeps the ends of the scrubbed text.
+  const Redactor ends = make({"keep-ends header 6"});
+  CallSiteInfo one = site;
+  one.fields = {{"header", shm::FieldType::kString}};
+  const std::string kept = format_event(&ends, one, {str("Bearer CANARY-ends-1")});
+  ASSERT_EQ(parser.parse(kept).get(line), simdjson::SUCCESS) << kept;
+  EXPECT_EQ(std::string_view(line["header"]), "Bearer...TED***");
+
+  // Off with the default rules: as logged, as without a redactor.
+  const Redactor off = make({}, false);
+  const std::string as_logged =
+      format_event(&off, site, {values[0], values[1], values[2], str("p"), str("k"), values[5], values[6]});
+  EXPECT_NE(as_logged.find("CANARY-bearer-1"), std::string::npos);
+  EXPECT_NE(as_logged.find("CANARY-pem-1"), std::string::npos);
+}
+
+// Values without credentials come out exactly as without redaction (the
+// fast path writes them), emails and URLs without passwords included.
+TEST(Redaction, PlainValuesAreWrittenAsLogged) {
+  const Redactor r = make({});
+  CallSiteInfo site;
+  site.valid = true;
+  site.level = shm::Level::kInfo;
+  site.message = "fetch";
+  site.fields = {{"who", shm::FieldType::kString},  {"email", shm::FieldType::kString},
+                 {"url", shm::FieldType::kString},  {"text", shm::FieldType::kString},
+                 {"error", shm::FieldType::kError}, {"tokens", shm::FieldType::kI64}};
+  const std::vector<FieldValue> values = {str("bob"),
+                                          str("bob@example.com"),
+                                          str("https://example.com:8443/a@b?q=1"),
+                                          str("a basic test of the bearer \"quoted\" \xC3\xA9\x01"),
+                                          err("IoError", "read failed", "lib.so+0x1 (f+0x2)\nlib.so+0x3"),
+                                          int64_t{1234}};
+  EXPECT_EQ(format_event(&r, site, values), format_event(nullptr, site, values));
+}
+
+// Context fields, span names, attributes and outcomes, and note texts are
+// scrubbed like event fields.
+TEST(Redaction, ContextSpansAndNotesAreScrubbed) {
+  const Redactor r = make({});
+  ThreadContext context;
+  context.version = 1;
+  ContextFrame& outer = context.frames.emplace_back();
+  outer.fields.push_back({"upstream", shm::FieldType::kString, str("https://svc:CANARY-ctx-1@upstream/x")});
+  outer.fields.push_back({"sessionToken", shm::FieldType::kString, str("CANARY-ctx-2")});
+  outer.fields.push_back({"region", shm::FieldType::kString, str("eu")});
+  ContextFrame& span = context.frames.emplace_back();
+  span.depth = 1;
+  span.kind = shm::FrameKind::kSpan;
+  span.span_name = "fetch Bearer CANARY-span-0";
+  span.trace_id = std::string(32, 'a');
+  span.span_id = std::string(16, 'b');
+  span.fields.push_back({"cert", shm::FieldType::kString,
+                         str("-----BEGIN EC PRIVATE KEY-----\nCANARY-span-1\n-----END EC PRIVATE KEY-----")});
+  span.fields.push_back({"clientSecret", shm::FieldType::kString, str("CANARY-span-2")});
+
+  CallSiteInfo site;
+  site.valid = true;
+  site.level = shm::Level::kInfo;
+  site.message = "inside";
+  site.fields = {{"n", shm::FieldType::kI64}};
+  DecodedEvent event;
+  event.callsite = &site;
+  event.context = &context;
+  event.fields.push_back(DecodedField{site.fields[0].name, site.fields[0].type, int64_t{1}});
+
+  EventJsonFormatter formatter(test_identity(), &r);
+  std::string out;
+  formatter.append_event(out, event);
+  SpanEdge start;
+  start.context = &context;
+  start.span_index = 1;
+  formatter.append_span(out, start, 0);
+  SpanEdge end = start;
+  end.end = true;
+  end.outcome.push_back({"status", shm::FieldType::kString, str("ERROR")});
+  end.outcome.push_back({"error", shm::FieldType::kError, err("E", "denied for Basic Q0FOQVJZOm91dGNvbWU=", "")});
+  formatter.append_span(out, end, 0);
+  formatter.append_note(out, 0, shm::Level::kError, "ringtail.ring_corrupt",
+                        {{"slot", uint64_t{1}}, {"reason", std::string_view("x Bearer CANARY-note-1")}});
+
+  EXPECT_EQ(out.find("CANARY"), std::string::npos) << out;
+  EXPECT_EQ(out.find("Q0FOQVJZOm91dGNvbWU"), std::string::npos) << out;
+  simdjson::dom::parser parser;
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < out.size();) {
+    const size_t newline = out.find('\n', at);
+    ASSERT_NE(newline, std::string::npos);
+    lines.push_back(out.substr(at, newline - at));
+    at = newline + 1;
+  }
+  ASSERT_EQ(lines.size(), 4u) << out;
+  simdjson::dom::element line;
+  ASSERT_EQ(parser.parse(lines[0]).get(line), simdjson::SUCCESS) << lines[0];
+  EXPECT_EQ(std::string_view(line["upstream"]), "https://svc:***REDACTED***@upstream/x");
+  EXPECT_EQ(std::string_view(line["sessionToken"]), kRedactedText);
+  EXPECT_EQ(std::string_view(line["region"]), "eu");
+  ASSERT_EQ(parser.parse(lines[1]).get(line), simdjson::SUCCESS) << lines[1];
+  EXPECT_EQ(std::string_view(line["span"]), "fetch Bearer ***REDACTED***");
+  EXPECT_EQ(std::string_view(line["cert"]), "-----BEGIN EC PRIVATE KEY-----***REDACTED***-----END EC PRIVATE KEY-----");
+  EXPECT_EQ(std::string_view(line["clientSecret"]), kRedactedText);
+  ASSERT_EQ(parser.parse(lines[2]).get(line), simdjson::SUCCESS) << lines[2];
+  EXPECT_EQ(std::string_view(line["error"]["message"]), "denied for Basic ***REDACTED***");
+  ASSERT_EQ(parser.parse(lines[3]).get(line), simdjson::SUCCESS) << lines[3];
+  EXPECT_EQ(std::string_view(line["reason"]), "x Bearer ***REDACTED***");
+}
+
 // Canaries in every kind of field, logged by a real producer, read back
 // from every file `ringtail drain` wrote (and from `ringtail tail`).
 constexpr const char* kCanaries[] = {"CANARY-pw-7f3a",   "CANARY-tok-91c2",   "CANARY-auth-55de",   "CANARY-key-x0x0",
@@ -245,6 +546,14 @@ constexpr const char* kSpellingCanaries[] = {
     "CANARY-sp-x-api-key",   "CANARY-sp-Cookie",        "CANARY-sp-bearer",     "CANARY-sp-credentials",
     "CANARY-sp-private_key", "CANARY-sp-session_token", "CANARY-sp-APIKey",     "CANARY-sp-set-cookie",
     "CANARY-sp-credential",  "CANARY-sp-auth",          "CANARY-sp-pwd",        "CANARY-sp-jwt"};
+// Inside values under keys that are no secret: a Bearer header, Basic
+// credentials (base64 of "CANARY-val-basic:pw"), a URL's password, and
+// private key blocks in an error message, a context field and a span
+// attribute.
+constexpr const char* kValueCanaries[] = {
+    "CANARY-val-bearer", "Q0FOQVJZLXZhbC1iYXNpYzpwdw==", "CANARY-val-urlpw", "CANARY-val-pem-err",
+    "CANARY-val-ctx",    "CANARY-val-pem-span"};
+
 int log_canaries() {
   int lost = 0;
   for (int i = 0; i < 3; ++i) {
@@ -262,11 +571,20 @@ int log_canaries() {
                            kv("credentials", sp[7]), kv("private_key", sp[8]), kv("session_token", sp[9]),
                            kv("APIKey", sp[10]), kv("set-cookie", sp[11]), kv("credential", sp[12]), kv("auth", sp[13]),
                            kv("pwd", sp[14]), kv("jwt", sp[15]), kv("input_tokens", int64_t{4321}));
+    lost += !RINGTAIL_WARN("upstream", kv("header", std::string("Authorization: Bearer ") + kValueCanaries[0]),
+                           kv("basic", std::string("Basic ") + kValueCanaries[1]),
+                           kv("dsn", std::string("postgres://app:") + kValueCanaries[2] + "@db.internal/prod"));
+    lost += !RINGTAIL_ERROR(
+        "tls", kv("failure", ringtail::error("TlsError", std::string("bad key -----BEGIN RSA PRIVATE KEY-----\n") +
+                                                             kValueCanaries[3] + "\n-----END RSA PRIVATE KEY-----")));
     // A thread's context and a span's attributes and outcome (its "error",
     // redacted by --redact error), and an error object under a secret key:
     // redacted like any field.
-    const ringtail::ScopedContext context{kv("user", "bob"), kv("session_token", kCanaries[7])};
-    ringtail::Span span("call_tool", kv("authorization", kCanaries[8]));
+    const ringtail::ScopedContext context{
+        kv("user", "bob"), kv("session_token", kCanaries[7]),
+        kv("upstream", std::string("https://svc:") + kValueCanaries[4] + "@upstream.internal/v1")};
+    ringtail::Span span("call_tool", kv("authorization", kCanaries[8]),
+                        kv("cert", std::string("-----BEGIN PRIVATE KEY-----\n") + kValueCanaries[5]));
     lost += !RINGTAIL_ERROR("failed", kv("secret_error", ringtail::error("AuthError", kCanaries[9], 401)));
     span.fail(ringtail::error("ToolError", kCanaries[10]));
   }
@@ -377,8 +695,11 @@ TEST(Redaction, CanariesReachNoOutput) {
   EXPECT_NE(everything.find("hmac:"), std::string::npos);
   EXPECT_NE(everything.find("***REDACTED***"), std::string::npos);
   EXPECT_NE(everything.find("\"input_tokens\":4321"), std::string::npos) << "a count is no secret";
+  EXPECT_NE(everything.find("Authorization: Bearer ***REDACTED***"), std::string::npos);
+  EXPECT_NE(everything.find("postgres://app:***REDACTED***@db.internal/prod"), std::string::npos);
   for (const char* canary : kCanaries) EXPECT_EQ(everything.find(canary), std::string::npos) << canary;
   for (const char* canary : kSpellingCanaries) EXPECT_EQ(everything.find(canary), std::string::npos) << canary;
+  for (const char* canary : kValueCanaries) EXPECT_EQ(everything.find(canary), std::string::npos) << canary;
   for (const char* number : {"987654321", "31337", "0.123456789"}) {
     EXPECT_EQ(everything.find(number), std::string::npos) << number;
   }

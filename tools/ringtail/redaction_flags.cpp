@@ -95,7 +95,8 @@ void add_redaction_flags(CLI::App* app, RedactionFlags& flags) {
   app->add_option("--hash-key-file", flags.hash_key_file, "Secret key of --hash (default: drain keeps one in DIR)")
       ->type_name("FILE");
   app->add_flag("--no-default-redaction", flags.no_defaults,
-                "Do not redact secret keys (password, token, api_key, ...) by default");
+                "Do not redact secret keys (password, token, api_key, ...) nor cut credentials out of strings "
+                "by default");
 }
 
 std::shared_ptr<const reader::Redactor> make_redactor(const RedactionFlags& flags, const std::string& store_directory) {

@@ -7,8 +7,10 @@
 // message, service and pid in one piece, and each field's escaped key with
 // collisions already resolved. An event then costs its timestamp, its
 // numbers and string values (the cache is found by id and checked against the
-// event's CallSiteInfo address, see the header's contract). Such a
-// line (unless a huge string makes it long) is written through one
+// event's CallSiteInfo address, see the header's contract); with redaction's
+// default rules, also a quick look at each string for credentials (a string
+// that holds one sends its line down the piecewise path, which scrubs it).
+// Such a line (unless a huge string makes it long) is written through one
 // reservation of an upper bound of its length, with the pointer-based
 // write_* primitives, rather than a dozen appends that each check capacity.
 // Key collisions are resolved on the escaped text, against the reserved names
@@ -64,7 +66,10 @@ std::string_view level_text(shm::Level level) {
 }  // namespace
 
 EventJsonFormatter::EventJsonFormatter(const SegmentIdentity& identity, const Redactor* redactor)
-    : identity_(identity), clock_(identity.clock), redactor_(redactor) {
+    : identity_(identity),
+      clock_(identity.clock),
+      redactor_(redactor),
+      scrub_(redactor != nullptr && redactor->scrubs_values()) {
   append_json_string(service_json_, identity_.service);
   service_pid_ = R"(,"service":)";
   service_pid_ += service_json_;
@@ -289,16 +294,22 @@ constexpr std::string_view kCutOpen = R"(,"_cut":{)";
 
 }  // namespace
 
-size_t EventJsonFormatter::reserved_line_bound(const SiteCache& cache, const DecodedEvent& event) {
+size_t EventJsonFormatter::reserved_line_bound(const SiteCache& cache, const DecodedEvent& event) const {
   size_t bound = kTimestampKey.size() + TimestampFormatter::kBytes + cache.head.size() + kJsonNumberBound +
                  kSeqKey.size() + kJsonNumberBound + cache.keys.size() + 2;
   bool any_cut = false;
   for (const DecodedField& field : event.fields) {
     if (const auto* text = std::get_if<StringValue>(&field.value)) {
+      if (scrub_ && holds_credentials(text->bytes)) return SIZE_MAX;
       bound += json_string_bound(text->bytes.size());
       any_cut = any_cut || text->cut;
     } else if (const auto* error = std::get_if<ErrorValue>(&field.value)) {
-      bound += json_error_bound(json_error(*error));
+      const JsonError shown = json_error(*error);
+      if (scrub_ &&
+          (holds_credentials(shown.type) || holds_credentials(shown.message) || holds_credentials(shown.stack))) {
+        return SIZE_MAX;
+      }
+      bound += json_error_bound(shown);
       any_cut = any_cut || error->message.cut;
     } else {
       bound += kJsonNumberBound;
@@ -459,7 +470,7 @@ const EventJsonFormatter::ContextCache& EventJsonFormatter::context_cache(uint32
         if (rule != nullptr) {
           append_redacted(text, *rule, field.value, key);
         } else {
-          append_value(text, field.value, key);
+          append_value(text, field.value, key, scrub_);
         }
       });
     }
@@ -488,7 +499,7 @@ void EventJsonFormatter::append_span(std::string& out, const SpanEdge& edge, int
   // The span's own keys first; its fields then follow the event rule.
   static constexpr std::string_view kSpanKeys[] = {"span", "trace_id", "span_id", "parent_span_id"};
   append_key(out, "span", kEventReserved, std::size(kEventReserved));
-  append_json_string(out, span.span_name);
+  append_json_string(out, shown_string(span.span_name, scrub_, 0));
   append_key(out, "trace_id", kEventReserved, std::size(kEventReserved));
   append_json_string(out, span.trace_id);
   append_key(out, "span_id", kEventReserved, std::size(kEventReserved));
@@ -504,7 +515,7 @@ void EventJsonFormatter::append_span(std::string& out, const SpanEdge& edge, int
     if (rule != nullptr) {
       append_redacted(out, *rule, field.value, key);
     } else {
-      append_value(out, field.value, key);
+      append_value(out, field.value, key, scrub_);
     }
   }
   if (edge.end) {
@@ -576,7 +587,7 @@ void EventJsonFormatter::append_event_fields(std::string& out, const SiteCache* 
     if (rule != nullptr) {
       append_redacted(out, *rule, field.value, key);
     } else {
-      append_value(out, field.value, key);
+      append_value(out, field.value, key, scrub_);
     }
   }
   finish_line(out);
@@ -606,19 +617,31 @@ bool append_scalar(std::string& out, const T& value) {
 
 }  // namespace
 
-void EventJsonFormatter::append_value(std::string& out, const FieldValue& field_value, KeySpan key) {
+std::string_view EventJsonFormatter::shown_string(std::string_view text, bool scrub, size_t scratch) {
+  return scrub ? scrub_credentials(text, scratch_[scratch]) : text;
+}
+
+JsonError EventJsonFormatter::shown_error(const ErrorValue& error, bool scrub) {
+  JsonError shown = json_error(error);
+  shown.type = shown_string(shown.type, scrub, 0);
+  shown.message = shown_string(shown.message, scrub, 1);
+  shown.stack = shown_string(shown.stack, scrub, 2);
+  return shown;
+}
+
+void EventJsonFormatter::append_value(std::string& out, const FieldValue& field_value, KeySpan key, bool scrub) {
   std::visit(
       [&](const auto& value) {
         using T = std::decay_t<decltype(value)>;
         if (append_scalar(out, value)) return;
         // The other alternatives (FieldValue's are asserted above).
         if constexpr (std::is_same_v<T, StringValue>) {
-          append_json_string(out, value.bytes);
+          append_json_string(out, shown_string(value.bytes, scrub, 0));
           if (value.cut) cuts_.push_back(CutField{key, value.original_bytes});
         } else if constexpr (std::is_same_v<T, DurationValue>) {
           append_json_int(out, value.ns);  // integer nanoseconds, see docs/FORMAT.md
         } else if constexpr (std::is_same_v<T, ErrorValue>) {
-          append_json_error(out, json_error(value));
+          append_json_error(out, shown_error(value, scrub));
           if (value.message.cut) cuts_.push_back(CutField{key, value.message.original_bytes});
         }
       },
@@ -628,6 +651,8 @@ void EventJsonFormatter::append_value(std::string& out, const FieldValue& field_
 // An error field's rule applies to the whole object: redact and hash replace
 // it (hash: of its JSON text), like any value; truncate and keep-ends apply
 // to its message only, and the object keeps its type, code and stack.
+// Strings are scrubbed of credentials (when the redactor scrubs) before
+// truncate and keep-ends; hash reads the value as logged.
 void EventJsonFormatter::append_redacted(std::string& out, const RedactionRule& rule, const FieldValue& value,
                                          KeySpan key) {
   const StringValue* text = std::get_if<StringValue>(&value);
@@ -639,8 +664,8 @@ void EventJsonFormatter::append_redacted(std::string& out, const RedactionRule& 
   if (const ErrorValue* error = std::get_if<ErrorValue>(&value);
       error != nullptr &&
       (rule.action == RedactionRule::Action::kTruncate || rule.action == RedactionRule::Action::kKeepEnds)) {
-    JsonError shown = json_error(*error);
-    const std::string_view message = error->message.bytes;
+    JsonError shown = shown_error(*error, scrub_);
+    const std::string_view message = shown.message;
     std::string kept;
     bool cut = error->message.cut;
     if (rule.action == RedactionRule::Action::kTruncate) {
@@ -669,26 +694,32 @@ void EventJsonFormatter::append_redacted(std::string& out, const RedactionRule& 
     case RedactionRule::Action::kHash: {
       std::string json;
       const size_t cuts = cuts_.size();
-      append_value(json, value, key);
+      append_value(json, value, key, false);
       cuts_.resize(cuts);
       append_json_string(out, redactor_->hash_text(json));
       return;
     }
     case RedactionRule::Action::kTruncate:
-      if (text != nullptr && utf8_length(text->bytes) > rule.n) {
-        append_json_string(out, utf8_prefix(text->bytes, rule.n));
-        cuts_.push_back(CutField{key, text->original_bytes});
-        return;
+      if (text != nullptr) {
+        const std::string_view shown = shown_string(text->bytes, scrub_, 0);
+        if (utf8_length(shown) > rule.n) {
+          append_json_string(out, utf8_prefix(shown, rule.n));
+          cuts_.push_back(CutField{key, text->original_bytes});
+          return;
+        }
       }
-      append_value(out, value, key);
+      append_value(out, value, key, scrub_);
       return;
     case RedactionRule::Action::kKeepEnds:
-      if (text != nullptr && utf8_length(text->bytes) > 2 * rule.n + 3) {
-        std::string kept(utf8_prefix(text->bytes, rule.n));
-        kept += "...";
-        kept += utf8_suffix(text->bytes, rule.n);
-        append_json_string(out, kept);
-        return;
+      if (text != nullptr) {
+        const std::string_view shown = shown_string(text->bytes, scrub_, 0);
+        if (utf8_length(shown) > 2 * rule.n + 3) {
+          std::string kept(utf8_prefix(shown, rule.n));
+          kept += "...";
+          kept += utf8_suffix(shown, rule.n);
+          append_json_string(out, kept);
+          return;
+        }
       }
       append_json_string(out, kRedactedText);
       return;
@@ -718,7 +749,7 @@ void EventJsonFormatter::append_note(std::string& out, int64_t realtime_ns, shm:
           using T = std::decay_t<decltype(value)>;
           if (append_scalar(out, value)) return;
           if constexpr (std::is_same_v<T, std::string_view>) {
-            append_json_string(out, value);
+            append_json_string(out, shown_string(value, scrub_, 0));
           }
         },
         field.value);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 
@@ -26,6 +27,7 @@ char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - '
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 bool is_letter(char c) { return is_upper(c) || is_lower(c); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Whether `word` (letters, any case) is `lower` (lower case).
 bool word_is(std::string_view word, std::string_view lower) {
@@ -216,6 +218,213 @@ bool is_secret_key(std::string_view key) {
     previous = word;
   });
   return secret;
+}
+
+namespace {
+
+// The part of a text a credential takes: [begin, end), replaced whole.
+struct Span {
+  size_t begin = std::string_view::npos;
+  size_t end = std::string_view::npos;
+  bool found() const { return begin != std::string_view::npos; }
+};
+
+bool is_alnum(char c) { return is_letter(c) || is_digit(c); }
+
+// RFC 7235 token68, less its trailing '='s.
+bool is_token68(char c) { return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'; }
+bool is_base64(char c) { return is_alnum(c) || c == '+' || c == '/'; }
+// What ends a URL's authority in free text: its own delimiters, white space,
+// quotes and brackets around it, and control bytes.
+bool ends_authority(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u <= 0x20 || u == 0x7F || c == '/' || c == '?' || c == '#' || c == '"' || c == '\'' || c == '<' || c == '>' ||
+         c == '`';
+}
+
+// Whether the word that ends at `end` is `scheme` (lower case), in any case,
+// and starts the text or follows a byte that is no letter or digit.
+bool scheme_before(std::string_view text, size_t end, std::string_view scheme) {
+  if (end < scheme.size()) return false;
+  const size_t start = end - scheme.size();
+  return word_is(text.substr(start, scheme.size()), scheme) && (start == 0 || !is_alnum(text[start - 1]));
+}
+
+// The credential of "Bearer <token68>" or "Basic <base64>" (see the header),
+// the first whose spaces come at or after `from`; `from` moves past them.
+Span next_http_credential(std::string_view text, size_t& from) {
+  // The shortest scheme has 5 letters; a space after any other last letter
+  // than 'r' or 'c' (either case) is rejected at once.
+  for (size_t space = std::max<size_t>(from, 5); space < text.size(); ++space) {
+    if (text[space] != ' ') continue;
+    const char last = lower_ascii(text[space - 1]);
+    if (last != 'r' && last != 'c') continue;
+    size_t begin = space;
+    while (begin < text.size() && text[begin] == ' ') ++begin;
+    from = begin;
+    const bool bearer = scheme_before(text, space, "bearer");
+    if (!bearer && !scheme_before(text, space, "basic")) continue;
+    size_t end = begin;
+    if (bearer) {
+      while (end < text.size() && is_token68(text[end])) ++end;
+      while (end < text.size() && text[end] == '=') ++end;
+      if (end > begin) return Span{begin, end};
+      continue;
+    }
+    bool all_lower = true;
+    for (; end < text.size() && is_base64(text[end]); ++end) all_lower = all_lower && is_lower(text[end]);
+    for (int pad = 0; pad < 2 && end < text.size() && text[end] == '='; ++pad) {
+      ++end;
+      all_lower = false;
+    }
+    const size_t length = end - begin;
+    const bool whole = end == text.size() || !(is_token68(text[end]) || text[end] == '=');
+    if (whole && length >= 4 && length % 4 == 0 && !all_lower) return Span{begin, end};
+  }
+  from = text.size();
+  return Span{};
+}
+
+// The password of "scheme://user:password@host", the first whose "://" is at
+// or after `from`; `from` moves past that "://".
+Span next_url_password(std::string_view text, size_t& from) {
+  while (from < text.size()) {
+    const size_t separator = text.find("://", from);
+    if (separator == std::string_view::npos) break;
+    const size_t start = separator + 3;
+    from = start;
+    size_t end = start;
+    while (end < text.size() && !ends_authority(text[end])) ++end;
+    const std::string_view authority = text.substr(start, end - start);
+    const size_t at = authority.rfind('@');
+    if (at == std::string_view::npos) continue;
+    const size_t colon = authority.substr(0, at).find(':');
+    if (colon == std::string_view::npos || colon + 1 == at) continue;
+    return Span{start + colon + 1, start + at};
+  }
+  from = text.size();
+  return Span{};
+}
+
+// The body of a "-----BEGIN <label>PRIVATE KEY<label>-----" block: after that
+// line's dashes up to "-----END" or the end of the text, the first whose
+// BEGIN is at or after `from`; `from` moves past its label.
+Span next_private_key(std::string_view text, size_t& from) {
+  constexpr std::string_view kBegin = "-----BEGIN ";
+  constexpr std::string_view kDashes = "-----";
+  while (from < text.size()) {
+    const size_t begin = text.find(kBegin, from);
+    if (begin == std::string_view::npos) break;
+    const size_t label = begin + kBegin.size();
+    size_t end = label;
+    while (end < text.size() && (is_upper(text[end]) || is_digit(text[end]) || text[end] == ' ')) ++end;
+    from = end;
+    if (text.substr(label, end - label).find("PRIVATE KEY") == std::string_view::npos) continue;
+    if (text.substr(end, kDashes.size()) == kDashes) end += kDashes.size();
+    size_t stop = text.find("-----END", end);
+    if (stop == std::string_view::npos) stop = text.size();
+    from = stop;
+    if (stop > end) return Span{end, stop};
+  }
+  from = text.size();
+  return Span{};
+}
+
+// One kind of credential: the next match, and where the search goes on.
+struct CredentialFinder {
+  Span (*next)(std::string_view text, size_t& from);
+  size_t from = 0;
+  Span match;
+
+  // Skips matches that end at or before `done`; clips one that began before it.
+  void advance(std::string_view text, size_t done) {
+    while (match.found() && match.end <= done) match = next(text, from);
+    if (match.found() && match.begin < done) match.begin = done;
+  }
+};
+
+// Which kinds of credential a text may hold, from a quick look: a URL's
+// password needs an '@' and a "://"; the rest start with a 'b' or 'B'
+// ("bearer ", "basic " in any case; "-----BEGIN "). A few memchr()s over a
+// text without them, a few compares for each 'b' or 'B' of one with them.
+struct Candidates {
+  bool http = false;
+  bool url = false;
+  bool key = false;
+  bool any() const { return http || url || key; }
+};
+
+// The shortest text holding a credential: "://:p@" (an empty user's password).
+constexpr size_t kShortest = 6;
+
+Candidates candidates(std::string_view text) {
+  Candidates found;
+  if (text.size() < kShortest) return found;
+  found.url = std::memchr(text.data(), '@', text.size()) != nullptr && text.find("://") != std::string_view::npos;
+  for (const char b : {'b', 'B'}) {
+    for (const char* p = text.data(); (p = static_cast<const char*>(std::memchr(p, b, text.data() + text.size() - p)));
+         ++p) {
+      const size_t at = static_cast<size_t>(p - text.data());
+      const std::string_view rest = text.substr(at);
+      if ((rest.size() > 7 && word_is(rest.substr(0, 7), "bearer ")) ||
+          (rest.size() > 6 && word_is(rest.substr(0, 6), "basic "))) {
+        found.http = true;
+      } else if (b == 'B' && at >= 5 && text.substr(at - 5, 11) == "-----BEGIN ") {
+        found.key = true;
+      }
+    }
+  }
+  return found;
+}
+
+constexpr size_t kFinders = 3;
+// The finders of the kinds `found` may hold; the others find nothing.
+void start_finders(std::string_view text, const Candidates& found, CredentialFinder (&finders)[kFinders]) {
+  finders[0].next = &next_http_credential;
+  finders[1].next = &next_url_password;
+  finders[2].next = &next_private_key;
+  const bool wanted[kFinders] = {found.http, found.url, found.key};
+  for (size_t i = 0; i < kFinders; ++i) {
+    if (wanted[i]) finders[i].match = finders[i].next(text, finders[i].from);
+  }
+}
+
+}  // namespace
+
+bool holds_credentials(std::string_view text) {
+  const Candidates found = candidates(text);
+  if (!found.any()) return false;
+  size_t from = 0;
+  if (found.url && next_url_password(text, from).found()) return true;
+  from = 0;
+  if (found.key && next_private_key(text, from).found()) return true;
+  from = 0;
+  return found.http && next_http_credential(text, from).found();
+}
+
+std::string_view scrub_credentials(std::string_view text, std::string& scratch) {
+  const Candidates found = candidates(text);
+  if (!found.any()) return text;
+  CredentialFinder finders[kFinders];
+  start_finders(text, found, finders);
+  size_t done = 0;
+  bool any = false;
+  for (;;) {
+    CredentialFinder* first = nullptr;
+    for (CredentialFinder& finder : finders) {
+      if (finder.match.found() && (first == nullptr || finder.match.begin < first->match.begin)) first = &finder;
+    }
+    if (first == nullptr) break;
+    if (!any) scratch.clear();
+    any = true;
+    scratch.append(text.substr(done, first->match.begin - done));
+    scratch.append(kRedactedText);
+    done = first->match.end;
+    for (CredentialFinder& finder : finders) finder.advance(text, done);
+  }
+  if (!any) return text;
+  scratch.append(text.substr(done));
+  return scratch;
 }
 
 std::string_view utf8_prefix(std::string_view text, size_t chars) {

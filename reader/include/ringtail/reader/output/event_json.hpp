@@ -44,8 +44,9 @@ struct NoteField {
 
 class EventJsonFormatter {
  public:
-  // With a redactor, field values go through its rules (redaction.hpp); it
-  // must outlive the formatter.
+  // With a redactor, field values go through its rules (redaction.hpp), and
+  // with its default rules every string written (notes' too) is scrubbed of
+  // credentials; it must outlive the formatter.
   explicit EventJsonFormatter(const SegmentIdentity& identity, const Redactor* redactor = nullptr);
 
   // Wall-clock ns of an event, from the segment's clock calibration.
@@ -119,8 +120,10 @@ class EventJsonFormatter {
   // nullptr when the event cannot use one (no call site, implausible id).
   const SiteCache* site_cache(const DecodedEvent& event);
   // The fast path for an event whose call site has a cache: an upper bound
-  // of its line's length, then the line written through one reservation.
-  static size_t reserved_line_bound(const SiteCache& cache, const DecodedEvent& event);
+  // of its line's length (SIZE_MAX when a value must be scrubbed of
+  // credentials: the piecewise path does that), then the line written
+  // through one reservation.
+  size_t reserved_line_bound(const SiteCache& cache, const DecodedEvent& event) const;
   void write_cached_line(std::string& out, const SiteCache& cache, const DecodedEvent& event, int64_t ns, size_t bound);
   // The event's line without its context.
   void append_event_fields(std::string& out, const SiteCache* cache, const DecodedEvent& event, int64_t ns);
@@ -129,9 +132,14 @@ class EventJsonFormatter {
   // Appends ,"<key>": for a field, with leading underscores until the key is
   // neither in `reserved` nor one already written on this line (keys_).
   KeySpan append_key(std::string& out, std::string_view name, const std::string_view* reserved, size_t reserved_count);
-  // A field's value as it is, or as its redaction rule says.
-  void append_value(std::string& out, const FieldValue& value, KeySpan key);
+  // A field's value as it is (its strings scrubbed of credentials when
+  // `scrub`), or as its redaction rule says.
+  void append_value(std::string& out, const FieldValue& value, KeySpan key, bool scrub);
   void append_redacted(std::string& out, const RedactionRule& rule, const FieldValue& value, KeySpan key);
+  // A string or an error value as the line shows it: scrubbed of
+  // credentials when `scrub`, the result in scratch_ (valid until the next call).
+  std::string_view shown_string(std::string_view text, bool scrub, size_t scratch);
+  JsonError shown_error(const ErrorValue& error, bool scrub);
   // Ends a line: the "_cut" object if any field was cut, then "}\n".
   void finish_line(std::string& out);
   // The context fields for the frames [0, frame_count) of `context` of ring `slot`.
@@ -147,6 +155,8 @@ class EventJsonFormatter {
   TimestampFormatter timestamps_;
   RealtimeConverter clock_;
   const Redactor* redactor_ = nullptr;
+  bool scrub_ = false;                  // the redactor scrubs credentials out of string values
+  std::string scratch_[3];              // scrubbed strings of the current value (capacity reused)
   std::vector<KeySpan> keys_;           // field keys written on the current line (capacity reused)
   std::vector<CutField> cuts_;          // cut fields of the current line (capacity reused)
   std::vector<SiteCache> sites_;        // in order of first use

@@ -40,6 +40,25 @@
 // result as often as a password), and a word written without any boundary
 // ("dbpassword" is one word, not db + password).
 //
+// Default rule for values: credentials are scrubbed out of every string that
+// reaches the output, whatever its key (event string fields, error type,
+// message and stack, context fields, span names, attributes and outcomes,
+// the reader's notes): each of these has its secret part replaced by
+// "***REDACTED***":
+//   "Bearer <token68>"       the token (scheme in any case, after one or
+//                            more spaces);
+//   "Basic <base64>"         the base64, when it is one: a multiple of 4
+//                            characters, at least 4, not all lower-case
+//                            letters (which is prose: "basic test");
+//   "scheme://user:pass@..." the password (the userinfo's text after its
+//                            first ':', up to the authority's last '@');
+//   "-----BEGIN ... PRIVATE KEY-----" blocks: everything after that line up
+//                            to "-----END", or to the end of the string.
+// A string without what starts these (an '@' and a "://"; a 'b' or 'B'
+// that begins "bearer ", "basic " or "BEGIN ") is written as it is, after a
+// look that costs three memchr()s and a few compares per 'b' or 'B': about
+// what escaping the string costs.
+//
 // Rules come from flags and from a file, one per line ('#' starts a comment):
 //   redact   password
 //   hash     user_email
@@ -85,10 +104,16 @@ class Redactor {
 
   Redactor(std::vector<RedactionRule> rules, bool default_rules, KeyedHash keyed_hash);
 
-  // The rule for a key, or nullptr when its value is written as it is.
-  // Allocates nothing; callers on the per-event path still keep its answer
-  // per call site, whose keys never change.
+  // The rule for a key, or nullptr when its value is written as it is
+  // (scrubbed, see scrubs_values()). Allocates nothing; callers on the
+  // per-event path still keep its answer per call site, whose keys never
+  // change.
   const RedactionRule* rule_for(std::string_view key) const;
+
+  // True when the default rules are on: every string value is then scrubbed
+  // (scrub_credentials()) before any rule of its key applies, except hash,
+  // which hashes the value as logged so that equal values still correlate.
+  bool scrubs_values() const { return default_rules_; }
 
   // "hmac:" and the first 16 hex digits of the keyed hash of `json_text`.
   std::string hash_text(std::string_view json_text) const;
@@ -108,6 +133,15 @@ class Redactor {
 std::vector<std::string_view> key_words(std::string_view key);
 // True if `key` has a secret word or pair of words (the default rule's test).
 bool is_secret_key(std::string_view key);
+
+// True if scrub_credentials() would replace something in `text`. A few
+// memchr()s over a text that holds none (see above); no allocation.
+bool holds_credentials(std::string_view text);
+// `text` with the credentials of the default value rule replaced by
+// kRedactedText: `text` itself when there are none, else the result, made in
+// `scratch` (its capacity reused). The parts replaced lie between ASCII
+// bytes, so well-formed UTF-8 stays so.
+std::string_view scrub_credentials(std::string_view text, std::string& scratch);
 
 // True if `text` already is a keyed hash as hash_text() writes it ("hmac:"
 // and 16 lowercase hex digits; the producer writes breakglass tokens so).
