@@ -246,47 +246,82 @@ std::string format_event(const Redactor* redactor, const CallSiteInfo& site, con
   return a.substr(0, a.size() / 2);
 }
 
-// A value that already is a keyed hash (a breakglass token_hash) passes the
-// default rule and hash rules as it is; an explicit redact rule still applies.
-TEST(Redaction, KeyedHashValuesPassDefaultsAndHashRules) {
+// The call site ringtail::agent::breakglass declares.
+CallSiteInfo breakglass_site() {
+  CallSiteInfo site;
+  site.valid = true;
+  site.level = shm::Level::kWarn;
+  site.message = "breakglass";
+  for (const char* name :
+       {"enabled_by", "reason", "expires_at", "token_hash", "affected_validators", "affected_decisions"}) {
+    site.fields.push_back({name, shm::FieldType::kString});
+  }
+  return site;
+}
+
+// A value that looks like a keyed hash passes the default rule and hash
+// rules as it is only in breakglass's token_hash, where the producer writes
+// one; anywhere else it is a value like any other. An explicit redact rule
+// always applies.
+TEST(Redaction, KeyedHashIsTrustedOnlyInBreakglassTokenHash) {
   EXPECT_TRUE(is_keyed_hash("hmac:0123456789abcdef"));
   EXPECT_FALSE(is_keyed_hash("hmac:0123456789ABCDEF"));
   EXPECT_FALSE(is_keyed_hash("hmac:0123456789abcde"));
   EXPECT_FALSE(is_keyed_hash("hmac:0123456789abcdefa"));
   EXPECT_FALSE(is_keyed_hash("hunter2"));
-  SegmentIdentity identity;
-  identity.service = "svc";
-  identity.clock.realtime = true;
+
+  const CallSiteInfo breakglass = breakglass_site();
+  EXPECT_EQ(trusted_hash_field(breakglass), 3u);
+  std::vector<CallSiteInfo> look_alikes(6, breakglass);
+  look_alikes[0].message = "breakglass2";
+  look_alikes[1].level = shm::Level::kInfo;
+  look_alikes[2].fields.push_back({"note", shm::FieldType::kString});
+  look_alikes[3].fields[0].name = "by";
+  look_alikes[4].fields[3].name = "user_token";
+  look_alikes[5].valid = false;
+  for (const CallSiteInfo& site : look_alikes) EXPECT_EQ(trusted_hash_field(site), kNoTrustedHashField);
+  CallSiteInfo other_type = breakglass;
+  other_type.fields[5].type = shm::FieldType::kI64;
+  EXPECT_EQ(trusted_hash_field(other_type), kNoTrustedHashField);
+
+  const std::string hash = "hmac:00ff00ff00ff00ff";
+  const std::vector<FieldValue> values = {str("oncall"), str("incident 42"), str("2026-11-30T18:00:00.000Z"),
+                                          str(hash),     str("egress"),      str("BLOCK")};
+  simdjson::dom::parser parser;
+  simdjson::dom::element line;
+  for (const char* rule : {"", "hash token_hash", "hash *", "redact token_hash"}) {
+    SCOPED_TRACE(rule);
+    const Redactor r = make(*rule == '\0' ? std::vector<std::string>{} : std::vector<std::string>{rule});
+    const std::string text = format_event(&r, breakglass, values);
+    ASSERT_EQ(parser.parse(text).get(line), simdjson::SUCCESS) << text;
+    EXPECT_EQ(std::string_view(line["token_hash"]),
+              std::string_view(rule).starts_with("redact") ? kRedactedText : hash);
+  }
+  const Redactor defaults = make({});
+  const Redactor hashing = make({"hash token_hash"});
+  for (const CallSiteInfo& site : look_alikes) {
+    if (!site.valid || site.fields.size() != values.size() || site.fields[3].name != "token_hash") continue;
+    SCOPED_TRACE(site.message + " " + std::to_string(static_cast<int>(site.level)));
+    std::string text = format_event(&defaults, site, values);
+    ASSERT_EQ(parser.parse(text).get(line), simdjson::SUCCESS) << text;
+    EXPECT_EQ(std::string_view(line["token_hash"]), kRedactedText);
+    text = format_event(&hashing, site, values);
+    ASSERT_EQ(parser.parse(text).get(line), simdjson::SUCCESS) << text;
+    EXPECT_EQ(std::string_view(line["token_hash"]), hashing.hash_text("\"" + hash + "\""));
+  }
+  // Secret keys holding such a text elsewhere: redacted.
   CallSiteInfo site;
   site.valid = true;
   site.level = shm::Level::kWarn;
-  site.message = "breakglass";
-  site.fields = {{"token_hash", shm::FieldType::kString},
-                 {"user_token", shm::FieldType::kString},
-                 {"secret", shm::FieldType::kString}};
-  DecodedEvent event;
-  event.callsite = &site;
-  const std::string values[] = {"hmac:00ff00ff00ff00ff", "hmac:1234", "hmac:aaaabbbbccccdddd"};
-  for (size_t i = 0; i < site.fields.size(); ++i) {
-    StringValue v;
-    v.bytes = values[i];
-    v.original_bytes = static_cast<uint32_t>(values[i].size());
-    // The name points into the call site, which outlives the event.
-    event.fields.push_back(DecodedField{site.fields[i].name, site.fields[i].type, v});
-  }
-  for (const bool explicit_redact : {false, true}) {
-    SCOPED_TRACE(explicit_redact);
-    const Redactor r = make(explicit_redact ? std::vector<std::string>{"redact secret"} : std::vector<std::string>{});
-    EventJsonFormatter formatter(identity, &r);
-    std::string out;
-    formatter.append_event(out, event);
-    simdjson::dom::parser parser;
-    simdjson::dom::element line;
-    ASSERT_EQ(parser.parse(out).get(line), simdjson::SUCCESS) << out;
-    EXPECT_EQ(std::string_view(line["token_hash"]), "hmac:00ff00ff00ff00ff");
-    EXPECT_EQ(std::string_view(line["user_token"]), kRedactedText) << "not a whole keyed hash";
-    EXPECT_EQ(std::string_view(line["secret"]), explicit_redact ? kRedactedText : "hmac:aaaabbbbccccdddd");
-  }
+  site.message = "login";
+  site.fields = {{"api_token", shm::FieldType::kString},
+                 {"secret", shm::FieldType::kString},
+                 {"token_hash", shm::FieldType::kString}};
+  const std::string text = format_event(&defaults, site, {str("hmac:aaaabbbbccccdddd"), str(hash), str(hash)});
+  ASSERT_EQ(parser.parse(text).get(line), simdjson::SUCCESS) << text;
+  for (const char* key : {"api_token", "secret", "token_hash"}) EXPECT_EQ(std::string_view(line[key]), kRedactedText);
+  EXPECT_EQ(text.find("aaaabbbbccccdddd"), std::string::npos) << text;
+  EXPECT_EQ(text.find("00ff00ff00ff00ff"), std::string::npos) << text;
 }
 
 // The formatter: every action on every value type, identical on the cached
@@ -547,12 +582,12 @@ constexpr const char* kSpellingCanaries[] = {
     "CANARY-sp-private_key", "CANARY-sp-session_token", "CANARY-sp-APIKey",     "CANARY-sp-set-cookie",
     "CANARY-sp-credential",  "CANARY-sp-auth",          "CANARY-sp-pwd",        "CANARY-sp-jwt"};
 // Inside values under keys that are no secret: a Bearer header, Basic
-// credentials (base64 of "CANARY-val-basic:pw"), a URL's password, and
-// private key blocks in an error message, a context field and a span
-// attribute.
+// credentials (base64 of "CANARY-val-basic:pw"), a URL's password, private
+// key blocks in an error message, a context field and a span attribute, and
+// a secret-keyed value that merely looks like a keyed hash.
 constexpr const char* kValueCanaries[] = {
-    "CANARY-val-bearer", "Q0FOQVJZLXZhbC1iYXNpYzpwdw==", "CANARY-val-urlpw", "CANARY-val-pem-err",
-    "CANARY-val-ctx",    "CANARY-val-pem-span"};
+    "CANARY-val-bearer", "Q0FOQVJZLXZhbC1iYXNpYzpwdw==", "CANARY-val-urlpw",     "CANARY-val-pem-err",
+    "CANARY-val-ctx",    "CANARY-val-pem-span",          "hmac:c0ffeec0ffee0042"};
 
 int log_canaries() {
   int lost = 0;
@@ -573,7 +608,8 @@ int log_canaries() {
                            kv("pwd", sp[14]), kv("jwt", sp[15]), kv("input_tokens", int64_t{4321}));
     lost += !RINGTAIL_WARN("upstream", kv("header", std::string("Authorization: Bearer ") + kValueCanaries[0]),
                            kv("basic", std::string("Basic ") + kValueCanaries[1]),
-                           kv("dsn", std::string("postgres://app:") + kValueCanaries[2] + "@db.internal/prod"));
+                           kv("dsn", std::string("postgres://app:") + kValueCanaries[2] + "@db.internal/prod"),
+                           kv("api_token", kValueCanaries[6]));
     lost += !RINGTAIL_ERROR(
         "tls", kv("failure", ringtail::error("TlsError", std::string("bad key -----BEGIN RSA PRIVATE KEY-----\n") +
                                                              kValueCanaries[3] + "\n-----END RSA PRIVATE KEY-----")));
@@ -588,6 +624,9 @@ int log_canaries() {
     lost += !RINGTAIL_ERROR("failed", kv("secret_error", ringtail::error("AuthError", kCanaries[9], 401)));
     span.fail(ringtail::error("ToolError", kCanaries[10]));
   }
+  // The one value trusted to be a keyed hash already: breakglass's token_hash.
+  lost += !ringtail::agent::breakglass("oncall", "incident", std::chrono::system_clock::time_point{},
+                                       "CANARY-breakglass-token", "v", "BLOCK");
   lost += !RINGTAIL_INFO("canaries.done");
   return lost;
 }
@@ -695,6 +734,10 @@ TEST(Redaction, CanariesReachNoOutput) {
   EXPECT_NE(everything.find("hmac:"), std::string::npos);
   EXPECT_NE(everything.find("***REDACTED***"), std::string::npos);
   EXPECT_NE(everything.find("\"input_tokens\":4321"), std::string::npos) << "a count is no secret";
+  const size_t token_hash = everything.find("\"token_hash\":\"hmac:");
+  ASSERT_NE(token_hash, std::string::npos) << "breakglass's keyed hash passes as it is";
+  EXPECT_TRUE(is_keyed_hash(everything.substr(token_hash + 14, 21)));
+  EXPECT_EQ(everything.find("CANARY-breakglass-token"), std::string::npos);
   EXPECT_NE(everything.find("Authorization: Bearer ***REDACTED***"), std::string::npos);
   EXPECT_NE(everything.find("postgres://app:***REDACTED***@db.internal/prod"), std::string::npos);
   for (const char* canary : kCanaries) EXPECT_EQ(everything.find(canary), std::string::npos) << canary;

@@ -162,7 +162,10 @@ inline bool memory_op(MemoryOp op, std::string_view user_id, std::string_view se
 // authorised it is never written: token_hash is "hmac:" and 16 hex digits of
 // a keyed hash of it (detail::token_hash), equal for equal tokens under the
 // same key, so activations with one token correlate. Hashing costs a few
-// microseconds (an HMAC), only when WARN events are enabled.
+// microseconds (an HMAC), only when WARN events are enabled. The reader
+// trusts token_hash as a keyed hash (and writes it past its default
+// redaction) only at a call site with exactly this message, level and field
+// list (reader/output/redaction.hpp, trusted_hash_field): change them together.
 inline bool breakglass(std::string_view enabled_by, std::string_view reason,
                        std::chrono::system_clock::time_point expires_at, std::string_view token,
                        std::string_view affected_validators, std::string_view affected_decisions) {

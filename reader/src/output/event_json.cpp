@@ -135,7 +135,9 @@ const EventJsonFormatter::SiteCache* EventJsonFormatter::site_cache(const Decode
   // (Re)build: first use of this id, or another call site under it.
   cache.site = site;
   cache.rules.clear();
+  cache.trusted_hash = kNoTrustedHashField;
   if (redactor_ != nullptr) {
+    cache.trusted_hash = trusted_hash_field(*site);
     bool any = false;
     for (const DecodedField& field : fields) {
       cache.rules.push_back(redactor_->rule_for(field.name));
@@ -468,7 +470,7 @@ const EventJsonFormatter::ContextCache& EventJsonFormatter::context_cache(uint32
       add(field.name, [&](std::string& text, KeySpan key) {
         const RedactionRule* rule = redactor_ != nullptr ? redactor_->rule_for(field.name) : nullptr;
         if (rule != nullptr) {
-          append_redacted(text, *rule, field.value, key);
+          append_redacted(text, *rule, field.value, key, false);
         } else {
           append_value(text, field.value, key, scrub_);
         }
@@ -513,7 +515,7 @@ void EventJsonFormatter::append_span(std::string& out, const SpanEdge& edge, int
     const KeySpan key = append_key(out, field.name, kEventReserved, std::size(kEventReserved));
     const RedactionRule* rule = redactor_ != nullptr ? redactor_->rule_for(field.name) : nullptr;
     if (rule != nullptr) {
-      append_redacted(out, *rule, field.value, key);
+      append_redacted(out, *rule, field.value, key, false);
     } else {
       append_value(out, field.value, key, scrub_);
     }
@@ -567,6 +569,12 @@ void EventJsonFormatter::append_event_fields(std::string& out, const SiteCache* 
   append_json_uint(out, event.tid);
   out.append(R"(,"seq":)");
   append_json_uint(out, event.seq);
+  size_t trusted_hash = kNoTrustedHashField;
+  if (cache != nullptr) {
+    trusted_hash = cache->trusted_hash;
+  } else if (redactor_ != nullptr && event.callsite != nullptr) {
+    trusted_hash = trusted_hash_field(*event.callsite);
+  }
   for (size_t i = 0; i < event.fields.size(); ++i) {
     const DecodedField& field = event.fields[i];
     KeySpan key;
@@ -585,7 +593,7 @@ void EventJsonFormatter::append_event_fields(std::string& out, const SiteCache* 
       rule = redactor_->rule_for(field.name);
     }
     if (rule != nullptr) {
-      append_redacted(out, *rule, field.value, key);
+      append_redacted(out, *rule, field.value, key, trusted_hash == i);
     } else {
       append_value(out, field.value, key, scrub_);
     }
@@ -654,11 +662,11 @@ void EventJsonFormatter::append_value(std::string& out, const FieldValue& field_
 // Strings are scrubbed of credentials (when the redactor scrubs) before
 // truncate and keep-ends; hash reads the value as logged.
 void EventJsonFormatter::append_redacted(std::string& out, const RedactionRule& rule, const FieldValue& value,
-                                         KeySpan key) {
+                                         KeySpan key, bool trusted_hash) {
   const StringValue* text = std::get_if<StringValue>(&value);
-  if (text != nullptr && !text->cut && is_keyed_hash(text->bytes) &&
+  if (trusted_hash && text != nullptr && !text->cut && is_keyed_hash(text->bytes) &&
       (redactor_->is_default_rule(&rule) || rule.action == RedactionRule::Action::kHash)) {
-    append_json_string(out, text->bytes);  // already a keyed hash (e.g. a breakglass token_hash)
+    append_json_string(out, text->bytes);  // the producer's keyed hash (breakglass token_hash)
     return;
   }
   if (const ErrorValue* error = std::get_if<ErrorValue>(&value);

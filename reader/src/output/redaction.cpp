@@ -4,8 +4,10 @@
 #include <cctype>
 #include <charconv>
 #include <cstring>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
+#include "ringtail/reader/ingest/callsite_table.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -425,6 +427,23 @@ std::string_view scrub_credentials(std::string_view text, std::string& scratch) 
   if (!any) return text;
   scratch.append(text.substr(done));
   return scratch;
+}
+
+size_t trusted_hash_field(const CallSiteInfo& site) {
+  // ringtail::agent::breakglass (core/include/ringtail/agent.hpp; docs/FORMAT.md, "Agent vocabulary").
+  static constexpr std::string_view kBreakglassFields[] = {
+      "enabled_by", "reason", "expires_at", "token_hash", "affected_validators", "affected_decisions"};
+  constexpr size_t kTokenHash = 3;
+  if (!site.valid || site.message != "breakglass" || site.level != shm::Level::kWarn ||
+      site.fields.size() != std::size(kBreakglassFields)) {
+    return kNoTrustedHashField;
+  }
+  for (size_t i = 0; i < site.fields.size(); ++i) {
+    if (site.fields[i].name != kBreakglassFields[i] || site.fields[i].type != shm::FieldType::kString) {
+      return kNoTrustedHashField;
+    }
+  }
+  return kTokenHash;
 }
 
 std::string_view utf8_prefix(std::string_view text, size_t chars) {

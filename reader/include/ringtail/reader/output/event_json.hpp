@@ -97,11 +97,12 @@ class EventJsonFormatter {
   // CallSiteInfo at `site` (see the class contract on immutability).
   struct SiteCache {
     const CallSiteInfo* site = nullptr;
-    std::vector<const RedactionRule*> rules;  // per field; empty when no field has a rule
-    std::string head;                         // ,"level":…,"message":…,"service":…,"pid":…,"tid":
-    std::string keys;                         // ,"<key>": of each field (collisions resolved), concatenated
-    std::vector<uint32_t> key_ends;           // end of each field's part of `keys`
-    uint64_t name_bloom = 0;                  // name_bit() of each field's name
+    std::vector<const RedactionRule*> rules;    // per field; empty when no field has a rule
+    size_t trusted_hash = kNoTrustedHashField;  // the field trusted to hold a keyed hash (redaction.hpp)
+    std::string head;                           // ,"level":…,"message":…,"service":…,"pid":…,"tid":
+    std::string keys;                           // ,"<key>": of each field (collisions resolved), concatenated
+    std::vector<uint32_t> key_ends;             // end of each field's part of `keys`
+    uint64_t name_bloom = 0;                    // name_bit() of each field's name
   };
   // A thread's context as the fields it adds to a line, formatted once per
   // state of the ring's frames (ThreadContext::version).
@@ -133,9 +134,11 @@ class EventJsonFormatter {
   // neither in `reserved` nor one already written on this line (keys_).
   KeySpan append_key(std::string& out, std::string_view name, const std::string_view* reserved, size_t reserved_count);
   // A field's value as it is (its strings scrubbed of credentials when
-  // `scrub`), or as its redaction rule says.
+  // `scrub`), or as its redaction rule says. `trusted_hash`: the field is
+  // the one of its call site trusted to hold a keyed hash already.
   void append_value(std::string& out, const FieldValue& value, KeySpan key, bool scrub);
-  void append_redacted(std::string& out, const RedactionRule& rule, const FieldValue& value, KeySpan key);
+  void append_redacted(std::string& out, const RedactionRule& rule, const FieldValue& value, KeySpan key,
+                       bool trusted_hash);
   // A string or an error value as the line shows it: scrubbed of
   // credentials when `scrub`, the result in scratch_ (valid until the next call).
   std::string_view shown_string(std::string_view text, bool scrub, size_t scratch);

@@ -59,6 +59,15 @@
 // look that costs three memchr()s and a few compares per 'b' or 'B': about
 // what escaping the string costs.
 //
+// A value that looks like a keyed hash ("hmac:" and 16 lowercase hex
+// digits, as hash_text() writes it) is trusted to be one only in the field
+// the producer fills so: token_hash of the breakglass call site
+// (ringtail::agent::breakglass; its message, level and fields as
+// docs/FORMAT.md fixes them), which the default rule and hash rules then
+// write as it is (hashing it again would break its correlation; a redact
+// rule still redacts it). Anywhere else such a text is a value like any
+// other: it may be the secret itself.
+//
 // Rules come from flags and from a file, one per line ('#' starts a comment):
 //   redact   password
 //   hash     user_email
@@ -70,6 +79,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -79,6 +89,8 @@
 #include "absl/status/statusor.h"
 
 namespace ringtail::reader {
+
+struct CallSiteInfo;
 
 struct RedactionRule {
   enum class Action { kRedact, kHash, kTruncate, kKeepEnds };
@@ -145,9 +157,13 @@ std::string_view scrub_credentials(std::string_view text, std::string& scratch);
 
 // True if `text` already is a keyed hash as hash_text() writes it ("hmac:"
 // and 16 lowercase hex digits; the producer writes breakglass tokens so).
-// The default rule and hash rules write such a value as it is: it reveals
-// nothing, and hashing it again would break its correlation.
 bool is_keyed_hash(std::string_view text);
+
+// The index of the field of `site` whose value the reader trusts to be a
+// keyed hash already (see above: only breakglass's token_hash), or
+// kNoTrustedHashField.
+inline constexpr size_t kNoTrustedHashField = SIZE_MAX;
+size_t trusted_hash_field(const CallSiteInfo& site);
 
 // The start of `text` holding at most `chars` whole UTF-8 characters (bytes
 // of ill-formed UTF-8 count one each).
