@@ -1,7 +1,8 @@
-// The `ringtail` tool end to end: exit codes and one-line errors, and ls,
-// level, gc, drain and tail against producers in forked children. Every
-// command names its pids (--pid), so segments of tests running alongside are
-// never touched. Needs $RINGTAIL_TEST_BIN_DIR/tools/ringtail (skipped without).
+// The `ringtail` tool end to end: exit codes and one-line errors, ls, level,
+// gc, drain and tail against producers in forked children, and query and
+// retain against links planted in a store. Every command names its pids
+// (--pid), so segments of tests running alongside are never touched. Needs
+// $RINGTAIL_TEST_BIN_DIR/tools/ringtail (skipped without).
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -16,8 +17,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <thread>
@@ -30,6 +33,7 @@
 #include "producer_child.hpp"
 #include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
+#include "ringtail/reader/storage/layout.hpp"
 #include "ringtail/shm/layout.hpp"
 #include "ringtail/shm/process_identity.hpp"
 #include "ringtail/shm/segment_file.hpp"
@@ -789,6 +793,95 @@ TEST_F(CliTest, SecondSigintEndsATailStuckInItsFinalDrain) {
   EXPECT_EQ(tail.wait(), 128 + SIGINT) << tail.err();
   child.resume();
   EXPECT_EQ(child.join(), 0);
+}
+
+// A scratch directory holding a store and, beside it, what planted links
+// point at; removed with everything in it.
+class ScratchDirectory {
+ public:
+  ScratchDirectory() {
+    char dir_template[] = "/tmp/ringtail-cli-links-XXXXXX";
+    if (::mkdtemp(dir_template) != nullptr) path_ = dir_template;
+  }
+  ~ScratchDirectory() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string read_raw(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// `ringtail query` (run as root, say) reads the store's regular files only: a
+// link named like a data file, pointing outside the store, is reported, not
+// read, and gets no index written for it.
+TEST_F(CliTest, QueryDoesNotReadThroughALink) {
+  ScratchDirectory scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  const std::filesystem::path day = scratch.path() / "store" / "svc" / "2026-11-30";
+  std::filesystem::create_directories(day);
+  std::filesystem::create_directories(scratch.path() / "outside");
+  std::ofstream(day / "svc-1-info-20261130T100000.000000000Z-20261130T100000.000000000Z.jsonl")
+      << R"({"timestamp":"2026-11-30T10:00:00.000000000Z","level":"INFO","message":"stored"})"
+      << "\n";
+  const std::filesystem::path victim = scratch.path() / "outside" / "victim.jsonl";
+  const std::string secret = R"({"timestamp":"2026-11-30T10:00:01.000000000Z","level":"INFO","message":"secret"})"
+                             "\n";
+  std::ofstream(victim) << secret;
+  const std::filesystem::path link = day / "svc-2-info-20261130T100001.000000000Z-20261130T100001.000000000Z.jsonl";
+  std::filesystem::create_symlink(victim, link);
+
+  const Result r = run({"query", (scratch.path() / "store").string()});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "stored")) << r.out;
+  EXPECT_FALSE(has(r.out, "secret")) << r.out;
+  EXPECT_TRUE(has(r.err, link.string() + " is a symbolic link")) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(
+      day / "svc-2-info-20261130T100001.000000000Z-20261130T100001.000000000Z.index.json")));
+  EXPECT_EQ(read_raw(victim), secret);
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+}
+
+// `ringtail retain --archive` never moves a file through a linked directory
+// of the archive: it says so, exits 1, and the file stays in the store.
+TEST_F(CliTest, RetainNeverArchivesThroughALink) {
+  ScratchDirectory scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  const std::filesystem::path store = scratch.path() / "store";
+  const std::filesystem::path day = store / "svc" / "2026-10-21";
+  const std::filesystem::path archive = scratch.path() / "archive";
+  const std::filesystem::path elsewhere = scratch.path() / "elsewhere";
+  std::filesystem::create_directories(day);
+  std::filesystem::create_directories(archive);
+  std::filesystem::create_directories(elsewhere);
+  std::filesystem::create_symlink(elsewhere, archive / "svc");
+  // A closed file written 40 days ago (its lines say so too).
+  const int64_t written = static_cast<int64_t>(::time(nullptr) - 40 * 86400) * 1'000'000'000;
+  StoredFileName name;
+  name.kind = StoredFileName::Kind::kClosed;
+  name.service = "svc";
+  name.pid = 1;
+  name.level_class = LevelClass::kInfo;
+  name.first = name.last = name_stamp_from_ns(written);
+  const std::filesystem::path plain = day / name.file_name();
+  std::ofstream(plain) << R"({"timestamp":")" << timestamp_from_name_stamp(name.last)
+                       << R"(","level":"INFO","message":"old"})"
+                       << "\n";
+  const timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(written / 1'000'000'000), 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, plain.c_str(), times, 0), 0);
+
+  const Result r = run({"retain", store.string(), "--max-age", "30d", "--archive", archive.string()});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_TRUE(has(r.err, (archive / "svc").string() + " is a symbolic link")) << r.err;
+  EXPECT_TRUE(std::filesystem::is_empty(elsewhere));
+  name.kind = StoredFileName::Kind::kCompressed;
+  EXPECT_TRUE(std::filesystem::exists(day / name.file_name()));  // compressed by retain's recovery, kept
 }
 
 }  // namespace

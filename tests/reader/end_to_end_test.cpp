@@ -16,8 +16,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <set>
@@ -613,6 +615,91 @@ TEST_F(EndToEndTest, TwoProducersEightThreadsDrainedTogether) {
   }
   EXPECT_EQ(threads_per_pid[a.pid()], 8);
   EXPECT_EQ(threads_per_pid[b.pid()], 8);
+}
+
+// Today's UTC date, as the drain names its directories: "2026-11-30".
+std::string utc_today() {
+  const time_t now = ::time(nullptr);
+  tm parts{};
+  ::gmtime_r(&now, &parts);
+  char text[40];
+  std::snprintf(text, sizeof(text), "%04d-%02d-%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday);
+  return text;
+}
+
+std::string read_raw(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Whoever can write into the store may plant, before a root drain starts, a
+// link at the "-open" name a drain killed while writing this producer would
+// have left: the drain (its recovery, then its sink) would take it over, cut
+// its "partial last line" and append to the file it points at. It must be
+// reported and left alone, and every event stored in a file of the drain's own.
+TEST_F(EndToEndTest, DrainNeverAdoptsAPlantedLink) {
+  Cleanup cleanup("link");
+  ASSERT_FALSE(cleanup.dir().empty());
+  const std::string service = unique_service("link");
+  Child loadgen(loadgen_path(), loadgen_args(service, 1, 1000, {}));
+  cleanup.own(loadgen.pid());
+  ASSERT_GT(loadgen.pid(), 0);
+  ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
+
+  const std::string store = cleanup.dir() + "/store";
+  const std::string victim = cleanup.dir() + "/victim";
+  const std::string victim_text = "precious\n{\"torn";
+  std::ofstream(victim) << victim_text;
+  const std::string date = utc_today();
+  const std::string day = store + "/" + service + "/" + date;
+  std::filesystem::create_directories(day);
+  const std::string link =
+      day + "/" + service + "-" + std::to_string(loadgen.pid()) + "-info-20200101T000000.000000000Z-open.jsonl";
+  std::filesystem::create_symlink(victim, link);
+
+  Child drain(ringtail_path(), {"drain", "--once", "--out", store, "--pid", std::to_string(loadgen.pid())});
+  ASSERT_EQ(drain.wait(), 0) << drain.err();
+  if (utc_today() != date) GTEST_SKIP() << "the date changed while the drain ran";
+
+  EXPECT_EQ(read_raw(victim), victim_text);
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_TRUE(has(drain.err(), link + " is a symbolic link")) << drain.err();
+  const Output output = read_output(store);
+  EXPECT_TRUE(output.errors.empty()) << output.errors.front();
+  for (const std::string& file : output.files) EXPECT_FALSE(std::filesystem::is_symlink(file)) << file;
+  const Sequences seqs = loadgen_sequences(output.lines);
+  ASSERT_EQ(seqs.size(), 1u);
+  EXPECT_EQ(check_exact(seqs.begin()->second, 1000), "");
+}
+
+// A planted link in place of today's date directory: the drain never writes
+// through it. Its output fails, it says why and exits 1, and nothing lands
+// where the link points; the events stay in the segment for a later drain.
+TEST_F(EndToEndTest, DrainNeverWritesThroughALinkedDirectory) {
+  Cleanup cleanup("linkdir");
+  ASSERT_FALSE(cleanup.dir().empty());
+  const std::string service = unique_service("linkdir");
+  Child loadgen(loadgen_path(), loadgen_args(service, 1, 1000, {}));
+  cleanup.own(loadgen.pid());
+  ASSERT_GT(loadgen.pid(), 0);
+  ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
+
+  const std::string store = cleanup.dir() + "/store";
+  const std::string elsewhere = cleanup.dir() + "/elsewhere";
+  std::filesystem::create_directories(elsewhere);
+  std::filesystem::create_directories(store + "/" + service);
+  const std::string date = utc_today();
+  const std::string link = store + "/" + service + "/" + date;
+  std::filesystem::create_symlink(elsewhere, link);
+
+  Child drain(ringtail_path(), {"drain", "--once", "--out", store, "--pid", std::to_string(loadgen.pid())});
+  const int code = drain.wait();
+  if (utc_today() != date) GTEST_SKIP() << "the date changed while the drain ran";
+  EXPECT_EQ(code, 1) << drain.err();
+  EXPECT_TRUE(has(drain.err(), link + " is a symbolic link")) << drain.err();
+  EXPECT_TRUE(std::filesystem::is_empty(elsewhere));
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_FALSE(Cleanup::segments_of(loadgen.pid()).empty()) << "events that were not stored are gone";
 }
 
 }  // namespace

@@ -3,9 +3,11 @@
 // whole lines, files written and read by the zstd CLI (multi-frame, skippable
 // frames), truncated and damaged .zst files (a DataLoss error after the lines
 // before the damage, never a crash or a hang), a partial last line, missing and
-// empty files, moves, and jsonl_content_bytes().
+// empty files, moves, jsonl_content_bytes(), and links, FIFOs and planted
+// temporaries that are never read or written through.
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -19,6 +21,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "ringtail/reader/storage/store_dir.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -404,6 +408,58 @@ TEST_F(JsonlReaderTest, MissingFileIsNotFound) {
     EXPECT_EQ(jsonl_content_bytes(path(name)).status().code(), absl::StatusCode::kNotFound);
   }
   EXPECT_EQ(JsonlReader::open(dir_.string()).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// A link or a FIFO named like a data file (planted by whoever can write
+// into the store) is never read through: a query run as root must not
+// disclose the file it points at, nor hang on a FIFO.
+TEST_F(JsonlReaderTest, LinksAndFifosAreNotRead) {
+  const fs::path outside = dir_.string() + "-outside";
+  fs::create_directories(outside);
+  const std::string victim = (outside / "victim.jsonl").string();
+  write(victim, "{\"secret\":1}\n");
+  fs::create_symlink(victim, path("link.jsonl"));
+  ASSERT_EQ(::mkfifo(path("fifo.jsonl").c_str(), 0600), 0);
+  for (const std::string name : {"link.jsonl", "fifo.jsonl"}) {
+    SCOPED_TRACE(name);
+    absl::StatusOr<JsonlReader> reader = JsonlReader::open(path(name));
+    EXPECT_EQ(reader.status().code(), absl::StatusCode::kFailedPrecondition) << reader.status();
+    EXPECT_NE(reader.status().message().find(path(name)), std::string_view::npos) << reader.status();
+    EXPECT_EQ(jsonl_content_bytes(path(name)).status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_FALSE(compress_file(path(name), path(name + ".zst")).ok());
+    EXPECT_FALSE(fs::exists(path(name + ".zst")));
+  }
+  EXPECT_NE(JsonlReader::open(path("link.jsonl")).status().message().find("symbolic link"), std::string_view::npos);
+  EXPECT_EQ(read(victim), "{\"secret\":1}\n");
+  fs::remove_all(outside);
+}
+
+// compress_file writes its temporary under a name known in advance, created
+// O_EXCL: a link planted there makes it fail (naming the name), and the file
+// the link points at is left as it was.
+TEST_F(JsonlReaderTest, CompressNeverWritesThroughAPlantedTemporary) {
+  const fs::path outside = dir_.string() + "-outside";
+  fs::create_directories(outside);
+  const std::string victim = (outside / "victim").string();
+  write(victim, "precious\n");
+  const std::string plain = path("a.jsonl");
+  write(plain, "{\"a\":1}\n");
+  const std::string temporary = path(temporary_name("a.jsonl.zst"));
+  fs::create_symlink(victim, temporary);
+  absl::Status status = compress_file(plain, path("a.jsonl.zst"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists) << status;
+  EXPECT_NE(status.message().find(temporary), std::string_view::npos) << status;
+  EXPECT_EQ(read(victim), "precious\n");
+  EXPECT_FALSE(fs::exists(path("a.jsonl.zst")));
+  EXPECT_TRUE(fs::is_symlink(temporary));
+  // A link at the final name is replaced, never written through.
+  fs::remove(temporary);
+  fs::create_symlink(victim, path("a.jsonl.zst"));
+  ASSERT_TRUE(compress_file(plain, path("a.jsonl.zst")).ok());
+  EXPECT_FALSE(fs::is_symlink(path("a.jsonl.zst")));
+  EXPECT_EQ(read_all(path("a.jsonl.zst")).content, "{\"a\":1}\n");
+  EXPECT_EQ(read(victim), "precious\n");
+  fs::remove_all(outside);
 }
 
 TEST_F(JsonlReaderTest, EmptyFileHasNoBlocks) {

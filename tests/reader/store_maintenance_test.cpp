@@ -1,15 +1,18 @@
 // What happens to closed storage files: the index (built, stored, trusted
 // only while it matches, rebuilt otherwise), compression (finish_closed_file),
-// recovery after a killed drain, the StoreMaintainer behind a StoreSink, and
-// retention by class age, max age and size, with archive.
+// recovery after a killed drain, the StoreMaintainer behind a StoreSink,
+// retention by class age, max age and size, with archive, and links planted
+// in the store or the archive, which are never followed.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,6 +24,7 @@
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 #include "ringtail/reader/storage/layout.hpp"
 #include "ringtail/reader/storage/retention.hpp"
+#include "ringtail/reader/storage/store_dir.hpp"
 #include "ringtail/reader/storage/store_maintainer.hpp"
 #include "ringtail/reader/storage/store_sink.hpp"
 
@@ -68,10 +72,30 @@ class StoreMaintenanceTest : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("ringtail-store-maint-" + std::to_string(::getpid()) + "-" +
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
+    fs::remove_all(outside());
     fs::create_directories(day());
+    fs::create_directories(outside());
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+    fs::remove_all(dir_);
+    fs::remove_all(outside());
+  }
   fs::path day() const { return dir_ / "svc" / "2026-11-30"; }
+  // Beside the store, not in it: where planted links point.
+  fs::path outside() const { return dir_.string() + "-outside"; }
+
+  // A file outside the store with a torn last line (what adopting it as an
+  // "-open" file would cut), for links to point at.
+  static constexpr std::string_view kVictimText = "precious\n{\"torn";
+  std::string victim() const {
+    const std::string path = (outside() / "victim").string();
+    if (!fs::exists(path)) std::ofstream(path) << kVictimText;
+    return path;
+  }
+  static std::string raw(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
 
   // A closed (plain) file of `level_class` whose last line is at `last_ns`.
   std::string closed_file(LevelClass level_class, int64_t first_ns, int64_t last_ns, const std::string& text) {
@@ -320,6 +344,174 @@ TEST_F(StoreMaintenanceTest, RetentionKeepsExactlyWhatItShould) {
   ASSERT_TRUE(apply_retention(*plan, dir_.string(), "", nullptr).ok());
   for (const Made& m : made) EXPECT_FALSE(fs::exists(m.path));
   EXPECT_TRUE(fs::exists(open));
+}
+
+// Whoever can write into the store may plant links at the names finishing a
+// file creates or touches. None is written or read through: the step fails,
+// says which name, and the file the link points at stays as it was.
+TEST_F(StoreMaintenanceTest, FinishNeverGoesThroughPlantedLinks) {
+  const std::string target = victim();
+  const std::string text = line(kNow, "INFO", "i");
+  const std::string plain = closed_file(LevelClass::kInfo, kNow, kNow, text);
+  const std::string compressed = plain + ".zst";
+  const std::string index = index_path_for(compressed);
+
+  // The compression's temporary: nothing compressed, the plain file stays.
+  const fs::path zst_temporary = day() / temporary_name(fs::path(compressed).filename().string());
+  fs::create_symlink(target, zst_temporary);
+  absl::Status status = finish_closed_file(plain, 3);
+  EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists) << status;
+  EXPECT_NE(status.message().find(zst_temporary.string()), std::string_view::npos) << status;
+  EXPECT_EQ(raw(target), kVictimText);
+  EXPECT_TRUE(fs::exists(plain));
+  EXPECT_FALSE(fs::exists(compressed));
+  EXPECT_TRUE(fs::is_symlink(zst_temporary));
+  fs::remove(zst_temporary);
+
+  // The index's temporary (and the name older versions gave it): the
+  // compressed file is complete, the plain one stays for the next start.
+  const fs::path index_temporary = day() / temporary_name(fs::path(index).filename().string());
+  fs::create_symlink(target, index_temporary);
+  fs::create_symlink(target, index + ".tmp");
+  status = finish_closed_file(plain, 3);
+  EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists) << status;
+  EXPECT_NE(status.message().find(index_temporary.string()), std::string_view::npos) << status;
+  EXPECT_EQ(raw(target), kVictimText);
+  EXPECT_TRUE(fs::exists(plain));
+  EXPECT_EQ(read_text(compressed), text);
+  EXPECT_FALSE(fs::exists(fs::symlink_status(index)));
+  fs::remove(index_temporary);
+  ASSERT_TRUE(finish_closed_file(plain, 3).ok());
+  EXPECT_FALSE(fs::exists(plain));
+
+  // A link at the index itself is not read, and is replaced by the index.
+  fs::create_symlink(target, index);
+  bool rebuilt = false;
+  absl::StatusOr<FileIndex> built = load_or_rebuild_index(compressed, &rebuilt);
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_TRUE(rebuilt);
+  EXPECT_EQ(built->lines, 1u);
+  EXPECT_FALSE(fs::is_symlink(index));
+  EXPECT_EQ(raw(target), kVictimText);
+
+  // A link at the compressed name is not a compressed file: the plain file
+  // is not given up for it.
+  const std::string other = closed_file(LevelClass::kWarn, kNow, kNow, line(kNow, "WARN", "w"));
+  fs::create_symlink(target, other + ".zst");
+  status = finish_closed_file(other, 3);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_NE(status.message().find(other + ".zst"), std::string_view::npos) << status;
+  EXPECT_EQ(raw(other), line(kNow, "WARN", "w"));
+  EXPECT_TRUE(fs::is_symlink(other + ".zst"));
+  EXPECT_EQ(raw(target), kVictimText);
+}
+
+// Recovery (what a drain and `ringtail retain` do first) never adopts, closes
+// or compresses a link, nor enters a linked directory: it reports them.
+TEST_F(StoreMaintenanceTest, RecoveryAndTheMaintainerLeaveLinksAlone) {
+  const std::string target = victim();
+  const fs::path open_link = day() / "svc-77-info-20261130T095000.000000000Z-open.jsonl";
+  const fs::path closed_link = day() / "svc-77-warn-20261130T095000.000000000Z-20261130T095001.000000000Z.jsonl";
+  fs::create_symlink(target, open_link);
+  fs::create_symlink(target, closed_link);
+  // A linked date directory with an "-open" file in it.
+  const fs::path elsewhere = outside() / "day";
+  fs::create_directories(elsewhere);
+  const fs::path elsewhere_open = elsewhere / "svc-78-info-20261130T095000.000000000Z-open.jsonl";
+  std::ofstream(elsewhere_open) << kVictimText;
+  const fs::path day_link = dir_ / "svc" / "2026-12-01";
+  fs::create_symlink(elsewhere, day_link);
+  // Work it must still do: an orphan of a killed drain.
+  const fs::path orphan = day() / "svc-77-error-20261130T095000.000000000Z-open.jsonl";
+  std::ofstream(orphan) << line(kNow, "ERROR", "e") << "{\"torn";
+
+  std::mutex mutex;
+  std::vector<std::string> reports;
+  {
+    StoreMaintainerOptions options;
+    options.directory = dir_.string();
+    options.report = [&](std::string_view report) {
+      std::lock_guard lock(mutex);
+      reports.emplace_back(report);
+    };
+    StoreMaintainer maintainer(options);
+    maintainer.wait_idle();
+    EXPECT_EQ(maintainer.files_finished(), 1u);
+  }
+  EXPECT_EQ(raw(target), kVictimText);
+  EXPECT_EQ(raw(elsewhere_open), kVictimText);
+  EXPECT_TRUE(fs::is_symlink(open_link));
+  EXPECT_TRUE(fs::is_symlink(closed_link));
+  EXPECT_TRUE(fs::is_symlink(day_link));
+  EXPECT_EQ(
+      read_text((day() / "svc-77-error-20261130T100000.000000000Z-20261130T100000.000000000Z.jsonl.zst").string()),
+      line(kNow, "ERROR", "e"));
+  for (const fs::path& link : {open_link, closed_link, day_link}) {
+    const bool reported = std::any_of(reports.begin(), reports.end(), [&](const std::string& r) {
+      return r.find(link.string()) != std::string::npos && r.find("symbolic link") != std::string::npos;
+    });
+    EXPECT_TRUE(reported) << link;
+  }
+}
+
+// Retention neither counts nor removes a link named like a data file, and
+// never archives through a linked directory or over a file in the archive.
+TEST_F(StoreMaintenanceTest, RetentionNeverGoesThroughLinks) {
+  const std::string target = victim();
+  const int64_t old = kNow - 40 * kDay;
+  const std::string plain = closed_file(LevelClass::kInfo, old, old, line(old, "INFO", "old"));
+  ASSERT_TRUE(finish_closed_file(plain, 3).ok());
+  const std::string compressed = plain + ".zst";
+  const fs::path link = day() / "svc-78-info-20261021T100000.000000000Z-20261021T100000.000000000Z.jsonl.zst";
+  fs::create_symlink(target, link);
+
+  absl::StatusOr<RetentionPlan> plan = plan_retention(dir_.string(), RetentionPolicy{}, kNow);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->actions.size(), 1u);
+  EXPECT_EQ(plan->actions[0].path, compressed);
+  EXPECT_EQ(plan->bytes_before, fs::file_size(compressed) + fs::file_size(index_path_for(compressed)));
+  ASSERT_EQ(plan->skipped.size(), 1u);
+  EXPECT_NE(plan->skipped[0].find(link.string()), std::string::npos) << plan->skipped[0];
+
+  const fs::path archive = outside() / "archive";
+  const fs::path victim_directory = outside() / "victim-directory";
+  fs::create_directories(archive);
+  fs::create_directories(victim_directory);
+  const fs::path relative = fs::relative(compressed, dir_);
+  std::vector<std::string> reports;
+  auto report = [&](std::string_view line) { reports.emplace_back(line); };
+
+  // A linked directory in the archive: not entered.
+  fs::create_symlink(victim_directory, archive / "svc");
+  EXPECT_FALSE(apply_retention(*plan, dir_.string(), archive.string(), report).ok());
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_NE(reports[0].find((archive / "svc").string()), std::string::npos) << reports[0];
+  EXPECT_TRUE(fs::is_empty(victim_directory));
+  EXPECT_TRUE(fs::exists(compressed));
+  EXPECT_TRUE(fs::exists(index_path_for(compressed)));
+
+  // A link at the archive target: never replaced, nor written through; the
+  // file and its index stay together in the store.
+  fs::remove(archive / "svc");
+  fs::create_directories((archive / relative).parent_path());
+  fs::create_symlink(target, archive / relative);
+  reports.clear();
+  EXPECT_FALSE(apply_retention(*plan, dir_.string(), archive.string(), report).ok());
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_NE(reports[0].find(compressed), std::string::npos) << reports[0];
+  EXPECT_EQ(raw(target), kVictimText);
+  EXPECT_TRUE(fs::is_symlink(archive / relative));
+  EXPECT_TRUE(fs::exists(compressed));
+  EXPECT_TRUE(fs::exists(index_path_for(compressed)));
+
+  fs::remove(archive / relative);
+  ASSERT_TRUE(apply_retention(*plan, dir_.string(), archive.string(), report).ok());
+  EXPECT_FALSE(fs::exists(compressed));
+  EXPECT_EQ(read_text((archive / relative).string()), line(old, "INFO", "old"));
+  EXPECT_TRUE(fs::exists(archive / fs::relative(index_path_for(compressed), dir_)));
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(raw(target), kVictimText);
+  EXPECT_TRUE(fs::is_empty(victim_directory));
 }
 
 TEST(RetentionText, AgesAndSizes) {

@@ -1,7 +1,7 @@
 // The storage layout (names, level classes) and StoreSink: one file per
 // process and level class, rotation by size, age and date, closed names with
 // the first and last line's stamps, discard, adopting a file a killed drain
-// left open, and closing orphans.
+// left open, closing orphans, and links never adopted or entered.
 #include "ringtail/reader/storage/store_sink.hpp"
 
 #include <fcntl.h>
@@ -331,6 +331,52 @@ TEST_F(StoreSinkTest, ClosedNamesNeverClash) {
   EXPECT_NE(closed_[0], closed_[1]);
   EXPECT_EQ(read(closed_[0]), line(kMorning, "INFO", 1));
   EXPECT_EQ(read(closed_[1]), line(kMorning, "INFO", 2));
+}
+
+// A link planted where a killed drain's "-open" file of the process and
+// class would be is never adopted (today's code would cut its "partial last
+// line" and append to the file it points at): it is reported, and the lines
+// go to a file of the sink's own. A linked directory is never entered.
+TEST_F(StoreSinkTest, NeverAdoptsOrWritesThroughALink) {
+  const std::filesystem::path outside = dir_.string() + "-outside";
+  std::filesystem::remove_all(outside);
+  std::filesystem::create_directories(outside);
+  const std::string victim_text = "precious\n{\"torn";
+  const std::filesystem::path victim = outside / "victim";
+  std::ofstream(victim) << victim_text;
+  const std::filesystem::path day = dir_ / "svc" / "2026-11-30";
+  std::filesystem::create_directories(day);
+  const std::filesystem::path link = day / "svc-9-info-20261130T095000.000000000Z-open.jsonl";
+  std::filesystem::create_symlink(victim, link);
+  std::vector<std::string> reports;
+  StoreSinkOptions o = options();
+  o.report = [&](std::string_view report) { reports.emplace_back(report); };
+  const std::string text = line(kMorning, "INFO", 1);
+  {
+    StoreSink sink(o);
+    ASSERT_TRUE(sink.write(identity(9, "svc"), text).ok());
+    ASSERT_TRUE(sink.flush().ok());
+    ASSERT_EQ(sink.open_paths().size(), 1u);
+    EXPECT_NE(sink.open_paths()[0], link.string());
+    // A linked service directory: the write fails, nothing lands there.
+    const std::filesystem::path elsewhere = outside / "svc2";
+    std::filesystem::create_directories(elsewhere);
+    std::filesystem::create_symlink(elsewhere, dir_ / "svc2");
+    const absl::Status status = sink.write(identity(10, "svc2"), text);
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+    EXPECT_NE(status.message().find((dir_ / "svc2").string()), std::string_view::npos) << status;
+    EXPECT_TRUE(std::filesystem::is_empty(elsewhere));
+    sink.discard();
+  }
+  ASSERT_EQ(closed_.size(), 1u);
+  EXPECT_FALSE(std::filesystem::is_symlink(closed_[0]));
+  EXPECT_EQ(read(closed_[0]), text);
+  EXPECT_EQ(read(victim.string()), victim_text);
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_NE(reports[0].find(link.string()), std::string::npos) << reports[0];
+  EXPECT_NE(reports[0].find("symbolic link"), std::string::npos) << reports[0];
+  std::filesystem::remove_all(outside);
 }
 
 TEST_F(StoreSinkTest, UnwritableDirectoryIsAnError) {

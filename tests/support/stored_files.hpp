@@ -23,7 +23,8 @@ inline std::vector<std::filesystem::path> stored_data_files(const std::string& d
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file()) continue;
+    // What the drain wrote: regular files, never a link (a test may plant one).
+    if (!std::filesystem::is_regular_file(it->symlink_status())) continue;
     const auto name = reader::parse_stored_file_name(it->path().filename().string());
     if (name && name->kind != reader::StoredFileName::Kind::kIndex) files.push_back(it->path());
   }

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common.hpp"
+#include "ringtail/reader/storage/store_dir.hpp"
 
 namespace ringtail::cli {
 namespace {
@@ -44,20 +45,35 @@ std::string read_file(const std::string& path, const char* what) {
 }
 
 // DIR/.ringtail-hash-key: read, or made (0600, exclusively: two drains
-// starting at once agree on one key).
+// starting at once agree on one key). Never through a symbolic link: a key
+// that is not a regular file is an error.
 std::string store_key(const std::string& directory) {
-  ::mkdir(directory.c_str(), 0750);
-  const std::string path = directory + "/.ringtail-hash-key";
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd >= 0) {
+  constexpr std::string_view kName = ".ringtail-hash-key";
+  absl::StatusOr<reader::StoreDir> dir = reader::StoreDir::create(directory, 0750);
+  if (!dir.ok()) runtime_error(std::string(dir.status().message()));
+  const std::string path = dir->path_of(kName);
+  absl::StatusOr<reader::FileDescriptor> created = dir->create_file(kName, O_WRONLY, 0600);
+  if (created.ok()) {
     const std::string key = random_key();
-    const bool written = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size());
-    ::close(fd);
-    if (!written) runtime_error(absl::StrCat("cannot write the hash key ", path));
+    const bool written = ::write(created->get(), key.data(), key.size()) == static_cast<ssize_t>(key.size());
+    if (created->close() != 0 || !written) runtime_error(absl::StrCat("cannot write the hash key ", path));
     return key;
   }
-  if (errno != EEXIST) runtime_error(absl::StrCat("cannot create the hash key ", path, ": ", std::strerror(errno)));
-  std::string key = read_file(path, "hash key");
+  if (created.status().code() != absl::StatusCode::kAlreadyExists) {
+    runtime_error(absl::StrCat("cannot create the hash key: ", std::string(created.status().message())));
+  }
+  absl::StatusOr<reader::FileDescriptor> existing = dir->open_file(kName, O_RDONLY);
+  if (!existing.ok())
+    runtime_error(absl::StrCat("cannot read the hash key: ", std::string(existing.status().message())));
+  std::string key;
+  char chunk[4096];
+  for (;;) {
+    const ssize_t n = ::read(existing->get(), chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) runtime_error(absl::StrCat("cannot read the hash key ", path, ": ", std::strerror(errno)));
+    if (n == 0) break;
+    key.append(chunk, static_cast<size_t>(n));
+  }
   if (key.empty()) runtime_error(absl::StrCat("the hash key ", path, " is empty"));
   return key;
 }

@@ -98,6 +98,7 @@ int run_drain(const DrainConfig& config) {
   reader::StoreSinkOptions sink_options;
   sink_options.directory = config.out;
   sink_options.fsync = config.fsync;
+  sink_options.report = report;
   absl::StatusOr<uint64_t> max_bytes = reader::parse_size(config.max_file_bytes);
   if (!max_bytes.ok() || *max_bytes == 0) usage_error("--max-file-bytes: give a size such as 64M");
   sink_options.max_file_bytes = *max_bytes;

@@ -22,7 +22,8 @@ constexpr const char* kRetainHelp =
     "event is older than its level class's age (debug 7d, info 30d, warn 180d, error 365d by default) or than "
     "--max-age; then, with --max-bytes, the oldest files go until DIR holds at most that much. Files being written "
     "are never touched; files a killed drain left open are closed first, and closed files not yet compressed are "
-    "compressed.\n"
+    "compressed. Nothing is followed through a symbolic link: links and other entries that are not regular files "
+    "are reported and left alone, and an existing file in the archive is never replaced.\n"
     "Exit status: 0 done; 1 a file could not be removed or moved; 2 usage error.";
 
 struct RetainConfig {
@@ -35,11 +36,14 @@ int run_retain(const RetainConfig& config) {
   const reader::RetentionPolicy policy = retention_policy(config.flags);
   if (!config.dry_run) {
     // Recovery first, so that what a killed drain left is counted as it will stay.
-    absl::StatusOr<size_t> recovered = reader::recover_store(config.directory, [](const std::string& path) {
-      if (absl::Status s = reader::finish_closed_file(path, 3); !s.ok()) {
-        print_error(absl::StrCat("compressing ", path, ": ", std::string(s.message())));
-      }
-    });
+    absl::StatusOr<size_t> recovered = reader::recover_store(
+        config.directory,
+        [&config](const std::string& path) {
+          if (absl::Status s = reader::finish_closed_file(path, 3, config.directory); !s.ok()) {
+            print_error(absl::StrCat("compressing ", path, ": ", std::string(s.message())));
+          }
+        },
+        [](std::string_view line) { print_error(line); });
     if (!recovered.ok()) {
       print_error(std::string(recovered.status().message()));
       return kExitRuntime;
@@ -51,6 +55,7 @@ int run_retain(const RetainConfig& config) {
     print_error(std::string(plan.status().message()));
     return kExitRuntime;
   }
+  for (const std::string& line : plan->skipped) print_error(line);
   const char* verb = config.dry_run ? "would " : "";
   const char* what = config.flags.archive.empty() ? "delete" : "archive";
   for (const reader::RetentionAction& action : plan->actions) {

@@ -1,15 +1,14 @@
 #include "ringtail/reader/query/catalog.hpp"
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "ringtail/reader/storage/store_dir.hpp"
 
 namespace ringtail::reader {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr std::string_view kLevelNames[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL"};
 
@@ -86,37 +85,51 @@ bool index_excludes(const FileIndex& index, const Filter& filter) {
 }
 
 absl::StatusOr<std::vector<StoredFile>> list_stored_files(const std::string& directory, const CatalogOptions& options) {
-  std::error_code ec;
-  if (!fs::is_directory(directory, ec)) return absl::NotFoundError(absl::StrCat(directory, " is not a directory"));
+  absl::StatusOr<StoreDir> root = StoreDir::open(directory);
+  if (!root.ok()) {
+    if (root.status().code() == absl::StatusCode::kNotFound ||
+        root.status().code() == absl::StatusCode::kFailedPrecondition) {
+      return absl::NotFoundError(absl::StrCat(directory, " is not a directory"));
+    }
+    return root.status();
+  }
   // By directory and base name: a compressed file wins over its plain twin.
   std::map<std::string, StoredFile> by_base;
-  for (auto it = fs::recursive_directory_iterator(directory, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    std::optional<StoredFileName> name = parse_stored_file_name(it->path().filename().string());
-    if (!name || name->kind == StoredFileName::Kind::kIndex) continue;
-    const std::string key = it->path().parent_path().string() + "/" + name->base_name();
-    auto found = by_base.find(key);
-    if (found != by_base.end() && found->second.name.kind == StoredFileName::Kind::kCompressed) continue;
-    StoredFile file;
-    file.path = it->path().string();
-    file.name = std::move(*name);
-    by_base[key] = std::move(file);
-  }
-  if (ec) return absl::ErrnoToStatus(ec.value(), absl::StrCat("cannot list ", directory, ": ", ec.message()));
+  absl::Status walked = walk_store(
+      *root,
+      [&](const StoreDir& dir, std::vector<StoreDir::Entry>& entries) -> absl::Status {
+        std::map<std::string, StoredFile> here;
+        for (const StoreDir::Entry& entry : entries) {
+          std::optional<StoredFileName> name = parse_stored_file_name(entry.name);
+          if (!name || name->kind == StoredFileName::Kind::kIndex) continue;
+          const std::string base = name->base_name();
+          auto found = here.find(base);
+          if (found != here.end() && found->second.name.kind == StoredFileName::Kind::kCompressed) continue;
+          StoredFile file;
+          file.path = dir.path_of(entry.name);
+          file.name = std::move(*name);
+          here[base] = std::move(file);
+        }
+        for (auto& [base, file] : here) {
+          if (options.use_indexes && !file.open()) {
+            // Through this directory's descriptor: the index is read and
+            // rebuilt beside the data file, never through a link.
+            absl::StatusOr<FileIndex> index = load_or_rebuild_index(dir, file_name_of(file.path));
+            if (index.ok()) {
+              file.index = std::move(*index);
+            } else if (options.report) {
+              options.report(absl::StrCat("cannot index ", file.path, ": ", std::string(index.status().message())));
+            }
+          }
+          by_base[absl::StrCat(dir.path(), "/", base)] = std::move(file);
+        }
+        return absl::OkStatus();
+      },
+      options.report);
+  if (!walked.ok()) return walked;
   std::vector<StoredFile> files;
   files.reserve(by_base.size());
-  for (auto& [key, file] : by_base) {
-    if (options.use_indexes && !file.open()) {
-      absl::StatusOr<FileIndex> index = load_or_rebuild_index(file.path);
-      if (index.ok()) {
-        file.index = std::move(*index);
-      } else if (options.report) {
-        options.report(absl::StrCat("cannot index ", file.path, ": ", std::string(index.status().message())));
-      }
-    }
-    files.push_back(std::move(file));
-  }
+  for (auto& [key, file] : by_base) files.push_back(std::move(file));
   return files;
 }
 

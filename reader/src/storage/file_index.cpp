@@ -6,13 +6,13 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "ringtail/reader/output/json_text.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 #include "ringtail/reader/storage/layout.hpp"
+#include "ringtail/reader/storage/store_dir.hpp"
 #include "simdjson.h"
 
 namespace ringtail::reader {
@@ -55,25 +55,47 @@ absl::Status read_counts(simdjson::dom::object object, std::string_view name, st
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> file_size(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot stat ", path));
-  return static_cast<uint64_t>(st.st_size);
+// The size of the regular file `name` in `dir` (a link is not followed).
+absl::StatusOr<uint64_t> file_size(const StoreDir& dir, std::string_view name) {
+  absl::StatusOr<struct stat> st = dir.status(name);
+  if (!st.ok()) return st.status();
+  if (!S_ISREG(st->st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(dir.path_of(name), " is ", std::string(file_type_name(st->st_mode)), ", not a regular file"));
+  }
+  return static_cast<uint64_t>(st->st_size);
 }
 
-std::string file_name_of(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
+// A stored index's text; nullopt if there is none to read (missing, or not
+// a regular file: then it is written anew, replacing what is there).
+std::optional<std::string> read_index_text(const StoreDir& dir, std::string_view name) {
+  absl::StatusOr<FileDescriptor> fd = dir.open_file(name, O_RDONLY);
+  if (!fd.ok()) return std::nullopt;
+  std::string text;
+  char chunk[16384];
+  for (;;) {
+    const ssize_t n = ::read(fd->get(), chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) return text;
+    text.append(chunk, static_cast<size_t>(n));
+  }
 }
 
 }  // namespace
 
 absl::StatusOr<FileIndex> build_index(const std::string& data_path) {
-  absl::StatusOr<JsonlReader> reader = JsonlReader::open(data_path);
+  absl::StatusOr<StoreDir> dir = StoreDir::open_parent(data_path);
+  if (!dir.ok()) return dir.status();
+  return build_index(*dir, file_name_of(data_path));
+}
+
+absl::StatusOr<FileIndex> build_index(const StoreDir& dir, std::string_view data_name) {
+  absl::StatusOr<JsonlReader> reader = JsonlReader::open(dir, data_name);
   if (!reader.ok()) return reader.status();
   FileIndex index;
-  index.data_file = file_name_of(data_path);
-  absl::StatusOr<uint64_t> size = file_size(data_path);
+  index.data_file = std::string(data_name);
+  absl::StatusOr<uint64_t> size = file_size(dir, data_name);
   if (!size.ok()) return size.status();
   index.data_bytes = *size;
   simdjson::dom::parser parser;
@@ -214,48 +236,46 @@ std::string index_path_for(const std::string& data_path) {
 }
 
 absl::Status write_index(const FileIndex& index, const std::string& index_path) {
-  const std::string temporary = index_path + ".tmp";
-  const std::string text = serialize_index(index);
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot create ", temporary));
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int error = n < 0 ? errno : EIO;
-      ::close(fd);
-      ::unlink(temporary.c_str());
-      return absl::ErrnoToStatus(error, absl::StrCat("cannot write ", temporary));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::close(fd) != 0 || ::rename(temporary.c_str(), index_path.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(temporary.c_str());
-    return absl::ErrnoToStatus(error, absl::StrCat("cannot write ", index_path));
-  }
-  return absl::OkStatus();
+  absl::StatusOr<StoreDir> dir = StoreDir::open_parent(index_path);
+  if (!dir.ok()) return dir.status();
+  return write_index(index, *dir, file_name_of(index_path));
+}
+
+absl::Status write_index(const FileIndex& index, const StoreDir& dir, std::string_view index_name) {
+  absl::StatusOr<TemporaryFile> temporary = TemporaryFile::create(dir, index_name, 0640);
+  if (!temporary.ok()) return temporary.status();
+  if (absl::Status status = temporary->write(serialize_index(index)); !status.ok()) return status;
+  return temporary->commit(/*replace=*/true);
 }
 
 absl::StatusOr<FileIndex> load_or_rebuild_index(const std::string& data_path, bool* rebuilt) {
   if (rebuilt != nullptr) *rebuilt = false;
-  const std::string index_path = index_path_for(data_path);
-  if (index_path.empty()) return absl::InvalidArgumentError(absl::StrCat(data_path, " is not a closed storage file"));
-  absl::StatusOr<uint64_t> size = file_size(data_path);
-  if (!size.ok()) return size.status();
-  std::ifstream in(index_path);
-  if (in) {
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    absl::StatusOr<FileIndex> stored = parse_index(text);
-    // Trusted only if it describes this file as it is now.
-    if (stored.ok() && stored->data_file == file_name_of(data_path) && stored->data_bytes == *size) return stored;
+  if (index_path_for(data_path).empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(data_path, " is not a closed storage file"));
   }
-  absl::StatusOr<FileIndex> index = build_index(data_path);
+  absl::StatusOr<StoreDir> dir = StoreDir::open_parent(data_path);
+  if (!dir.ok()) return dir.status();
+  return load_or_rebuild_index(*dir, file_name_of(data_path), rebuilt);
+}
+
+absl::StatusOr<FileIndex> load_or_rebuild_index(const StoreDir& dir, std::string_view data_name, bool* rebuilt) {
+  if (rebuilt != nullptr) *rebuilt = false;
+  const std::string index_name = index_path_for(std::string(data_name));
+  if (index_name.empty() || index_name.find('/') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(dir.path_of(data_name), " is not a closed storage file"));
+  }
+  absl::StatusOr<uint64_t> size = file_size(dir, data_name);
+  if (!size.ok()) return size.status();
+  if (std::optional<std::string> text = read_index_text(dir, index_name); text.has_value()) {
+    absl::StatusOr<FileIndex> stored = parse_index(*text);
+    // Trusted only if it describes this file as it is now.
+    if (stored.ok() && stored->data_file == data_name && stored->data_bytes == *size) return stored;
+  }
+  absl::StatusOr<FileIndex> index = build_index(dir, data_name);
   if (!index.ok()) return index.status();
   if (rebuilt != nullptr) *rebuilt = true;
   // Best effort: a read-only directory still gets its answer, only not the cache.
-  (void)write_index(*index, index_path);
+  (void)write_index(*index, dir, index_name);
   return index;
 }
 

@@ -17,24 +17,6 @@ namespace ringtail::reader {
 
 namespace detail {
 
-FileDescriptor& FileDescriptor::operator=(FileDescriptor&& other) noexcept {
-  if (this != &other) {
-    close();
-    fd_ = other.release();
-  }
-  return *this;
-}
-
-FileDescriptor::~FileDescriptor() { close(); }
-
-int FileDescriptor::close() {
-  if (fd_ < 0) return 0;
-  // Not retried on EINTR: on Linux the descriptor is released either way.
-  const int result = ::close(fd_);
-  fd_ = -1;
-  return result;
-}
-
 void ZstdDctxDeleter::operator()(ZSTD_DCtx_s* dctx) const { ZSTD_freeDCtx(dctx); }
 
 }  // namespace detail
@@ -60,24 +42,11 @@ ssize_t read_fully(int fd, char* out, size_t size) {
   return static_cast<ssize_t>(done);
 }
 
-absl::Status write_fully(int fd, const char* data, size_t size, const std::string& path) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return absl::ErrnoToStatus(n < 0 ? errno : EIO, absl::StrCat("cannot write ", path));
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<detail::FileDescriptor> open_for_reading(const std::string& path) {
-  detail::FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot stat ", path));
-  if (S_ISDIR(st.st_mode)) return absl::FailedPreconditionError(absl::StrCat(path, " is a directory"));
-  return fd;
+// `path` as StoreDir::open_file opens it, in the directory that holds it.
+absl::StatusOr<FileDescriptor> open_for_reading(const std::string& path) {
+  absl::StatusOr<StoreDir> dir = StoreDir::open_parent(path);
+  if (!dir.ok()) return dir.status();
+  return dir->open_file(file_name_of(path), O_RDONLY);
 }
 
 bool is_zstd_path(std::string_view path) { return path.ends_with(".zst"); }
@@ -85,12 +54,22 @@ bool is_zstd_path(std::string_view path) { return path.ends_with(".zst"); }
 }  // namespace
 
 absl::StatusOr<JsonlReader> JsonlReader::open(const std::string& path, size_t block_bytes) {
-  absl::StatusOr<detail::FileDescriptor> fd = open_for_reading(path);
+  absl::StatusOr<FileDescriptor> fd = open_for_reading(path);
   if (!fd.ok()) return fd.status();
+  return from_fd(path, *std::move(fd), block_bytes);
+}
+
+absl::StatusOr<JsonlReader> JsonlReader::open(const StoreDir& dir, std::string_view name, size_t block_bytes) {
+  absl::StatusOr<FileDescriptor> fd = dir.open_file(name, O_RDONLY);
+  if (!fd.ok()) return fd.status();
+  return from_fd(dir.path_of(name), *std::move(fd), block_bytes);
+}
+
+absl::StatusOr<JsonlReader> JsonlReader::from_fd(const std::string& path, FileDescriptor fd, size_t block_bytes) {
   // Read ahead harder: the file is read once, front to back. Advice only, so
   // its failure changes nothing.
-  (void)::posix_fadvise(fd->get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  JsonlReader reader(path, *std::move(fd), std::max<size_t>(block_bytes, 1));
+  (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  JsonlReader reader(path, std::move(fd), std::max<size_t>(block_bytes, 1));
   if (is_zstd_path(path)) {
     reader.dctx_.reset(ZSTD_createDCtx());
     if (reader.dctx_ == nullptr) {
@@ -101,7 +80,7 @@ absl::StatusOr<JsonlReader> JsonlReader::open(const std::string& path, size_t bl
   return reader;
 }
 
-JsonlReader::JsonlReader(std::string path, detail::FileDescriptor fd, size_t block_bytes)
+JsonlReader::JsonlReader(std::string path, FileDescriptor fd, size_t block_bytes)
     : path_(std::move(path)),
       fd_(std::move(fd)),
       buffer_(std::make_unique_for_overwrite<char[]>(block_bytes)),
@@ -204,46 +183,44 @@ void JsonlReader::fill_zstd() {
   }
 }
 
-absl::Status compress_file(const std::string& plain_path, const std::string& zst_path, int level) {
+namespace {
+
+absl::Status check_level(int level, std::string_view plain) {
   if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel()) {
     return absl::InvalidArgumentError(absl::StrCat("zstd level ", level, " is outside ", ZSTD_minCLevel(), " to ",
-                                                   ZSTD_maxCLevel(), " (compressing ", plain_path, ")"));
+                                                   ZSTD_maxCLevel(), " (compressing ", std::string(plain), ")"));
   }
-  if (plain_path == zst_path) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot compress ", plain_path, " onto itself"));
-  }
-  absl::StatusOr<detail::FileDescriptor> source = open_for_reading(plain_path);
-  if (!source.ok()) return source.status();
+  return absl::OkStatus();
+}
+
+// Compresses the open regular file `source` (`plain_path` in messages) into
+// `zst_name` in `target`, as compress_file() says.
+absl::Status compress_into(int source, const std::string& plain_path, const StoreDir& target, std::string_view zst_name,
+                           int level) {
   struct stat source_stat;
-  if (::fstat(source->get(), &source_stat) != 0) {
+  if (::fstat(source, &source_stat) != 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat("cannot stat ", plain_path));
   }
-  (void)::posix_fadvise(source->get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  (void)::posix_fadvise(source, 0, 0, POSIX_FADV_SEQUENTIAL);
 
-  std::string temp_path = absl::StrCat(zst_path, ".tmp.XXXXXX");
-  detail::FileDescriptor temp(::mkostemp(temp_path.data(), O_CLOEXEC));
-  if (temp.get() < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot create ", temp_path));
-  // From here on an error removes the temporary file.
-  auto fail = [&](absl::Status status) {
-    temp.close();
-    ::unlink(temp_path.c_str());
-    return status;
-  };
-  if (::fchmod(temp.get(), source_stat.st_mode & 07777) != 0) {
-    return fail(absl::ErrnoToStatus(errno, absl::StrCat("cannot set the permissions of ", temp_path)));
+  // An error from here on removes the temporary file (its destructor).
+  absl::StatusOr<TemporaryFile> temp = TemporaryFile::create(target, zst_name, 0600);
+  if (!temp.ok()) return temp.status();
+  if (::fchmod(temp->fd(), source_stat.st_mode & 07777) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot set the permissions of ", temp->path()));
   }
 
   std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
   if (cctx == nullptr) {
-    return fail(absl::ResourceExhaustedError(absl::StrCat("cannot create a zstd context to compress ", plain_path)));
+    return absl::ResourceExhaustedError(absl::StrCat("cannot create a zstd context to compress ", plain_path));
   }
   // The checksum lets a reader tell damaged data from lines; the pledged size
   // goes into the frame header and sizes zstd's window for small files.
   for (const auto& [parameter, value] :
        {std::pair{ZSTD_c_compressionLevel, level}, std::pair{ZSTD_c_checksumFlag, 1}}) {
     if (const size_t result = ZSTD_CCtx_setParameter(cctx.get(), parameter, value); ZSTD_isError(result)) {
-      return fail(absl::InternalError(
-          absl::StrCat("cannot set up zstd to compress ", plain_path, ": ", ZSTD_getErrorName(result))));
+      return absl::InternalError(
+          absl::StrCat("cannot set up zstd to compress ", plain_path, ": ", ZSTD_getErrorName(result)));
     }
   }
   const uint64_t source_bytes = static_cast<uint64_t>(source_stat.st_size);
@@ -255,15 +232,15 @@ absl::Status compress_file(const std::string& plain_path, const std::string& zst
   uint64_t read_bytes = 0;
   bool ended = false;
   while (!ended) {
-    const ssize_t n = read_fully(source->get(), input.get(), kCompressInputBytes);
-    if (n < 0) return fail(absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", plain_path)));
+    const ssize_t n = read_fully(source, input.get(), kCompressInputBytes);
+    if (n < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", plain_path));
     read_bytes += static_cast<uint64_t>(n);
     ended = static_cast<size_t>(n) < kCompressInputBytes;
     // A file that is still growing is not finished; nor is one cut shorter
     // (drain cut a partial line): compress it again later.
     if (read_bytes > source_bytes || (ended && read_bytes != source_bytes)) {
-      return fail(absl::FailedPreconditionError(absl::StrCat(
-          plain_path, " changed size while it was being compressed (", source_bytes, " bytes when opened)")));
+      return absl::FailedPreconditionError(absl::StrCat(plain_path, " changed size while it was being compressed (",
+                                                        source_bytes, " bytes when opened)"));
     }
     ZSTD_inBuffer in{input.get(), static_cast<size_t>(n), 0};
     const ZSTD_EndDirective mode = ended ? ZSTD_e_end : ZSTD_e_continue;
@@ -271,12 +248,9 @@ absl::Status compress_file(const std::string& plain_path, const std::string& zst
       ZSTD_outBuffer out{output.get(), output_bytes, 0};
       const size_t remaining = ZSTD_compressStream2(cctx.get(), &out, &in, mode);
       if (ZSTD_isError(remaining)) {
-        return fail(
-            absl::InternalError(absl::StrCat("cannot compress ", plain_path, ": ", ZSTD_getErrorName(remaining))));
+        return absl::InternalError(absl::StrCat("cannot compress ", plain_path, ": ", ZSTD_getErrorName(remaining)));
       }
-      if (absl::Status status = write_fully(temp.get(), output.get(), out.pos, temp_path); !status.ok()) {
-        return fail(status);
-      }
+      if (absl::Status status = temp->write(std::string_view(output.get(), out.pos)); !status.ok()) return status;
       // e_continue: done once the input is consumed; e_end: once the frame is
       // complete and flushed.
       if (ended ? remaining == 0 : in.pos == in.size) break;
@@ -285,27 +259,46 @@ absl::Status compress_file(const std::string& plain_path, const std::string& zst
 
   // Checked again at the end: lines appended after the last read would be
   // missing from the .zst.
-  if (::fstat(source->get(), &source_stat) != 0) {
-    return fail(absl::ErrnoToStatus(errno, absl::StrCat("cannot stat ", plain_path)));
-  }
+  if (::fstat(source, &source_stat) != 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot stat ", plain_path));
   if (static_cast<uint64_t>(source_stat.st_size) != read_bytes) {
-    return fail(absl::FailedPreconditionError(
-        absl::StrCat(plain_path, " changed size while it was being compressed (", read_bytes, " bytes read)")));
+    return absl::FailedPreconditionError(
+        absl::StrCat(plain_path, " changed size while it was being compressed (", read_bytes, " bytes read)"));
   }
-  if (::fsync(temp.get()) != 0) return fail(absl::ErrnoToStatus(errno, absl::StrCat("cannot fsync ", temp_path)));
-  if (temp.close() != 0) return fail(absl::ErrnoToStatus(errno, absl::StrCat("cannot close ", temp_path)));
-  if (::rename(temp_path.c_str(), zst_path.c_str()) != 0) {
-    return fail(absl::ErrnoToStatus(errno, absl::StrCat("cannot rename ", temp_path, " to ", zst_path)));
-  }
+  if (::fsync(temp->fd()) != 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot fsync ", temp->path()));
+  if (absl::Status status = temp->commit(/*replace=*/true); !status.ok()) return status;
   // The rename is durable once the directory is on disk.
-  const size_t slash = zst_path.rfind('/');
-  const std::string directory =
-      slash == std::string::npos ? std::string(".") : (slash == 0 ? std::string("/") : zst_path.substr(0, slash));
-  detail::FileDescriptor directory_fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (directory_fd.get() < 0 || ::fsync(directory_fd.get()) != 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot fsync ", directory, " after writing ", zst_path));
+  if (absl::Status status = target.sync(); !status.ok()) {
+    return absl::Status(status.code(), absl::StrCat(status.message(), " after writing ", target.path_of(zst_name)));
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status compress_file(const std::string& plain_path, const std::string& zst_path, int level) {
+  if (absl::Status status = check_level(level, plain_path); !status.ok()) return status;
+  if (plain_path == zst_path) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot compress ", plain_path, " onto itself"));
+  }
+  absl::StatusOr<FileDescriptor> source = open_for_reading(plain_path);
+  if (!source.ok()) return source.status();
+  absl::StatusOr<StoreDir> target = StoreDir::open_parent(zst_path);
+  if (!target.ok()) {
+    return absl::Status(target.status().code(),
+                        absl::StrCat("cannot write ", zst_path, ": ", target.status().message()));
+  }
+  return compress_into(source->get(), plain_path, *target, file_name_of(zst_path), level);
+}
+
+absl::Status compress_file(const StoreDir& dir, std::string_view plain_name, std::string_view zst_name, int level) {
+  const std::string plain_path = dir.path_of(plain_name);
+  if (absl::Status status = check_level(level, plain_path); !status.ok()) return status;
+  if (plain_name == zst_name) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot compress ", plain_path, " onto itself"));
+  }
+  absl::StatusOr<FileDescriptor> source = dir.open_file(plain_name, O_RDONLY);
+  if (!source.ok()) return source.status();
+  return compress_into(source->get(), plain_path, dir, zst_name, level);
 }
 
 absl::StatusOr<uint64_t> jsonl_content_bytes(const std::string& path) {
@@ -320,7 +313,7 @@ absl::StatusOr<uint64_t> jsonl_content_bytes(const std::string& path) {
       bytes += block->size();
     }
   }
-  absl::StatusOr<detail::FileDescriptor> fd = open_for_reading(path);
+  absl::StatusOr<FileDescriptor> fd = open_for_reading(path);
   if (!fd.ok()) return fd.status();
   struct stat st;
   if (::fstat(fd->get(), &st) != 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot stat ", path));

@@ -5,15 +5,18 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
-#include <filesystem>
 #include <map>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "ringtail/reader/storage/store_dir.hpp"
 
 namespace ringtail::reader {
 namespace {
 
-namespace fs = std::filesystem;
+// Directories made under the archive (the umask applies).
+constexpr mode_t kArchiveDirectoryMode = 0750;
 
 struct Candidate {
   RetentionAction action;
@@ -98,66 +101,74 @@ std::string format_age(std::chrono::seconds age) {
 absl::StatusOr<RetentionPlan> plan_retention(const std::string& directory, const RetentionPolicy& policy,
                                              int64_t now_ns) {
   RetentionPlan plan;
-  std::error_code ec;
-  if (!fs::exists(directory, ec)) return plan;  // nothing stored yet
-  if (!fs::is_directory(directory, ec)) {
-    return absl::NotFoundError(absl::StrCat(directory, " is not a directory"));
+  absl::StatusOr<StoreDir> root = StoreDir::open(directory);
+  if (!root.ok()) {
+    if (root.status().code() == absl::StatusCode::kNotFound) return plan;  // nothing stored yet
+    if (root.status().code() == absl::StatusCode::kFailedPrecondition) {
+      return absl::NotFoundError(absl::StrCat(directory, " is not a directory"));
+    }
+    return root.status();
   }
-  // Data files by base name, with their companions.
-  std::map<std::string, Candidate> by_base;
-  std::map<std::string, std::vector<std::pair<std::string, uint64_t>>> companions;  // base -> (path, bytes)
-  for (auto it = fs::recursive_directory_iterator(directory, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    const std::string path = it->path().string();
-    const std::optional<StoredFileName> name = parse_stored_file_name(it->path().filename().string());
-    if (!name) continue;  // not ringtail's (temporary files, notes): neither counted nor touched
-    const uint64_t bytes = it->file_size(ec);
-    plan.bytes_before += bytes;
-    if (name->kind == StoredFileName::Kind::kOpen) {
-      plan.skipped_open.push_back(path);
-      continue;
-    }
-    const std::string base = it->path().parent_path().string() + "/" + name->base_name();
-    if (name->kind == StoredFileName::Kind::kIndex) {
-      companions[base].emplace_back(path, bytes);
-      continue;
-    }
-    auto found = by_base.find(base);
-    if (found == by_base.end()) {
-      Candidate candidate;
-      candidate.name = *name;
-      candidate.action.path = path;
-      candidate.action.bytes = bytes;
-      candidate.action.last_timestamp = timestamp_from_name_stamp(name->last);
-      by_base.emplace(base, std::move(candidate));
-    } else if (name->kind == StoredFileName::Kind::kCompressed) {
-      // The compressed file is the data; the plain one is a leftover twin.
-      found->second.action.companions.push_back(found->second.action.path);
-      found->second.action.path = path;
-      found->second.name = *name;
-      found->second.action.bytes += bytes;
-    } else {
-      found->second.action.companions.push_back(path);
-      found->second.action.bytes += bytes;
-    }
-  }
-  if (ec) return absl::ErrnoToStatus(ec.value(), absl::StrCat("cannot list ", directory, ": ", ec.message()));
   std::vector<Candidate> files;
-  for (auto& [base, candidate] : by_base) {
-    for (const auto& [path, bytes] : companions[base]) {
-      candidate.action.companions.push_back(path);
-      candidate.action.bytes += bytes;
-    }
-    files.push_back(std::move(candidate));
-  }
+  absl::Status walked = walk_store(
+      *root,
+      [&](const StoreDir& dir, std::vector<StoreDir::Entry>& entries) -> absl::Status {
+        // Data files by base name, with their companions (all in one directory).
+        std::map<std::string, Candidate> by_base;
+        std::map<std::string, std::vector<std::pair<std::string, uint64_t>>> companions;  // base -> (path, bytes)
+        for (const StoreDir::Entry& entry : entries) {
+          const std::optional<StoredFileName> name = parse_stored_file_name(entry.name);
+          if (!name) continue;  // not ringtail's (temporary files, notes): neither counted nor touched
+          const std::string path = dir.path_of(entry.name);
+          const uint64_t bytes = static_cast<uint64_t>(entry.st.st_size);
+          plan.bytes_before += bytes;
+          if (name->kind == StoredFileName::Kind::kOpen) {
+            plan.skipped_open.push_back(path);
+            continue;
+          }
+          const std::string base = name->base_name();
+          if (name->kind == StoredFileName::Kind::kIndex) {
+            companions[base].emplace_back(path, bytes);
+            continue;
+          }
+          auto found = by_base.find(base);
+          if (found == by_base.end()) {
+            Candidate candidate;
+            candidate.name = *name;
+            candidate.action.path = path;
+            candidate.action.bytes = bytes;
+            candidate.action.last_timestamp = timestamp_from_name_stamp(name->last);
+            by_base.emplace(base, std::move(candidate));
+          } else if (name->kind == StoredFileName::Kind::kCompressed) {
+            // The compressed file is the data; the plain one is a leftover twin.
+            RetentionAction& action = found->second.action;
+            action.companions.push_back(action.path);
+            action.path = path;
+            action.bytes += bytes;
+            found->second.name = *name;
+          } else {
+            found->second.action.companions.push_back(path);
+            found->second.action.bytes += bytes;
+          }
+        }
+        for (auto& [base, candidate] : by_base) {
+          for (const auto& [path, bytes] : companions[base]) {
+            candidate.action.companions.push_back(path);
+            candidate.action.bytes += bytes;
+          }
+          files.push_back(std::move(candidate));
+        }
+        return absl::OkStatus();
+      },
+      [&](std::string_view line) { plan.skipped.emplace_back(line); });
+  if (!walked.ok()) return walked;
   // Oldest last line first (the name stamps sort as text).
   std::sort(files.begin(), files.end(),
             [](const Candidate& a, const Candidate& b) { return a.name.last < b.name.last; });
 
-  auto older_than = [&](const StoredFileName& name, std::chrono::seconds age) {
+  auto older_than = [&](const Candidate& file, std::chrono::seconds age) {
     const int64_t cutoff = now_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(age).count();
-    return name.last < name_stamp_from_ns(cutoff);
+    return file.name.last < name_stamp_from_ns(cutoff);
   };
   uint64_t remaining = plan.bytes_before;
   std::vector<bool> taken(files.size(), false);
@@ -165,9 +176,9 @@ absl::StatusOr<RetentionPlan> plan_retention(const std::string& directory, const
     const StoredFileName& name = files[i].name;
     const std::optional<std::chrono::seconds>& class_age = policy.class_age[static_cast<size_t>(name.level_class)];
     std::string reason;
-    if (class_age && older_than(name, *class_age)) {
+    if (class_age && older_than(files[i], *class_age)) {
       reason = absl::StrCat(std::string(level_class_name(name.level_class)), " older than ", format_age(*class_age));
-    } else if (policy.max_age && older_than(name, *policy.max_age)) {
+    } else if (policy.max_age && older_than(files[i], *policy.max_age)) {
       reason = absl::StrCat("older than max-age ", format_age(*policy.max_age));
     }
     if (reason.empty()) continue;
@@ -198,26 +209,66 @@ absl::Status apply_retention(const RetentionPlan& plan, const std::string& direc
     if (report) report(std::string(status.message().data(), status.message().size()));
     if (first_error.ok()) first_error = std::move(status);
   };
+  if (plan.actions.empty()) return first_error;
+  absl::StatusOr<StoreDir> root = StoreDir::open(directory);
+  if (!root.ok()) {
+    fail(root.status());
+    return first_error;
+  }
+  std::optional<StoreDir> archive;
+  if (!archive_directory.empty()) {
+    absl::StatusOr<StoreDir> made = StoreDir::create(archive_directory, kArchiveDirectoryMode);
+    if (!made.ok()) {
+      fail(made.status());
+      return first_error;
+    }
+    archive.emplace(*std::move(made));
+  }
+  const std::string prefix = root->path() == "/" ? "/" : root->path() + "/";
   for (const RetentionAction& action : plan.actions) {
+    // The files of an action share a directory: DIR/<relative>.
+    const size_t slash = action.path.rfind('/');
+    if (!action.path.starts_with(prefix) || slash == std::string::npos || slash + 1 < prefix.size()) {
+      fail(absl::InvalidArgumentError(absl::StrCat(action.path, " is not below ", root->path())));
+      continue;
+    }
+    const std::string relative =
+        slash + 1 == prefix.size() ? std::string() : action.path.substr(prefix.size(), slash - prefix.size());
+    absl::StatusOr<StoreDir> from = root->descend(relative);
+    if (!from.ok()) {
+      fail(from.status());
+      continue;
+    }
+    std::optional<StoreDir> to;
+    if (archive) {
+      absl::StatusOr<StoreDir> made = archive->descend(relative, kArchiveDirectoryMode);
+      if (!made.ok()) {
+        fail(absl::Status(made.status().code(),
+                          absl::StrCat("cannot archive ", action.path, ": ", made.status().message())));
+        continue;
+      }
+      to.emplace(*std::move(made));
+    }
     std::vector<std::string> paths = action.companions;
     paths.insert(paths.begin(), action.path);
     for (const std::string& path : paths) {
-      std::error_code ec;
-      if (archive_directory.empty()) {
-        if (!fs::remove(path, ec) && ec) fail(absl::ErrnoToStatus(ec.value(), absl::StrCat("cannot delete ", path)));
-        continue;
+      absl::Status status;
+      if (path.size() <= slash + 1 || path.compare(0, slash + 1, action.path, 0, slash + 1) != 0 ||
+          path.find('/', slash + 1) != std::string::npos) {
+        status = absl::InvalidArgumentError(absl::StrCat(path, " is not beside ", action.path));
+      } else if (const std::string name = path.substr(slash + 1); !to) {
+        status = from->remove(name);
+        if (status.code() == absl::StatusCode::kNotFound) status = absl::OkStatus();
+      } else {
+        status = from->move_to(name, *to, name);
+        if (!status.ok()) {
+          status = absl::Status(status.code(), absl::StrCat("cannot archive ", path, ": ", status.message()));
+        }
       }
-      const fs::path relative = fs::relative(path, directory, ec);
-      const fs::path target = fs::path(archive_directory) / relative;
-      fs::create_directories(target.parent_path(), ec);
-      fs::rename(path, target, ec);
-      if (ec == std::errc::cross_device_link) {
-        // Another file system: copy, then delete.
-        ec.clear();
-        fs::copy_file(path, target, fs::copy_options::overwrite_existing, ec);
-        if (!ec) fs::remove(path, ec);
-      }
-      if (ec) fail(absl::ErrnoToStatus(ec.value(), absl::StrCat("cannot archive ", path, " to ", target.string())));
+      if (status.ok()) continue;
+      fail(std::move(status));
+      // The companions stay with a data file that stays.
+      if (path == action.path) break;
     }
   }
   return first_error;

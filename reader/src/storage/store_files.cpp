@@ -1,6 +1,5 @@
 #include "ringtail/reader/storage/store_files.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/file.h>
@@ -9,7 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -68,27 +67,15 @@ bool next_stamp(std::string& stamp) {
 
 }  // namespace
 
-absl::Status make_directories(const std::string& path, mode_t mode) {
-  for (size_t i = 1; i <= path.size(); ++i) {
-    if (i != path.size() && path[i] != '/') continue;
-    const std::string prefix = path.substr(0, i);
-    if (::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("cannot create directory ", prefix));
-    }
+absl::StatusOr<std::optional<AdoptedFile>> adopt_file(const StoreDir& dir, const StoredFileName& name) {
+  const std::string file_name = name.file_name();
+  const std::string path = dir.path_of(file_name);
+  absl::StatusOr<FileDescriptor> opened = dir.open_file(file_name, O_RDWR | O_APPEND);
+  if (!opened.ok()) {
+    if (opened.status().code() == absl::StatusCode::kNotFound) return std::optional<AdoptedFile>();  // closed meanwhile
+    return opened.status();
   }
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat(path, " is not a directory"));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::optional<AdoptedFile>> adopt_file(const std::string& path, const StoredFileName& name) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::optional<AdoptedFile>();  // closed meanwhile
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
-  }
+  const int fd = opened->release();
   AdoptedFile file;
   file.name = name;
   file.path = path;
@@ -128,21 +115,23 @@ absl::StatusOr<std::optional<AdoptedFile>> adopt_file(const std::string& path, c
   return std::optional<AdoptedFile>(std::move(file));
 }
 
-absl::StatusOr<std::optional<AdoptedFile>> adopt_open_file(const std::string& directory, const std::string& service,
-                                                           uint32_t pid, LevelClass level_class) {
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(directory.c_str()), &::closedir);
-  if (!dir) return absl::ErrnoToStatus(errno, absl::StrCat("cannot list ", directory));
-  std::vector<std::string> candidates;
-  while (const dirent* entry = ::readdir(dir.get())) {
-    const std::optional<StoredFileName> name = parse_stored_file_name(entry->d_name);
-    if (name && name->kind == StoredFileName::Kind::kOpen && name->service == service && name->pid == pid &&
-        name->level_class == level_class) {
-      candidates.emplace_back(entry->d_name);
+absl::StatusOr<std::optional<AdoptedFile>> adopt_open_file(const StoreDir& dir, const std::string& service,
+                                                           uint32_t pid, LevelClass level_class,
+                                                           const std::function<void(std::string_view)>& report) {
+  absl::StatusOr<std::vector<StoreDir::Entry>> entries = dir.entries();
+  if (!entries.ok()) return entries.status();
+  for (const StoreDir::Entry& entry : *entries) {
+    const std::optional<StoredFileName> name = parse_stored_file_name(entry.name);
+    if (!name || name->kind != StoredFileName::Kind::kOpen || name->service != service || name->pid != pid ||
+        name->level_class != level_class) {
+      continue;
     }
-  }
-  for (const std::string& candidate : candidates) {
-    absl::StatusOr<std::optional<AdoptedFile>> adopted =
-        adopt_file(absl::StrCat(directory, "/", candidate), *parse_stored_file_name(candidate));
+    absl::StatusOr<std::optional<AdoptedFile>> adopted = adopt_file(dir, *name);
+    if (!adopted.ok() && adopted.status().code() == absl::StatusCode::kFailedPrecondition) {
+      // Not a file a drain left (a link, a FIFO ...): never taken over.
+      if (report) report(absl::StrCat(std::string(adopted.status().message()), "; not taken over"));
+      continue;
+    }
     if (!adopted.ok() || adopted->has_value()) return adopted;
   }
   return std::optional<AdoptedFile>();
@@ -156,45 +145,46 @@ StoredFileName closed_name(const StoredFileName& open, const std::string& first_
   return closed;
 }
 
-absl::StatusOr<std::string> rename_closed(const std::string& open_path, const std::string& directory,
-                                          StoredFileName closed) {
+absl::StatusOr<std::string> rename_closed(const StoreDir& dir, std::string_view open_name, StoredFileName closed) {
   closed.kind = StoredFileName::Kind::kClosed;
   for (int attempt = 0; attempt < 1000; ++attempt) {
-    const std::string path = absl::StrCat(directory, "/", closed.file_name());
-    if (::renameat2(AT_FDCWD, open_path.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0) return path;
-    if (errno != EEXIST || !next_stamp(closed.last)) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("cannot rename ", open_path, " to ", path));
-    }
+    const std::string name = closed.file_name();
+    absl::Status status = dir.rename(open_name, dir, name, /*replace=*/false);
+    if (status.ok()) return name;
+    if (status.code() != absl::StatusCode::kAlreadyExists || !next_stamp(closed.last)) return status;
   }
-  return absl::AlreadyExistsError(absl::StrCat("cannot find a free closed name for ", open_path));
+  return absl::AlreadyExistsError(absl::StrCat("cannot find a free closed name for ", dir.path_of(open_name)));
 }
 
-absl::StatusOr<std::optional<std::string>> close_orphan(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  const std::string directory = slash == std::string::npos ? "." : path.substr(0, slash);
-  const std::string file_name = slash == std::string::npos ? path : path.substr(slash + 1);
+absl::StatusOr<std::optional<std::string>> close_orphan(const StoreDir& dir, std::string_view file_name) {
   const std::optional<StoredFileName> name = parse_stored_file_name(file_name);
   if (!name || name->kind != StoredFileName::Kind::kOpen) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " is not an open ringtail file"));
+    return absl::InvalidArgumentError(absl::StrCat(dir.path_of(file_name), " is not an open ringtail file"));
   }
-  absl::StatusOr<std::optional<AdoptedFile>> adopted = adopt_file(path, *name);
+  absl::StatusOr<std::optional<AdoptedFile>> adopted = adopt_file(dir, *name);
   if (!adopted.ok()) return adopted.status();
   if (!adopted->has_value()) return std::optional<std::string>();
   AdoptedFile& file = **adopted;
   std::optional<std::string> result;
   if (file.size == 0) {
-    ::unlink(path.c_str());
+    (void)dir.remove(file_name);
   } else {
     absl::StatusOr<std::string> renamed =
-        rename_closed(path, directory, closed_name(file.name, file.first_stamp, file.last_stamp));
+        rename_closed(dir, file_name, closed_name(file.name, file.first_stamp, file.last_stamp));
     if (!renamed.ok()) {
       ::close(file.fd);
       return renamed.status();
     }
-    result = *renamed;
+    result = dir.path_of(*renamed);
   }
   ::close(file.fd);  // after the rename: nobody else took it over meanwhile
   return result;
+}
+
+absl::StatusOr<std::optional<std::string>> close_orphan(const std::string& path) {
+  absl::StatusOr<StoreDir> dir = StoreDir::open_parent(path);
+  if (!dir.ok()) return dir.status();
+  return close_orphan(*dir, file_name_of(path));
 }
 
 }  // namespace ringtail::reader

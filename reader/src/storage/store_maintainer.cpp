@@ -1,22 +1,21 @@
 #include "ringtail/reader/storage/store_maintainer.hpp"
 #include "ringtail/reader/ingest/timestamp.hpp"
 
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "ringtail/reader/storage/file_index.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 #include "ringtail/reader/storage/layout.hpp"
+#include "ringtail/reader/storage/store_dir.hpp"
 #include "ringtail/reader/storage/store_files.hpp"
 
 namespace ringtail::reader {
 namespace {
-
-namespace fs = std::filesystem;
 
 std::string message_of(const absl::Status& status) {
   return std::string(status.message().data(), status.message().size());
@@ -24,74 +23,101 @@ std::string message_of(const absl::Status& status) {
 
 }  // namespace
 
-absl::Status finish_closed_file(const std::string& closed_path, int compression_level) {
-  const fs::path plain(closed_path);
-  std::optional<StoredFileName> name = parse_stored_file_name(plain.filename().string());
+absl::Status finish_closed_file(const StoreDir& dir, std::string_view closed_name, int compression_level) {
+  std::optional<StoredFileName> name = parse_stored_file_name(closed_name);
   if (!name || name->kind != StoredFileName::Kind::kClosed) {
-    return absl::InvalidArgumentError(absl::StrCat(closed_path, " is not a closed plain storage file"));
+    return absl::InvalidArgumentError(absl::StrCat(dir.path_of(closed_name), " is not a closed plain storage file"));
   }
   name->kind = StoredFileName::Kind::kCompressed;
-  const std::string compressed = (plain.parent_path() / name->file_name()).string();
-  std::error_code ec;
-  if (!fs::exists(compressed, ec)) {
+  const std::string compressed = name->file_name();
+  name->kind = StoredFileName::Kind::kIndex;
+  const std::string index_name = name->file_name();
+  absl::StatusOr<struct stat> existing = dir.status(compressed);
+  if (existing.ok() && !S_ISREG(existing->st_mode)) {
+    // Not a compressed file ringtail wrote: the plain one is not given up for it.
+    return absl::FailedPreconditionError(absl::StrCat(dir.path_of(compressed), " is ",
+                                                      std::string(file_type_name(existing->st_mode)), "; ",
+                                                      dir.path_of(closed_name), " is left as it is"));
+  }
+  if (!existing.ok() && existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
+  if (!existing.ok()) {
     // Index first (from the plain file: cheaper to read), then compress.
-    absl::StatusOr<FileIndex> index = build_index(closed_path);
+    absl::StatusOr<FileIndex> index = build_index(dir, closed_name);
     if (!index.ok()) return index.status();
-    if (absl::Status status = compress_file(closed_path, compressed, compression_level); !status.ok()) return status;
-    const uintmax_t bytes = fs::file_size(compressed, ec);
-    if (ec) return absl::ErrnoToStatus(ec.value(), absl::StrCat("cannot stat ", compressed));
-    index->data_file = name->file_name();
-    index->data_bytes = bytes;
-    if (absl::Status status = write_index(*index, index_path_for(compressed)); !status.ok()) return status;
+    if (absl::Status status = compress_file(dir, closed_name, compressed, compression_level); !status.ok()) {
+      return status;
+    }
+    absl::StatusOr<struct stat> written = dir.status(compressed);
+    if (!written.ok()) return written.status();
+    index->data_file = compressed;
+    index->data_bytes = static_cast<uint64_t>(written->st_size);
+    if (absl::Status status = write_index(*index, dir, index_name); !status.ok()) return status;
   }
   // The compressed file is complete (it exists under its name only once it
   // is): the plain one can go.
-  if (::unlink(closed_path.c_str()) != 0 && errno != ENOENT) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot remove ", closed_path));
+  if (absl::Status status = dir.remove(closed_name); !status.ok() && status.code() != absl::StatusCode::kNotFound) {
+    return status;
   }
   return absl::OkStatus();
 }
 
+absl::Status finish_closed_file(const std::string& closed_path, int compression_level, const std::string& store_root) {
+  absl::StatusOr<StoreDir> dir = StoreDir::open_parent(closed_path, store_root);
+  if (!dir.ok()) return dir.status();
+  return finish_closed_file(*dir, file_name_of(closed_path), compression_level);
+}
+
 absl::StatusOr<size_t> recover_store(const std::string& directory,
-                                     const std::function<void(const std::string& closed_path)>& finish) {
-  std::error_code ec;
-  if (!fs::exists(directory, ec)) return size_t{0};
-  std::vector<std::string> orphans;
+                                     const std::function<void(const std::string& closed_path)>& finish,
+                                     const std::function<void(std::string_view)>& report) {
+  absl::StatusOr<StoreDir> root = StoreDir::open(directory);
+  if (!root.ok()) {
+    if (root.status().code() == absl::StatusCode::kNotFound) return size_t{0};  // nothing stored yet
+    return root.status();
+  }
   std::vector<std::string> closed;
-  std::vector<fs::path> stale_temporaries;
-  const auto an_hour_ago = fs::file_time_type::clock::now() - std::chrono::hours(1);
-  for (auto it = fs::recursive_directory_iterator(directory, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    const std::string file_name = it->path().filename().string();
-    // A compression or index write that never finished ("….jsonl.zst.tmp.XXXXXX",
-    // "….index.json.tmp"); an hour old, so not another drain's work in progress.
-    if ((file_name.find(".jsonl.zst.tmp.") != std::string::npos || file_name.ends_with(".index.json.tmp")) &&
-        it->last_write_time(ec) < an_hour_ago) {
-      stale_temporaries.push_back(it->path());
-      continue;
-    }
-    const std::optional<StoredFileName> name = parse_stored_file_name(file_name);
-    if (!name) continue;
-    if (name->kind == StoredFileName::Kind::kOpen) orphans.push_back(it->path().string());
-    if (name->kind == StoredFileName::Kind::kClosed) closed.push_back(it->path().string());
-  }
-  if (ec) return absl::ErrnoToStatus(ec.value(), absl::StrCat("cannot list ", directory, ": ", ec.message()));
-  for (const fs::path& path : stale_temporaries) fs::remove(path, ec);
-  for (const std::string& path : orphans) {
-    absl::StatusOr<std::optional<std::string>> result = close_orphan(path);
-    if (!result.ok()) return result.status();
-    if (result->has_value()) closed.push_back(**result);
-  }
+  const int64_t an_hour_ago = realtime_now_ns() - int64_t{3600} * 1'000'000'000;
+  absl::Status walked = walk_store(
+      *root,
+      [&](const StoreDir& dir, std::vector<StoreDir::Entry>& files) -> absl::Status {
+        for (const StoreDir::Entry& entry : files) {
+          // A compression or index write that never finished; an hour old, so
+          // not another drain's work in progress.
+          if (is_temporary_name(entry.name)) {
+            if (modified_ns(entry.st) < an_hour_ago) (void)dir.remove(entry.name);
+            continue;
+          }
+          const std::optional<StoredFileName> name = parse_stored_file_name(entry.name);
+          if (!name) continue;
+          if (name->kind == StoredFileName::Kind::kClosed) closed.push_back(dir.path_of(entry.name));
+          if (name->kind != StoredFileName::Kind::kOpen) continue;
+          absl::StatusOr<std::optional<std::string>> result = close_orphan(dir, entry.name);
+          if (!result.ok() && result.status().code() == absl::StatusCode::kFailedPrecondition) {
+            // Replaced by a link (or the like) since it was listed: left alone.
+            if (report) report(std::string(result.status().message()));
+            continue;
+          }
+          if (!result.ok()) return result.status();
+          if (result->has_value()) closed.push_back(**result);
+        }
+        return absl::OkStatus();
+      },
+      report);
+  if (!walked.ok()) return walked;
   for (const std::string& path : closed) finish(path);
   return closed.size();
 }
 
 StoreMaintainer::StoreMaintainer(StoreMaintainerOptions options) : options_(std::move(options)) {
-  absl::StatusOr<size_t> recovered = recover_store(options_.directory, [this](const std::string& path) {
-    submitted_.fetch_add(1, std::memory_order_relaxed);
-    queue_.enqueue(path);
-  });
+  absl::StatusOr<size_t> recovered = recover_store(
+      options_.directory,
+      [this](const std::string& path) {
+        submitted_.fetch_add(1, std::memory_order_relaxed);
+        queue_.enqueue(path);
+      },
+      [this](std::string_view line) {
+        if (options_.report) options_.report(absl::StrCat("recovery: ", std::string(line)));
+      });
   if (!recovered.ok() && options_.report) options_.report(absl::StrCat("recovery: ", message_of(recovered.status())));
   thread_ = std::thread([this] { loop(); });
 }
@@ -121,6 +147,9 @@ void StoreMaintainer::run_retention() {
     if (options_.report) options_.report(absl::StrCat("retention: ", message_of(plan.status())));
     return;
   }
+  if (options_.report) {
+    for (const std::string& line : plan->skipped) options_.report(absl::StrCat("retention: ", line));
+  }
   for (const RetentionAction& action : plan->actions) {
     if (options_.report) {
       options_.report(absl::StrCat("retention: ", options_.archive_directory.empty() ? "deleted " : "archived ",
@@ -140,7 +169,7 @@ void StoreMaintainer::loop() {
     std::string path;
     if (!queue_.wait_dequeue_timed(path, std::chrono::seconds(1))) continue;
     if (path.empty()) return;  // everything queued before the stop is done
-    if (absl::Status status = finish_closed_file(path, options_.compression_level); !status.ok()) {
+    if (absl::Status status = finish_closed_file(path, options_.compression_level, options_.directory); !status.ok()) {
       if (options_.report) options_.report(absl::StrCat("compressing ", path, ": ", message_of(status)));
     }
     {

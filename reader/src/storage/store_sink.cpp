@@ -1,7 +1,6 @@
 #include "ringtail/reader/storage/store_sink.hpp"
 #include "ringtail/reader/ingest/timestamp.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/file.h>
@@ -11,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -73,12 +73,14 @@ absl::StatusOr<StoreSink::File*> StoreSink::file_for(const SegmentIdentity& segm
   file.opened_ns = now();
   file.date = utc_date(file.opened_ns);
   const std::string service = safe_service_name(segment.service);
-  file.directory = absl::StrCat(options_.directory, "/", service, "/", file.date);
-  if (absl::Status status = make_directories(file.directory, options_.directory_mode); !status.ok()) return status;
+  file.relative_directory = absl::StrCat(service, "/", file.date);
+  absl::StatusOr<StoreDir> dir = open_directory(file.relative_directory, /*create=*/true);
+  if (!dir.ok()) return dir.status();
+  file.directory = dir->path();
 
   // A file a killed drain left open for this process and class: continue it.
   absl::StatusOr<std::optional<AdoptedFile>> adopted =
-      adopt_open_file(file.directory, service, segment.pid, level_class);
+      adopt_open_file(*dir, service, segment.pid, level_class, options_.report);
   if (!adopted.ok()) return adopted.status();
   if (adopted->has_value()) {
     AdoptedFile& found = **adopted;
@@ -97,9 +99,11 @@ absl::StatusOr<StoreSink::File*> StoreSink::file_for(const SegmentIdentity& segm
   file.name.pid = segment.pid;
   file.name.level_class = level_class;
   file.name.first = name_stamp_from_ns(file.opened_ns);
-  file.path = absl::StrCat(file.directory, "/", file.name.file_name());
-  file.fd = ::open(file.path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, options_.file_mode);
-  if (file.fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot create ", file.path));
+  file.path = dir->path_of(file.name.file_name());
+  absl::StatusOr<FileDescriptor> created =
+      dir->create_file(file.name.file_name(), O_RDWR | O_APPEND, options_.file_mode);
+  if (!created.ok()) return created.status();
+  file.fd = created->release();
   if (::flock(file.fd, LOCK_EX | LOCK_NB) != 0) {
     const int error = errno;
     ::close(file.fd);
@@ -264,18 +268,41 @@ void StoreSink::close_least_recently_used() {
   files_.erase(victim);
 }
 
+absl::StatusOr<StoreDir> StoreSink::open_directory(const std::string& relative, bool create) const {
+  absl::StatusOr<StoreDir> root =
+      create ? StoreDir::create(options_.directory, options_.directory_mode) : StoreDir::open(options_.directory);
+  if (!root.ok()) return root.status();
+  return root->descend(relative, create ? std::optional<mode_t>(options_.directory_mode) : std::nullopt);
+}
+
 void StoreSink::close_file(File& file) {
   if (file.fd < 0) return;
-  ::close(file.fd);  // also releases the lock
-  file.fd = -1;
-  if (file.size == 0) {
-    ::unlink(file.path.c_str());  // nothing in it (all taken back)
-    return;
+  auto report = [&](const absl::Status& status) {
+    if (options_.report) {
+      options_.report(absl::StrCat("closing ", file.path, ": ", std::string(status.message()),
+                                   " (left \"-open\": the next drain or `ringtail retain` closes it)"));
+    }
+  };
+  // Renamed (or removed) while still locked, so that no one takes it over
+  // meanwhile; closing it releases the lock.
+  std::optional<std::string> closed_path;
+  absl::StatusOr<StoreDir> dir = open_directory(file.relative_directory, /*create=*/false);
+  if (!dir.ok()) {
+    report(dir.status());
+  } else if (file.size == 0) {
+    (void)dir->remove(file.name.file_name());  // nothing in it (all taken back)
+  } else {
+    absl::StatusOr<std::string> name =
+        rename_closed(*dir, file.name.file_name(), closed_name(file.name, file.first_stamp, file.last_stamp));
+    if (name.ok()) {
+      closed_path = dir->path_of(*name);
+    } else {
+      report(name.status());
+    }
   }
-  absl::StatusOr<std::string> path =
-      rename_closed(file.path, file.directory, closed_name(file.name, file.first_stamp, file.last_stamp));
-  if (!path.ok()) return;  // stays "-open" and unlocked: the next drain or `ringtail retain` closes it
-  if (options_.on_closed) options_.on_closed(*path);
+  ::close(file.fd);
+  file.fd = -1;
+  if (closed_path && options_.on_closed) options_.on_closed(*closed_path);
 }
 
 }  // namespace ringtail::reader

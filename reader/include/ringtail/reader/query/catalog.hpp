@@ -6,6 +6,9 @@
 // (an interrupted compression) counts once, as the compressed file. Closed
 // files get their index (load_or_rebuild_index: rebuilt when missing, corrupt
 // or stale, never trusted blindly); open ones have none and are always read.
+// The tree is listed without following anything (walk_store): a symbolic
+// link, even one named like a data file, and any other entry that is not a
+// regular file is reported and left out, so a query never reads through it.
 //
 // index_excludes() is true only when the index proves that no line of the
 // file can pass the filter: the time range, the levels, and for clauses on a
@@ -38,7 +41,8 @@ struct StoredFile {
 struct CatalogOptions {
   bool use_indexes = true;  // false: no index is read or built (every file is read)
   // A file whose index cannot be built (unreadable, corrupt data) is
-  // reported here and still listed, without an index.
+  // reported here and still listed, without an index; so is every entry
+  // left out for not being a regular file.
   std::function<void(std::string_view)> report;
 };
 

@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ringtail/reader/storage/store_dir.hpp"
 
 namespace ringtail::reader {
 
@@ -46,8 +47,10 @@ struct FileIndex {
   bool operator==(const FileIndex&) const = default;
 };
 
-// Reads `data_path` (plain or .zst) and indexes every complete line.
+// Reads `data_path` (plain or .zst) and indexes every complete line. The
+// file is opened as JsonlReader opens it (a regular file, not through a link).
 absl::StatusOr<FileIndex> build_index(const std::string& data_path);
+absl::StatusOr<FileIndex> build_index(const StoreDir& dir, std::string_view data_name);
 
 std::string serialize_index(const FileIndex& index);
 absl::StatusOr<FileIndex> parse_index(std::string_view json);
@@ -55,11 +58,18 @@ absl::StatusOr<FileIndex> parse_index(std::string_view json);
 // "<dir>/<base>.index.json" for a data file "<dir>/<base>.jsonl[.zst]"; empty
 // if the path is not a closed storage file.
 std::string index_path_for(const std::string& data_path);
-// Writes the index beside its data file (a temporary file, then rename).
+// Writes the index beside its data file: a TemporaryFile (store_dir.hpp:
+// "<index name>.tmp.<pid>.<tid>", created O_EXCL, so a file or link planted
+// there fails the write), then renamed over the index (a link there is
+// replaced, never followed).
 absl::Status write_index(const FileIndex& index, const std::string& index_path);
+absl::Status write_index(const FileIndex& index, const StoreDir& dir, std::string_view index_name);
 
 // The index of `data_path`, as stored if it describes the file as it is now,
-// else rebuilt and written again (*rebuilt tells which, if not null).
+// else rebuilt and written again (*rebuilt tells which, if not null). An
+// index that is not a regular file is not read (it is replaced).
 absl::StatusOr<FileIndex> load_or_rebuild_index(const std::string& data_path, bool* rebuilt = nullptr);
+absl::StatusOr<FileIndex> load_or_rebuild_index(const StoreDir& dir, std::string_view data_name,
+                                                bool* rebuilt = nullptr);
 
 }  // namespace ringtail::reader

@@ -46,6 +46,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ringtail/reader/storage/store_dir.hpp"
 
 struct ZSTD_DCtx_s;  // zstd.h stays out of this header: ringtail::store links zstd privately
 
@@ -55,29 +56,6 @@ inline constexpr size_t kJsonlBlockBytes = size_t{2} << 20;
 
 namespace detail {
 
-// An owned file descriptor: closed by the destructor, -1 once moved from.
-class FileDescriptor {
- public:
-  FileDescriptor() = default;
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(FileDescriptor&& other) noexcept : fd_(other.release()) {}
-  FileDescriptor& operator=(FileDescriptor&& other) noexcept;
-  ~FileDescriptor();
-
-  int get() const { return fd_; }
-  int release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  // close(2) now, with its result (for a file just written, close reports
-  // delayed write errors); -1 afterwards.
-  int close();
-
- private:
-  int fd_ = -1;
-};
-
 struct ZstdDctxDeleter {
   void operator()(ZSTD_DCtx_s* dctx) const;
 };
@@ -86,10 +64,16 @@ struct ZstdDctxDeleter {
 
 class JsonlReader {
  public:
-  // Opens `path` for reading. NotFound if it does not exist, FailedPrecondition
-  // for a directory, the errno's code otherwise; every message names the file.
-  // `block_bytes` (at least 1) is the size blocks aim for.
+  // Opens `path` for reading: a regular file, never through a symbolic link
+  // at its last component (StoreDir::open_file). NotFound if it does not
+  // exist, FailedPrecondition for a directory, a symbolic link or anything
+  // else that is not a regular file, the errno's code otherwise; every
+  // message names the file. `block_bytes` (at least 1) is the size blocks
+  // aim for.
   static absl::StatusOr<JsonlReader> open(const std::string& path, size_t block_bytes = kJsonlBlockBytes);
+  // The same for the file `name` in `dir`.
+  static absl::StatusOr<JsonlReader> open(const StoreDir& dir, std::string_view name,
+                                          size_t block_bytes = kJsonlBlockBytes);
 
   JsonlReader(JsonlReader&&) noexcept = default;
   JsonlReader& operator=(JsonlReader&&) noexcept = default;
@@ -111,7 +95,9 @@ class JsonlReader {
   const std::string& path() const { return path_; }
 
  private:
-  JsonlReader(std::string path, detail::FileDescriptor fd, size_t block_bytes);
+  JsonlReader(std::string path, FileDescriptor fd, size_t block_bytes);
+  // The reader of the regular file `fd`, called `path` in messages.
+  static absl::StatusOr<JsonlReader> from_fd(const std::string& path, FileDescriptor fd, size_t block_bytes);
 
   // Append to buffer_[filled_, capacity_) until it is full, the input ends
   // (input_ended_) or an error (error_). The plain and zstd ways.
@@ -120,7 +106,7 @@ class JsonlReader {
   void grow_buffer();
 
   std::string path_;
-  detail::FileDescriptor fd_;
+  FileDescriptor fd_;
 
   // buffer_[0, consumed_): the last block returned; [consumed_, filled_): read
   // but not returned yet (a partial line, moved to the front on the next call).
@@ -150,13 +136,18 @@ class JsonlReader {
 // Compresses the plain file `plain_path` into `zst_path`: one zstd frame at
 // `level` (ZSTD_minCLevel() to ZSTD_maxCLevel()) with a content checksum,
 // readable by `zstd -dc` and by JsonlReader. Written to a temporary file beside
-// `zst_path` ("<zst_path>.tmp.XXXXXX", with the source's permissions), fsync'ed,
-// renamed over `zst_path`, then the directory is fsync'ed: a crash never leaves a
-// partial file under the final name. The content is copied as it is (a partial
-// last line included). FailedPrecondition if the source changes size while it is
-// being compressed (it was not finished). The source is not removed; on error
-// the temporary file is. Errors name the file.
+// `zst_path` (TemporaryFile: "<zst name>.tmp.<pid>.<tid>", created O_EXCL, with
+// the source's permissions), fsync'ed, renamed over
+// `zst_path` (a symbolic link there is replaced, not followed), then the
+// directory is fsync'ed: a crash never leaves a partial file under the final
+// name. The source is opened as JsonlReader opens files (a regular file, not
+// through a link). The content is copied as it is (a partial last line
+// included). FailedPrecondition if the source changes size while it is being
+// compressed (it was not finished). The source is not removed; on error the
+// temporary file is. Errors name the file.
 absl::Status compress_file(const std::string& plain_path, const std::string& zst_path, int level = 3);
+// The same for `plain_name` and `zst_name` in `dir`.
+absl::Status compress_file(const StoreDir& dir, std::string_view plain_name, std::string_view zst_name, int level = 3);
 
 // The bytes JsonlReader would return for `path`: the content up to its last '\n'.
 // A plain file's is found from its size and a read back from its end to its last

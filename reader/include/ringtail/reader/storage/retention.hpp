@@ -15,6 +15,11 @@
 //     under max_bytes.
 //   * A file goes with its companions: its index, and a plain twin of a
 //     compressed file (left by an interrupted compression).
+// Directories are walked and files removed or moved relative to directory
+// descriptors, never through a symbolic link (store_dir.hpp); entries that
+// are links or not regular files are listed in `skipped` and never touched.
+// An archive target is never replaced: a file (or link) already there is an
+// error for that file, which then stays in the store.
 //
 // Threading: functions on the file system.
 #pragma once
@@ -56,6 +61,7 @@ struct RetentionPlan {
   uint64_t bytes_before = 0;             // everything under the directory that is ringtail's
   uint64_t bytes_after = 0;
   std::vector<std::string> skipped_open;  // files being written (or left open), never touched
+  std::vector<std::string> skipped;       // links and other entries that are not regular files: why each is left
 };
 
 // What the policy removes now. Errors only when the directory cannot be read.
@@ -63,8 +69,9 @@ absl::StatusOr<RetentionPlan> plan_retention(const std::string& directory, const
                                              int64_t now_ns);
 
 // Deletes the plan's files, or moves them under `archive_directory` (same
-// relative path) when it is not empty. Carries on past a file that fails,
-// reporting it; returns the first error.
+// relative path, never over an existing file; created if missing) when it is
+// not empty. Carries on past a file that fails, reporting it; returns the
+// first error.
 absl::Status apply_retention(const RetentionPlan& plan, const std::string& directory,
                              const std::string& archive_directory, const std::function<void(std::string_view)>& report);
 

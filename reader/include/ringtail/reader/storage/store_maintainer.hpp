@@ -8,6 +8,11 @@
 //     files of a compression or index write that never finished (an hour old
 //     or more) are removed;
 //   * every retention_interval, retention (retention.hpp), if a policy is set.
+// Everything is done relative to directory descriptors and never through a
+// symbolic link (store_dir.hpp): a link or other entry that is not a regular
+// file where the store expects one is reported and left alone, and a file
+// planted at a temporary's name fails that compression or index write (it
+// is reported; the plain file stays and is finished at the next start).
 //
 // Threading: file_closed() from any thread; the rest from the owner's.
 #pragma once
@@ -25,20 +30,29 @@
 #include "absl/status/status.h"
 #include "concurrentqueue/blockingconcurrentqueue.h"
 #include "ringtail/reader/storage/retention.hpp"
+#include "ringtail/reader/storage/store_dir.hpp"
 
 namespace ringtail::reader {
 
 // A closed plain file: index it, compress it ("<base>.jsonl.zst", complete
-// under that name or not at all), point the index at the compressed file,
-// then remove the plain one. A crash at any step leaves either the plain
-// file, or a complete compressed file (and maybe its plain twin).
-absl::Status finish_closed_file(const std::string& closed_path, int compression_level);
+// under that name or not at all), point the index at the compressed file, then remove the plain one. A crash
+// at any step leaves either the plain file, or a complete compressed file
+// (and maybe its plain twin). A "<base>.jsonl.zst" that is not a regular
+// file is an error, and the plain file stays.
+absl::Status finish_closed_file(const StoreDir& dir, std::string_view closed_name, int compression_level);
+// The same for the file `closed_path`; with `store_root` (the storage
+// directory it lies in), the directories below the root are opened without
+// following links (StoreDir::open_parent).
+absl::Status finish_closed_file(const std::string& closed_path, int compression_level,
+                                const std::string& store_root = {});
 
 // Recovery of a storage directory, as described above: calls `finish` for
-// every closed plain file to finish (orphans closed first). Returns how many
-// files it handed to `finish`.
+// every closed plain file to finish (orphans closed first). Entries that are
+// not regular files go to `report` (if set) and are left alone. Returns how
+// many files it handed to `finish`.
 absl::StatusOr<size_t> recover_store(const std::string& directory,
-                                     const std::function<void(const std::string& closed_path)>& finish);
+                                     const std::function<void(const std::string& closed_path)>& finish,
+                                     const std::function<void(std::string_view)>& report = {});
 
 struct StoreMaintainerOptions {
   std::string directory;

@@ -22,6 +22,12 @@
 // directory: its partial last line (a drain killed mid-write(2)) is cut off,
 // since those records were not committed and are written again.
 //
+// Files and directories are opened, created and renamed relative to
+// directory descriptors, never through a symbolic link (store_dir.hpp): a
+// "<service>" or "<date>" directory that is a link fails the write, an
+// "-open" name that is a link is reported and not adopted, and a new file is
+// created O_EXCL.
+//
 // Buffering, fsync, discard(): as the LineSink contract says. write()
 // buffers per file and write(2)s at buffer_bytes; flush() write(2)s every
 // buffer (then fdatasync()s with fsync); discard() drops buffers and
@@ -51,6 +57,7 @@
 #include "absl/status/statusor.h"
 #include "ringtail/reader/drain/line_sink.hpp"
 #include "ringtail/reader/storage/layout.hpp"
+#include "ringtail/reader/storage/store_dir.hpp"
 
 namespace ringtail::reader {
 
@@ -67,6 +74,9 @@ struct StoreSinkOptions {
   std::function<void(const std::string& path)> on_closed;
   // The realtime clock, ns since the Unix epoch (tests fake the date and age).
   std::function<int64_t()> now_ns;
+  // Problems that do not fail a write: an entry not adopted (not a regular
+  // file), a file that could not be closed. Default: nothing.
+  std::function<void(std::string_view)> report;
 };
 
 class StoreSink : public LineSink {
@@ -87,8 +97,9 @@ class StoreSink : public LineSink {
 
  private:
   struct File {
-    std::string directory;  // DIR/<service>/<date>
-    StoredFileName name;    // kind kOpen
+    std::string relative_directory;  // <service>/<date>
+    std::string directory;           // DIR/<service>/<date>
+    StoredFileName name;             // kind kOpen
     std::string path;
     std::string date;  // YYYY-MM-DD it was opened on
     int64_t opened_ns = 0;
@@ -110,7 +121,9 @@ class StoreSink : public LineSink {
   absl::Status write_bytes(File& file, std::string_view bytes);
   absl::Status write_buffer(File& file);
   bool wants_rotation(const File& file, int64_t now_ns) const;
-  // Closes a flushed file: unlock, rename to its closed name, on_closed.
+  // DIR/<relative>: opened (created with `create`) one component at a time.
+  absl::StatusOr<StoreDir> open_directory(const std::string& relative, bool create) const;
+  // Closes a flushed file: renamed to its closed name, unlocked, on_closed.
   void close_file(File& file);
   int64_t now() const;
   void close_least_recently_used();
