@@ -5,6 +5,7 @@
 // in the store or the archive, which are never followed.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +19,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
 
 #include "ringtail/reader/output/json_text.hpp"
 #include "ringtail/reader/storage/file_index.hpp"
@@ -97,7 +100,8 @@ class StoreMaintenanceTest : public ::testing::Test {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
 
-  // A closed (plain) file of `level_class` whose last line is at `last_ns`.
+  // A closed (plain) file of `level_class` whose last line is at `last_ns`,
+  // written (its modification time, as the drain sets it) at `last_ns` too.
   std::string closed_file(LevelClass level_class, int64_t first_ns, int64_t last_ns, const std::string& text) {
     StoredFileName name;
     name.kind = StoredFileName::Kind::kClosed;
@@ -108,7 +112,12 @@ class StoreMaintenanceTest : public ::testing::Test {
     name.last = name_stamp_from_ns(last_ns);
     const std::string path = (day() / name.file_name()).string();
     std::ofstream(path) << text;
+    set_written(path, last_ns);
     return path;
+  }
+  static void set_written(const std::string& path, int64_t ns) {
+    const timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(ns / kNs), static_cast<long>(ns % kNs)}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0) << path;
   }
 
   fs::path dir_;
@@ -302,9 +311,14 @@ TEST_F(StoreMaintenanceTest, RetentionKeepsExactlyWhatItShould) {
   }
   for (const Made& m : made) EXPECT_EQ(going.count(m.path), m.goes ? 1u : 0u) << m.path;
   EXPECT_EQ(plan->skipped_open, std::vector<std::string>{open.string()});
-  // Oldest first.
+  // Oldest first, by the time each was written (kept through compression).
   for (size_t i = 1; i < plan->actions.size(); ++i) {
-    EXPECT_LE(plan->actions[i - 1].last_timestamp, plan->actions[i].last_timestamp);
+    EXPECT_LE(plan->actions[i - 1].written_ns, plan->actions[i].written_ns);
+  }
+  for (const RetentionAction& action : plan->actions) {
+    const std::optional<StoredFileName> name = parse_stored_file_name(fs::path(action.path).filename().string());
+    ASSERT_TRUE(name.has_value());
+    EXPECT_EQ(name_stamp_from_ns(action.written_ns), name->last) << action.path;
   }
 
   // Archive instead of delete: same relative paths, companions too.
@@ -344,6 +358,109 @@ TEST_F(StoreMaintenanceTest, RetentionKeepsExactlyWhatItShould) {
   ASSERT_TRUE(apply_retention(*plan, dir_.string(), "", nullptr).ok());
   for (const Made& m : made) EXPECT_FALSE(fs::exists(m.path));
   EXPECT_TRUE(fs::exists(open));
+}
+
+// Retention goes by when the reader wrote a file, never by the timestamps in
+// its lines (a producer chose those): a file whose lines say 9999 neither
+// outlives its class's age nor, with one whose lines say 1970, makes others
+// go first. The files go through the real path: a StoreSink on a clock of
+// its own closes them, the StoreMaintainer compresses them.
+TEST_F(StoreMaintenanceTest, RetentionGoesByWhenTheReaderWroteAFile) {
+  struct Written {
+    uint32_t pid;
+    std::string_view level;
+    std::string timestamp;  // what its line says
+    int64_t written_ns;     // when the sink wrote it
+  };
+  auto timestamp_at = [](int64_t ns) { return timestamp_from_name_stamp(name_stamp_from_ns(ns)); };
+  const std::string future = "9999-12-31T23:59:59.999999999Z";
+  const std::string past = "1970-01-01T00:00:00.000000001Z";
+  const std::vector<Written> written = {
+      {1, "INFO", future, kNow - 40 * kDay},
+      {2, "INFO", timestamp_at(kNow - 40 * kDay), kNow - 40 * kDay + kNs},
+      {3, "DEBUG", future, kNow - 6 * kDay},
+      {4, "INFO", past, kNow - kDay},
+      {5, "INFO", timestamp_at(kNow - 2 * kHour), kNow - 2 * kHour},
+  };
+  int64_t clock = 0;
+  {
+    StoreMaintainerOptions maintainer_options;
+    maintainer_options.directory = dir_.string();
+    StoreMaintainer maintainer(maintainer_options);
+    StoreSinkOptions options;
+    options.directory = dir_.string();
+    options.now_ns = [&] { return clock; };
+    options.on_closed = [&](const std::string& path) { maintainer.file_closed(path); };
+    StoreSink sink(options);
+    for (const Written& file : written) {
+      SegmentIdentity id;
+      id.pid = file.pid;
+      id.service = "svc";
+      clock = file.written_ns;
+      const std::string text = absl::StrCat(R"({"timestamp":")", file.timestamp, R"(","level":")",
+                                            std::string(file.level), R"(","message":"m","pid":)", file.pid, "}\n");
+      ASSERT_TRUE(sink.write(id, text).ok());
+      ASSERT_TRUE(sink.flush().ok());
+      sink.segment_finished(id);
+    }
+    maintainer.wait_idle();
+    EXPECT_EQ(maintainer.files_finished(), written.size());
+  }
+  auto pids = [](const RetentionPlan& plan) {
+    std::vector<uint32_t> out;
+    for (const RetentionAction& action : plan.actions) {
+      const std::optional<StoredFileName> name = parse_stored_file_name(fs::path(action.path).filename().string());
+      out.push_back(name ? name->pid : 0);
+    }
+    return out;
+  };
+  RetentionPolicy off;
+  off.class_age = {};
+
+  // Every file, oldest first: the order they were written in.
+  RetentionPolicy everything = off;
+  everything.max_bytes = 0;
+  absl::StatusOr<RetentionPlan> plan = plan_retention(dir_.string(), everything, kNow);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(pids(*plan), (std::vector<uint32_t>{1, 2, 3, 4, 5}));
+  std::map<uint32_t, uint64_t> bytes;
+  for (size_t i = 0; i < plan->actions.size(); ++i) {
+    bytes[written[i].pid] = plan->actions[i].bytes;
+    EXPECT_EQ(plan->actions[i].written_ns, written[i].written_ns) << plan->actions[i].path;
+  }
+  const uint64_t before = plan->bytes_before;
+
+  // The class ages: info 30 d takes the two files written 40 d ago, the 9999
+  // one included; debug 7 d keeps the 9999 debug file written 6 d ago; the
+  // 1970 file written yesterday stays.
+  plan = plan_retention(dir_.string(), RetentionPolicy{}, kNow);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(pids(*plan), (std::vector<uint32_t>{1, 2}));
+  // max-age 5 d: the debug file too.
+  RetentionPolicy max_age = off;
+  max_age.max_age = std::chrono::hours(24 * 5);
+  plan = plan_retention(dir_.string(), max_age, kNow);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(pids(*plan), (std::vector<uint32_t>{1, 2, 3}));
+
+  // max-bytes: the oldest written go first, whatever their lines say.
+  RetentionPolicy size = off;
+  size.max_bytes = before - bytes[1];
+  plan = plan_retention(dir_.string(), size, kNow);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(pids(*plan), (std::vector<uint32_t>{1}));
+  size.max_bytes = before - bytes[1] - bytes[2] - bytes[3];
+  plan = plan_retention(dir_.string(), size, kNow);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(pids(*plan), (std::vector<uint32_t>{1, 2, 3}));
+  size.max_bytes = *size.max_bytes - 1;
+  plan = plan_retention(dir_.string(), size, kNow);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(pids(*plan), (std::vector<uint32_t>{1, 2, 3, 4}));
+  ASSERT_TRUE(apply_retention(*plan, dir_.string(), "", nullptr).ok());
+  absl::StatusOr<RetentionPlan> left = plan_retention(dir_.string(), everything, kNow);
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(pids(*left), (std::vector<uint32_t>{5}));
 }
 
 // Whoever can write into the store may plant links at the names finishing a

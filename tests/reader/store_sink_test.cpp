@@ -1,11 +1,13 @@
 // The storage layout (names, level classes) and StoreSink: one file per
 // process and level class, rotation by size, age and date, closed names with
 // the first and last line's stamps, discard, adopting a file a killed drain
-// left open, closing orphans, and links never adopted or entered.
+// left open, closing orphans, links never adopted or entered, and the time a
+// closed file carries.
 #include "ringtail/reader/storage/store_sink.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -377,6 +379,28 @@ TEST_F(StoreSinkTest, NeverAdoptsOrWritesThroughALink) {
   EXPECT_NE(reports[0].find(link.string()), std::string::npos) << reports[0];
   EXPECT_NE(reports[0].find("symbolic link"), std::string::npos) << reports[0];
   std::filesystem::remove_all(outside);
+}
+
+// A closed file's modification time is the sink's clock at the last flush
+// that wrote to it (retention goes by it), whatever its lines say.
+TEST_F(StoreSinkTest, AClosedFileCarriesTheTimeTheSinkLastWroteIt) {
+  StoreSink sink(options());
+  const SegmentIdentity id = identity(7, "svc");
+  const std::string far = R"({"timestamp":"9999-12-31T23:59:59.999999999Z","level":"INFO","message":"m"})"
+                          "\n";
+  now_ = kMorning + 5 * kNs;
+  ASSERT_TRUE(sink.write(id, far).ok());
+  ASSERT_TRUE(sink.flush().ok());
+  now_ += 100 * kNs;
+  ASSERT_TRUE(sink.flush().ok());  // nothing written: the time stays
+  now_ += 100 * kNs;
+  sink.segment_finished(id);
+  ASSERT_EQ(closed_.size(), 1u);
+  EXPECT_NE(closed_[0].find("-99991231T235959.999999999Z.jsonl"), std::string::npos) << closed_[0];
+  struct stat st {};
+  ASSERT_EQ(::stat(closed_[0].c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtim.tv_sec, (kMorning + 5 * kNs) / kNs);
+  EXPECT_EQ(st.st_mtim.tv_nsec, 0);
 }
 
 TEST_F(StoreSinkTest, UnwritableDirectoryIsAnError) {

@@ -7,7 +7,7 @@ namespace ringtail::cli {
 
 void add_retention_flags(CLI::App* app, RetentionFlags& flags) {
   const reader::RetentionPolicy defaults;
-  app->add_option("--max-age", flags.max_age, "Delete files whose last event is older than this (e.g. 90d)")
+  app->add_option("--max-age", flags.max_age, "Delete files the drain wrote longer ago than this (e.g. 90d)")
       ->type_name("AGE");
   app->add_option("--max-bytes", flags.max_bytes,
                   "Then delete the oldest files until DIR holds at most this (e.g. 10G)")

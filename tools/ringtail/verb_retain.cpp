@@ -10,6 +10,7 @@
 #include "common.hpp"
 #include "retention_flags.hpp"
 #include "ringtail/reader/ingest/timestamp.hpp"
+#include "ringtail/reader/storage/layout.hpp"
 #include "ringtail/reader/storage/retention.hpp"
 #include "ringtail/reader/storage/store_maintainer.hpp"
 #include "verbs.hpp"
@@ -18,9 +19,10 @@ namespace ringtail::cli {
 namespace {
 
 constexpr const char* kRetainHelp =
-    "Deletes (or with --archive moves) the closed files of DIR that retention says go: a file goes once its last "
-    "event is older than its level class's age (debug 7d, info 30d, warn 180d, error 365d by default) or than "
-    "--max-age; then, with --max-bytes, the oldest files go until DIR holds at most that much. Files being written "
+    "Deletes (or with --archive moves) the closed files of DIR that retention says go: a file goes once the drain "
+    "wrote it longer ago than its level class's age (debug 7d, info 30d, warn 180d, error 365d by default) or than "
+    "--max-age; then, with --max-bytes, the oldest files go until DIR holds at most that much. A file's age is the "
+    "time the drain wrote it (its modification time), never the timestamps in its events. Files being written "
     "are never touched; files a killed drain left open are closed first, and closed files not yet compressed are "
     "compressed. Nothing is followed through a symbolic link: links and other entries that are not regular files "
     "are reported and left alone, and an existing file in the archive is never replaced.\n"
@@ -59,8 +61,8 @@ int run_retain(const RetainConfig& config) {
   const char* verb = config.dry_run ? "would " : "";
   const char* what = config.flags.archive.empty() ? "delete" : "archive";
   for (const reader::RetentionAction& action : plan->actions) {
-    std::printf("%s%s %s (%s; last event %s)\n", verb, what, action.path.c_str(), action.reason.c_str(),
-                action.last_timestamp.c_str());
+    const std::string written = reader::timestamp_from_name_stamp(reader::name_stamp_from_ns(action.written_ns));
+    std::printf("%s%s %s (%s; written %s)\n", verb, what, action.path.c_str(), action.reason.c_str(), written.c_str());
   }
   for (const std::string& open : plan->skipped_open) std::printf("kept %s (being written)\n", open.c_str());
   std::printf("%s%s %zu files, %llu bytes: %llu bytes before, %llu after\n", verb, what, plan->actions.size(),

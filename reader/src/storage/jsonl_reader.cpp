@@ -264,6 +264,12 @@ absl::Status compress_into(int source, const std::string& plain_path, const Stor
     return absl::FailedPreconditionError(
         absl::StrCat(plain_path, " changed size while it was being compressed (", read_bytes, " bytes read)"));
   }
+  // The compressed file keeps the time the plain one was last written: when
+  // the reader wrote it (retention goes by it).
+  const timespec times[2] = {{0, UTIME_OMIT}, source_stat.st_mtim};
+  if (::futimens(temp->fd(), times) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot set the modification time of ", temp->path()));
+  }
   if (::fsync(temp->fd()) != 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot fsync ", temp->path()));
   if (absl::Status status = temp->commit(/*replace=*/true); !status.ok()) return status;
   // The rename is durable once the directory is on disk.

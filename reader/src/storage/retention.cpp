@@ -137,7 +137,7 @@ absl::StatusOr<RetentionPlan> plan_retention(const std::string& directory, const
             candidate.name = *name;
             candidate.action.path = path;
             candidate.action.bytes = bytes;
-            candidate.action.last_timestamp = timestamp_from_name_stamp(name->last);
+            candidate.action.written_ns = modified_ns(entry.st);
             by_base.emplace(base, std::move(candidate));
           } else if (name->kind == StoredFileName::Kind::kCompressed) {
             // The compressed file is the data; the plain one is a leftover twin.
@@ -145,6 +145,7 @@ absl::StatusOr<RetentionPlan> plan_retention(const std::string& directory, const
             action.companions.push_back(action.path);
             action.path = path;
             action.bytes += bytes;
+            action.written_ns = modified_ns(entry.st);
             found->second.name = *name;
           } else {
             found->second.action.companions.push_back(path);
@@ -162,13 +163,15 @@ absl::StatusOr<RetentionPlan> plan_retention(const std::string& directory, const
       },
       [&](std::string_view line) { plan.skipped.emplace_back(line); });
   if (!walked.ok()) return walked;
-  // Oldest last line first (the name stamps sort as text).
-  std::sort(files.begin(), files.end(),
-            [](const Candidate& a, const Candidate& b) { return a.name.last < b.name.last; });
+  // Oldest first: by when the reader wrote them, never by the timestamps in
+  // their lines (a producer chose those).
+  std::sort(files.begin(), files.end(), [](const Candidate& a, const Candidate& b) {
+    return a.action.written_ns != b.action.written_ns ? a.action.written_ns < b.action.written_ns
+                                                      : a.action.path < b.action.path;
+  });
 
   auto older_than = [&](const Candidate& file, std::chrono::seconds age) {
-    const int64_t cutoff = now_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(age).count();
-    return file.name.last < name_stamp_from_ns(cutoff);
+    return file.action.written_ns < now_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(age).count();
   };
   uint64_t remaining = plan.bytes_before;
   std::vector<bool> taken(files.size(), false);

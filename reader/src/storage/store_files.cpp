@@ -98,8 +98,16 @@ absl::StatusOr<std::optional<AdoptedFile>> adopt_file(const StoreDir& dir, const
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   absl::StatusOr<uint64_t> whole = line_start_before(fd, path, size);
   if (!whole.ok()) return fail(whole.status());
-  if (*whole != size && ::ftruncate(fd, static_cast<off_t>(*whole)) != 0) {
-    return fail(absl::ErrnoToStatus(errno, absl::StrCat("cannot cut the partial last line of ", path)));
+  if (*whole != size) {
+    if (::ftruncate(fd, static_cast<off_t>(*whole)) != 0) {
+      return fail(absl::ErrnoToStatus(errno, absl::StrCat("cannot cut the partial last line of ", path)));
+    }
+    // The cut is not a write of the reader's: the file keeps the time a
+    // drain last wrote it (retention goes by it).
+    const timespec times[2] = {{0, UTIME_OMIT}, st.st_mtim};
+    if (::futimens(fd, times) != 0) {
+      return fail(absl::ErrnoToStatus(errno, absl::StrCat("cannot keep the modification time of ", path)));
+    }
   }
   file.size = *whole;
   if (file.size > 0) {

@@ -198,12 +198,13 @@ absl::Status StoreSink::flush() {
       file.synced = true;
     }
   }
+  const int64_t now_ns = now();
   for (auto& [key, file] : files_) {
+    if (file.size != file.flushed_size) file.written_ns = now_ns;
     file.flushed_size = file.size;
     file.flushed_last_stamp = file.last_stamp;
   }
   // Everything is in the OS: rotate what is due.
-  const int64_t now_ns = now();
   for (auto it = files_.begin(); it != files_.end();) {
     if (wants_rotation(it->second, now_ns)) {
       close_file(it->second);
@@ -283,6 +284,15 @@ void StoreSink::close_file(File& file) {
                                    " (left \"-open\": the next drain or `ringtail retain` closes it)"));
     }
   };
+  // The time the reader wrote the file: retention goes by it, never by the
+  // timestamps in its lines. Best effort: failing, the kernel's time of the
+  // last write is the reader's too.
+  if (file.written_ns > 0) {
+    const timespec times[2] = {
+        {0, UTIME_OMIT},
+        {static_cast<time_t>(file.written_ns / 1'000'000'000), static_cast<long>(file.written_ns % 1'000'000'000)}};
+    (void)::futimens(file.fd, times);
+  }
   // Renamed (or removed) while still locked, so that no one takes it over
   // meanwhile; closing it releases the lock.
   std::optional<std::string> closed_path;

@@ -137,7 +137,7 @@ class JsonlReader {
 // `level` (ZSTD_minCLevel() to ZSTD_maxCLevel()) with a content checksum,
 // readable by `zstd -dc` and by JsonlReader. Written to a temporary file beside
 // `zst_path` (TemporaryFile: "<zst name>.tmp.<pid>.<tid>", created O_EXCL, with
-// the source's permissions), fsync'ed, renamed over
+// the source's permissions and modification time), fsync'ed, renamed over
 // `zst_path` (a symbolic link there is replaced, not followed), then the
 // directory is fsync'ed: a crash never leaves a partial file under the final
 // name. The source is opened as JsonlReader opens files (a regular file, not

@@ -2,16 +2,23 @@
 // (or move to an archive), by age per level class, a global age and a size
 // budget. `ringtail retain` and the drain (periodically) apply it.
 //
+// A file's time is when the reader wrote it: its modification time, which
+// the drain sets to its clock when it closes the file and which compression
+// and archiving keep. Never the timestamps in its lines (nor its name's
+// stamps, which come from them): a producer chose those, and a file whose
+// lines claim the year 9999 (or 1970) must neither outlive everything nor
+// make other files go first.
+//
 // Rules, for closed files only ("…-open.jsonl" files are being written, or
 // are left for recovery: never touched):
-//   * A file is expired when its last line is older than its class's age
+//   * A file is expired when it was written longer ago than its class's age
 //     (default debug 7 d, info 30 d, warn 180 d, error 365 d) or than
-//     max_age. The last line's time is in the file's name. Deleting a file
-//     only once its *last* line has expired means an event is never deleted
-//     before its class's age; it may outlive it by up to the file's span (at
-//     most max_file_age of the sink, 1 h by default).
-//   * max_bytes: after the expired files, the oldest closed files (by last
-//     line) go until what the directory holds, open files included, is at or
+//     max_age. Its lines arrived before it was written (its last one at most
+//     a flush and the reorder window before), so an event is kept at least
+//     its class's age after the drain stored it; it may outlive it by up to
+//     the file's span (at most max_file_age of the sink, 1 h by default).
+//   * max_bytes: after the expired files, the oldest closed files (by write
+//     time) go until what the directory holds, open files included, is at or
 //     under max_bytes.
 //   * A file goes with its companions: its index, and a plain twin of a
 //     compressed file (left by an interrupted compression).
@@ -52,7 +59,7 @@ struct RetentionAction {
   std::string path;                     // the data file (closed or compressed)
   std::vector<std::string> companions;  // its index, a plain twin: they go with it
   uint64_t bytes = 0;                   // of the file and its companions
-  std::string last_timestamp;           // its last line (RFC 3339)
+  int64_t written_ns = 0;               // when the reader wrote it: its modification time, ns since the epoch
   std::string reason;                   // "info older than 30d", "over max-bytes", ...
 };
 

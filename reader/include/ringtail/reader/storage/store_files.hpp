@@ -38,7 +38,8 @@ struct AdoptedFile {
 // Takes over the "-open" file `name` of `dir` if no one holds its lock:
 // nullopt when someone does (a drain writes it) or it is gone.
 // FailedPrecondition if it is a symbolic link or not a regular file; other
-// errors for I/O failures.
+// errors for I/O failures. Cutting a partial last line keeps the file's
+// modification time (when a drain last wrote it).
 absl::StatusOr<std::optional<AdoptedFile>> adopt_file(const StoreDir& dir, const StoredFileName& name);
 // The first "-open" file of `service`, `pid` and `level_class` in `dir` that
 // adopt_file() can take over, or nullopt. Entries that are not regular files

@@ -35,7 +35,8 @@
 namespace ringtail::reader {
 
 // A closed plain file: index it, compress it ("<base>.jsonl.zst", complete
-// under that name or not at all), point the index at the compressed file, then remove the plain one. A crash
+// under that name or not at all, with the plain file's modification time),
+// point the index at the compressed file, then remove the plain one. A crash
 // at any step leaves either the plain file, or a complete compressed file
 // (and maybe its plain twin). A "<base>.jsonl.zst" that is not a regular
 // file is an error, and the plain file stays.

@@ -26,7 +26,10 @@
 // directory descriptors, never through a symbolic link (store_dir.hpp): a
 // "<service>" or "<date>" directory that is a link fails the write, an
 // "-open" name that is a link is reported and not adopted, and a new file is
-// created O_EXCL.
+// created O_EXCL. When it closes a file the sink sets the file's
+// modification time to its clock at the last flush that wrote to it: the
+// time the reader wrote the file, which retention goes by (the name's stamps
+// are the producers' timestamps).
 //
 // Buffering, fsync, discard(): as the LineSink contract says. write()
 // buffers per file and write(2)s at buffer_bytes; flush() write(2)s every
@@ -72,7 +75,8 @@ struct StoreSinkOptions {
   size_t max_open_files = 256;                   // past this, the least recently used flushed file is closed
   // A closed file's path (the sink is done with it). Default: nothing.
   std::function<void(const std::string& path)> on_closed;
-  // The realtime clock, ns since the Unix epoch (tests fake the date and age).
+  // The realtime clock, ns since the Unix epoch (tests fake the date, the age
+  // and the time a file was written).
   std::function<int64_t()> now_ns;
   // Problems that do not fail a write: an entry not adopted (not a regular
   // file), a file that could not be closed. Default: nothing.
@@ -111,6 +115,7 @@ class StoreSink : public LineSink {
     std::string first_stamp;    // name stamps of the first and last line in the file
     std::string last_stamp;
     std::string flushed_last_stamp;  // last_stamp at the last OK flush (discard() goes back to it)
+    int64_t written_ns = 0;          // the clock at the last OK flush that wrote to it (0: none yet)
     uint64_t last_use = 0;
   };
   // pid, process start ticks, class.
@@ -123,7 +128,8 @@ class StoreSink : public LineSink {
   bool wants_rotation(const File& file, int64_t now_ns) const;
   // DIR/<relative>: opened (created with `create`) one component at a time.
   absl::StatusOr<StoreDir> open_directory(const std::string& relative, bool create) const;
-  // Closes a flushed file: renamed to its closed name, unlocked, on_closed.
+  // Closes a flushed file: its modification time set to written_ns, renamed
+  // to its closed name, unlocked, on_closed.
   void close_file(File& file);
   int64_t now() const;
   void close_least_recently_used();
