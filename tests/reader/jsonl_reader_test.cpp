@@ -37,9 +37,14 @@ class JsonlReaderTest : public ::testing::Test {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+    fs::remove_all(dir_);
+    fs::remove_all(outside());
+  }
 
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  // Beside dir_, not in it: where planted links point.
+  fs::path outside() const { return dir_.string() + "-outside"; }
 
   static void write(const std::string& file, std::string_view bytes) {
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
@@ -414,9 +419,8 @@ TEST_F(JsonlReaderTest, MissingFileIsNotFound) {
 // into the store) is never read through: a query run as root must not
 // disclose the file it points at, nor hang on a FIFO.
 TEST_F(JsonlReaderTest, LinksAndFifosAreNotRead) {
-  const fs::path outside = dir_.string() + "-outside";
-  fs::create_directories(outside);
-  const std::string victim = (outside / "victim.jsonl").string();
+  fs::create_directories(outside());
+  const std::string victim = (outside() / "victim.jsonl").string();
   write(victim, "{\"secret\":1}\n");
   fs::create_symlink(victim, path("link.jsonl"));
   ASSERT_EQ(::mkfifo(path("fifo.jsonl").c_str(), 0600), 0);
@@ -431,16 +435,14 @@ TEST_F(JsonlReaderTest, LinksAndFifosAreNotRead) {
   }
   EXPECT_NE(JsonlReader::open(path("link.jsonl")).status().message().find("symbolic link"), std::string_view::npos);
   EXPECT_EQ(read(victim), "{\"secret\":1}\n");
-  fs::remove_all(outside);
 }
 
 // compress_file writes its temporary under a name known in advance, created
 // O_EXCL: a link planted there makes it fail (naming the name), and the file
 // the link points at is left as it was.
 TEST_F(JsonlReaderTest, CompressNeverWritesThroughAPlantedTemporary) {
-  const fs::path outside = dir_.string() + "-outside";
-  fs::create_directories(outside);
-  const std::string victim = (outside / "victim").string();
+  fs::create_directories(outside());
+  const std::string victim = (outside() / "victim").string();
   write(victim, "precious\n");
   const std::string plain = path("a.jsonl");
   write(plain, "{\"a\":1}\n");
@@ -459,7 +461,6 @@ TEST_F(JsonlReaderTest, CompressNeverWritesThroughAPlantedTemporary) {
   EXPECT_FALSE(fs::is_symlink(path("a.jsonl.zst")));
   EXPECT_EQ(read_all(path("a.jsonl.zst")).content, "{\"a\":1}\n");
   EXPECT_EQ(read(victim), "precious\n");
-  fs::remove_all(outside);
 }
 
 TEST_F(JsonlReaderTest, EmptyFileHasNoBlocks) {

@@ -55,7 +55,12 @@ class StoreSinkTest : public ::testing::Test {
                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void TearDown() override {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::remove_all(outside());
+  }
+  // Beside dir_, not in it: where planted links point.
+  std::filesystem::path outside() const { return dir_.string() + "-outside"; }
 
   StoreSinkOptions options() {
     StoreSinkOptions o;
@@ -340,11 +345,10 @@ TEST_F(StoreSinkTest, ClosedNamesNeverClash) {
 // line" and append to the file it points at): it is reported, and the lines
 // go to a file of the sink's own. A linked directory is never entered.
 TEST_F(StoreSinkTest, NeverAdoptsOrWritesThroughALink) {
-  const std::filesystem::path outside = dir_.string() + "-outside";
-  std::filesystem::remove_all(outside);
-  std::filesystem::create_directories(outside);
+  std::filesystem::remove_all(outside());
+  std::filesystem::create_directories(outside());
   const std::string victim_text = "precious\n{\"torn";
-  const std::filesystem::path victim = outside / "victim";
+  const std::filesystem::path victim = outside() / "victim";
   std::ofstream(victim) << victim_text;
   const std::filesystem::path day = dir_ / "svc" / "2026-11-30";
   std::filesystem::create_directories(day);
@@ -361,7 +365,7 @@ TEST_F(StoreSinkTest, NeverAdoptsOrWritesThroughALink) {
     ASSERT_EQ(sink.open_paths().size(), 1u);
     EXPECT_NE(sink.open_paths()[0], link.string());
     // A linked service directory: the write fails, nothing lands there.
-    const std::filesystem::path elsewhere = outside / "svc2";
+    const std::filesystem::path elsewhere = outside() / "svc2";
     std::filesystem::create_directories(elsewhere);
     std::filesystem::create_symlink(elsewhere, dir_ / "svc2");
     const absl::Status status = sink.write(identity(10, "svc2"), text);
@@ -378,7 +382,6 @@ TEST_F(StoreSinkTest, NeverAdoptsOrWritesThroughALink) {
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_NE(reports[0].find(link.string()), std::string::npos) << reports[0];
   EXPECT_NE(reports[0].find("symbolic link"), std::string::npos) << reports[0];
-  std::filesystem::remove_all(outside);
 }
 
 // A closed file's modification time is the sink's clock at the last flush
