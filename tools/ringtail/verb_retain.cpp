@@ -62,9 +62,11 @@ int run_retain(const RetainConfig& config) {
   const char* what = config.flags.archive.empty() ? "delete" : "archive";
   for (const reader::RetentionAction& action : plan->actions) {
     const std::string written = reader::timestamp_from_name_stamp(reader::name_stamp_from_ns(action.written_ns));
-    std::printf("%s%s %s (%s; written %s)\n", verb, what, action.path.c_str(), action.reason.c_str(), written.c_str());
+    // Paths are names found in the store, which others may be able to write.
+    std::printf("%s%s %s (%s; written %s)\n", verb, what, printable(action.path).c_str(), action.reason.c_str(),
+                written.c_str());
   }
-  for (const std::string& open : plan->skipped_open) std::printf("kept %s (being written)\n", open.c_str());
+  for (const std::string& open : plan->skipped_open) std::printf("kept %s (being written)\n", printable(open).c_str());
   std::printf("%s%s %zu files, %llu bytes: %llu bytes before, %llu after\n", verb, what, plan->actions.size(),
               static_cast<unsigned long long>(plan->bytes_before - plan->bytes_after),
               static_cast<unsigned long long>(plan->bytes_before), static_cast<unsigned long long>(plan->bytes_after));

@@ -14,6 +14,11 @@
 // record written straight into the ring and one release store. No lock,
 // syscall, allocation or read-modify-write. A full ring drops the event and
 // counts it; the producer never waits.
+//
+// Not async-signal-safe: do not log from a signal handler that may have
+// interrupted the same thread's logging (the two records would share ring
+// bytes) or a cold path holding the producer's lock (a deadlock). Set a flag
+// in the handler and log from a thread (docs/ARCHITECTURE.md, "Signal handlers").
 #pragma once
 
 #include <atomic>
