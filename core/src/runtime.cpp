@@ -35,6 +35,16 @@ void count_lost_no_ring(Runtime& rt) {
   }
 }
 
+void count_audit_lost_outside_rings() noexcept {
+  Runtime& rt = runtime();
+  std::lock_guard lock(rt.mu);
+  if (rt.segment != nullptr && rt.segment->pid() == ::getpid()) {
+    rt.segment->header().audit_lost_outside_rings.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    rt.audit_lost_before_init.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 absl::Status adopt_child_segment(Runtime& rt) {
   absl::StatusOr<std::unique_ptr<ProducerSegment>> child =
       ProducerSegment::create(rt.options, rt.clock, rt.segment.get());
@@ -173,13 +183,17 @@ LossCounters loss_counters() {
   std::lock_guard lock(rt.mu);
   LossCounters c;
   c.before_init = rt.lost_before_init.load(std::memory_order_relaxed);
+  c.audit_before_init = rt.audit_lost_before_init.load(std::memory_order_relaxed);
+  c.audit = c.audit_before_init;
   if (rt.segment != nullptr && rt.segment->pid() == ::getpid()) {
     c.no_ring = rt.segment->header().lost_no_ring.load(std::memory_order_relaxed);
     c.callsite_table_full = rt.segment->header().lost_callsite_table_full.load(std::memory_order_relaxed);
+    c.audit += rt.segment->header().audit_lost_outside_rings.load(std::memory_order_relaxed);
     for (uint32_t i = 0; i < rt.segment->geometry().ring_slot_count; ++i) {
       const shm::RingSlot& slot = rt.segment->slot(i);
       c.ring_full += slot.dropped_full.load(std::memory_order_relaxed);
       c.too_big += slot.dropped_too_big.load(std::memory_order_relaxed);
+      c.audit += slot.audit_lost.load(std::memory_order_relaxed);
     }
   }
   return c;

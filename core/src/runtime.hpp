@@ -33,6 +33,7 @@ struct Runtime {
   // Level word used between a fork and the child's own segment.
   std::atomic<uint32_t> inherited_level{0};
   std::atomic<uint64_t> lost_before_init{0};
+  std::atomic<uint64_t> audit_lost_before_init{0};
 };
 
 // Never destroyed, so that call sites in static destructors stay safe.

@@ -171,7 +171,10 @@ bool claim_ring(bool for_event) noexcept {
 uint8_t prepare_thread(uint8_t on_full) noexcept {
   ThreadState& t = t_thread_state;
   if (t.status != ThreadRingStatus::kActive && t.status != ThreadRingStatus::kResendFrames) {
-    if (!claim_ring()) return static_cast<uint8_t>(EmitResult::kLost);
+    if (!claim_ring()) {
+      if (static_cast<FullRing>(on_full) == FullRing::kWait) count_audit_lost_outside_rings();
+      return static_cast<uint8_t>(EmitResult::kLost);
+    }
   }
   if (t.status == ThreadRingStatus::kResendFrames && !resend_frames(t)) {
     // The event cannot follow frames that are not in the ring: it is lost

@@ -121,6 +121,7 @@ SegmentSummary summarize(const reader::SegmentView& view) {
   const reader::SegmentLossCounters loss = view.loss_counters();
   s.dropped_events = saturating_add(s.dropped_events, loss.lost_no_ring);
   s.dropped_events = saturating_add(s.dropped_events, loss.lost_callsite_table_full);
+  s.audit_lost = saturating_add(s.audit_lost, loss.audit_lost_outside_rings);
   s.control_level = view.control_min_level_untrusted();
   return s;
 }

@@ -62,8 +62,8 @@ struct SegmentSummary {
   // Sum of every slot's dropped_full + dropped_too_big, plus the header's
   // lost_no_ring + lost_callsite_table_full (saturating).
   uint64_t dropped_events = 0;
-  // Sum of every slot's audit_lost: audit events dropped after their wait
-  // (also in dropped_events).
+  // Sum of every slot's audit_lost and the header's audit_lost_outside_rings:
+  // audit events lost for any cause (also in dropped_events).
   uint64_t audit_lost = 0;
   uint32_t control_level = 0;
 };

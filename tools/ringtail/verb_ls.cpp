@@ -28,7 +28,7 @@ constexpr const char* kLsHelp =
     "  RINGS    ring slots in use: active/retired (retired: the thread exited)\n"
     "  PENDING  bytes written but not consumed yet, over all rings\n"
     "  DROPPED  events the producer dropped (ring full, too big, no ring, call-site table full)\n"
-    "  AUDIT    audit events (RINGTAIL_AUDIT) lost after waiting for room: should stay 0 (in DROPPED too)\n"
+    "  AUDIT    audit events (RINGTAIL_AUDIT) lost for any cause: should stay 0 (in DROPPED too)\n"
     "  SAMPLED  events a sampling rule left out (see `ringtail sample`): not drops, not in DROPPED\n"
     "  ABI      the segment's ABI version\n"
     "  LEASE    pid of the reader consuming the segment (ringtail drain), or -\n"

@@ -85,12 +85,19 @@ template <FullRing kOnFull, class... V>
     static constexpr shm::FieldType kTypes[] = {detail::field_type<V>()..., shm::FieldType::kBool};
     const char* const names[] = {fields.key..., nullptr};
     id = register_site(site, function, kTypes, names, sizeof...(V));
-    if (id >= kSiteRejected) return EmitResult::kLost;
+    if (id >= kSiteRejected) {
+      if constexpr (kOnFull == FullRing::kWait) count_audit_lost_outside_rings();
+      return EmitResult::kLost;
+    }
   }
-  // One load of the site's sampling word, in the segment (a reader may change it live).
-  if (const uint32_t keep = std::atomic_ref<uint32_t>(thread.callsites[id].sample_keep).load(std::memory_order_relaxed);
-      keep != 0) [[unlikely]] {
-    if (!sample_keep_event(thread, keep)) return EmitResult::kSampledOut;
+  // One load of the site's sampling word, in the segment (a reader may change
+  // it live). Audit events are never sampled: they must have no holes.
+  if constexpr (kOnFull != FullRing::kWait) {
+    if (const uint32_t keep =
+            std::atomic_ref<uint32_t>(thread.callsites[id].sample_keep).load(std::memory_order_relaxed);
+        keep != 0) [[unlikely]] {
+      if (!sample_keep_event(thread, keep)) return EmitResult::kSampledOut;
+    }
   }
   shm::RingWriter& ring = thread.writer;
   const uint32_t max_string = thread.max_string_bytes;
@@ -109,7 +116,11 @@ template <FullRing kOnFull, class... V>
   }
   const uint64_t size = sizeof(shm::RecordHeader) + (uint64_t{0} + ... + encoded_bytes(fields.value, max_string));
   if (size > ring.max_record_bytes) [[unlikely]] {
-    ring.drop_too_big();
+    if constexpr (kOnFull == FullRing::kWait) {
+      ring.drop_audit_too_big();
+    } else {
+      ring.drop_too_big();
+    }
     if (thread.frame_depth != 0) thread.status = ThreadRingStatus::kResendFrames;
     return EmitResult::kTooBig;
   }
@@ -183,16 +194,21 @@ template <FullRing kOnFull, class... V>
          }(static_cast<const char*>(__func__)))
 // clang-format on
 
-// An audit event: like RINGTAIL_LOG, but a full ring does not drop it at
-// once. It waits for the reader to make room (spinning, then yielding) for up
-// to Options::audit_wait (RINGTAIL_AUDIT_WAIT_MS, 200 ms by default), and only
-// then is it dropped, counted in the ring's audit_lost as well as its drops;
-// the reader reports audit losses loudly. For policy decisions, breakglass
-// activations and audit decisions: records that must not have holes. The
-// wait is the only cost over RINGTAIL_LOG, and only when the ring is full.
+// An audit event: for policy decisions, breakglass activations and audit
+// decisions, records that must not have holes. Unlike RINGTAIL_LOG it is
+// never filtered: not by the live level (`ringtail level PID off` included),
+// not by sampling rules, not after shutdown() (it still goes into the
+// thread's ring). A full ring does not drop it at once: it waits for the
+// reader to make room (spinning, then yielding) for up to Options::audit_wait
+// (RINGTAIL_AUDIT_WAIT_MS, 200 ms by default). Every audit event that is not
+// committed, for any cause (still a full ring, too big, no ring, call-site
+// table full), is counted as audit lost (the ring's audit_lost, or the
+// header's audit_lost_outside_rings) besides its cause's counter, and the
+// reader reports audit losses loudly. Before init() there is no segment: such
+// events count in loss_counters().audit_before_init only.
 // clang-format off
 #define RINGTAIL_AUDIT(level, message, ...)                                                            \
-  (::ringtail::enabled(level) &&                                                                       \
+  (static_cast<void>(level),                                                                           \
    [&](const char* ringtail_function_) __attribute__((always_inline)) -> bool {                       \
      static constinit ::ringtail::detail::CallSite ringtail_site_{(level), (message), __FILE__,        \
                                                                    __LINE__};                          \

@@ -93,6 +93,10 @@ struct LossCounters {
   uint64_t callsite_table_full = 0;  // the call site could not be described
   uint64_t ring_full = 0;            // all rings: the ring was full
   uint64_t too_big = 0;              // all rings: the record was larger than max_event_bytes()
+  // Audit events (RINGTAIL_AUDIT) among the above: those in rings (full or
+  // too big) and those that reached none (no ring, table full, before init).
+  uint64_t audit = 0;
+  uint64_t audit_before_init = 0;  // of which before init() (no segment to count them in)
 };
 LossCounters loss_counters();
 

@@ -68,6 +68,23 @@ void SegmentDrainer::check_producer(DrainContext& ctx) {
                                   : 0;
   loss_seen_.lost_no_ring = std::max(loss_seen_.lost_no_ring, now.lost_no_ring);
   loss_seen_.lost_callsite_table_full = std::max(loss_seen_.lost_callsite_table_full, now.lost_callsite_table_full);
+  if (now.audit_lost_outside_rings > loss_seen_.audit_lost_outside_rings) {
+    // Audit events that never reached a ring: as loud as those a ring lost.
+    const uint64_t lost = now.audit_lost_outside_rings - loss_seen_.audit_lost_outside_rings;
+    loss_seen_.audit_lost_outside_rings = now.audit_lost_outside_rings;
+    ctx.stats.audit_lost += lost;
+    std::string& bytes = buffer_.lane_bytes(notes_lane_);
+    const size_t start = bytes.size();
+    formatter_.append_note(bytes, ctx.realtime_now_ns, shm::Level::kError, "ringtail.audit_lost",
+                           {{"audit_lost", lost},
+                            {"audit_lost_total", now.audit_lost_outside_rings},
+                            {"cause", std::string_view("no_ring_or_callsite_table_full")}});
+    buffer_.push(notes_lane_, ctx.realtime_now_ns, 0, start, ReorderBuffer::Kind::kNote);
+    ctx.report(absl::StrCat("AUDIT EVENTS LOST: segment ", name(), " (service \"", identity().service, "\", pid ",
+                            identity().pid, ") lost ", lost, " audit events before they reached a ring (",
+                            now.audit_lost_outside_rings,
+                            " in all): a thread had no ring or the call-site table was full"));
+  }
   if (no_ring == 0 && table_full == 0) return;
   std::string& bytes = buffer_.lane_bytes(notes_lane_);
   const size_t start = bytes.size();
@@ -395,8 +412,8 @@ void SegmentDrainer::audit_notes(DrainContext& ctx) {
                             {"audit_lost_total", now}});
     buffer_.push(notes_lane_, ctx.realtime_now_ns, 0, start, ReorderBuffer::Kind::kNote);
     ctx.report(absl::StrCat("AUDIT EVENTS LOST: segment ", name(), " (service \"", identity().service, "\", pid ",
-                            identity().pid, ") thread ", ring.cursor->owner_tid(), " dropped ", lost,
-                            " audit events after waiting for room (", now, " in all): the reader is too slow"));
+                            identity().pid, ") thread ", ring.cursor->owner_tid(), " dropped ", lost, " audit events (",
+                            now, " in all): a full ring after waiting for room (the reader is too slow), or too big"));
   }
 }
 

@@ -235,6 +235,7 @@ SegmentLossCounters SegmentView::loss_counters() const {
   c.lost_no_ring = h->lost_no_ring.load(std::memory_order_relaxed);
   c.lost_callsite_table_full = h->lost_callsite_table_full.load(std::memory_order_relaxed);
   c.threads_started = h->threads_started.load(std::memory_order_relaxed);
+  c.audit_lost_outside_rings = h->audit_lost_outside_rings.load(std::memory_order_relaxed);
   return c;
 }
 

@@ -97,6 +97,10 @@ bool sample_keep_event(ThreadState& thread, uint32_t keep) noexcept;
 void capture_error_stack(ThreadState& thread) noexcept;
 // Loads what stack capture needs (libgcc's unwinder) ahead of the first capture.
 void warm_backtrace() noexcept;
+// Cold path of an audit event that reached no ring (no ring could be
+// claimed, the call-site table is full): counts it in the header's
+// audit_lost_outside_rings, or before init in the process's own counter.
+void count_audit_lost_outside_rings() noexcept;
 // Cold path of an audit event in a full ring: retries the reservation,
 // spinning and then yielding, for up to the thread's audit_wait_ns. A null
 // reservation if the ring stayed full (the caller drops the event).

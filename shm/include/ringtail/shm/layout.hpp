@@ -151,7 +151,10 @@ struct alignas(64) SegmentHeader {
   std::atomic<uint64_t> lost_no_ring;              // events dropped: no ring could be claimed
   std::atomic<uint64_t> lost_callsite_table_full;  // events dropped: call-site table full
   std::atomic<uint64_t> threads_started;           // rings claimed, over the segment's life
-  uint8_t reserved1[32];
+  // Audit events (RINGTAIL_AUDIT) lost before reaching a ring: no ring, the
+  // call-site table full (also in lost_no_ring / lost_callsite_table_full).
+  std::atomic<uint64_t> audit_lost_outside_rings;
+  uint8_t reserved1[24];
 
   // Reader-written control (offset 448): the producer reads it on every emit.
   alignas(64) std::atomic<uint32_t> control_min_level;  // Level; events below it are not written
@@ -382,6 +385,7 @@ static_assert(offsetof(SegmentHeader, callsite_count) == 388);
 static_assert(offsetof(SegmentHeader, lost_no_ring) == 392);
 static_assert(offsetof(SegmentHeader, lost_callsite_table_full) == 400);
 static_assert(offsetof(SegmentHeader, threads_started) == 408);
+static_assert(offsetof(SegmentHeader, audit_lost_outside_rings) == 416);
 static_assert(offsetof(SegmentHeader, control_min_level) == 448);
 static_assert(offsetof(SegmentHeader, reader_lease) == 512);
 static_assert(offsetof(SegmentHeader, sample_rules_version) == 576);

@@ -104,6 +104,11 @@ struct RingWriter {
     ++dropped;
     slot->dropped_too_big.store(slot->dropped_too_big.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
+  // An audit event over max_record_bytes: a drop, counted apart too.
+  void drop_audit_too_big() noexcept {
+    drop_too_big();
+    slot->audit_lost.store(slot->audit_lost.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
 
   // Where a writer starts: the ring's geometry and, for a slot a previous
   // owner retired, that owner's positions and counts, so the reader sees one

@@ -84,6 +84,7 @@ struct SegmentLossCounters {
   uint64_t lost_no_ring = 0;
   uint64_t lost_callsite_table_full = 0;
   uint64_t threads_started = 0;
+  uint64_t audit_lost_outside_rings = 0;  // audit events among the above two causes
 };
 
 // A ring slot's directory words (live, untrusted: for display and for the
