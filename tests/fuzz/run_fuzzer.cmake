@@ -1,14 +1,24 @@
-# Builds and runs the segment fuzzer; see CMakeLists.txt in this folder.
-#   cmake -DMODE=build|run -DSOURCE_DIR=<ringtail source> -DWORK_DIR=<scratch folder>
+# Builds and runs the fuzzers; see CMakeLists.txt in this folder.
+#   cmake -DMODE=build|run [-DFUZZER=segment|where|redaction_rules|sample_rules|jsonl]
+#         -DSOURCE_DIR=<ringtail source> -DWORK_DIR=<scratch folder>
 #         [-DLOADGEN=<ringtail-loadgen>] [-DGENERATOR=Ninja -DMAKE_PROGRAM=ninja] -P run_fuzzer.cmake
-# MODE=build configures and builds the fuzzer; MODE=run brings the build up
-# to date (a no-op after MODE=build), writes the seeds and fuzzes.
+# MODE=build configures and builds every fuzzer; MODE=run brings the build up
+# to date (a no-op after MODE=build), writes the seeds of FUZZER and fuzzes
+# it: the segment fuzzer from real segments written by ringtail-loadgen, the
+# others from tests/fuzz/seeds/<FUZZER>/.
 # Prints "[fuzz] SKIPPED: <why>" and succeeds when clang++ or libFuzzer is
 # missing (the test's SKIP_REGULAR_EXPRESSION turns that into a skip).
 cmake_minimum_required(VERSION 3.25)
 
 string(TIMESTAMP _start "%s" UTC)
-set(_fuzz_seconds 20)
+if(NOT FUZZER)
+  set(FUZZER segment)
+endif()
+if(FUZZER STREQUAL "segment")
+  set(_fuzz_seconds 20)
+else()
+  set(_fuzz_seconds 10)
+endif()
 if(DEFINED ENV{RINGTAIL_FUZZ_SECONDS})
   set(_fuzz_seconds $ENV{RINGTAIL_FUZZ_SECONDS})
 endif()
@@ -55,23 +65,33 @@ if(NOT EXISTS ${_build}/CMakeCache.txt)
 endif()
 execute_process(COMMAND ${CMAKE_COMMAND} --build ${_build} --parallel 2 RESULT_VARIABLE _rc)
 if(NOT _rc EQUAL 0)
-  message(FATAL_ERROR "[fuzz] building the segment fuzzer failed")
+  message(FATAL_ERROR "[fuzz] building the fuzzers failed")
 endif()
 if(MODE STREQUAL "build")
   return()
+endif()
+
+set(_work ${WORK_DIR}/${FUZZER})
+set(_seeds ${_work}/seeds)
+file(REMOVE_RECURSE ${_seeds})
+file(MAKE_DIRECTORY ${_seeds})
+if(NOT FUZZER STREQUAL "segment")
+  file(GLOB _seed_files ${SOURCE_DIR}/tests/fuzz/seeds/${FUZZER}/*)
+  list(LENGTH _seed_files _seed_index)
+  if(_seed_files)
+    file(COPY ${_seed_files} DESTINATION ${_seeds})
+  endif()
 endif()
 
 # --- Seeds: real segments ---------------------------------------------------------------
 # Each loadgen run leaves its finished segment in /dev/shm; it is copied into
 # seeds/ and removed. Small geometry (4 KiB rings, 2 slots, 16 call sites:
 # 32 KiB segments) so that mutations reach the records.
-set(_seeds ${WORK_DIR}/seeds)
-file(REMOVE_RECURSE ${_seeds})
-file(MAKE_DIRECTORY ${_seeds})
 set(_seed_runs
   "--threads 2 --events 20 --string-bytes 10"   # a few events per ring
   "--threads 1 --events 400 --string-bytes 24"  # wrapped ring, drops (nobody drains it)
   "--threads 2 --events 30 --string-bytes 40")  # strings cut to RINGTAIL_MAX_STRING_BYTES
+if(FUZZER STREQUAL "segment")
 set(_seed_index 0)
 if(LOADGEN AND EXISTS ${LOADGEN})
   foreach(_run IN LISTS _seed_runs)
@@ -97,12 +117,13 @@ if(LOADGEN AND EXISTS ${LOADGEN})
     endif()
   endforeach()
 endif()
-message("[fuzz] ${_seed_index} seed segments")
+endif()
+message("[fuzz] ${FUZZER}: ${_seed_index} seeds")
 
 # --- Fuzz ---------------------------------------------------------------------------------
-set(_corpus ${WORK_DIR}/corpus)  # starts empty each time: runs stay comparable
+set(_corpus ${_work}/corpus)  # starts empty each time: runs stay comparable
 file(REMOVE_RECURSE ${_corpus})
-file(MAKE_DIRECTORY ${_corpus} ${WORK_DIR}/artifacts)
+file(MAKE_DIRECTORY ${_corpus} ${_work}/artifacts)
 string(TIMESTAMP _now "%s" UTC)
 math(EXPR _left "${_budget_seconds} - (${_now} - ${_start})")
 if(_left LESS _fuzz_seconds AND NOT DEFINED ENV{RINGTAIL_FUZZ_SECONDS})
@@ -111,11 +132,11 @@ endif()
 if(_fuzz_seconds LESS 5)
   set(_fuzz_seconds 5)
 endif()
-message("[fuzz] fuzzing for ${_fuzz_seconds} s")
+message("[fuzz] ${FUZZER}: fuzzing for ${_fuzz_seconds} s")
 execute_process(
-  COMMAND ${_build}/segment_fuzzer ${_corpus} ${_seeds}
+  COMMAND ${_build}/${FUZZER}_fuzzer ${_corpus} ${_seeds}
     -max_total_time=${_fuzz_seconds} -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
-    -artifact_prefix=${WORK_DIR}/artifacts/
+    -artifact_prefix=${_work}/artifacts/
   RESULT_VARIABLE _rc)
 # A fuzzer that crashed left its shm object behind: remove those of
 # processes that are gone (never one a concurrent fuzzer still uses).
@@ -127,5 +148,5 @@ foreach(_leftover IN LISTS _leftovers)
   endif()
 endforeach()
 if(NOT _rc EQUAL 0)
-  message(FATAL_ERROR "[fuzz] the segment fuzzer failed (${_rc}); the input is in ${WORK_DIR}/artifacts/")
+  message(FATAL_ERROR "[fuzz] the ${FUZZER} fuzzer failed (${_rc}); the input is in ${_work}/artifacts/")
 endif()

@@ -746,6 +746,16 @@ TEST(FilterTest, DefaultKeepsEveryObject) {
   EXPECT_TRUE(filter.may_match("anything"));
 }
 
+// Found by the where fuzzer: an empty raw line (a view with no data) was
+// searched with memmem(nullptr, ...).
+TEST(FilterTest, AnEmptyRawLineHoldsNoNeedle) {
+  Filter filter;
+  filter.add(parse_ok("tool=write_file"));
+  EXPECT_FALSE(filter.may_match(std::string_view()));
+  EXPECT_FALSE(filter.may_match(""));
+  EXPECT_FALSE(filter.may_match("wri"));  // shorter than the needle
+}
+
 TEST(FilterTest, ClausesAreAnded) {
   Filter filter;
   filter.add(parse_ok("tool=write_file"));

@@ -852,7 +852,12 @@ bool Filter::may_match(std::string_view raw_line) const {
   }
   for (const WhereClause& clause : clauses_) {
     const std::optional<std::string>& needle = clause.needle();
-    if (needle && ::memmem(raw_line.data(), raw_line.size(), needle->data(), needle->size()) == nullptr) return false;
+    if (!needle || needle->empty()) continue;
+    // memmem() takes no null pointer, which an empty view may hold.
+    if (raw_line.size() < needle->size() ||
+        ::memmem(raw_line.data(), raw_line.size(), needle->data(), needle->size()) == nullptr) {
+      return false;
+    }
   }
   return true;
 }
