@@ -27,7 +27,7 @@ using test::ChildOutcome;
 using test::ForkedChild;
 using test::SegmentView;
 
-uint32_t gettid_now() { return static_cast<uint32_t>(::syscall(SYS_gettid)); }
+using test::gettid_now;
 
 TEST(HostileSegmentTest, RewrittenCallSiteCountDoesNotMoveNewSites) {
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {

@@ -2,6 +2,9 @@
 // core tests.
 #pragma once
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <string>
 
@@ -18,5 +21,8 @@ inline Options small_options() {
   options.max_string_bytes = 256;
   return options;
 }
+
+// The calling thread's kernel tid, as the producer records it.
+inline uint32_t gettid_now() { return static_cast<uint32_t>(::syscall(SYS_gettid)); }
 
 }  // namespace ringtail::test

@@ -30,7 +30,7 @@ using test::ChildOutcome;
 using test::ForkedChild;
 using test::SegmentView;
 
-uint32_t gettid_now() { return static_cast<uint32_t>(::syscall(SYS_gettid)); }
+using test::gettid_now;
 
 int open_fd_count() {
   int count = 0;
