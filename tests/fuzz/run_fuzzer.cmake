@@ -1,5 +1,5 @@
 # Builds and runs the fuzzers; see CMakeLists.txt in this folder.
-#   cmake -DMODE=build|run [-DFUZZER=segment|where|redaction_rules|sample_rules|jsonl]
+#   cmake -DMODE=build|run [-DFUZZER=segment|where|redaction_rules|sample_rules|jsonl|checkpoint]
 #         -DSOURCE_DIR=<ringtail source> -DWORK_DIR=<scratch folder>
 #         [-DLOADGEN=<ringtail-loadgen>] [-DGENERATOR=Ninja -DMAKE_PROGRAM=ninja] -P run_fuzzer.cmake
 # MODE=build configures and builds every fuzzer; MODE=run brings the build up

@@ -27,6 +27,7 @@
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 #include "ringtail/reader/storage/layout.hpp"
 #include "ringtail/reader/storage/retention.hpp"
+#include "ringtail/reader/storage/store_checkpoint.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
 #include "ringtail/reader/storage/store_maintainer.hpp"
 #include "ringtail/reader/storage/store_sink.hpp"
@@ -257,7 +258,7 @@ TEST_F(StoreMaintenanceTest, MaintainerFinishesWhatTheSinkCloses) {
   std::string joined;
   std::vector<fs::path> data;
   for (const auto& entry : fs::recursive_directory_iterator(dir_)) {
-    if (!entry.is_regular_file()) continue;
+    if (!entry.is_regular_file() || entry.path().parent_path().filename() == kCheckpointDirectory) continue;
     const auto name = parse_stored_file_name(entry.path().filename().string());
     if (name && name->kind == StoredFileName::Kind::kCompressed) {
       ++compressed;

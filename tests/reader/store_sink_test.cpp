@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@
 
 #include "ringtail/reader/output/json_text.hpp"
 #include "ringtail/reader/storage/layout.hpp"
+#include "ringtail/reader/storage/store_checkpoint.hpp"
 #include "ringtail/reader/storage/store_files.hpp"
 
 namespace ringtail::reader {
@@ -76,10 +78,11 @@ class StoreSinkTest : public ::testing::Test {
     id.service = std::move(service);
     return id;
   }
-  // Every regular file under dir_, by file name.
+  // Every regular file under dir_ but the checkpoints, by file name.
   std::map<std::string, std::string> files() const {
     std::map<std::string, std::string> out;
     for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_)) {
+      if (entry.path().parent_path().filename() == kCheckpointDirectory) continue;
       if (entry.is_regular_file()) out[entry.path().filename().string()] = entry.path().string();
     }
     return out;
@@ -413,6 +416,120 @@ TEST_F(StoreSinkTest, UnwritableDirectoryIsAnError) {
   o.directory = (dir_ / "file").string();
   StoreSink sink(o);
   EXPECT_FALSE(sink.write(identity(1, "svc"), line(kMorning, "INFO", 1)).ok());
+}
+
+}  // namespace
+}  // namespace ringtail::reader
+
+namespace ringtail::reader {
+namespace {
+
+// Exactly once, the store's half (store_checkpoint.hpp): a checkpoint lists
+// the segment's open files at the sizes its lines reached, a file is listed
+// before its first line, and recovery cuts an open file a killed drain left
+// back to what its checkpoint covers.
+TEST_F(StoreSinkTest, CheckpointsListTheFilesAtTheSizesTheirLinesReached) {
+  const SegmentIdentity id = identity(21, "svc", 77);
+  StoreSink sink(options());
+  ASSERT_TRUE(sink.write(id, line(kMorning, "INFO", 1)).ok());
+  // Listed before a line went in (nothing of it is covered yet).
+  absl::StatusOr<std::optional<StoreCheckpoint>> stored = read_checkpoint(dir_.string(), 21, 77);
+  ASSERT_TRUE(stored.ok() && stored->has_value()) << stored.status();
+  ASSERT_EQ((*stored)->files.size(), 1u);
+  EXPECT_EQ((*stored)->files[0].size, 0u);
+  EXPECT_TRUE((*stored)->resume.empty());
+  EXPECT_FALSE(sink.resume_point(id).has_value());
+
+  ASSERT_TRUE(sink.flush_with({SegmentCheckpoint{id, "resume-1"}}).ok());
+  stored = read_checkpoint(dir_.string(), 21, 77);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  const std::string info = sink.open_paths().at(0);
+  EXPECT_EQ((*stored)->files.at(0).size, std::filesystem::file_size(info));
+  EXPECT_EQ((*stored)->resume, "resume-1");
+  EXPECT_EQ(sink.resume_point(id), "resume-1");
+
+  // A line of another class: its file is listed at 0, the first at its size, the resume point kept.
+  ASSERT_TRUE(sink.write(id, line(kMorning + kNs, "WARN", 2)).ok());
+  stored = read_checkpoint(dir_.string(), 21, 77);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  ASSERT_EQ((*stored)->files.size(), 2u);
+  EXPECT_EQ((*stored)->resume, "resume-1");
+  uint64_t listed_total = 0;
+  for (const StoreCheckpoint::File& file : (*stored)->files) listed_total += file.size;
+  EXPECT_EQ(listed_total, std::filesystem::file_size(info));
+
+  // Finished: nothing will resume it.
+  ASSERT_TRUE(sink.flush_with({SegmentCheckpoint{id, "resume-2"}}).ok());
+  sink.segment_finished(id);
+  stored = read_checkpoint(dir_.string(), 21, 77);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_FALSE(stored->has_value());
+}
+
+TEST_F(StoreSinkTest, RecoveryCutsWhatAKilledDrainWroteAfterItsCheckpoint) {
+  const SegmentIdentity id = identity(22, "svc", 78);
+  StoreSinkOptions o = options();
+  o.buffer_bytes = 1;  // every write reaches the file at once
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // A drain that is killed: lines flushed with a checkpoint, more lines
+    // written after it, then gone without closing anything.
+    auto* sink = new StoreSink(o);
+    bool ok = sink->write(id, line(kMorning, "INFO", 1)).ok();
+    ok = ok && sink->flush_with({SegmentCheckpoint{id, "at-1"}}).ok();
+    ok = ok && sink->write(id, line(kMorning + kNs, "INFO", 2) + line(kMorning + kNs, "ERROR", 3)).ok();
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::map<std::string, std::string> left = files();
+  ASSERT_EQ(left.size(), 2u);  // info (lines 1, 2) and error (line 3), both "-open"
+
+  absl::StatusOr<StoreDir> root = StoreDir::open(dir_.string());
+  ASSERT_TRUE(root.ok());
+  std::vector<std::string> reports;
+  apply_checkpoints(*root, [&](std::string_view text) { reports.emplace_back(text); });
+  EXPECT_TRUE(reports.empty()) << reports.front();
+  for (const auto& [name, path] : files()) {
+    if (name.find("-info-") != std::string::npos) {
+      EXPECT_EQ(read(path), line(kMorning, "INFO", 1)) << "cut back to what the checkpoint covers";
+    } else {
+      EXPECT_EQ(read(path), "") << "created after the checkpoint: nothing in it is covered";
+    }
+  }
+  StoreSink restarted(options());
+  EXPECT_EQ(restarted.resume_point(id), "at-1");
+}
+
+TEST_F(StoreSinkTest, RecoveryLeavesAFileALiveDrainHoldsAndRefusesForeignPaths) {
+  const SegmentIdentity id = identity(23, "svc", 79);
+  StoreSinkOptions o = options();
+  o.buffer_bytes = 1;
+  StoreSink live(o);
+  ASSERT_TRUE(live.write(id, line(kMorning, "INFO", 1)).ok());
+  ASSERT_TRUE(live.flush_with({SegmentCheckpoint{id, "at-1"}}).ok());
+  ASSERT_TRUE(live.write(id, line(kMorning + kNs, "INFO", 2)).ok());  // written, not covered yet
+  const std::string path = live.open_paths().at(0);
+  absl::StatusOr<StoreDir> root = StoreDir::open(dir_.string());
+  ASSERT_TRUE(root.ok());
+  apply_checkpoints(*root, {});
+  EXPECT_EQ(read(path), line(kMorning, "INFO", 1) + line(kMorning + kNs, "INFO", 2)) << "locked: left alone";
+
+  // A checkpoint naming anything but an open file of the store is refused.
+  for (const std::string& bad : {std::string("../../etc/svc-23-info-20261130T100000.000000000Z-open.jsonl"),
+                                 std::string("/etc/passwd"), std::string("svc/2026-11-30/notes.txt"),
+                                 std::string("svc/2026-11-30/x/svc-23-info-20261130T100000.000000000Z-open.jsonl")}) {
+    StoreCheckpoint checkpoint;
+    checkpoint.pid = 23;
+    checkpoint.files.push_back(StoreCheckpoint::File{bad, 0});
+    EXPECT_FALSE(decode_store_checkpoint(encode(checkpoint)).ok()) << bad;
+  }
+  const std::string good = encode(StoreCheckpoint{23, 79, {}, "r"});
+  for (size_t size = 0; size < good.size(); ++size) {
+    EXPECT_FALSE(decode_store_checkpoint(good.substr(0, size)).ok()) << "cut to " << size;
+  }
 }
 
 }  // namespace

@@ -128,7 +128,23 @@ void DrainEngine::open_segment(const DiscoveredSegment& found) {
     lease.emplace(std::move(*acquired));
   }
   ++work_.segments_seen;
-  segments_.emplace(found.name, std::make_unique<SegmentDrainer>(std::move(*view), std::move(lease), options_));
+  std::optional<SegmentResume> resume;
+  if (consume) resume = stored_resume_point(view->identity());
+  segments_.emplace(found.name,
+                    std::make_unique<SegmentDrainer>(std::move(*view), std::move(lease), options_, std::move(resume)));
+}
+
+std::optional<SegmentResume> DrainEngine::stored_resume_point(const SegmentIdentity& identity) {
+  std::optional<std::string> stored = sink_.resume_point(identity);
+  if (!stored.has_value()) return std::nullopt;
+  absl::StatusOr<SegmentResume> resume = decode_segment_resume(*stored);
+  if (!resume.ok()) {
+    // Read positions still hold: what was stored since the last commit is written again.
+    report(absl::StrCat("producer pid ", identity.pid, ": ignoring the stored resume point (",
+                        resume.status().message(), "); continuing from the read positions"));
+    return std::nullopt;
+  }
+  return std::move(*resume);
 }
 
 void DrainEngine::rescan() {
@@ -244,7 +260,7 @@ absl::Status DrainEngine::pass(bool rescan_now, bool final_drain, PassResult* re
     return status;
   }
   PendingCommit commit;
-  commit.batch = output_->end_batch();
+  std::vector<SegmentCheckpoint> checkpoints;
   for (auto& [name, drainer] : segments_) {
     if (drainer->retiring) continue;  // its last commit points are already queued
     if (drainer->cut()) {
@@ -260,11 +276,20 @@ absl::Status DrainEngine::pass(bool rescan_now, bool final_drain, PassResult* re
       continue;
     }
     drainer->commit_points(commit.points);
+    if (options_.mode == DrainOptions::Mode::kConsume) {
+      // Stored with this pass's lines, before its read positions are published.
+      std::string resume = encode(drainer->resume_point());
+      if (resume != drainer->resume_sent) {
+        drainer->resume_sent = resume;
+        checkpoints.push_back(SegmentCheckpoint{drainer->identity(), std::move(resume)});
+      }
+    }
     if (drainer->finished()) {
       drainer->retiring = true;
       commit.finished.push_back(name);
     }
   }
+  commit.batch = output_->end_batch(std::move(checkpoints));
   pending_.push_back(std::move(commit));
   if (final_drain) (void)output_->wait_flushed(pending_.back().batch);  // the outcome is apply_flushed()'s
   if (absl::Status status = apply_flushed(); !status.ok()) return status;

@@ -64,10 +64,10 @@ absl::Status OutputPipeline::write(const SegmentIdentity& segment, std::string& 
   return absl::OkStatus();
 }
 
-uint64_t OutputPipeline::end_batch() {
+uint64_t OutputPipeline::end_batch(std::vector<SegmentCheckpoint> checkpoints) {
   const uint64_t batch = ++next_batch_;
   if (!threaded_) {
-    absl::Status status = sink_.flush();
+    absl::Status status = sink_.flush_with(checkpoints);
     std::lock_guard lock(mutex_);
     if (!error_.ok()) return batch;
     if (status.ok()) {
@@ -80,6 +80,7 @@ uint64_t OutputPipeline::end_batch() {
   Item item;
   item.kind = Item::Kind::kFlush;
   item.number = batch;
+  item.checkpoints = std::move(checkpoints);
   queue_.enqueue(std::move(item));
   return batch;
 }
@@ -154,7 +155,7 @@ void OutputPipeline::writer_loop() {
       }
       case Item::Kind::kFlush: {
         if (failed) break;
-        absl::Status status = sink_.flush();
+        absl::Status status = sink_.flush_with(item.checkpoints);
         std::lock_guard lock(mutex_);
         if (status.ok()) {
           flushed_ = item.number;

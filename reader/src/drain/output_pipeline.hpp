@@ -34,6 +34,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "chunk_output.hpp"
@@ -58,9 +59,10 @@ class OutputPipeline final : public ChunkOutput {
   // first error the writer met (if any) instead of queueing. Direct: the
   // sink's own result.
   absl::Status write(const SegmentIdentity& segment, std::string& lines) override;
-  // Ends a batch: the sink is flushed after what was written before it.
-  // Returns the batch's number (1, 2, ...). Direct: flushes now.
-  uint64_t end_batch();
+  // Ends a batch: the sink is flushed after what was written before it,
+  // storing `checkpoints` with it (LineSink::flush_with). Returns the batch's
+  // number (1, 2, ...). Direct: flushes now.
+  uint64_t end_batch(std::vector<SegmentCheckpoint> checkpoints = {});
   // Queued after the current batch; skipped after an error.
   void segment_finished(const SegmentIdentity& segment);
 
@@ -77,10 +79,11 @@ class OutputPipeline final : public ChunkOutput {
  private:
   struct Item {
     enum class Kind { kLines, kFlush, kSegmentFinished, kDiscard, kStop } kind = Kind::kStop;
-    const SegmentIdentity* segment = nullptr;  // kLines
-    std::string lines;                         // kLines
-    SegmentIdentity finished;                  // kSegmentFinished
-    uint64_t number = 0;                       // kFlush: batch; kDiscard: request
+    const SegmentIdentity* segment = nullptr;    // kLines
+    std::string lines;                           // kLines
+    SegmentIdentity finished;                    // kSegmentFinished
+    uint64_t number = 0;                         // kFlush: batch; kDiscard: request
+    std::vector<SegmentCheckpoint> checkpoints;  // kFlush
   };
 
   void writer_loop();

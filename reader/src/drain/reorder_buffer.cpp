@@ -17,11 +17,12 @@ void ReorderBuffer::heap_push(uint32_t lane) {
   std::push_heap(heap_.begin(), heap_.end(), heap_after);
 }
 
-void ReorderBuffer::push(uint32_t lane, int64_t key, uint64_t end_pos, size_t line_start, Kind kind) {
+void ReorderBuffer::push(uint32_t lane, int64_t key, uint64_t end_pos, size_t line_start, Kind kind,
+                         uint64_t next_seq) {
   Lane& l = lanes_[lane];
   const bool was_empty = l.head == l.entries.size();
   const uint32_t size = static_cast<uint32_t>(l.bytes.size() - line_start);
-  l.entries.push_back(Entry{key, end_pos, l.base + line_start, pass_, size, kind});
+  l.entries.push_back(Entry{key, end_pos, l.base + line_start, pass_, next_seq, size, kind});
   if (was_empty) heap_push(lane);
   ++held_lines_;
   held_bytes_ += size;
@@ -116,6 +117,7 @@ void ReorderBuffer::write_top(std::string& out, Released& r, Run& run) {
   if (!wrote_any_ || e.key > highest_written_) highest_written_ = e.key;
   wrote_any_ = true;
   lane.released_end_pos = std::max(lane.released_end_pos, e.end_pos);
+  if (e.next_seq != kNoSeq) lane.released_next_seq = e.next_seq;
   --held_lines_;
   held_bytes_ -= e.size;
   forget_line(e.pass);

@@ -22,7 +22,8 @@ std::string_view view_of(const absl::Status& status) {
 
 }  // namespace
 
-SegmentDrainer::SegmentDrainer(SegmentView view, std::optional<ConsumerLease> lease, const DrainOptions& options)
+SegmentDrainer::SegmentDrainer(SegmentView view, std::optional<ConsumerLease> lease, const DrainOptions& options,
+                               std::optional<SegmentResume> resume)
     : options_(options),
       view_(std::move(view)),
       lease_(std::move(lease)),
@@ -35,6 +36,17 @@ SegmentDrainer::SegmentDrainer(SegmentView view, std::optional<ConsumerLease> le
       notes_lane_(view_.slot_count()),
       rings_(view_.slot_count()) {
   for (uint32_t i = 0; i < rings_.size(); ++i) rings_[i].slot = i;
+  if (resume.has_value() && resume->pid == view_.identity().pid &&
+      resume->start_ticks == view_.identity().process_start_ticks) {
+    resume_ = std::move(*resume);
+    // What the notes already said is not said again.
+    loss_seen_.lost_no_ring = resume_.lost_no_ring_noted;
+    loss_seen_.lost_callsite_table_full = resume_.lost_callsite_table_full_noted;
+    loss_seen_.audit_lost_outside_rings = resume_.audit_lost_outside_rings_noted;
+    crash_noted_ = resume_.crash_noted;
+  }
+  resume_.pid = view_.identity().pid;
+  resume_.start_ticks = view_.identity().process_start_ticks;
   // A count past the capacity is reported by every cursor that meets an unknown id; nothing to add here.
   (void)table_.refresh();
 }
@@ -108,6 +120,15 @@ void SegmentDrainer::add_ring(DrainContext& ctx, uint32_t slot) {
   } else {
     ring.cursor = std::make_unique<RingCursor>(std::move(*cursor));
     if (producer_dead()) ring.cursor->end_at_current_write_pos();
+    auto resumed = std::find_if(resume_.rings.begin(), resume_.rings.end(),
+                                [&](const SegmentResume::Ring& r) { return r.slot == slot; });
+    if (resumed != resume_.rings.end()) {
+      if (ring.cursor->resume_from(resumed->resume)) {
+        ring.audit_lost_seen = resumed->audit_lost_noted;
+      } else {
+        resume_.rings.erase(resumed);  // not this ring's any more (another reader went further), or garbage
+      }
+    }
   }
   active_.insert(std::upper_bound(active_.begin(), active_.end(), slot), slot);
 }
@@ -149,7 +170,7 @@ void SegmentDrainer::on_event(const DecodedEvent& event) {
   const size_t start = bytes.size();
   formatter_.append_event(bytes, event, key);
   // During on_event the cursor's position is the end of this event's record.
-  buffer_.push(ring.slot, key, ring.cursor->position(), start, ReorderBuffer::Kind::kEvent);
+  buffer_.push(ring.slot, key, ring.cursor->position(), start, ReorderBuffer::Kind::kEvent, event.seq + 1);
 }
 
 void SegmentDrainer::on_span(const SpanEdge& edge) {
@@ -181,7 +202,9 @@ void SegmentDrainer::on_skipped(const SkippedRecord& record) {
                           {"record_seq", record.seq},
                           {"record_bytes", record.bytes},
                           {"limit_bytes", uint64_t{kMaxRecordCopyBytes}}});
-  buffer_.push(ring.slot, key, ring.cursor->position(), start, ReorderBuffer::Kind::kNote);
+  // A skipped frame pop spends no seq.
+  buffer_.push(ring.slot, key, ring.cursor->position(), start, ReorderBuffer::Kind::kNote,
+               record.callsite_id == shm::kFramePopId ? ReorderBuffer::kNoSeq : record.seq + 1);
   ++skipped_unaccounted_;
 }
 
@@ -196,7 +219,7 @@ void SegmentDrainer::write_gaps(Ring& ring, int64_t key, int64_t timestamp_ns) {
   for (const PendingGap& pending : ring.pending_gaps) {
     const size_t start = bytes.size();
     formatter_.append_gap(bytes, pending.gap, timestamp_ns);
-    buffer_.push(ring.slot, key, pending.pos, start, ReorderBuffer::Kind::kGap);
+    buffer_.push(ring.slot, key, pending.pos, start, ReorderBuffer::Kind::kGap, pending.gap.last_seq + 1);
     dropped_unaccounted_ += pending.gap.count;
   }
   ring.pending_gaps.clear();
@@ -388,7 +411,8 @@ absl::Status SegmentDrainer::drain(DrainContext& ctx, bool full_slot_scan, bool*
   }
   if (absl::Status status = release(ctx, watermark(ctx, final), final); !status.ok()) return status;
   if (dead) {
-    if (state_ == ProducerState::kCrashed) crashed_note(ctx);
+    if (state_ == ProducerState::kCrashed && !crash_noted_) crashed_note(ctx);
+    crash_noted_ = state_ == ProducerState::kCrashed;
     finished_ = true;
   }
   return write_out(ctx);
@@ -427,6 +451,38 @@ void SegmentDrainer::commit_points(std::vector<CommitPoint>& out) const {
     const bool held = !buffer_.lane_empty(slot) || !ring.pending_gaps.empty();
     out.push_back(CommitPoint{ring.cursor.get(), held ? buffer_.released_end_pos(slot) : ring.cursor->position()});
   }
+}
+
+void SegmentDrainer::update_noted() {
+  // A note still held in the reorder buffer is not stored yet.
+  if (!buffer_.lane_empty(notes_lane_)) return;
+  resume_.lost_no_ring_noted = loss_seen_.lost_no_ring;
+  resume_.lost_callsite_table_full_noted = loss_seen_.lost_callsite_table_full;
+  resume_.audit_lost_outside_rings_noted = loss_seen_.audit_lost_outside_rings;
+  for (SegmentResume::Ring& r : resume_.rings) {
+    if (r.slot < rings_.size()) r.audit_lost_noted = rings_[r.slot].audit_lost_seen;
+  }
+}
+
+SegmentResume SegmentDrainer::resume_point() {
+  std::vector<CommitPoint> points;
+  commit_points(points);
+  for (const CommitPoint& point : points) {
+    const uint32_t slot = point.cursor->slot_index();
+    // Past the commit point only if a line of it was written: its seq tells
+    // what the ring expects next there.
+    const uint64_t next_seq = buffer_.released_next_seq(slot);
+    std::optional<RingResume> now = point.cursor->resume_at(
+        point.position, next_seq == ReorderBuffer::kNoSeq ? std::nullopt : std::optional<uint64_t>(next_seq));
+    if (!now.has_value()) continue;  // keeps the last one (still behind what is stored: at least once)
+    auto it = std::lower_bound(resume_.rings.begin(), resume_.rings.end(), slot,
+                               [](const SegmentResume::Ring& r, uint32_t s) { return r.slot < s; });
+    if (it == resume_.rings.end() || it->slot != slot) it = resume_.rings.insert(it, SegmentResume::Ring{slot, {}, 0});
+    it->resume = std::move(*now);
+  }
+  update_noted();
+  resume_.crash_noted = crash_noted_;
+  return resume_;
 }
 
 }  // namespace ringtail::reader

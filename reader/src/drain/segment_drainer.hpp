@@ -22,6 +22,7 @@
 #include "chunk_output.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
 #include "ringtail/reader/drain/reorder_buffer.hpp"
+#include "ringtail/reader/drain/segment_resume.hpp"
 #include "ringtail/reader/ingest/callsite_table.hpp"
 #include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/decoded_event.hpp"
@@ -44,7 +45,11 @@ struct DrainContext {
 
 class SegmentDrainer : private RecordSink {
  public:
-  SegmentDrainer(SegmentView view, std::optional<ConsumerLease> lease, const DrainOptions& options);
+  // `resume`: where a consuming drain's stored output of this segment ends
+  // (segment_resume.hpp), from the sink; each ring starts there if its
+  // cursor accepts it (RingCursor::resume_from), else at its read_pos.
+  SegmentDrainer(SegmentView view, std::optional<ConsumerLease> lease, const DrainOptions& options,
+                 std::optional<SegmentResume> resume = std::nullopt);
   ~SegmentDrainer() override;
 
   const std::string& name() const { return view_.name(); }
@@ -69,6 +74,11 @@ class SegmentDrainer : private RecordSink {
     uint64_t position;
   };
   void commit_points(std::vector<CommitPoint>& out) const;
+  // Where a restarted drain continues once this pass's lines and commit
+  // points are stored (consume mode; call right after commit_points()).
+  // Rings whose state at their commit point is unknown keep their last
+  // resume point.
+  SegmentResume resume_point();
 
   // Dead producer, drained to the end and written out (after a drain()).
   bool finished() const { return finished_; }
@@ -79,6 +89,8 @@ class SegmentDrainer : private RecordSink {
   void release_lease();
   // Finished, and its last commit points are queued (the engine's bookkeeping).
   bool retiring = false;
+  // The encoded resume point last handed to the sink (the engine's bookkeeping).
+  std::string resume_sent;
 
  private:
   struct PendingGap {
@@ -97,6 +109,8 @@ class SegmentDrainer : private RecordSink {
     std::vector<PendingGap> pending_gaps;
     uint64_t audit_lost_seen = 0;  // the slot's audit_lost when last noted
   };
+  // Noted counters as far as their notes have left the reorder buffer.
+  void update_noted();
 
   void on_event(const DecodedEvent& event) override;
   void on_gap(const DropGap& gap) override;
@@ -149,7 +163,9 @@ class SegmentDrainer : private RecordSink {
   bool late_reported_ = false;
   uint64_t skipped_unaccounted_ = 0;  // "ringtail.too_big" notes made since the last release(), for DrainStats
   bool finished_ = false;
+  bool crash_noted_ = false;  // the "ringtail.crashed" note was written (or was, before a restart)
   std::string out_;
+  SegmentResume resume_;  // the last resume point built (or the one this drainer started from)
 };
 
 }  // namespace ringtail::reader

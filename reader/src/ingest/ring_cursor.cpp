@@ -84,9 +84,106 @@ std::atomic<uint64_t> g_context_versions{0};
 }  // namespace
 
 void RingCursor::clear_frames() {
+  frame_records_.clear();
   if (context_.frames.empty()) return;
   context_.frames.clear();
   context_.version = g_context_versions.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+void RingCursor::snapshot() {
+  if (options_.mode != RingCursorOptions::Mode::kConsume) return;
+  if (snapshots_.size() >= kMaxResumeSnapshots) {
+    // Bounded: positions before the oldest kept can no longer be answered for.
+    base_ = std::move(snapshots_.front());
+    snapshots_.pop_front();
+  }
+  Snapshot& s = snapshots_.emplace_back();
+  s.end_pos = position_;
+  s.owner_known = owner_known_;
+  s.owner_tid = owner_tid_;
+  s.owner_name = owner_name_;
+  s.frames = frame_records_;
+}
+
+void RingCursor::forget_snapshots_before(uint64_t position) {
+  while (!snapshots_.empty() && snapshots_.front().end_pos <= position) {
+    base_ = std::move(snapshots_.front());
+    snapshots_.pop_front();
+  }
+  // No state change between the base and `position`: the base holds there too.
+  base_.end_pos = std::max(base_.end_pos, position);
+}
+
+std::optional<RingResume> RingCursor::resume_at(uint64_t position, std::optional<uint64_t> expected_seq) const {
+  if (options_.mode != RingCursorOptions::Mode::kConsume || !started_) return std::nullopt;
+  if (position < base_.end_pos || position > position_ || position % 8 != 0) return std::nullopt;
+  RingResume resume;
+  resume.position = position;
+  if (position == position_) {
+    resume.has_expected_seq = has_expected_seq_;
+    resume.expected_seq = expected_seq_;
+  } else if (expected_seq.has_value()) {
+    resume.has_expected_seq = true;
+    resume.expected_seq = *expected_seq;
+  } else {
+    return std::nullopt;
+  }
+  const Snapshot* state = &base_;
+  for (const Snapshot& s : snapshots_) {
+    if (s.end_pos > position) break;
+    state = &s;
+  }
+  resume.owner_known = state->owner_known;
+  resume.owner_tid = state->owner_tid;
+  resume.owner_name = state->owner_name;
+  resume.frames.reserve(state->frames.size());
+  for (const auto& frame : state->frames) resume.frames.push_back(*frame);
+  return resume;
+}
+
+bool RingCursor::resume_from(const RingResume& resume) {
+  if (options_.mode != RingCursorOptions::Mode::kConsume || started_) return false;
+  start();
+  if (poisoned()) return false;
+  // Untrusted (a stored file): only a position this ring can still hold.
+  const uint64_t read_pos = position_;
+  const uint64_t write_pos = std::min(slot_->write_pos.load(std::memory_order_acquire), end_limit_);
+  if (resume.position % 8 != 0 || resume.position < read_pos || resume.position > write_pos ||
+      resume.position - read_pos > capacity_) {
+    return false;
+  }
+  if (resume.owner_name.size() > shm::kThreadNameBytes || resume.frames.size() > shm::kMaxFrameDepth) return false;
+  // The frames, decoded as if read from the ring (then kept by depth).
+  std::vector<ContextFrame> frames;
+  std::vector<std::shared_ptr<const std::string>> records;
+  size_t total = 0;
+  for (const std::string& raw : resume.frames) {
+    total += raw.size();
+    if (raw.size() < shm::kRecordPrefixBytes || raw.size() % 8 != 0 || total > kMaxFrameBytesPerThread) return false;
+    buffer_.resize(raw.size() / 8);
+    std::memcpy(buffer_.data(), raw.data(), raw.size());
+    const auto size = static_cast<uint32_t>(raw.size());
+    if (!decode_frame(reinterpret_cast<const std::byte*>(buffer_.data()), size, max_string_bytes_, frame_).ok() ||
+        !frame_.push || (!frames.empty() && frame_.frame.depth <= frames.back().depth)) {
+      return false;
+    }
+    frames.push_back(frame_.frame);
+    records.push_back(std::make_shared<const std::string>(raw));
+  }
+  position_ = resume.position;
+  has_expected_seq_ = resume.has_expected_seq;
+  expected_seq_ = resume.expected_seq;
+  if (resume.owner_known) {
+    owner_tid_ = resume.owner_tid;
+    owner_name_ = resume.owner_name;
+    owner_known_ = true;
+  }
+  context_.frames = std::move(frames);
+  frame_records_ = std::move(records);
+  context_.version = g_context_versions.fetch_add(1, std::memory_order_relaxed) + 1;
+  snapshots_.clear();
+  base_ = Snapshot{position_, owner_known_, owner_tid_, owner_name_, frame_records_};
+  return true;
 }
 
 absl::Status RingCursor::apply_frame(const std::byte* record, uint32_t size, uint64_t at, RecordSink& sink) {
@@ -115,8 +212,10 @@ absl::Status RingCursor::apply_frame(const std::byte* record, uint32_t size, uin
     span_edge_.outcome.swap(frame_.frame.fields);
   }
   frames.resize(keep);
+  frame_records_.resize(keep);
   if (frame_.push) {
     frames.push_back(frame_.frame);
+    frame_records_.push_back(std::make_shared<const std::string>(reinterpret_cast<const char*>(record), size));
     if (frame_.frame.kind == shm::FrameKind::kSpan && !frame_.resent) {
       span_edge_.end = false;
       span_edge_.tid = owner_tid_;
@@ -129,6 +228,7 @@ absl::Status RingCursor::apply_frame(const std::byte* record, uint32_t size, uin
     }
   }
   context_.version = g_context_versions.fetch_add(1, std::memory_order_relaxed) + 1;
+  snapshot();
   return absl::OkStatus();
 }
 
@@ -153,6 +253,7 @@ void RingCursor::start() {
   const uint64_t read_pos = slot_->read_pos.load(std::memory_order_acquire);
   position_ = committed_position_ = read_pos;
   adopt_directory_owner();
+  base_ = Snapshot{read_pos, owner_known_, owner_tid_, owner_name_, {}};
   // The producer writes both words for every slot before the segment runs.
   if (data_offset_untrusted != data_offset_ || capacity_untrusted != capacity_) {
     (void)fail(absl::StrCat("the slot places its ring at offset ", data_offset_untrusted, " with capacity ",
@@ -323,6 +424,7 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
       thread_start_.thread_name = owner_name_;
       thread_start_.seq = seq;
       position_ += size;
+      snapshot();
       ++stats.records;
       ++stats.thread_starts;
       sink.on_thread_start(thread_start_);
@@ -383,6 +485,7 @@ void RingCursor::commit() {
   // release: this reader is done with every byte before position_.
   slot_->read_pos.store(position_, std::memory_order_release);
   committed_position_ = position_;
+  forget_snapshots_before(position_);
 }
 
 void RingCursor::commit_to(uint64_t position) {
@@ -391,6 +494,7 @@ void RingCursor::commit_to(uint64_t position) {
   // release: this reader is done with every byte before `position`.
   slot_->read_pos.store(position, std::memory_order_release);
   committed_position_ = position;
+  forget_snapshots_before(position);
 }
 
 void RingCursor::end_at_current_write_pos() {

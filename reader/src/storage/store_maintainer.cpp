@@ -11,6 +11,7 @@
 #include "ringtail/reader/storage/file_index.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 #include "ringtail/reader/storage/layout.hpp"
+#include "ringtail/reader/storage/store_checkpoint.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
 #include "ringtail/reader/storage/store_files.hpp"
 
@@ -75,6 +76,9 @@ absl::StatusOr<size_t> recover_store(const std::string& directory,
     if (root.status().code() == absl::StatusCode::kNotFound) return size_t{0};  // nothing stored yet
     return root.status();
   }
+  // First: "-open" files cut back to what their checkpoints cover, before
+  // they are closed below (store_checkpoint.hpp).
+  apply_checkpoints(*root, report);
   std::vector<std::string> closed;
   const int64_t an_hour_ago = realtime_now_ns() - int64_t{3600} * 1'000'000'000;
   absl::Status walked = walk_store(

@@ -11,10 +11,12 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "ringtail/reader/storage/store_checkpoint.hpp"
 #include "ringtail/reader/storage/store_files.hpp"
 
 namespace ringtail::reader {
@@ -91,7 +93,13 @@ absl::StatusOr<StoreSink::File*> StoreSink::file_for(const SegmentIdentity& segm
     file.first_stamp = found.first_stamp;
     file.last_stamp = file.flushed_last_stamp = found.last_stamp;
     file.last_use = ++use_counter_;
-    return &files_.emplace(key, std::move(file)).first->second;
+    File& added = files_.emplace(key, std::move(file)).first->second;
+    // Listed at the size it had, as a new file is (below).
+    if (absl::Status status = store_checkpoint(SegmentKey{segment.pid, segment.process_start_ticks}, false);
+        !status.ok()) {
+      return status;
+    }
+    return &added;
   }
 
   file.name.kind = StoredFileName::Kind::kOpen;
@@ -110,7 +118,64 @@ absl::StatusOr<StoreSink::File*> StoreSink::file_for(const SegmentIdentity& segm
     return absl::ErrnoToStatus(error, absl::StrCat("cannot lock ", file.path));
   }
   file.last_use = ++use_counter_;
-  return &files_.emplace(key, std::move(file)).first->second;
+  File& added = files_.emplace(key, std::move(file)).first->second;
+  // Listed before a line goes in: a kill before the next checkpoint leaves
+  // it cut back to nothing, not holding lines written again later.
+  if (absl::Status status = store_checkpoint(SegmentKey{segment.pid, segment.process_start_ticks}, false);
+      !status.ok()) {
+    return status;  // discard() follows: the empty file goes with it
+  }
+  return &added;
+}
+
+absl::StatusOr<const StoreDir*> StoreSink::checkpoint_directory() {
+  if (!checkpoints_.has_value()) {
+    absl::StatusOr<StoreDir> root = StoreDir::create(options_.directory, options_.directory_mode);
+    if (!root.ok()) return root.status();
+    absl::StatusOr<StoreDir> dir = root->make_subdirectory(kCheckpointDirectory, options_.directory_mode);
+    if (!dir.ok()) return dir.status();
+    checkpoints_.emplace(std::move(*dir));
+  }
+  return &*checkpoints_;
+}
+
+absl::Status StoreSink::store_checkpoint(const SegmentKey& segment, bool sizes_now) {
+  absl::StatusOr<const StoreDir*> dir = checkpoint_directory();
+  if (!dir.ok()) return dir.status();
+  StoreCheckpoint checkpoint;
+  checkpoint.pid = segment.first;
+  checkpoint.start_ticks = segment.second;
+  for (const auto& [key, file] : files_) {
+    if (std::get<0>(key) != segment.first || std::get<1>(key) != segment.second) continue;
+    checkpoint.files.push_back(StoreCheckpoint::File{absl::StrCat(file.relative_directory, "/", file.name.file_name()),
+                                                     sizes_now ? file.size : file.flushed_size});
+  }
+  auto it = resume_.find(segment);
+  if (it == resume_.end()) {
+    // First words on this segment: keep what an earlier drain stored (the
+    // engine resumes from it until it has a resume point of its own).
+    absl::StatusOr<std::optional<StoreCheckpoint>> stored =
+        read_checkpoint(options_.directory, segment.first, segment.second);
+    std::string resume = stored.ok() && stored->has_value() ? std::move((*stored)->resume) : std::string();
+    it = resume_.emplace(segment, std::move(resume)).first;
+  }
+  checkpoint.resume = it->second;
+  // 0600 whatever file_mode says: its frames are raw records, values not redacted.
+  return write_checkpoint(**dir, checkpoint, 0600, options_.fsync);
+}
+
+std::optional<std::string> StoreSink::resume_point(const SegmentIdentity& segment) {
+  absl::StatusOr<std::optional<StoreCheckpoint>> checkpoint =
+      read_checkpoint(options_.directory, segment.pid, segment.process_start_ticks);
+  if (!checkpoint.ok()) {
+    if (options_.report) {
+      options_.report(absl::StrCat("ignoring the checkpoint of pid ", segment.pid, ": ",
+                                   std::string(checkpoint.status().message())));
+    }
+    return std::nullopt;
+  }
+  if (!checkpoint->has_value() || (*checkpoint)->resume.empty()) return std::nullopt;
+  return std::move((*checkpoint)->resume);
 }
 
 absl::Status StoreSink::write_bytes(File& file, std::string_view bytes) {
@@ -187,7 +252,7 @@ bool StoreSink::wants_rotation(const File& file, int64_t now_ns) const {
          utc_date(now_ns) != file.date;
 }
 
-absl::Status StoreSink::flush() {
+absl::Status StoreSink::write_buffers() {
   for (auto& [key, file] : files_) {
     if (absl::Status status = write_buffer(file); !status.ok()) return status;
   }
@@ -198,13 +263,53 @@ absl::Status StoreSink::flush() {
       file.synced = true;
     }
   }
-  const int64_t now_ns = now();
+  return absl::OkStatus();
+}
+
+void StoreSink::mark_flushed(const SegmentKey* segment, int64_t now_ns) {
   for (auto& [key, file] : files_) {
+    if (segment != nullptr && (std::get<0>(key) != segment->first || std::get<1>(key) != segment->second)) continue;
     if (file.size != file.flushed_size) file.written_ns = now_ns;
     file.flushed_size = file.size;
     file.flushed_last_stamp = file.last_stamp;
   }
-  // Everything is in the OS: rotate what is due.
+}
+
+absl::Status StoreSink::flush() { return flush_with({}); }
+
+absl::Status StoreSink::flush_with(const std::vector<SegmentCheckpoint>& checkpoints) {
+  if (absl::Status status = write_buffers(); !status.ok()) return status;
+  const int64_t now_ns = now();
+  // Each segment's lines count once its checkpoint says so; a failure here
+  // leaves the segments after it to discard().
+  for (const SegmentCheckpoint& checkpoint : checkpoints) {
+    const SegmentKey segment{checkpoint.segment.pid, checkpoint.segment.process_start_ticks};
+    std::optional<std::string> previous;
+    if (auto it = resume_.find(segment); it != resume_.end()) previous = std::move(it->second);
+    resume_[segment] = checkpoint.resume;
+    if (absl::Status status = store_checkpoint(segment, /*sizes_now=*/true); !status.ok()) {
+      if (previous.has_value()) {
+        resume_[segment] = std::move(*previous);
+      } else {
+        resume_.erase(segment);
+      }
+      return status;
+    }
+    mark_flushed(&segment, now_ns);
+  }
+  // Segments with lines but no new resume point (a sink used without them):
+  // their files are listed at their new sizes all the same, so that recovery
+  // never cuts lines whose read positions may be published; a kill before
+  // the next resume point then repeats lines rather than losing any.
+  std::set<SegmentKey> grown;
+  for (const auto& [key, file] : files_) {
+    if (file.size != file.flushed_size) grown.insert(SegmentKey{std::get<0>(key), std::get<1>(key)});
+  }
+  for (const SegmentKey& segment : grown) {
+    if (absl::Status status = store_checkpoint(segment, /*sizes_now=*/true); !status.ok()) return status;
+    mark_flushed(&segment, now_ns);
+  }
+  // Everything is in the OS and covered: rotate what is due.
   for (auto it = files_.begin(); it != files_.end();) {
     if (wants_rotation(it->second, now_ns)) {
       close_file(it->second);
@@ -253,6 +358,15 @@ void StoreSink::segment_finished(const SegmentIdentity& segment) {
       it = files_.erase(it);
     } else {
       ++it;
+    }
+  }
+  // Nothing more comes for it: no restart will resume it.
+  const SegmentKey key{segment.pid, segment.process_start_ticks};
+  const bool had = resume_.erase(key) > 0;
+  if (checkpoints_.has_value()) {
+    absl::Status removed = checkpoints_->remove(checkpoint_file_name(key.first, key.second));
+    if (!removed.ok() && !absl::IsNotFound(removed) && had && options_.report) {
+      options_.report(std::string(removed.message()));
     }
   }
 }

@@ -50,9 +50,13 @@
 //      end of the last record whose lines were all handed on at the end of
 //      the pass; a ring whose lines are still held in the reorder buffer is
 //      committed only up to its oldest held record. A reader killed at any
-//      instant therefore loses nothing, and a restarted one repeats at most
-//      what it had written since its last commit (with the writer thread,
-//      up to about a pass more than was flushed when it died).
+//      instant therefore loses nothing. The flush also hands the sink each
+//      changed segment's resume point (segment_resume.hpp; built at the
+//      commit points): a sink that stores it with the data (StoreSink)
+//      gives it back when the segment is opened again, and the segment's
+//      rings start there, so a restarted reader writes nothing twice and
+//      keeps the threads' context (docs/ARCHITECTURE.md, "Exactly once").
+//      Without one it repeats what it had written since its last commit.
 //   6. Dead producers (exited or crashed, checked in step 1 before the final
 //      read, so nothing can be written after it): every ring is read to its
 //      end, trailing drops are reported (RingCursor::report_trailing_drops),
@@ -108,6 +112,7 @@
 
 #include "absl/status/status.h"
 #include "ringtail/reader/drain/line_sink.hpp"
+#include "ringtail/reader/drain/segment_resume.hpp"
 #include "ringtail/reader/ingest/segment_directory.hpp"
 #include "ringtail/reader/output/redaction.hpp"
 #include "ringtail/shm/layout.hpp"
@@ -202,6 +207,8 @@ class DrainEngine {
                               int64_t realtime_now_ns, int64_t steady_now_ns, PassResult* result);
   void rescan();
   void open_segment(const DiscoveredSegment& found);
+  // The sink's stored resume point for the segment, decoded (consume mode).
+  std::optional<SegmentResume> stored_resume_point(const SegmentIdentity& identity);
   // Commits what was flushed and retires the segments finished then; on an
   // output error, resets and returns it.
   absl::Status apply_flushed();

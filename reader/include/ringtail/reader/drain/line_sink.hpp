@@ -13,6 +13,16 @@
 //     committed read positions. A sink that can take back what it wrote since
 //     its last OK flush (StoreSink truncates its files) does so, and then
 //     nothing is duplicated; one that cannot (a pipe) leaves it.
+//   - Exactly once (optional): with every flush the engine hands the sink,
+//     per segment whose state moved, its resume point (segment_resume.hpp,
+//     encoded): flush_with(). A sink that stores it with the data, so that
+//     the two always agree (StoreSink: a checkpoint file written after the
+//     data and before any rotation), gives it back from resume_point() when
+//     a later engine opens the segment; the engine then continues where the
+//     stored output ends, and a reader killed at any point writes nothing
+//     twice. flush_with() fails if a checkpoint cannot be stored; discard()
+//     then goes back to the last stored one. A sink without storage (a pipe)
+//     keeps none: at least once.
 //   - segment_finished(): the segment was drained to its end (its producer is
 //     gone) and everything written for it was flushed: nothing more comes for
 //     it, so a sink may close its file.
@@ -21,12 +31,21 @@
 // thread (DrainOptions::writer_thread, the default), else its own thread.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "ringtail/reader/ingest/segment_view.hpp"
 
 namespace ringtail::reader {
+
+// A segment's resume point as of a flush (see flush_with()).
+struct SegmentCheckpoint {
+  SegmentIdentity segment;
+  std::string resume;  // encode(SegmentResume)
+};
 
 class LineSink {
  public:
@@ -35,6 +54,13 @@ class LineSink {
   virtual absl::Status write(const SegmentIdentity& segment, std::string_view lines) = 0;
   // After OK, everything written is in the OS: the engine commits read positions only after this.
   virtual absl::Status flush() = 0;
+  // flush(), then stores each checkpoint with the data (after it). Default:
+  // flush(), storing nothing.
+  virtual absl::Status flush_with(const std::vector<SegmentCheckpoint>& /*checkpoints*/) { return flush(); }
+  // The resume point last stored for `segment`, if any. Called on the
+  // engine's thread while nothing is queued for the segment (before its
+  // first line, or after discard()).
+  virtual std::optional<std::string> resume_point(const SegmentIdentity& /*segment*/) { return std::nullopt; }
   // After a failed write() or flush(): drop, and where possible take back,
   // what was written since the last OK flush. Default: nothing.
   virtual void discard() {}

@@ -35,7 +35,10 @@
 // Positions: each line carries the ring position after the record it came
 // from (`end_pos`); released_end_pos(lane) is that of the lane's last written
 // line, which is how far its ring's read_pos may be committed while the lane
-// still holds lines (see drain_engine.hpp, commit discipline).
+// still holds lines (see drain_engine.hpp, commit discipline). A line may
+// also carry the seq its ring expects after its record (`next_seq`: an
+// event's seq + 1, a gap's last + 1); released_next_seq(lane) is that of the
+// last written line that had one, the expected seq at released_end_pos.
 //
 // Threading: not thread-safe; one thread per buffer.
 #pragma once
@@ -80,7 +83,8 @@ class ReorderBuffer {
   // Format a line by appending it to lane_bytes(lane), then push() it with
   // the size lane_bytes(lane) had before (`line_start`).
   std::string& lane_bytes(uint32_t lane) { return lanes_[lane].bytes; }
-  void push(uint32_t lane, int64_t key, uint64_t end_pos, size_t line_start, Kind kind);
+  static constexpr uint64_t kNoSeq = UINT64_MAX;
+  void push(uint32_t lane, int64_t key, uint64_t end_pos, size_t line_start, Kind kind, uint64_t next_seq = kNoSeq);
 
   // Appends the lines the rule above lets go to `out`, in merge order.
   // Stops early (returns) once `out` holds at least `out_limit` bytes, so the
@@ -98,6 +102,8 @@ class ReorderBuffer {
   uint64_t head_end_pos(uint32_t lane) const { return lanes_[lane].entries[lanes_[lane].head].end_pos; }
   bool lane_empty(uint32_t lane) const { return lanes_[lane].head == lanes_[lane].entries.size(); }
   uint64_t released_end_pos(uint32_t lane) const { return lanes_[lane].released_end_pos; }
+  // kNoSeq until a written line of the lane had a next_seq.
+  uint64_t released_next_seq(uint32_t lane) const { return lanes_[lane].released_next_seq; }
   bool empty() const { return held_lines_ == 0; }
   uint64_t held_lines() const { return held_lines_; }
   uint64_t held_bytes() const { return held_bytes_; }
@@ -111,6 +117,7 @@ class ReorderBuffer {
     uint64_t end_pos;
     uint64_t offset;  // in the lane's byte stream (see Lane::base)
     uint64_t pass;
+    uint64_t next_seq;
     uint32_t size;
     Kind kind;
   };
@@ -120,6 +127,7 @@ class ReorderBuffer {
     std::vector<Entry> entries;
     size_t head = 0;
     uint64_t released_end_pos = 0;
+    uint64_t released_next_seq = kNoSeq;
   };
   struct HeapItem {
     int64_t key;

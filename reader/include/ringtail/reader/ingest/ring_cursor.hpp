@@ -19,7 +19,7 @@
 //     hands them with every event (DecodedEvent::context); a span's push and
 //     pop are also reported as SpanEdges, unless resent. Frames a restarted
 //     reader did not see (pushed before its read_pos) are unknown to it
-//     until the producer re-sends them.
+//     until the producer re-sends them, unless it resumes (below).
 //   - Other control ids (>= kControlIdBase): skipped by their size.
 //   - Events: decoded against the CallSiteTable (refreshed on an unknown id).
 // What the cursor allocates does not follow what the segment claims
@@ -41,8 +41,9 @@
 // larger. A fresh cursor does not know the expected seq until it sees its
 // first record: at read_pos 0 that is the ring's first ThreadStartRecord
 // (seq 0 or the counters inherited by a reused slot), so nothing is missed;
-// a cursor resuming at read_pos > 0 (a restarted reader) takes the first
-// record's seq as given and cannot report drops from before it. Drops after
+// a cursor starting at read_pos > 0 (a restarted reader without a resume
+// point, below) takes the first record's seq as given and cannot report
+// drops from before it. Drops after
 // the last record show up as a gap before the next event, or through
 // report_trailing_drops() once the ring's writer is gone.
 //
@@ -55,6 +56,22 @@
 // were reading and resynchronise at the consumer's read_pos (counted in
 // BatchStats::peek_resyncs).
 //
+// Resuming (kConsume): resume_at(P) describes the cursor's state after the
+// record ending at P (a position it reached and has not committed past):
+// the seq it expected next, the ring's owner and the raw frame records bound
+// then. A reader stores that with its output (drain: the store's checkpoint,
+// written with the data) and a restarted one hands it to resume_from()
+// before the first read_batch(): the cursor then starts at P instead of
+// read_pos, with that state, so that it neither writes again what was
+// stored nor loses the context or the drops at the restart. A resume point
+// is untrusted input: it is used only if read_pos <= P <= write_pos, P is at
+// most a capacity ahead of read_pos and a multiple of 8, and its frames
+// decode (frame_decoder.hpp); otherwise the cursor starts at read_pos as if
+// it had none. To answer for positions before its current one, the cursor
+// keeps a snapshot of owner and frames at each record that changes them
+// since the last commit_to() (at most kMaxResumeSnapshots; past that the
+// oldest go, and resume_at() cannot answer for positions before them).
+//
 // Threading: one thread per cursor. Cursors of different rings may run in
 // parallel if each has its own CallSiteTable (the table is not thread-safe).
 // At most one kConsume cursor per ring, across all processes (the reader lease
@@ -64,6 +81,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,6 +106,21 @@ struct RingCursorOptions {
   // Larger events and frame pops are skipped, not copied (RecordSink::on_skipped).
   uint32_t max_record_copy_bytes = kMaxRecordCopyBytes;
 };
+
+// The state of a ring's reader after the record ending at `position`
+// (see "Resuming" above).
+struct RingResume {
+  uint64_t position = 0;
+  bool has_expected_seq = false;
+  uint64_t expected_seq = 0;
+  bool owner_known = false;  // owner from a ThreadStartRecord (else the directory's, at resume)
+  uint32_t owner_tid = 0;
+  std::string owner_name;
+  std::vector<std::string> frames;  // the raw frame push records bound there, outermost first
+};
+
+// Snapshots a cursor keeps for resume_at() between commits.
+inline constexpr size_t kMaxResumeSnapshots = 16384;
 
 // What one read_batch() did.
 struct BatchStats {
@@ -125,6 +160,15 @@ class RingCursor {
   // after some record); values at or below committed_position(), past
   // position() or not a multiple of 8 are ignored. kPeek: no-op.
   void commit_to(uint64_t position);
+
+  // kConsume, before the first read_batch(): start at `resume` rather than
+  // read_pos if it passes the checks above. False (nothing changed) if not.
+  bool resume_from(const RingResume& resume);
+  // The state after the record ending at `position`, which must lie between
+  // the last commit_to() position (or the start) and position(); nullopt
+  // otherwise. `expected_seq`: the seq expected after that record if the
+  // caller knows it (the cursor knows only its current one).
+  std::optional<RingResume> resume_at(uint64_t position, std::optional<uint64_t> expected_seq) const;
 
   // The ring's writer is gone (its process is dead): from now on the cursor
   // reads nothing past the write_pos it loads here, so that another process
@@ -187,6 +231,22 @@ class RingCursor {
 
   absl::Status apply_frame(const std::byte* record, uint32_t size, uint64_t at, RecordSink& sink);
   void clear_frames();
+  // Owner and frames, shared between snapshots (resume_at()).
+  struct Snapshot {
+    uint64_t end_pos = 0;  // after the record that made this state
+    bool owner_known = false;
+    uint32_t owner_tid = 0;
+    std::string owner_name;
+    std::vector<std::shared_ptr<const std::string>> frames;
+  };
+  // Records the state after the record ending at position_ (kConsume only).
+  void snapshot();
+  // Drops the snapshots a commit at `position` no longer needs.
+  void forget_snapshots_before(uint64_t position);
+
+  std::vector<std::shared_ptr<const std::string>> frame_records_;  // raw, parallel to context_.frames
+  Snapshot base_;                   // the state at base_.end_pos (the last commit, or the start)
+  std::deque<Snapshot> snapshots_;  // later states, by end_pos
 
   std::vector<uint64_t> buffer_;  // the private copy of the current record (8-byte aligned)
   ThreadContext context_;         // the frames of the ring's current thread

@@ -31,6 +31,14 @@
 // time the reader wrote the file, which retention goes by (the name's stamps
 // are the producers' timestamps).
 //
+// Exactly once (LineSink::flush_with): flush_with() writes every buffer,
+// then each segment's checkpoint (store_checkpoint.hpp) listing its open
+// files at their sizes now, then rotates; a file is created listed (a
+// checkpoint with size 0 is written first). A segment's lines count as
+// flushed once its checkpoint is stored, so discard() goes back to the last
+// stored checkpoint. segment_finished() removes the segment's checkpoint;
+// resume_point() reads it back.
+//
 // Buffering, fsync, discard(): as the LineSink contract says. write()
 // buffers per file and write(2)s at buffer_bytes; flush() write(2)s every
 // buffer (then fdatasync()s with fsync); discard() drops buffers and
@@ -52,9 +60,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -92,6 +103,9 @@ class StoreSink : public LineSink {
 
   absl::Status write(const SegmentIdentity& segment, std::string_view lines) override;
   absl::Status flush() override;
+  absl::Status flush_with(const std::vector<SegmentCheckpoint>& checkpoints) override;
+  // Reads the checkpoint file (any thread; problems go to report).
+  std::optional<std::string> resume_point(const SegmentIdentity& segment) override;
   void discard() override;
   void segment_finished(const SegmentIdentity& segment) override;
 
@@ -120,6 +134,8 @@ class StoreSink : public LineSink {
   };
   // pid, process start ticks, class.
   using Key = std::tuple<uint32_t, uint64_t, LevelClass>;
+  // pid, process start ticks.
+  using SegmentKey = std::pair<uint32_t, uint64_t>;
 
   absl::StatusOr<File*> file_for(const SegmentIdentity& segment, LevelClass level_class);
   absl::Status append(File& file, std::string_view lines);
@@ -133,9 +149,19 @@ class StoreSink : public LineSink {
   void close_file(File& file);
   int64_t now() const;
   void close_least_recently_used();
+  // Writes the buffers (and fdatasyncs them with fsync).
+  absl::Status write_buffers();
+  // The files of `segment` count as flushed at their size now.
+  void mark_flushed(const SegmentKey* segment, int64_t now_ns);
+  // Replaces the segment's checkpoint: its resume point and open files, each
+  // at its flushed size, or at its size now with `sizes_now`.
+  absl::Status store_checkpoint(const SegmentKey& segment, bool sizes_now);
+  absl::StatusOr<const StoreDir*> checkpoint_directory();
 
   StoreSinkOptions options_;
   std::map<Key, File> files_;
+  std::map<SegmentKey, std::string> resume_;  // the last resume point stored per segment
+  std::optional<StoreDir> checkpoints_;       // DIR/.checkpoints, once made
   uint64_t use_counter_ = 0;
 };
 
