@@ -1,5 +1,6 @@
 // Segment discovery (listing /dev/shm, or a test directory), producer states
 // and the one-consumer reader lease, against real producers in forked children.
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -358,6 +359,40 @@ TEST_F(ConsumerLeaseTest, ReleaseLeavesALeaseSomeoneElseTookOver) {
   const absl::StatusOr<ConsumerLease> blocked = ConsumerLease::acquire(*view_);
   EXPECT_EQ(blocked.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(blocked.status().message().find("is being drained by pid 1"), std::string::npos) << blocked.status();
+  view_->reader_lease_word()->store(0);
+}
+
+// The holder's stall words (mark_stalled) are its own: cleared when it gives
+// the lease back, by the next holder when it takes over, and left alone by a
+// holder whose lease someone else took.
+TEST_F(ConsumerLeaseTest, StallWordsBelongToTheHolder) {
+  auto stall = [&] { return reader_stall(*view_); };
+  {
+    absl::StatusOr<ConsumerLease> lease = ConsumerLease::acquire(*view_);
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    lease->mark_stalled(12345, ENOSPC);
+    EXPECT_EQ(stall().since_realtime_ns_untrusted, 12345u);
+    EXPECT_EQ(stall().errno_untrusted, static_cast<uint32_t>(ENOSPC));
+    lease->clear_stalled();
+    EXPECT_EQ(stall().since_realtime_ns_untrusted, 0u);
+    lease->mark_stalled(23456, 0);
+  }
+  EXPECT_EQ(stall().since_realtime_ns_untrusted, 0u) << "released with the lease";
+
+  // What a reader that died while stalled left behind.
+  view_->reader_stalled_since_word()->store(777);
+  view_->reader_stall_errno_word()->store(ENOSPC);
+  view_->reader_lease_word()->store(shm::make_reader_lease(static_cast<uint32_t>(dead_pid()), 1));
+  absl::StatusOr<ConsumerLease> lease = ConsumerLease::acquire(*view_);
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  EXPECT_EQ(stall().since_realtime_ns_untrusted, 0u);
+  EXPECT_EQ(stall().errno_untrusted, 0u);
+
+  lease->mark_stalled(34567, ENOSPC);
+  const uint64_t other = shm::make_reader_lease(1, shm::process_start_ticks(1).value_or(0));
+  view_->reader_lease_word()->store(other);  // another reader judged us dead: its words now
+  lease->release();
+  EXPECT_EQ(stall().since_realtime_ns_untrusted, 34567u);
   view_->reader_lease_word()->store(0);
 }
 

@@ -52,9 +52,13 @@ absl::StatusOr<ConsumerLease> ConsumerLease::acquire(SegmentView& view) {
     // lease, happen-before everything this holder reads.
     if (word->compare_exchange_strong(seen, mine, std::memory_order_acq_rel, std::memory_order_acquire)) {
       lease.word_ = word;
+      lease.stalled_since_ = view.reader_stalled_since_word();
+      lease.stall_errno_ = view.reader_stall_errno_word();
       lease.value_ = mine;
       lease.owner_pid_ = me;
       if (seen != 0) lease.took_over_from_ = lease_pid(seen);
+      // A dead holder's stall is not ours.
+      lease.clear_stalled();
       return lease;
     }
     // `seen` now holds the current word.
@@ -73,6 +77,8 @@ absl::StatusOr<ConsumerLease> ConsumerLease::acquire(SegmentView& view) {
 
 ConsumerLease::ConsumerLease(ConsumerLease&& other) noexcept
     : word_(std::exchange(other.word_, nullptr)),
+      stalled_since_(std::exchange(other.stalled_since_, nullptr)),
+      stall_errno_(std::exchange(other.stall_errno_, nullptr)),
       value_(std::exchange(other.value_, 0)),
       owner_pid_(std::exchange(other.owner_pid_, 0)),
       took_over_from_(std::exchange(other.took_over_from_, std::nullopt)) {}
@@ -81,6 +87,8 @@ ConsumerLease& ConsumerLease::operator=(ConsumerLease&& other) noexcept {
   if (this != &other) {
     release();
     word_ = std::exchange(other.word_, nullptr);
+    stalled_since_ = std::exchange(other.stalled_since_, nullptr);
+    stall_errno_ = std::exchange(other.stall_errno_, nullptr);
     value_ = std::exchange(other.value_, 0);
     owner_pid_ = std::exchange(other.owner_pid_, 0);
     took_over_from_ = std::exchange(other.took_over_from_, std::nullopt);
@@ -91,16 +99,41 @@ ConsumerLease& ConsumerLease::operator=(ConsumerLease&& other) noexcept {
 void ConsumerLease::release() {
   if (word_ == nullptr) return;
   if (::getpid() == owner_pid_) {
+    // Only while the lease is still ours: a reader that took it over (judging
+    // us dead) owns the stall words now.
+    if (word_->load(std::memory_order_relaxed) == value_) clear_stalled();
     uint64_t expected = value_;
     // release: every read_pos this reader stored happens-before the next holder's acquire.
     word_->compare_exchange_strong(expected, 0, std::memory_order_release, std::memory_order_relaxed);
   }
   word_ = nullptr;
+  stalled_since_ = nullptr;
+  stall_errno_ = nullptr;
   value_ = 0;
+}
+
+void ConsumerLease::mark_stalled(uint64_t since_realtime_ns, uint32_t error_number) {
+  if (word_ == nullptr || ::getpid() != owner_pid_) return;
+  // Relaxed: display only, nobody orders anything by them.
+  stall_errno_->store(error_number, std::memory_order_relaxed);
+  stalled_since_->store(since_realtime_ns, std::memory_order_relaxed);
+}
+
+void ConsumerLease::clear_stalled() {
+  if (word_ == nullptr || ::getpid() != owner_pid_) return;
+  stalled_since_->store(0, std::memory_order_relaxed);
+  stall_errno_->store(0, std::memory_order_relaxed);
 }
 
 std::optional<pid_t> lease_holder(const SegmentView& view) {
   return live_holder(view.reader_lease_word()->load(std::memory_order_acquire));
+}
+
+ReaderStall reader_stall(const SegmentView& view) {
+  ReaderStall stall;
+  stall.since_realtime_ns_untrusted = view.reader_stalled_since_word()->load(std::memory_order_relaxed);
+  stall.errno_untrusted = view.reader_stall_errno_word()->load(std::memory_order_relaxed);
+  return stall;
 }
 
 }  // namespace ringtail::reader

@@ -1,7 +1,7 @@
 // ringtail shared-memory ABI, version 2.
 //
 // One POSIX shared-memory segment per producer process. It is written by the
-// producer and read (and, in three documented words, written) by a reader in
+// producer and read (and, in a few documented words, written) by a reader in
 // another process, possibly after the producer died. Everything here is
 // therefore an ABI: explicitly sized types only, offsets never pointers, every
 // cross-process word a lock-free std::atomic. docs/ARCHITECTURE.md documents
@@ -19,8 +19,9 @@
 //
 // Who writes what:
 //   producer: everything, except the reader-owned words below.
-//   reader:   SegmentHeader::control_min_level, SegmentHeader::reader_lease,
-//             RingSlot::read_pos; and, to change sampling live, the
+//   reader:   SegmentHeader::control_min_level, SegmentHeader::reader_lease
+//             (and the lease holder's reader_stalled_since_ns and
+//             reader_stall_errno), RingSlot::read_pos; and, to change sampling live, the
 //             SegmentHeader::sample_rules text (a seqlock) and
 //             CallSiteEntry::sample_keep (which the producer also writes).
 // Neither side's memory safety may depend on a value the other side wrote:
@@ -164,7 +165,15 @@ struct alignas(64) SegmentHeader {
   // (pid << 32) | (process start ticks & 0xFFFFFFFF); 0 when none. Taken and
   // released with a compare-and-swap; stale once that process is gone.
   alignas(64) std::atomic<uint64_t> reader_lease;
-  uint8_t reserved3[56];
+  // The lease holder's output state (offset 520), for `ringtail ls` only:
+  // CLOCK_REALTIME ns since its output began failing (disk full...), 0 while
+  // it writes; the errno of that failure when known, else 0. Written by the
+  // lease holder (relaxed), cleared when it resumes or lets the lease go.
+  // Added within version 2 in reserved bytes (zero): older readers ignore
+  // them. Nothing depends on them; any writer of the segment can set them.
+  std::atomic<uint64_t> reader_stalled_since_ns;
+  std::atomic<uint32_t> reader_stall_errno;
+  uint8_t reserved3[44];
 
   // Sampling rules (offset 576, v2): the text of RINGTAIL_SAMPLE
   // ("debug=0.1,msg:tool call=0.5,site:agent.cpp:42=0"), written by the
@@ -388,6 +397,8 @@ static_assert(offsetof(SegmentHeader, threads_started) == 408);
 static_assert(offsetof(SegmentHeader, audit_lost_outside_rings) == 416);
 static_assert(offsetof(SegmentHeader, control_min_level) == 448);
 static_assert(offsetof(SegmentHeader, reader_lease) == 512);
+static_assert(offsetof(SegmentHeader, reader_stalled_since_ns) == 520);
+static_assert(offsetof(SegmentHeader, reader_stall_errno) == 528);
 static_assert(offsetof(SegmentHeader, sample_rules_version) == 576);
 static_assert(offsetof(SegmentHeader, sample_rules_bytes) == 580);
 static_assert(offsetof(SegmentHeader, sample_rules) == 584);

@@ -14,6 +14,13 @@
 //   release (destructor): CAS mine -> 0, so a lease that someone has taken
 //     over meanwhile (they judged us dead) is left alone.
 //
+// The holder's output state: while its output fails (disk full...), the
+// holder says so in the two words after the lease (mark_stalled), so that
+// `ringtail ls` can show why the segment is not consumed; clear_stalled() when
+// it writes again. acquire clears what a previous holder left there, release
+// clears them before giving the lease back. They are display only: any writer
+// of the segment can set them, and nothing acts on them.
+//
 // A reader killed while holding the lease leaves it stale; the next reader
 // takes it over. Matching only the low 32 bits of the start ticks is what the
 // ABI stores; a pid reused by a process started exactly 2^32 ticks later would
@@ -50,8 +57,15 @@ class ConsumerLease {
   ConsumerLease(const ConsumerLease&) = delete;
   ConsumerLease& operator=(const ConsumerLease&) = delete;
 
-  // Gives the lease back now (CAS mine -> 0); idempotent.
+  // Gives the lease back now (CAS mine -> 0), clearing the stall words
+  // first; idempotent.
   void release();
+
+  // The holder's output has failed since `since_realtime_ns` (CLOCK_REALTIME
+  // ns, nonzero) with `error_number` (0: not known). No-op when not held.
+  void mark_stalled(uint64_t since_realtime_ns, uint32_t error_number);
+  // The output works again. No-op when not held.
+  void clear_stalled();
 
   bool held() const { return word_ != nullptr; }
   uint64_t value() const { return value_; }  // the word this lease stored
@@ -62,6 +76,8 @@ class ConsumerLease {
   ConsumerLease() = default;
 
   std::atomic<uint64_t>* word_ = nullptr;
+  std::atomic<uint64_t>* stalled_since_ = nullptr;  // beside word_ in the mapping
+  std::atomic<uint32_t>* stall_errno_ = nullptr;
   uint64_t value_ = 0;
   pid_t owner_pid_ = 0;
   std::optional<pid_t> took_over_from_;
@@ -70,5 +86,15 @@ class ConsumerLease {
 // The pid of the live reader holding the segment's lease; nullopt when the
 // lease is free or stale. Works on a read-only view.
 std::optional<pid_t> lease_holder(const SegmentView& view);
+
+// What a lease holder says about its output (see mark_stalled), as the words
+// hold it now: untrusted, for display only.
+struct ReaderStall {
+  uint64_t since_realtime_ns_untrusted = 0;  // 0: not stalled
+  uint32_t errno_untrusted = 0;              // 0: not known
+};
+// The stall words (relaxed loads). Works on a read-only view. Meaningful only
+// while lease_holder() names a live reader.
+ReaderStall reader_stall(const SegmentView& view);
 
 }  // namespace ringtail::reader

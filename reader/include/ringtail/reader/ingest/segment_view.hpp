@@ -25,8 +25,9 @@
 // accessors below (or CallSiteTable / RingCursor, which validate them).
 //
 // Writes: a read-write view writes only reader-owned words of the ABI
-// (RingSlot::read_pos, control_min_level; the reader lease is left to the
-// code that implements its protocol); a read-only view refuses to.
+// (RingSlot::read_pos, control_min_level; the reader lease and its holder's
+// stall words are left to the code that implements its protocol); a read-only
+// view refuses to.
 //
 // Threading: immutable after open; any number of threads may use one view
 // concurrently. Moving a view keeps its mapping at the same address, so
@@ -165,6 +166,10 @@ class SegmentView {
   // (consumer_lease.hpp), which implements its protocol. Only loads are
   // allowed through a read-only view: its mapping is read-only.
   std::atomic<uint64_t>* reader_lease_word() const { return &header()->reader_lease; }
+  // The lease holder's output-stall words (SegmentHeader::reader_stalled_since_ns,
+  // reader_stall_errno), for ConsumerLease too; read-only views may only load.
+  std::atomic<uint64_t>* reader_stalled_since_word() const { return &header()->reader_stalled_since_ns; }
+  std::atomic<uint32_t>* reader_stall_errno_word() const { return &header()->reader_stall_errno; }
 
   // True once an access found the file cut short under the mapping (the
   // pages past its new end read as zeros): abandon the view.
