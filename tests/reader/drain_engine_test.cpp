@@ -2,6 +2,7 @@
 // and ringtail-loadgen. Every test restricts discovery to its own producer's
 // pid, so segments of other tests (or other users of /dev/shm) are never
 // touched.
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -739,7 +740,9 @@ TEST(DrainEngine, FailedFlushCommitsNothingAndTheNextEngineRereads) {
     EXPECT_EQ(slot_of(child.segment_name(), 0).read_pos_untrusted, 0u);
     EXPECT_EQ(slot_of(child.segment_name(), 1).read_pos_untrusted, 0u);
     EXPECT_TRUE(segment_exists(child.segment_name()));
-    EXPECT_EQ(lease_word(child.segment_name()), 0u);  // dropped with the segment state
+    // Kept while this engine lives (no other reader takes the segment while
+    // its output fails), given back when it goes.
+    EXPECT_NE(lease_word(child.segment_name()), 0u);
     // A failing write() is handled the same way.
     failing.fail_flush = false;
     failing.fail_write = true;
@@ -799,6 +802,81 @@ TEST(DrainEngine, RunStopsOnAnOutputErrorOrRetriesAfterTheBackoff) {
   runner.join();
   EXPECT_EQ(engine.stats().sink_errors, 3u);
   EXPECT_TRUE(engine.last_error().ok());
+  expect_each_once_in_thread_order(parse_lines(sink.text), 2, 500);
+}
+
+// Every flush fails with ENOSPC while `full` is set, as on a full disk.
+class DiskFullSink : public MemorySink {
+ public:
+  absl::Status flush() override {
+    if (full.load()) {
+      ++flushes;
+      return absl::ErrnoToStatus(ENOSPC, "test: cannot write the store");
+    }
+    return MemorySink::flush();
+  }
+  std::atomic<bool> full{true};
+};
+
+ReaderStall stall_of(const std::string& segment) {
+  absl::StatusOr<SegmentView> view = SegmentView::open(segment, SegmentView::Access::kReadOnly);
+  EXPECT_TRUE(view.ok()) << view.status();
+  return view.ok() ? reader_stall(*view) : ReaderStall{};
+}
+
+// A daemon outlives a full disk: run() keeps the segment leased and marked
+// stalled, tries again less and less often (calling on_sink_error each
+// time), says so at once and then rate-limited, and once the output works
+// carries on by itself, says so and clears the mark; every event once.
+TEST(DrainEngine, RunBacksOffWhileTheOutputFailsAndResumesByItself) {
+  ProducerChild child = ProducerChild::start(producer_options(), [](ProducerChild::Link& link) {
+    if (log_from_threads(2, 500) != 0) return 3;
+    link.signal();
+    link.wait();
+    return 0;
+  });
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  DiskFullSink sink;
+  Reports reports;
+  DrainOptions options = options_for(child.pid());
+  options.sink_error_backoff = 2ms;
+  options.sink_error_backoff_max = 16ms;
+  options.sink_error_report_interval = 100ms;
+  std::atomic<int> on_error_calls{0};
+  options.on_sink_error = [&](const absl::Status& error) {
+    EXPECT_EQ(error.code(), absl::StatusCode::kResourceExhausted);
+    ++on_error_calls;
+  };
+  DrainEngine engine(options, sink, reports.fn());
+  std::atomic<bool> stop{false};
+  std::thread runner([&] { engine.run(stop); });
+
+  EXPECT_TRUE(eventually([&] { return reports.count("output still failing for") >= 1; })) << reports.lines().size();
+  EXPECT_EQ(reports.count("output failed, nothing after the last flush was committed"), 1u);
+  EXPECT_LE(reports.count("output still failing for"), 2u) << "not rate-limited";
+  EXPECT_GE(engine.stats().sink_errors, 3u);
+  EXPECT_EQ(engine.stats().output_stalls, 1u);
+  EXPECT_EQ(slot_of(child.segment_name(), 0).read_pos_untrusted, 0u);
+  const uint64_t lease = lease_word(child.segment_name());
+  EXPECT_EQ(lease >> 32, static_cast<uint64_t>(::getpid()));
+  const ReaderStall stall = stall_of(child.segment_name());
+  EXPECT_NE(stall.since_realtime_ns_untrusted, 0u);
+  EXPECT_EQ(stall.errno_untrusted, static_cast<uint32_t>(ENOSPC));
+
+  sink.full = false;
+  EXPECT_TRUE(eventually([&] { return reports.count("output resumed after") == 1; }));
+  EXPECT_EQ(lease_word(child.segment_name()), lease) << "the same lease all along";
+  EXPECT_EQ(stall_of(child.segment_name()).since_realtime_ns_untrusted, 0u);
+  EXPECT_EQ(stall_of(child.segment_name()).errno_untrusted, 0u);
+  ASSERT_TRUE(child.resume());
+  ASSERT_EQ(child.join(), 0);
+  EXPECT_TRUE(eventually([&] { return engine.stats().segments_removed == 1; }));
+  stop = true;
+  runner.join();
+  EXPECT_TRUE(engine.last_error().ok());
+  EXPECT_EQ(static_cast<uint64_t>(on_error_calls.load()), engine.stats().sink_errors);
+  EXPECT_EQ(engine.stats().output_stalls, 1u);
   expect_each_once_in_thread_order(parse_lines(sink.text), 2, 500);
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "decode_pool.hpp"
 #include "output_pipeline.hpp"
+#include "output_stall.hpp"
 #include "ringtail/shm/segment_file.hpp"
 #include "segment_drainer.hpp"
 
@@ -33,7 +34,7 @@ void sleep_unless_stopped(std::chrono::nanoseconds duration, const std::atomic<b
 }
 
 void add_counts(DrainStats& into, const DrainStats& from) {
-  static_assert(sizeof(DrainStats) == 17 * sizeof(uint64_t), "a new DrainStats field: add it here");
+  static_assert(sizeof(DrainStats) == 18 * sizeof(uint64_t), "a new DrainStats field: add it here");
   into.events += from.events;
   into.lines += from.lines;
   into.bytes += from.bytes;
@@ -51,6 +52,7 @@ void add_counts(DrainStats& into, const DrainStats& from) {
   into.sink_errors += from.sink_errors;
   into.passes += from.passes;
   into.records_too_big += from.records_too_big;
+  into.output_stalls += from.output_stalls;
 }
 
 unsigned decode_threads(const DrainOptions& options) {
@@ -73,6 +75,8 @@ DrainEngine::DrainEngine(DrainOptions options, LineSink& sink, std::function<voi
   if (!report_) report_ = [](std::string_view) {};
   output_ = std::make_unique<OutputPipeline>(sink_, options_.writer_thread, options_.max_output_bytes_in_flight);
   if (const unsigned threads = decode_threads(options_); threads > 1) pool_ = std::make_unique<DecodePool>(threads);
+  stall_ = std::make_unique<OutputStall>(OutputStall::Options{
+      options_.sink_error_backoff, options_.sink_error_backoff_max, options_.sink_error_report_interval});
 }
 
 DrainEngine::~DrainEngine() {
@@ -128,10 +132,13 @@ void DrainEngine::open_segment(const DiscoveredSegment& found) {
     lease.emplace(std::move(*acquired));
   }
   ++work_.segments_seen;
+  segments_.emplace(found.name, make_drainer(std::move(*view), std::move(lease)));
+}
+
+std::unique_ptr<SegmentDrainer> DrainEngine::make_drainer(SegmentView view, std::optional<ConsumerLease> lease) {
   std::optional<SegmentResume> resume;
-  if (consume) resume = stored_resume_point(view->identity());
-  segments_.emplace(found.name,
-                    std::make_unique<SegmentDrainer>(std::move(*view), std::move(lease), options_, std::move(resume)));
+  if (options_.mode == DrainOptions::Mode::kConsume) resume = stored_resume_point(view.identity());
+  return std::make_unique<SegmentDrainer>(std::move(view), std::move(lease), options_, std::move(resume));
 }
 
 std::optional<SegmentResume> DrainEngine::stored_resume_point(const SegmentIdentity& identity) {
@@ -185,10 +192,15 @@ void DrainEngine::reset_after_sink_error(const absl::Status& error) {
   ++work_.sink_errors;
   // Once the writer has reached this point, the sink takes back what it can.
   output_->discard();
-  // Forget everything read since the last commit: the next pass re-opens the
-  // segments and reads again from the committed read positions.
+  // Forget everything read since the last commit: the next pass reads again
+  // from the committed read positions. The segments stay open and leased
+  // (no other drain takes them while the output fails), each with a new
+  // drainer.
   pending_.clear();
-  segments_.clear();
+  for (auto& [name, drainer] : segments_) {
+    SegmentDrainer::Parts parts = drainer->take_parts();
+    drainer = make_drainer(std::move(parts.view), std::move(parts.lease));
+  }
   {
     std::lock_guard lock(mutex_);
     last_error_ = error;
@@ -349,6 +361,39 @@ absl::Status DrainEngine::drain_once() {
   return status;
 }
 
+uint64_t DrainEngine::last_batch() const {
+  // Batches leave pending_ only once flushed, so an empty pending_ means
+  // flushed() is the last one.
+  return std::max(pending_.empty() ? 0 : pending_.back().batch, output_->flushed());
+}
+
+std::chrono::milliseconds DrainEngine::output_failed(const absl::Status& error) {
+  if (!stall_->active()) ++work_.output_stalls;
+  resume_batch_ = 0;
+  const std::chrono::milliseconds pause =
+      stall_->failed(error, std::chrono::steady_clock::now(), clock_ns(CLOCK_REALTIME), report_);
+  // Also on segments opened since the last try.
+  for (auto& [name, drainer] : segments_) {
+    drainer->mark_output_stalled(static_cast<uint64_t>(stall_->since_realtime_ns()), stall_->error_number());
+  }
+  publish_stats();
+  if (options_.on_sink_error) options_.on_sink_error(error);
+  return pause;
+}
+
+void DrainEngine::check_output_resumed() {
+  if (!stall_->active()) return;
+  // A pass that wrote nothing proves nothing (an empty flush may succeed on
+  // a full disk): wait for a batch with lines, then for its flush.
+  if (resume_batch_ == 0) {
+    if (work_.bytes != bytes_before_pass_) resume_batch_ = last_batch();
+    return;
+  }
+  if (output_->flushed() < resume_batch_) return;
+  stall_->resumed(std::chrono::steady_clock::now(), report_);
+  for (auto& [name, drainer] : segments_) drainer->clear_output_stalled();
+}
+
 void DrainEngine::run(const std::atomic<bool>& stop) {
   auto next_rescan = std::chrono::steady_clock::now();
   while (!stop.load(std::memory_order_acquire)) {
@@ -356,13 +401,16 @@ void DrainEngine::run(const std::atomic<bool>& stop) {
     const bool rescan_now = now >= next_rescan;
     if (rescan_now) next_rescan = now + options_.rescan_interval;
     PassResult result;
+    bytes_before_pass_ = work_.bytes;
     if (absl::Status status = pass(rescan_now, /*final_drain=*/false, &result); !status.ok()) {
-      report(absl::StrCat("output failed, nothing after the last flush was committed: ", status.ToString()));
-      if (options_.sink_error_backoff.count() <= 0) return;
-      sleep_unless_stopped(options_.sink_error_backoff, stop);
-      next_rescan = std::chrono::steady_clock::now();  // the segments were dropped: reopen them
+      if (options_.sink_error_backoff.count() <= 0) {
+        report(absl::StrCat("output failed, nothing after the last flush was committed: ", status.ToString()));
+        return;
+      }
+      sleep_unless_stopped(output_failed(status), stop);
       continue;
     }
+    check_output_resumed();
     // Idle back-off: a pass that found little pending sleeps, so write_pos is
     // loaded at most once per ring per idle_sleep (never spun on).
     if (!result.busy) std::this_thread::sleep_for(options_.idle_sleep);

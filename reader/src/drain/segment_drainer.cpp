@@ -57,6 +57,20 @@ void SegmentDrainer::release_lease() {
   if (lease_.has_value()) lease_->release();
 }
 
+void SegmentDrainer::mark_output_stalled(uint64_t since_realtime_ns, uint32_t error_number) {
+  if (lease_.has_value()) lease_->mark_stalled(since_realtime_ns, error_number);
+}
+
+void SegmentDrainer::clear_output_stalled() {
+  if (lease_.has_value()) lease_->clear_stalled();
+}
+
+SegmentDrainer::Parts SegmentDrainer::take_parts() {
+  // The cursors and the table point into the mapping, which moves with the
+  // view without changing address; they go with this drainer.
+  return Parts{std::move(view_), std::exchange(lease_, std::nullopt)};
+}
+
 void SegmentDrainer::check_producer(DrainContext& ctx) {
   if (state_ == ProducerState::kAlive) {
     state_ = producer_state(view_);

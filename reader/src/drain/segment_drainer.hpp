@@ -87,6 +87,20 @@ class SegmentDrainer : private RecordSink {
   bool cut() const { return view_.cut(); }
   // Gives the lease back (before the segment is removed).
   void release_lease();
+  // The lease holder's output-stall words (consumer_lease.hpp): set while
+  // the engine's output fails, cleared when it works again. No-op without a
+  // lease (peek mode).
+  void mark_output_stalled(uint64_t since_realtime_ns, uint32_t error_number);
+  void clear_output_stalled();
+  // Moves the open view and the lease out, for a new drainer of the same
+  // segment that starts over from the committed read positions (the
+  // engine's reset after an output error). This drainer is then only
+  // destroyed.
+  struct Parts {
+    SegmentView view;
+    std::optional<ConsumerLease> lease;
+  };
+  Parts take_parts();
   // Finished, and its last commit points are queued (the engine's bookkeeping).
   bool retiring = false;
   // The encoded resume point last handed to the sink (the engine's bookkeeping).

@@ -70,11 +70,25 @@
 //
 // Output errors: a failed LineSink::write() or flush() makes the pass (the
 // one that sees it) fail: nothing more is committed, the sink's discard() is
-// called (on the writer thread, once it has reached that point), and every segment is
-// dropped (views unmapped, leases released), so the next pass re-opens them
-// and re-reads from the committed read positions. drain_once() returns the
-// error; run() reports it and returns (last_error()), or with
-// sink_error_backoff > 0 carries on after that pause.
+// called (on the writer thread, once it has reached that point), and every
+// segment starts over: a new SegmentDrainer on the same open view and lease
+// (nothing is re-validated, and no other drain can take the segment
+// meanwhile) reads again from the committed read positions. drain_once()
+// returns the error. run() with sink_error_backoff 0 reports it and returns
+// (last_error()); with sink_error_backoff > 0 a daemon survives it (a full
+// disk, a closed pipe, a planted link in the store): it reports the first
+// failure at once, pauses, and tries again, doubling the pause after each
+// failed try up to sink_error_backoff_max, and says at most once per
+// sink_error_report_interval that the output still fails. Meanwhile nothing
+// is committed, so the producers' data stays in their rings: a full ring
+// drops and counts (an audit event waits its bound first), and the drops
+// reach the output as "ringtail.dropped" lines once it works again. Every
+// segment it leases is marked stalled (ConsumerLease::mark_stalled: since
+// when, and the errno when known) for `ringtail ls`, and on_sink_error is
+// called once per failed try (the CLI frees space with retention there).
+// The output counts as working again once a batch with lines has been
+// flushed: one line says so, the marks are cleared, and the next failure
+// starts over from the first pause.
 //
 // Threading model. The engine's thread (the caller of drain_once() / run())
 // does discovery, the producer checks and the commits. Decoding, formatting
@@ -113,6 +127,7 @@
 #include "absl/status/status.h"
 #include "ringtail/reader/drain/line_sink.hpp"
 #include "ringtail/reader/drain/segment_resume.hpp"
+#include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/segment_directory.hpp"
 #include "ringtail/reader/output/redaction.hpp"
 #include "ringtail/shm/layout.hpp"
@@ -132,8 +147,16 @@ struct DrainOptions {
   uint64_t reorder_max_lines = uint64_t{1} << 20;
   uint64_t reorder_max_bytes = uint64_t{256} << 20;
   // run() after a sink error: 0 returns (the error in last_error()); more
-  // reports it, waits this long and starts over from the committed positions.
+  // reports it, waits this long and starts over from the committed
+  // positions, doubling the wait after each failed try up to
+  // sink_error_backoff_max ("Output errors" above).
   std::chrono::milliseconds sink_error_backoff{0};
+  std::chrono::milliseconds sink_error_backoff_max{30000};
+  // While the output keeps failing, run() says so at most this often.
+  std::chrono::milliseconds sink_error_report_interval{60000};
+  // run() with a backoff: called on the engine's thread after each failed
+  // try, with its error (e.g. to free space by applying retention early).
+  std::function<void(const absl::Status&)> on_sink_error;
   // Call the sink on a writer thread, fed through a bounded queue, while the
   // engine's thread decodes the next pass; false: on the engine's thread.
   bool writer_thread = true;
@@ -166,10 +189,12 @@ struct DrainStats {
   uint64_t sink_errors = 0;
   uint64_t passes = 0;
   uint64_t records_too_big = 0;  // records over the reader's copy limit ("ringtail.too_big" notes)
+  uint64_t output_stalls = 0;    // times run()'s output began failing (sink_errors counts every failed try)
 };
 
 class SegmentDrainer;
 class OutputPipeline;
+class OutputStall;
 class DecodePool;
 
 class DrainEngine {
@@ -186,7 +211,8 @@ class DrainEngine {
   absl::Status drain_once();
   // Follow: keep draining, pick up new segments, back off when idle; on
   // stop: a final drain_once(). Returns early on a sink error unless
-  // sink_error_backoff is set (see last_error()).
+  // sink_error_backoff is set (see last_error(), which also holds the final
+  // drain's error).
   void run(const std::atomic<bool>& stop);
 
   DrainStats stats() const;
@@ -209,6 +235,11 @@ class DrainEngine {
   void open_segment(const DiscoveredSegment& found);
   // The sink's stored resume point for the segment, decoded (consume mode).
   std::optional<SegmentResume> stored_resume_point(const SegmentIdentity& identity);
+  // The drainer of an open (and, consume mode, leased) segment, fresh: it
+  // reads from the segment's stored resume point (consume mode, if the sink
+  // has one), else from the committed read positions. Every drainer is made
+  // here, for a new segment and again after an output error.
+  std::unique_ptr<SegmentDrainer> make_drainer(SegmentView view, std::optional<ConsumerLease> lease);
   // Commits what was flushed and retires the segments finished then; on an
   // output error, resets and returns it.
   absl::Status apply_flushed();
@@ -216,6 +247,12 @@ class DrainEngine {
   // Lets go of a segment whose file was cut short (kept in /dev/shm, not reopened).
   void abandon_segment(const std::string& name);
   void reset_after_sink_error(const absl::Status& error);
+  // run() with a backoff: a failed try (report, marks, pause) and the first
+  // flushed batch with lines after it.
+  std::chrono::milliseconds output_failed(const absl::Status& error);
+  void check_output_resumed();
+  // The highest batch handed to the output so far.
+  uint64_t last_batch() const;
   void publish_stats();
   void report(std::string_view line);
 
@@ -228,9 +265,14 @@ class DrainEngine {
   // point at a segment's identity.
   std::unique_ptr<OutputPipeline> output_;
   std::unique_ptr<DecodePool> pool_;  // null when decoding on the engine's thread
-  std::set<std::string> rejected_;    // invalid: reported once, skipped while the name exists
-  std::set<std::string> busy_;        // leased by another reader: reported once, retried
-  std::set<std::string> finished_;    // drained to the end but not removed (peek, or no removal)
+  std::unique_ptr<OutputStall> stall_;
+  // While stalled: the output works again once this batch (one with lines,
+  // ended after the last failure) is flushed; 0 until there is one.
+  uint64_t resume_batch_ = 0;
+  uint64_t bytes_before_pass_ = 0;  // work_.bytes when run()'s current pass began
+  std::set<std::string> rejected_;  // invalid: reported once, skipped while the name exists
+  std::set<std::string> busy_;      // leased by another reader: reported once, retried
+  std::set<std::string> finished_;  // drained to the end but not removed (peek, or no removal)
   std::set<std::string> skipped_reported_;
   std::string discovery_error_;  // last reported discovery error (reported once while it lasts)
   DrainStats work_;              // the engine thread's counters
