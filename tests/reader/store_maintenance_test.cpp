@@ -9,13 +9,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <initializer_list>
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -31,6 +37,7 @@
 #include "ringtail/reader/storage/store_dir.hpp"
 #include "ringtail/reader/storage/store_maintainer.hpp"
 #include "ringtail/reader/storage/store_sink.hpp"
+#include "tmpfs_mount.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -570,6 +577,136 @@ TEST_F(StoreMaintenanceTest, RecoveryAndTheMaintainerLeaveLinksAlone) {
     });
     EXPECT_TRUE(reported) << link;
   }
+}
+
+// Collects a StoreMaintainer's report lines (from its thread).
+class ReportLines {
+ public:
+  std::function<void(std::string_view)> fn() {
+    return [this](std::string_view line) {
+      std::lock_guard lock(mutex_);
+      lines_.emplace_back(line);
+    };
+  }
+  // Lines holding every one of `parts`.
+  size_t count(std::initializer_list<std::string_view> parts) const {
+    std::lock_guard lock(mutex_);
+    return static_cast<size_t>(std::count_if(lines_.begin(), lines_.end(), [&](const std::string& line) {
+      return std::all_of(parts.begin(), parts.end(),
+                         [&](std::string_view part) { return line.find(part) != std::string::npos; });
+    }));
+  }
+  std::string all() const {
+    std::lock_guard lock(mutex_);
+    std::string text;
+    for (const std::string& line : lines_) text += line + "\n";
+    return text;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+template <class Predicate>
+bool eventually(Predicate predicate, std::chrono::seconds timeout = std::chrono::seconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!predicate()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+// retain_now() (what the drain calls when its disk is full) runs retention
+// at once, not at the next interval; without a policy it does nothing.
+TEST_F(StoreMaintenanceTest, RetainNowRunsRetentionAtOnce) {
+  // Written 40 and 39 days ago (other names).
+  auto compressed_old_file = [&](std::string_view message, int64_t old) {
+    const std::string plain = closed_file(LevelClass::kInfo, old, old, line(old, "INFO", message));
+    EXPECT_TRUE(finish_closed_file(plain, 3).ok());
+    return plain + ".zst";
+  };
+  {
+    StoreMaintainerOptions options;
+    options.directory = dir_.string();
+    StoreMaintainer maintainer(options);
+    EXPECT_FALSE(maintainer.retain_now());
+  }
+  const std::string first = compressed_old_file("first", kNow - 40 * kDay);
+  ReportLines reports;
+  StoreMaintainerOptions options;
+  options.directory = dir_.string();
+  options.retention = RetentionPolicy{};
+  options.retention->max_age = std::chrono::hours(24 * 30);
+  options.retention_interval = std::chrono::hours(1);
+  options.report = reports.fn();
+  StoreMaintainer maintainer(options);
+  // The run at start; the next one would be an hour away.
+  ASSERT_TRUE(eventually([&] { return reports.count({"retention: deleted", first}) == 1; })) << reports.all();
+  const std::string second = compressed_old_file("second", kNow - 39 * kDay);
+  EXPECT_TRUE(maintainer.retain_now());
+  EXPECT_TRUE(eventually([&] { return !fs::exists(second); })) << reports.all();
+  EXPECT_EQ(reports.count({"retention: deleted", second}), 1u) << reports.all();
+}
+
+// The maintainer on a full disk: a compression whose temporary finds no
+// space is reported once, leaves no temporary behind and keeps the plain
+// file, and is done again by itself once there is space.
+class StoreMaintenanceDiskFullTest : public StoreMaintenanceTest {
+ protected:
+  void SetUp() override {
+    RINGTAIL_SKIP_OR_FAIL_WITHOUT_ROOT("mounts a 1 MiB tmpfs");
+    disk_.emplace("1m");
+    ASSERT_TRUE(disk_->mounted()) << disk_->error();
+    StoreMaintenanceTest::SetUp();
+    // The store (and what links would point at) on the small disk instead.
+    fs::remove_all(outside());
+    fs::remove_all(dir_);
+    dir_ = fs::path(disk_->path()) / "store";
+    fs::create_directories(day());
+    fs::create_directories(outside());
+  }
+  // Also after a failed assertion.
+  void TearDown() override {
+    if (!dir_.empty()) StoreMaintenanceTest::TearDown();  // empty: skipped before it was made
+    disk_.reset();
+  }
+
+  std::optional<ringtail::test::TmpfsMount> disk_;
+};
+
+TEST_F(StoreMaintenanceDiskFullTest, ACompressionWithoutSpaceKeepsThePlainFileAndIsDoneLater) {
+  ReportLines reports;
+  StoreMaintainerOptions options;
+  options.directory = dir_.string();
+  options.retry_interval = std::chrono::seconds(1);
+  options.report = reports.fn();
+  StoreMaintainer maintainer(options);
+  std::string text;
+  for (int i = 0; i < 100; ++i) text += line(kNow + i * kNs, "INFO", "tick");
+  const std::string plain = closed_file(LevelClass::kInfo, kNow, kNow + 99 * kNs, text);
+
+  ASSERT_TRUE(disk_->fill("filler"));
+  maintainer.file_closed(plain);
+  maintainer.wait_idle();
+  EXPECT_EQ(reports.count({"compressing", plain, "No space left on device", "tried again every 1 s"}), 1u)
+      << reports.all();
+  EXPECT_EQ(raw(plain), text);
+  EXPECT_FALSE(fs::exists(plain + ".zst"));
+  for (const auto& entry : fs::recursive_directory_iterator(dir_)) {
+    EXPECT_FALSE(is_temporary_name(entry.path().filename().string())) << entry.path();
+  }
+
+  fs::remove(fs::path(disk_->path()) / "filler");
+  ASSERT_TRUE(eventually([&] { return fs::exists(plain + ".zst") && !fs::exists(plain); })) << reports.all();
+  EXPECT_EQ(read_text(plain + ".zst"), text);
+  EXPECT_EQ(reports.count({"compressing"}), 1u) << "the retries are not reported again: " << reports.all();
+  bool rebuilt = true;
+  absl::StatusOr<FileIndex> index = load_or_rebuild_index(plain + ".zst", &rebuilt);
+  ASSERT_TRUE(index.ok()) << index.status();
+  EXPECT_FALSE(rebuilt) << "the index was written with it";
+  EXPECT_EQ(index->lines, 100u);
 }
 
 // Retention neither counts nor removes a link named like a data file, and

@@ -22,6 +22,12 @@ std::string message_of(const absl::Status& status) {
   return std::string(status.message().data(), status.message().size());
 }
 
+// Errors that may pass without anyone touching the store: no space (ENOSPC,
+// EDQUOT), too many open files, a resource busy for now.
+bool may_pass(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kResourceExhausted || status.code() == absl::StatusCode::kUnavailable;
+}
+
 }  // namespace
 
 absl::Status finish_closed_file(const StoreDir& dir, std::string_view closed_name, int compression_level) {
@@ -117,7 +123,7 @@ StoreMaintainer::StoreMaintainer(StoreMaintainerOptions options) : options_(std:
       options_.directory,
       [this](const std::string& path) {
         submitted_.fetch_add(1, std::memory_order_relaxed);
-        queue_.enqueue(path);
+        queue_.enqueue(Work{Work::Kind::kFile, path});
       },
       [this](std::string_view line) {
         if (options_.report) options_.report(absl::StrCat("recovery: ", std::string(line)));
@@ -130,13 +136,20 @@ StoreMaintainer::~StoreMaintainer() {
   // Every file handed over first: the queue keeps order per producing thread
   // only, and files may come from the drain's writer thread.
   wait_idle();
-  queue_.enqueue(std::string());
+  queue_.enqueue(Work{Work::Kind::kStop, {}});
   thread_.join();
 }
 
 void StoreMaintainer::file_closed(const std::string& path) {
   submitted_.fetch_add(1, std::memory_order_relaxed);
-  queue_.enqueue(path);
+  queue_.enqueue(Work{Work::Kind::kFile, path});
+}
+
+bool StoreMaintainer::retain_now() {
+  if (!options_.retention) return false;
+  // One wake-up per run: later requests find the flag set and add nothing.
+  if (!retention_requested_.exchange(true, std::memory_order_acq_rel)) queue_.enqueue(Work{Work::Kind::kRetain, {}});
+  return true;
 }
 
 void StoreMaintainer::wait_idle() {
@@ -163,19 +176,46 @@ void StoreMaintainer::run_retention() {
   (void)apply_retention(*plan, options_.directory, options_.archive_directory, options_.report);
 }
 
+void StoreMaintainer::finish(const std::string& path, bool retry) {
+  const absl::Status status = finish_closed_file(path, options_.compression_level, options_.directory);
+  if (status.ok()) return;
+  if (may_pass(status)) {
+    failed_.push_back(path);
+    if (!retry && options_.report) {
+      options_.report(absl::StrCat("compressing ", path, ": ", message_of(status), " (the plain file is kept and ",
+                                   "tried again every ", options_.retry_interval.count(), " s)"));
+    }
+    return;
+  }
+  if (options_.report) options_.report(absl::StrCat("compressing ", path, ": ", message_of(status)));
+}
+
+void StoreMaintainer::retry_failed() {
+  std::vector<std::string> paths = std::move(failed_);
+  failed_.clear();
+  for (const std::string& path : paths) finish(path, /*retry=*/true);
+}
+
 void StoreMaintainer::loop() {
-  auto next_retention = std::chrono::steady_clock::now();
+  const auto now = [] { return std::chrono::steady_clock::now(); };
+  auto next_retention = now();
+  auto next_retry = now();
   for (;;) {
-    if (options_.retention && std::chrono::steady_clock::now() >= next_retention) {
+    const bool requested = retention_requested_.exchange(false, std::memory_order_acq_rel);
+    if (options_.retention && (requested || now() >= next_retention)) {
       run_retention();
-      next_retention = std::chrono::steady_clock::now() + options_.retention_interval;
+      next_retention = now() + options_.retention_interval;
     }
-    std::string path;
-    if (!queue_.wait_dequeue_timed(path, std::chrono::seconds(1))) continue;
-    if (path.empty()) return;  // everything queued before the stop is done
-    if (absl::Status status = finish_closed_file(path, options_.compression_level, options_.directory); !status.ok()) {
-      if (options_.report) options_.report(absl::StrCat("compressing ", path, ": ", message_of(status)));
+    if (!failed_.empty() && (requested || now() >= next_retry)) {
+      retry_failed();  // retention may just have made room
+      next_retry = now() + options_.retry_interval;
     }
+    Work work;
+    if (!queue_.wait_dequeue_timed(work, std::chrono::seconds(1))) continue;
+    if (work.kind == Work::Kind::kStop) return;    // everything queued before the stop is done
+    if (work.kind != Work::Kind::kFile) continue;  // kRetain: the flag says it, at the top
+    if (failed_.empty()) next_retry = now() + options_.retry_interval;
+    finish(work.path, /*retry=*/false);
     {
       std::lock_guard lock(idle_mutex_);
       finished_.fetch_add(1, std::memory_order_release);

@@ -7,14 +7,20 @@
 //     that exists is complete, so the plain one just goes), and temporary
 //     files of a compression or index write that never finished (an hour old
 //     or more) are removed;
-//   * every retention_interval, retention (retention.hpp), if a policy is set.
+//   * every retention_interval, retention (retention.hpp), if a policy is set;
+//     and at once on retain_now() (the drain asks when its disk is full).
+// A full disk (or quota) does not stop it: a compression or index write
+// that fails for lack of space is reported, its temporary file removed, the
+// plain file kept, and the file tried again every retry_interval (reported
+// once); other failures are reported and left to the next start's recovery.
 // Everything is done relative to directory descriptors and never through a
 // symbolic link (store_dir.hpp): a link or other entry that is not a regular
 // file where the store expects one is reported and left alone, and a file
 // planted at a temporary's name fails that compression or index write (it
 // is reported; the plain file stays and is finished at the next start).
 //
-// Threading: file_closed() from any thread; the rest from the owner's.
+// Threading: file_closed() and retain_now() from any thread; the rest from
+// the owner's.
 #pragma once
 
 #include <atomic>
@@ -26,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "concurrentqueue/blockingconcurrentqueue.h"
@@ -60,6 +67,9 @@ struct StoreMaintainerOptions {
   int compression_level = 3;
   std::optional<RetentionPolicy> retention;  // none: no retention
   std::chrono::seconds retention_interval{60};
+  // A file whose compression or index write failed for lack of space (or
+  // another error that may pass) is tried again this often.
+  std::chrono::seconds retry_interval{30};
   std::string archive_directory;  // retention moves files there instead of deleting them
   std::function<void(std::string_view)> report;
 };
@@ -72,16 +82,32 @@ class StoreMaintainer {
   StoreMaintainer& operator=(const StoreMaintainer&) = delete;
 
   void file_closed(const std::string& path);
+  // Runs retention now, on the maintainer's thread (it wakes up for it),
+  // instead of at the next interval; requests made before it starts count
+  // as one. False (and nothing happens) when no retention policy is set.
+  bool retain_now();
   // Waits until every file handed over so far is finished (tests, shutdown).
   void wait_idle();
   uint64_t files_finished() const { return finished_.load(std::memory_order_acquire); }
 
  private:
+  // What the maintainer's thread is asked to do.
+  struct Work {
+    enum class Kind { kFile, kRetain, kStop } kind = Kind::kStop;
+    std::string path;  // kFile
+  };
+
   void loop();
   void run_retention();
+  // Finishes a closed file; one that failed with an error that may pass is
+  // kept for a retry (reported the first time only).
+  void finish(const std::string& path, bool retry);
+  void retry_failed();
 
   StoreMaintainerOptions options_;
-  moodycamel::BlockingConcurrentQueue<std::string> queue_;  // closed files; "" stops
+  moodycamel::BlockingConcurrentQueue<Work> queue_;
+  std::atomic<bool> retention_requested_{false};
+  std::vector<std::string> failed_;  // the thread's: files to try again
   std::atomic<uint64_t> submitted_{0};
   std::atomic<uint64_t> finished_{0};
   std::mutex idle_mutex_;
