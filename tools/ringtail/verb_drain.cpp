@@ -43,8 +43,15 @@ constexpr const char* kDrainHelp =
     "Segments of producers that are gone are drained to their end and removed.\n"
     "--once drains what is there and exits; --follow keeps draining, picks up new producers, and on SIGINT or "
     "SIGTERM drains what is left and exits (a second signal exits at once).\n"
-    "Exit status: 0 done; 1 the output could not be written; 2 usage error (exactly one of --once and --follow "
-    "is required).";
+    "When the output cannot be written (disk full, a symbolic link planted in DIR...), nothing is committed: "
+    "what was written since the last commit is taken back and the producers' events stay in their rings, "
+    "which fill; a full ring drops and counts (an audit event waits its bound first), and the drops are stored "
+    "as \"ringtail.dropped\" lines later. --once then exits 1. --follow keeps running: it says so on stderr at "
+    "once and then at most once a minute, marks the segments it leases (`ringtail ls` shows them \"stalled\"), "
+    "tries again after 1 s, doubling up to every 30 s, applies retention at once when the disk is full and a "
+    "retention policy is set, and carries on by itself when the output works again (one line says so).\n"
+    "Exit status: 0 done; 1 the output could not be written (--once, or the final drain of --follow); 2 usage "
+    "error (exactly one of --once and --follow is required).";
 
 struct DrainConfig {
   std::string out;
@@ -74,6 +81,10 @@ void print_summary(const reader::DrainStats& s, const std::string& out) {
   if (s.audit_lost > 0) std::printf(", %llu AUDIT EVENTS LOST", static_cast<unsigned long long>(s.audit_lost));
   if (s.segments_invalid > 0) std::printf(", %llu invalid", static_cast<unsigned long long>(s.segments_invalid));
   if (s.segments_busy > 0) std::printf(", %llu busy", static_cast<unsigned long long>(s.segments_busy));
+  if (s.output_stalls > 0) {
+    std::printf(", output stalled %llu times (%llu failed tries)", static_cast<unsigned long long>(s.output_stalls),
+                static_cast<unsigned long long>(s.sink_errors));
+  }
   std::printf("\n");
 }
 
@@ -90,6 +101,9 @@ int run_drain(const DrainConfig& config) {
   options.remove_drained_dead_segments = true;
   options.decode_threads = config.decode_threads;
   options.redactor = make_redactor(config.redaction, config.out);
+  // A daemon outlives a full disk: try again, less and less often.
+  options.sink_error_backoff = std::chrono::seconds(1);
+  options.sink_error_backoff_max = std::chrono::seconds(30);
 
   reader::StoreMaintainerOptions maintainer_options;
   maintainer_options.directory = config.out;
@@ -112,6 +126,11 @@ int run_drain(const DrainConfig& config) {
   reader::StoreMaintainer maintainer(maintainer_options);
   sink_options.on_closed = [&maintainer](const std::string& path) { maintainer.file_closed(path); };
   reader::StoreSink sink(sink_options);
+  // Out of space: retention, if set, frees what it may at once rather than
+  // at its next minute (once per try: the engine calls this per failed try).
+  options.on_sink_error = [&maintainer](const absl::Status& error) {
+    if (error.code() == absl::StatusCode::kResourceExhausted) (void)maintainer.retain_now();
+  };
   reader::DrainEngine engine(options, sink, report);
 
   if (config.once) {

@@ -1,8 +1,10 @@
 // ringtail ls: one row per segment in /dev/shm. Read-only: never consumes
 // events, never takes the reader lease.
+#include <string.h>
 #include <sys/types.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -23,7 +25,9 @@ constexpr const char* kLsHelp =
     "List the ringtail segments in /dev/shm, one row per segment:\n"
     "  PID      the producer's process id\n"
     "  SERVICE  PROGRAM  as the producer named itself\n"
-    "  STATE    alive; exited (gone after a clean shutdown); crashed (gone without one)\n"
+    "  STATE    alive; exited (gone after a clean shutdown); crashed (gone without one); with \", stalled\"\n"
+    "           (and the errno when known, e.g. \"alive, stalled (ENOSPC)\") while the drain holding its lease\n"
+    "           cannot write its output (disk full...): nothing is consumed, its rings fill and it drops\n"
     "  LEVEL    the live minimum level (see `ringtail level`)\n"
     "  RINGS    ring slots in use: active/retired (retired: the thread exited)\n"
     "  PENDING  bytes written but not consumed yet, over all rings\n"
@@ -40,7 +44,10 @@ constexpr const char* kLsHelp =
     "--json prints one JSON array instead, one object per segment (per line), with the keys\n"
     "  name pid start_ticks service program hostname state alive level rings_active rings_retired\n"
     "  ring_slots ring_bytes pending_bytes dropped_events audit_lost sampled_out abi_version\n"
-    "  lease_pid (null if none) file_bytes allocated_bytes;\n"
+    "  lease_pid (null if none) reader_stalled_since reader_stall_error file_bytes allocated_bytes;\n"
+    "reader_stalled_since is when the leasing drain's output began failing (RFC 3339 UTC), null while it\n"
+    "writes; reader_stall_error the errno of that failure (\"ENOSPC: No space left on device\"), null when not\n"
+    "known. Both are what the drain wrote into the segment: shown as they are, trusted for nothing.\n"
     "a segment that fails validation is an object with state \"invalid\" (\"refused\" for one not owned by\n"
     "its process's user, or one this user may not open) and only the keys\n"
     "  name pid start_ticks state alive error file_bytes allocated_bytes.\n"
@@ -67,8 +74,32 @@ struct Row {
   uint64_t ring_bytes = 0;
   uint32_t abi_version = 0;
   std::optional<pid_t> lease;
-  uint64_t sampled_out = 0;  // sum of the slots' sampled_out
+  reader::ReaderStall stall;  // only while `lease` names a live reader
+  uint64_t sampled_out = 0;   // sum of the slots' sampled_out
 };
+
+bool stalled(const Row& row) { return row.lease.has_value() && row.stall.since_realtime_ns_untrusted != 0; }
+
+// "ENOSPC: No space left on device"; "errno N" for a number this system does
+// not know (the word is untrusted); empty when not known.
+std::string stall_error(const Row& row) {
+  const uint32_t number = row.stall.errno_untrusted;
+  if (number == 0) return {};
+  const int e = number > INT32_MAX ? 0 : static_cast<int>(number);
+  const char* name = e == 0 ? nullptr : ::strerrorname_np(e);
+  const char* text = e == 0 ? nullptr : ::strerrordesc_np(e);
+  if (name == nullptr || text == nullptr) return absl::StrCat("errno ", number);
+  return absl::StrCat(name, ": ", text);
+}
+
+// The STATE cell: the producer's state, and the drain's stall if any.
+std::string state_cell(const Row& row) {
+  if (!stalled(row)) return row.state;
+  std::string cell = absl::StrCat(row.state, ", stalled");
+  const std::string error = stall_error(row);
+  if (!error.empty()) absl::StrAppend(&cell, " (", error.substr(0, error.find(':')), ")");
+  return cell;
+}
 
 // Sum of every slot's sampled_out (live, untrusted: for display; saturating).
 uint64_t sampled_out(const reader::SegmentView& view) {
@@ -105,6 +136,7 @@ Row inspect(const reader::DiscoveredSegment& found) {
   row.ring_bytes = view->ring_capacity();
   row.abi_version = id.abi_version;
   row.lease = reader::lease_holder(*view);
+  if (row.lease.has_value()) row.stall = reader::reader_stall(*view);
   row.sampled_out = sampled_out(*view);
   return row;
 }
@@ -164,6 +196,19 @@ std::string json_row(const Row& row) {
     } else {
       out += "null";
     }
+    append_key(out, "reader_stalled_since");
+    const uint64_t since = row.stall.since_realtime_ns_untrusted;
+    if (stalled(row) && since <= static_cast<uint64_t>(INT64_MAX)) {
+      reader::TimestampFormatter().append(out, static_cast<int64_t>(since));  // quoted
+    } else {
+      out += "null";
+    }
+    append_key(out, "reader_stall_error");
+    if (const std::string error = stall_error(row); stalled(row) && !error.empty()) {
+      reader::append_json_string(out, error);
+    } else {
+      out += "null";
+    }
   } else {
     append_key(out, "error");
     reader::append_json_string(out, row.error);
@@ -186,8 +231,8 @@ void print_table(const std::vector<Row>& rows) {
   for (const Row& row : rows) {
     if (!row.valid) continue;
     const SegmentSummary& s = row.summary;
-    cells.push_back({std::to_string(row.found->id.pid), printable(row.service), printable(row.program), row.state,
-                     level_name(s.control_level), absl::StrCat(s.active, "/", s.retired),
+    cells.push_back({std::to_string(row.found->id.pid), printable(row.service), printable(row.program),
+                     printable(state_cell(row)), level_name(s.control_level), absl::StrCat(s.active, "/", s.retired),
                      std::to_string(s.pending_bytes), std::to_string(s.dropped_events), std::to_string(s.audit_lost),
                      std::to_string(row.sampled_out), std::to_string(row.abi_version),
                      row.lease ? std::to_string(*row.lease) : "-", row.found->name});
