@@ -193,7 +193,8 @@ void DrainEngine::reset_after_sink_error(const absl::Status& error) {
   // Once the writer has reached this point, the sink takes back what it can.
   output_->discard();
   // Forget everything read since the last commit: the next pass reads again
-  // from the committed read positions. The segments stay open and leased
+  // from each segment's stored resume point (what the sink kept after
+  // discard()), else from the committed read positions. The segments stay open and leased
   // (no other drain takes them while the output fails), each with a new
   // drainer.
   pending_.clear();
