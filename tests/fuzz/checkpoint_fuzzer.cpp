@@ -7,6 +7,7 @@
 // Built and run by tests/fuzz/run_fuzzer.cmake (the fuzz.checkpoint ctest).
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "ringtail/reader/drain/segment_resume.hpp"
@@ -18,8 +19,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<ringtail::reader::StoreCheckpoint> checkpoint = ringtail::reader::decode_store_checkpoint(input);
   if (checkpoint.ok()) {
     if (ringtail::reader::encode(*checkpoint) != input) __builtin_trap();
+    // Only "<service>/<date>/<name>" with plain components: nothing that climbs out of the store.
     for (const ringtail::reader::StoreCheckpoint::File& file : checkpoint->files) {
-      if (file.relative_path.find("..") == 0 || file.relative_path.front() == '/') __builtin_trap();
+      const std::string& path = file.relative_path;
+      if (path.empty() || path.front() == '/' || path.find("/../") != std::string::npos || path.rfind("../", 0) == 0 ||
+          path.find("/./") != std::string::npos || path.rfind("./", 0) == 0) {
+        __builtin_trap();
+      }
     }
     (void)ringtail::reader::decode_segment_resume(checkpoint->resume);
   }

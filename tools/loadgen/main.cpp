@@ -2,13 +2,19 @@
 //
 //   ringtail-loadgen --threads T --events N [--rate EPS] [--string-bytes B]
 //                    [--retry-when-full] [--abort-after K] [--service NAME]
+//                    [--context] [--audit-every K]
 //
 // Each of T threads ("loadgen-<t>") logs N events from one call site:
 //
 //   RINGTAIL_INFO("loadgen", kv("thread_index", t), kv("i", i), kv("payload", "abc...xyzab..."))
 //
 // with i = 0..N-1 (uint64) and a payload of B bytes cycling through a-z, so a
-// reader can check every event. Options other than the service name come from
+// reader can check every event. With --context each thread logs inside
+// ScopedContext{kv("worker", t)}, bound before its first event; with
+// --audit-every K every event whose i is a multiple of K is an audit event
+// instead, RINGTAIL_AUDIT(kInfo, "loadgen.audit", the same fields) (never
+// filtered or sampled; --retry-when-full does not apply to it: it waits for
+// room itself, then counts as audit_lost). Options other than the service name come from
 // the RINGTAIL_* environment variables; a payload longer than
 // RINGTAIL_MAX_STRING_BYTES is cut by ringtail, and an event larger than half
 // of RINGTAIL_RING_BYTES is dropped as too big.
@@ -39,6 +45,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <latch>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -63,6 +70,8 @@ struct Config {
   bool retry_when_full = false;
   uint64_t abort_after = 0;  // 0: never
   std::string service;
+  bool context = false;
+  uint64_t audit_every = 0;  // 0: no audit events
 };
 
 // What one thread did.
@@ -90,6 +99,10 @@ void fail(std::string message) {
 bool log_event(int thread_index, uint64_t i, std::string_view payload) {
   return RINGTAIL_INFO("loadgen", ringtail::kv("thread_index", thread_index), ringtail::kv("i", i),
                        ringtail::kv("payload", payload));
+}
+bool log_audit_event(int thread_index, uint64_t i, std::string_view payload) {
+  return RINGTAIL_AUDIT(ringtail::Level::kInfo, "loadgen.audit", ringtail::kv("thread_index", thread_index),
+                        ringtail::kv("i", i), ringtail::kv("payload", payload));
 }
 ringtail::EmitResult try_log_event(int thread_index, uint64_t i, std::string_view payload) {
   return RINGTAIL_TRY_LOG(ringtail::Level::kInfo, "loadgen", ringtail::kv("thread_index", thread_index),
@@ -165,14 +178,18 @@ void run_thread(const Config& config, uint32_t thread_index, std::string_view pa
   // Event i of thread t is due at (i * T + t) / EPS: the threads interleave evenly.
   const double seconds_per_event = config.rate > 0 ? 1.0 / config.rate : 0.0;
   const int index = static_cast<int>(thread_index);
+  std::optional<ringtail::ScopedContext> context;
+  if (config.context) context.emplace(ringtail::kv("worker", index));
   for (uint64_t i = 0; i < config.events; ++i) {
     if (g_failed.load(std::memory_order_relaxed)) return;
     if (config.rate > 0) {
       const double offset = (static_cast<double>(i) * config.threads + thread_index) * seconds_per_event;
       wait_until(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(offset)));
     }
-    const bool committed =
-        config.retry_when_full ? commit_with_retry(index, i, payload, result) : log_event(index, i, payload);
+    const bool audit = config.audit_every != 0 && i % config.audit_every == 0;
+    const bool committed = audit                    ? log_audit_event(index, i, payload)
+                           : config.retry_when_full ? commit_with_retry(index, i, payload, result)
+                                                    : log_event(index, i, payload);
     if (!committed) {
       ++result.dropped;
       continue;
@@ -216,6 +233,9 @@ Config parse_args(int argc, char** argv) {
                "Retry an event until the ring has room for it (a reader drains it), instead of dropping it");
   app.add_option("--abort-after", config.abort_after,
                  "SIGKILL the process once thread 0 has committed this many events")
+      ->transform(count_between(1, UINT64_MAX));
+  app.add_flag("--context", config.context, "Each thread logs inside a ScopedContext with its worker index");
+  app.add_option("--audit-every", config.audit_every, "Every event whose i is a multiple of this is an audit event")
       ->transform(count_between(1, UINT64_MAX));
   app.add_option("--service", config.service,
                  "Service name in the reader's output (default: $RINGTAIL_SERVICE, "

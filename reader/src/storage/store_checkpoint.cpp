@@ -70,11 +70,15 @@ bool valid_relative_path(std::string_view path) {
     begin = slash + 1;
   }
   if (parts.size() != 3) return false;
-  for (std::string_view part : parts) {
-    if (part.empty() || part == "." || part == ".." || part.find('\0') != std::string_view::npos) return false;
+  // As the sink names them: a safe service name, a date, that service's open file.
+  if (parts[0].empty() || safe_service_name(parts[0]) != parts[0]) return false;
+  const std::string_view date = parts[1];
+  if (date.size() != 10 || date[4] != '-' || date[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (date[i] < '0' || date[i] > '9') return false;
   }
   const std::optional<StoredFileName> name = parse_stored_file_name(parts[2]);
-  return name.has_value() && name->kind == StoredFileName::Kind::kOpen;
+  return name.has_value() && name->kind == StoredFileName::Kind::kOpen && name->service == parts[0];
 }
 
 absl::StatusOr<std::string> read_all(int fd, const std::string& path, size_t limit) {
