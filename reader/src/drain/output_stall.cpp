@@ -61,7 +61,7 @@ std::chrono::milliseconds OutputStall::failed(const absl::Status& error, std::ch
 void OutputStall::resumed(std::chrono::steady_clock::time_point now, const Report& report) {
   if (!active_) return;
   report(absl::StrCat("output resumed after ", seconds_text(now - since_), " (", retries_,
-                      retries_ == 1 ? " retry" : " retries", "); reading on from the committed positions"));
+                      retries_ == 1 ? " retry" : " retries", "); reading on from where the stored output ends"));
   active_ = false;
   since_realtime_ns_ = 0;
   error_number_ = 0;
