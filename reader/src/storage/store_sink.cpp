@@ -40,6 +40,11 @@ std::string stamp_of(std::string_view line) { return name_stamp_from_timestamp(l
 StoreSink::StoreSink(StoreSinkOptions options) : options_(std::move(options)) {
   while (options_.directory.size() > 1 && options_.directory.back() == '/') options_.directory.pop_back();
   if (options_.directory.empty()) options_.directory.assign(1, '.');
+  // Before any "-open" file is adopted: what a killed sink wrote past its
+  // checkpoints goes (a no-op after StoreMaintainer's recovery did it).
+  if (absl::StatusOr<StoreDir> root = StoreDir::open(options_.directory); root.ok()) {
+    apply_checkpoints(*root, options_.report);
+  }
 }
 
 StoreSink::~StoreSink() {

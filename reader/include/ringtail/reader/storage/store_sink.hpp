@@ -37,7 +37,8 @@
 // checkpoint with size 0 is written first). A segment's lines count as
 // flushed once its checkpoint is stored, so discard() goes back to the last
 // stored checkpoint. segment_finished() removes the segment's checkpoint;
-// resume_point() reads it back.
+// resume_point() reads it back. The constructor applies the store's
+// checkpoints (apply_checkpoints) before it adopts any "-open" file.
 //
 // Buffering, fsync, discard(): as the LineSink contract says. write()
 // buffers per file and write(2)s at buffer_bytes; flush() write(2)s every
