@@ -4,57 +4,14 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "ringtail/reader/ingest/byte_fields.hpp"
 #include "ringtail/reader/ingest/reader_limits.hpp"
 #include "ringtail/shm/layout.hpp"
 
 namespace ringtail::reader {
 namespace {
 
-// Little-endian on every host ringtail builds for (the ABI is checked the same way).
 constexpr char kMagic[8] = {'R', 'T', 'R', 'E', 'S', 'U', 'M', '1'};
-
-void put32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof(v)); }
-void put64(std::string& out, uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof(v)); }
-void put_bytes(std::string& out, std::string_view bytes) {
-  put32(out, static_cast<uint32_t>(bytes.size()));
-  out.append(bytes);
-}
-
-// Reads fields off the front of untrusted bytes; any read past the end sets `failed`.
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : rest_(bytes) {}
-  bool failed() const { return failed_; }
-  bool done() const { return rest_.empty(); }
-  uint32_t u32() { return take<uint32_t>(); }
-  uint64_t u64() { return take<uint64_t>(); }
-  std::string_view bytes(size_t limit) {
-    const uint32_t size = u32();
-    if (failed_ || size > limit || size > rest_.size()) {
-      failed_ = true;
-      return {};
-    }
-    std::string_view out = rest_.substr(0, size);
-    rest_.remove_prefix(size);
-    return out;
-  }
-
- private:
-  template <class T>
-  T take() {
-    T v{};
-    if (failed_ || rest_.size() < sizeof(T)) {
-      failed_ = true;
-      return v;
-    }
-    std::memcpy(&v, rest_.data(), sizeof(T));
-    rest_.remove_prefix(sizeof(T));
-    return v;
-  }
-
-  std::string_view rest_;
-  bool failed_ = false;
-};
 
 constexpr uint32_t kHasExpectedSeq = 1;
 constexpr uint32_t kOwnerKnown = 2;
@@ -63,23 +20,23 @@ constexpr uint32_t kOwnerKnown = 2;
 
 std::string encode(const SegmentResume& resume) {
   std::string out(kMagic, sizeof(kMagic));
-  put32(out, resume.pid);
-  put32(out, resume.crash_noted ? 1 : 0);
-  put64(out, resume.start_ticks);
-  put64(out, resume.lost_no_ring_noted);
-  put64(out, resume.lost_callsite_table_full_noted);
-  put64(out, resume.audit_lost_outside_rings_noted);
-  put32(out, static_cast<uint32_t>(resume.rings.size()));
+  put_u32(out, resume.pid);
+  put_u32(out, resume.crash_noted ? 1 : 0);
+  put_u64(out, resume.start_ticks);
+  put_u64(out, resume.lost_no_ring_noted);
+  put_u64(out, resume.lost_callsite_table_full_noted);
+  put_u64(out, resume.audit_lost_outside_rings_noted);
+  put_u32(out, static_cast<uint32_t>(resume.rings.size()));
   for (const SegmentResume::Ring& ring : resume.rings) {
     const RingResume& r = ring.resume;
-    put32(out, ring.slot);
-    put32(out, (r.has_expected_seq ? kHasExpectedSeq : 0U) | (r.owner_known ? kOwnerKnown : 0U));
-    put64(out, r.position);
-    put64(out, r.expected_seq);
-    put64(out, ring.audit_lost_noted);
-    put32(out, r.owner_tid);
+    put_u32(out, ring.slot);
+    put_u32(out, (r.has_expected_seq ? kHasExpectedSeq : 0U) | (r.owner_known ? kOwnerKnown : 0U));
+    put_u64(out, r.position);
+    put_u64(out, r.expected_seq);
+    put_u64(out, ring.audit_lost_noted);
+    put_u32(out, r.owner_tid);
     put_bytes(out, r.owner_name);
-    put32(out, static_cast<uint32_t>(r.frames.size()));
+    put_u32(out, static_cast<uint32_t>(r.frames.size()));
     for (const std::string& frame : r.frames) put_bytes(out, frame);
   }
   return out;
@@ -93,7 +50,7 @@ absl::StatusOr<SegmentResume> decode_segment_resume(std::string_view bytes) {
   if (bytes.size() < sizeof(kMagic) || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
     return invalid("no RTRESUM1 magic");
   }
-  Reader in(bytes.substr(sizeof(kMagic)));
+  ByteReader in(bytes.substr(sizeof(kMagic)));
   SegmentResume resume;
   resume.pid = in.u32();
   const uint32_t crash_noted = in.u32();

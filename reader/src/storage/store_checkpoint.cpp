@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "ringtail/reader/ingest/byte_fields.hpp"
 #include "ringtail/reader/ingest/timestamp.hpp"
 #include "ringtail/reader/storage/layout.hpp"
 
@@ -22,43 +23,6 @@ constexpr char kMagic[8] = {'R', 'T', 'C', 'K', 'P', 'T', '1', '\n'};
 constexpr uint32_t kMaxFiles = 64;
 constexpr size_t kMaxPathBytes = 1024;
 constexpr size_t kMaxCheckpointBytes = size_t{80} << 20;
-
-void put32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof(v)); }
-void put64(std::string& out, uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof(v)); }
-
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : rest_(bytes) {}
-  bool failed() const { return failed_; }
-  bool done() const { return rest_.empty(); }
-  uint32_t u32() { return take<uint32_t>(); }
-  uint64_t u64() { return take<uint64_t>(); }
-  std::string_view bytes(size_t limit) {
-    const uint32_t size = u32();
-    if (failed_ || size > limit || size > rest_.size()) {
-      failed_ = true;
-      return {};
-    }
-    std::string_view out = rest_.substr(0, size);
-    rest_.remove_prefix(size);
-    return out;
-  }
-
- private:
-  template <class T>
-  T take() {
-    T v{};
-    if (failed_ || rest_.size() < sizeof(T)) {
-      failed_ = true;
-      return v;
-    }
-    std::memcpy(&v, rest_.data(), sizeof(T));
-    rest_.remove_prefix(sizeof(T));
-    return v;
-  }
-  std::string_view rest_;
-  bool failed_ = false;
-};
 
 // "<service>/<date>/<open file name>": three plain components, the last an "-open" file's name.
 bool valid_relative_path(std::string_view path) {
@@ -149,16 +113,14 @@ std::string checkpoint_file_name(uint32_t pid, uint64_t start_ticks) {
 
 std::string encode(const StoreCheckpoint& checkpoint) {
   std::string out(kMagic, sizeof(kMagic));
-  put32(out, checkpoint.pid);
-  put64(out, checkpoint.start_ticks);
-  put32(out, static_cast<uint32_t>(checkpoint.files.size()));
+  put_u32(out, checkpoint.pid);
+  put_u64(out, checkpoint.start_ticks);
+  put_u32(out, static_cast<uint32_t>(checkpoint.files.size()));
   for (const StoreCheckpoint::File& file : checkpoint.files) {
-    put32(out, static_cast<uint32_t>(file.relative_path.size()));
-    out.append(file.relative_path);
-    put64(out, file.size);
+    put_bytes(out, file.relative_path);
+    put_u64(out, file.size);
   }
-  put32(out, static_cast<uint32_t>(checkpoint.resume.size()));
-  out.append(checkpoint.resume);
+  put_bytes(out, checkpoint.resume);
   return out;
 }
 
@@ -167,7 +129,7 @@ absl::StatusOr<StoreCheckpoint> decode_store_checkpoint(std::string_view bytes) 
   if (bytes.size() < sizeof(kMagic) || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
     return invalid("no RTCKPT1 magic");
   }
-  Reader in(bytes.substr(sizeof(kMagic)));
+  ByteReader in(bytes.substr(sizeof(kMagic)));
   StoreCheckpoint checkpoint;
   checkpoint.pid = in.u32();
   checkpoint.start_ticks = in.u64();
