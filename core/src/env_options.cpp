@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ringtail/options.hpp"
+#include "ringtail/shm/level.hpp"
 
 namespace ringtail {
 namespace {
@@ -45,20 +46,11 @@ bool parse_bytes(std::string_view text, uint64_t* out) {
 
 }  // namespace
 
-std::optional<Level> parse_level(std::string_view text) {
-  const std::string lower = absl::AsciiStrToLower(absl::string_view(text.data(), text.size()));
-  static constexpr std::string_view kNames[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
-  for (size_t i = 0; i < std::size(kNames); ++i) {
-    if (lower == kNames[i]) return static_cast<Level>(i);
-  }
-  if (lower == "warning") return Level::kWarn;
-  return std::nullopt;
-}
+std::optional<Level> parse_level(std::string_view text) { return shm::parse_level(text); }
 
 std::string_view level_name(Level level) {
-  static constexpr std::string_view kNames[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "OFF"};
-  const auto index = static_cast<size_t>(level);
-  return index < std::size(kNames) ? kNames[index] : "UNKNOWN";
+  const std::string_view name = shm::level_name(level);
+  return name.empty() ? "UNKNOWN" : name;
 }
 
 absl::StatusOr<Options> options_from_env() {

@@ -2,6 +2,8 @@
 // The grammar and the contract are in sample_rules.hpp.
 #include "ringtail/shm/sample_rules.hpp"
 
+#include "ringtail/shm/level.hpp"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -40,8 +42,6 @@ bool equals_ignore_case(std::string_view a, std::string_view b) {
   return true;
 }
 
-constexpr std::array<std::string_view, 6> kLevelNames = {"trace", "debug", "info", "warn", "error", "critical"};
-
 // A plain decimal in [0, 1]: digits with at most one '.', nothing else. No
 // sign, exponent, "inf" or "nan" (std::from_chars alone would take them).
 std::optional<double> parse_rate(std::string_view text) {
@@ -74,13 +74,6 @@ std::optional<uint32_t> parse_line(std::string_view text) {
   }
   if (value == 0 || value > UINT32_MAX) return std::nullopt;
   return static_cast<uint32_t>(value);
-}
-
-std::optional<Level> parse_level_name(std::string_view text) {
-  for (size_t i = 0; i < kLevelNames.size(); ++i) {
-    if (equals_ignore_case(text, kLevelNames[i])) return static_cast<Level>(i);
-  }
-  return std::nullopt;
 }
 
 // Strips a case-insensitive prefix ("msg:", "site:").
@@ -128,7 +121,8 @@ absl::StatusOr<SampleRule> parse_item(size_t index, std::string_view item) {
     rule.kind = SampleRule::Kind::kSite;
     rule.file = std::string(selector.substr(0, colon));
     rule.line = *line;
-  } else if (const std::optional<Level> level = parse_level_name(selector); level.has_value()) {
+  } else if (const std::optional<Level> level = parse_level(selector); level.has_value()) {
+    if (*level == Level::kOff) return bad_item(index, item, cat({"\"", selector, "\" is not a level an event has"}));
     rule.kind = SampleRule::Kind::kLevel;
     rule.level = *level;
   } else {

@@ -80,6 +80,8 @@ TEST(SampleRulesParseTest, EveryLevelNameInAnyCase) {
     ASSERT_EQ(rules.rules.size(), 1U);
     EXPECT_EQ(rules.rules[0].level, static_cast<Level>(i)) << names[i];
   }
+  // The one level parser: "warning" is warn here as in RINGTAIL_LEVEL.
+  EXPECT_EQ(parse_ok("warning=0.5").rules[0].level, Level::kWarn);
 }
 
 TEST(SampleRulesParseTest, MessagesAndFilesMayHoldSeparators) {
@@ -110,6 +112,7 @@ TEST(SampleRulesParseTest, ErrorsNameTheBadItem) {
       {"debug", "sampling rule 1 \"debug\": expected selector=rate"},
       {"debug=0.1,verbose=0.5", "sampling rule 2 \"verbose=0.5\""},
       {"off=0.5", "\"off\" is not a level"},
+      {"OFF=0.5", "\"OFF\" is not a level"},
       {"info=2", "rate \"2\" is not a decimal between 0 and 1"},
       {"msg:=0.1", "msg: needs a message"},
       {"site:agent.cpp=0.1", "expected site:<file>:<line>"},
