@@ -10,13 +10,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "ringtail/reader/output/terminal_text.hpp"
+#include "ringtail/shm/level.hpp"
 
 namespace ringtail::cli {
 namespace {
 
 uint64_t saturating_add(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
-
-constexpr const char* kLevelNames[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "OFF"};
 
 }  // namespace
 
@@ -70,22 +69,11 @@ CLI::Validator pid_validator() {
       "");
 }
 
-std::optional<shm::Level> parse_level(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  for (size_t i = 0; i < std::size(kLevelNames); ++i) {
-    std::string name = kLevelNames[i];
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (lower == name) return static_cast<shm::Level>(i);
-  }
-  return std::nullopt;
-}
-
 CLI::Validator level_validator() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
-        if (!parse_level(text).has_value()) {
-          return "'" + text + "' is not a level (trace, debug, info, warn, error, critical, off)";
+        if (!shm::parse_level(text).has_value()) {
+          return absl::StrCat("'", text, "' is not a level (", std::string(shm::kLevelWords), ")");
         }
         return "";
       },
@@ -93,7 +81,7 @@ CLI::Validator level_validator() {
 }
 
 std::string level_name(uint32_t level) {
-  if (level < std::size(kLevelNames)) return kLevelNames[level];
+  if (shm::is_level(level)) return std::string(shm::level_name(static_cast<shm::Level>(level)));
   return absl::StrCat("LEVEL(", level, ")");
 }
 

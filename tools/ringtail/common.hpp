@@ -42,10 +42,11 @@ std::string segment_error_text(std::string_view name, const absl::Status& status
 
 // CLI11 transform: a pid, plain decimal digits from 1 to 2^31 - 1.
 CLI::Validator pid_validator();
-// CLI11 transform: a level name, case-insensitive (trace|debug|info|warn|error|critical|off).
+// CLI11 check: a level as shm::parse_level reads it (any case, "warning"
+// for warn, "off"); verbs then read the value with shm::parse_level.
 CLI::Validator level_validator();
-std::optional<shm::Level> parse_level(std::string_view text);
-// "TRACE" ... "OFF"; "LEVEL(<n>)" for a value that is not a level.
+// The stored name (shm::level_name), "TRACE" ... "OFF"; "LEVEL(<n>)" for a
+// value that is not a level (a control word read from shared memory).
 std::string level_name(uint32_t level);
 
 // A display-safe copy of untrusted bytes (a producer's service name...):

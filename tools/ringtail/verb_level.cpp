@@ -9,6 +9,7 @@
 #include "common.hpp"
 #include "ringtail/reader/ingest/segment_directory.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
+#include "ringtail/shm/level.hpp"
 #include "ringtail/shm/process_identity.hpp"
 #include "verbs.hpp"
 
@@ -21,7 +22,7 @@ struct LevelConfig {
 };
 
 int run_level(const LevelConfig& config) {
-  const std::optional<shm::Level> level = parse_level(config.level);
+  const std::optional<shm::Level> level = shm::parse_level(config.level);
   if (!level.has_value()) usage_error("LEVEL: '" + config.level + "' is not a level");  // the validator checked it
 
   reader::DiscoveryOptions options;

@@ -19,6 +19,7 @@
 #include "redaction_flags.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
 #include "ringtail/reader/drain/stream_sink.hpp"
+#include "ringtail/shm/level.hpp"
 #include "stop_signals.hpp"
 #include "verbs.hpp"
 
@@ -100,7 +101,7 @@ int run_tail(const TailConfig& config) {
   options.discovery.all_users = config.all_users;
   options.remove_drained_dead_segments = false;
   options.redactor = make_redactor(config.redaction, "");
-  if (!config.level.empty()) options.min_level = parse_level(config.level);
+  if (!config.level.empty()) options.min_level = shm::parse_level(config.level);
 
   std::optional<reader::Filter> filter;
   if (!config.where.empty()) {
