@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "ringtail/reader/query/filter.hpp"
+#include "ringtail/reader/query/parsed_line.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "bin_dir.hpp"
+#include "ringtail/reader/output/time_text.hpp"
 #include "ringtail/reader/query/catalog.hpp"
 #include "ringtail/reader/query/filter.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
@@ -68,7 +69,7 @@ class TempDir {
 std::string line(int64_t ns, std::string_view level, std::string_view message, int pid, int tid, int seq,
                  std::string_view fields = "", std::string_view service = "agent") {
   std::string out = "{\"timestamp\":\"";
-  out.append(format_bound_as_timestamp(ns)).append("\",\"level\":\"").append(level);
+  out.append(format_timestamp(ns)).append("\",\"level\":\"").append(level);
   out.append("\",\"message\":\"").append(message).append("\",\"service\":\"").append(service);
   out.append("\",\"pid\":").append(std::to_string(pid));
   if (tid >= 0) out.append(",\"tid\":").append(std::to_string(tid)).append(",\"seq\":").append(std::to_string(seq));

@@ -20,6 +20,9 @@
 #include <vector>
 
 #include "ringtail/reader/output/json_text.hpp"
+#include "ringtail/reader/output/line_head.hpp"
+#include "ringtail/reader/output/time_text.hpp"
+#include "ringtail/reader/query/parsed_line.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -796,7 +799,10 @@ TEST(FilterTest, LevelFloor) {
   EXPECT_EQ(*parse_min_level("trace"), shm::Level::kTrace);
   EXPECT_EQ(*parse_min_level("Info"), shm::Level::kInfo);
   EXPECT_EQ(*parse_min_level("debug"), shm::Level::kDebug);
-  for (std::string_view bad : {"verbose", "off", "", "warning", "INFO2"}) {
+  // shm::parse_level's words: "warning" is warn, as for RINGTAIL_LEVEL.
+  EXPECT_EQ(*parse_min_level("warning"), shm::Level::kWarn);
+  EXPECT_EQ(*parse_min_level(" WARNING "), shm::Level::kWarn);
+  for (std::string_view bad : {"verbose", "off", "OFF", "", "warnings", "INFO2"}) {
     const absl::StatusOr<shm::Level> level = parse_min_level(bad);
     ASSERT_FALSE(level.ok()) << bad;
     EXPECT_EQ(level.status().code(), absl::StatusCode::kInvalidArgument);
@@ -997,11 +1003,11 @@ TEST(TimeBoundTest, ErrorsNameTheBadPart) {
 }
 
 TEST(TimeBoundTest, FormattedBoundsOrderLikeNanoseconds) {
-  EXPECT_EQ(format_bound_as_timestamp(k20261122T210000Z * kSecond + 123456789), "2026-11-22T21:00:00.123456789Z");
-  EXPECT_EQ(format_bound_as_timestamp(0), "1970-01-01T00:00:00.000000000Z");
-  EXPECT_EQ(format_bound_as_timestamp(-1), "1969-12-31T23:59:59.999999999Z");
-  EXPECT_EQ(format_bound_as_timestamp(INT64_MAX), "2262-04-11T23:47:16.854775807Z");
-  EXPECT_EQ(format_bound_as_timestamp(INT64_MIN), "1677-09-21T00:12:43.145224192Z");
+  EXPECT_EQ(format_timestamp(k20261122T210000Z * kSecond + 123456789), "2026-11-22T21:00:00.123456789Z");
+  EXPECT_EQ(format_timestamp(0), "1970-01-01T00:00:00.000000000Z");
+  EXPECT_EQ(format_timestamp(-1), "1969-12-31T23:59:59.999999999Z");
+  EXPECT_EQ(format_timestamp(INT64_MAX), "2262-04-11T23:47:16.854775807Z");
+  EXPECT_EQ(format_timestamp(INT64_MIN), "1677-09-21T00:12:43.145224192Z");
   std::mt19937_64 random(30);
   const auto random_ns = [&]() -> int64_t {
     switch (random() % 3) {
@@ -1017,8 +1023,8 @@ TEST(TimeBoundTest, FormattedBoundsOrderLikeNanoseconds) {
     const int64_t a = random_ns();
     const bool extreme = a == INT64_MAX || a == INT64_MIN;
     const int64_t b = round % 2 || extreme ? random_ns() : a + static_cast<int64_t>(random() % 3) - 1;
-    const std::string ta = format_bound_as_timestamp(a);
-    const std::string tb = format_bound_as_timestamp(b);
+    const std::string ta = format_timestamp(a);
+    const std::string tb = format_timestamp(b);
     ASSERT_TRUE(is_canonical_timestamp(ta)) << ta;
     EXPECT_EQ(ta < tb, a < b) << ta << " " << tb;
     EXPECT_EQ(ta == tb, a == b) << ta << " " << tb;
@@ -1027,9 +1033,9 @@ TEST(TimeBoundTest, FormattedBoundsOrderLikeNanoseconds) {
 }
 
 TEST(TimeBoundTest, CanonicalLineTimestamp) {
-  EXPECT_EQ(canonical_line_timestamp(R"({"timestamp":"2026-11-22T21:00:00.123456789Z","level":"INFO"})"),
+  EXPECT_EQ(head_timestamp(R"({"timestamp":"2026-11-22T21:00:00.123456789Z","level":"INFO"})"),
             std::optional<std::string_view>("2026-11-22T21:00:00.123456789Z"));
-  EXPECT_EQ(canonical_line_timestamp(R"({"timestamp":"2026-11-22T21:00:00.123456789Z"})"),
+  EXPECT_EQ(head_timestamp(R"({"timestamp":"2026-11-22T21:00:00.123456789Z"})"),
             std::optional<std::string_view>("2026-11-22T21:00:00.123456789Z"));
   for (std::string_view line : {
            R"({ "timestamp":"2026-11-22T21:00:00.123456789Z"})",
@@ -1041,7 +1047,7 @@ TEST(TimeBoundTest, CanonicalLineTimestamp) {
            R"({"timestamp":"2026-11-22T21:00:00.123456789Zx"})",
            "",
        }) {
-    EXPECT_EQ(canonical_line_timestamp(line), std::nullopt) << line;
+    EXPECT_EQ(head_timestamp(line), std::nullopt) << line;
   }
   EXPECT_TRUE(is_canonical_timestamp("0000-00-00T00:00:00.000000000Z"));
   EXPECT_FALSE(is_canonical_timestamp("2026-11-22T21:00:00.123456789z"));

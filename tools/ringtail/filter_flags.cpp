@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common.hpp"
+#include "ringtail/reader/output/time_text.hpp"
 
 namespace ringtail::cli {
 namespace {

@@ -19,6 +19,7 @@
 #include "redaction_flags.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
 #include "ringtail/reader/drain/stream_sink.hpp"
+#include "ringtail/reader/query/parsed_line.hpp"
 #include "ringtail/shm/level.hpp"
 #include "stop_signals.hpp"
 #include "verbs.hpp"

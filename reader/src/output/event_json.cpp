@@ -31,6 +31,7 @@
 #include <unordered_map>
 
 #include "ringtail/reader/ingest/timestamp.hpp"
+#include "ringtail/reader/output/line_head.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -42,14 +43,6 @@ constexpr std::string_view kEventReserved[] = {"timestamp", "level", "message", 
 // which is how a consumer tells them apart (docs/FORMAT.md).
 constexpr std::string_view kNoteReserved[] = {"timestamp", "level", "message", "service", "pid", "seq", "_cut"};
 
-// `,"level":"<LEVEL>","message":` by level; index 6 for kOff and anything out
-// of range (a call site may declare kOff; no honest producer logs at it).
-constexpr std::string_view kLevelText[] = {
-    R"(,"level":"TRACE","message":)", R"(,"level":"DEBUG","message":)", R"(,"level":"INFO","message":)",
-    R"(,"level":"WARN","message":)",  R"(,"level":"ERROR","message":)", R"(,"level":"CRITICAL","message":)",
-    R"(,"level":"OFF","message":)",
-};
-
 // Call-site ids are below the table capacity, at most 65536 (shm limits); an
 // event claiming a larger one is formatted without a cache.
 constexpr uint32_t kMaxCachedSiteId = 65536;
@@ -57,11 +50,6 @@ constexpr uint32_t kMaxCachedSiteId = 65536;
 // One bit of a 64-bit filter for a field name: two lines' field sets that
 // share no bit share no name, the common case that needs no comparisons.
 uint64_t name_bit(std::string_view name) { return uint64_t{1} << (std::hash<std::string_view>{}(name)&63); }
-
-std::string_view level_text(shm::Level level) {
-  const auto index = static_cast<size_t>(level);
-  return kLevelText[std::min<size_t>(index, std::size(kLevelText) - 1)];
-}
 
 }  // namespace
 
@@ -87,9 +75,9 @@ void EventJsonFormatter::append_head(std::string& out, int64_t realtime_ns, shm:
                                      std::string_view message) {
   keys_.clear();
   cuts_.clear();
-  out.append(R"({"timestamp":)");
+  out.append(kHeadStart);
   timestamps_.append(out, realtime_ns);
-  out.append(level_text(level));
+  out.append(head_level_key(level));
   append_json_string(out, message);
   out.append(service_pid_);
 }
@@ -145,7 +133,7 @@ const EventJsonFormatter::SiteCache* EventJsonFormatter::site_cache(const Decode
     }
     if (!any) cache.rules.clear();  // empty: no field of this call site is redacted
   }
-  cache.head.assign(level_text(site->level));
+  cache.head.assign(head_level_key(site->level));
   append_json_string(cache.head, site->message);
   cache.head.append(service_pid_);
   cache.head.append(R"(,"tid":)");
@@ -290,14 +278,13 @@ JsonError json_error(const ErrorValue& error) {
   return JsonError{shown_type(error), error.message.bytes, error.stack.bytes, error.code, error.has_code, &shown_frame};
 }
 
-constexpr std::string_view kTimestampKey = R"({"timestamp":)";
 constexpr std::string_view kSeqKey = R"(,"seq":)";
 constexpr std::string_view kCutOpen = R"(,"_cut":{)";
 
 }  // namespace
 
 size_t EventJsonFormatter::reserved_line_bound(const SiteCache& cache, const DecodedEvent& event) const {
-  size_t bound = kTimestampKey.size() + TimestampFormatter::kBytes + cache.head.size() + kJsonNumberBound +
+  size_t bound = kHeadStart.size() + TimestampFormatter::kBytes + cache.head.size() + kJsonNumberBound +
                  kSeqKey.size() + kJsonNumberBound + cache.keys.size() + 2;
   bool any_cut = false;
   for (const DecodedField& field : event.fields) {
@@ -328,7 +315,7 @@ void EventJsonFormatter::write_cached_line(std::string& out, const SiteCache& ca
   out.resize(start + bound);
   char* const base = out.data();
   char* p = base + start;
-  p = write_raw(p, kTimestampKey);
+  p = write_raw(p, kHeadStart);
   p = timestamps_.write(p, ns);
   p = write_raw(p, cache.head);
   p = write_json_uint(p, event.tid);
@@ -557,7 +544,7 @@ void EventJsonFormatter::append_event_fields(std::string& out, const SiteCache* 
   if (cache != nullptr) {
     keys_.clear();
     cuts_.clear();
-    out.append(R"({"timestamp":)");
+    out.append(kHeadStart);
     timestamps_.append(out, ns);
     out.append(cache->head);
   } else {

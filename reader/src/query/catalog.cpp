@@ -5,12 +5,12 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "ringtail/reader/output/time_text.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
+#include "ringtail/shm/level.hpp"
 
 namespace ringtail::reader {
 namespace {
-
-constexpr std::string_view kLevelNames[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL"};
 
 // Whether the index shows `key` on no line (a complete key count without it).
 bool key_absent(const FileIndex& index, const std::string& key) {
@@ -63,18 +63,15 @@ bool index_excludes(const FileIndex& index, const Filter& filter) {
   if (index.lines == 0) return true;
   // Lines that do not parse (bad_lines) match nothing, so they never keep a file.
   if (!index.first_timestamp.empty()) {
-    if (filter.until() && index.first_timestamp >= format_bound_as_timestamp(*filter.until())) return true;
-    if (filter.since() && index.last_timestamp < format_bound_as_timestamp(*filter.since())) return true;
+    if (filter.until() && index.first_timestamp >= format_timestamp(*filter.until())) return true;
+    if (filter.since() && index.last_timestamp < format_timestamp(*filter.since())) return true;
   }
   if (filter.min_level()) {
     bool any = false;
     for (const auto& [level, count] : index.levels) {
-      const auto* it = std::find(std::begin(kLevelNames), std::end(kLevelNames), level);
-      // An unknown level name: cannot tell, keep the file.
-      if (it == std::end(kLevelNames) ||
-          static_cast<int>(it - std::begin(kLevelNames)) >= static_cast<int>(*filter.min_level())) {
-        any = true;
-      }
+      const std::optional<shm::Level> known = shm::stored_event_level(level);
+      // An unknown level name (OFF included): cannot tell, keep the file.
+      if (!known || *known >= *filter.min_level()) any = true;
     }
     if (!any) return true;
   }

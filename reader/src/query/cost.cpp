@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "ringtail/reader/query/json_path.hpp"
 #include "ringtail/reader/query/json_value.hpp"
 #include "ringtail/reader/query/stats.hpp"
 

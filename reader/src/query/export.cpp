@@ -9,6 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "ringtail/reader/output/json_text.hpp"
+#include "ringtail/reader/output/time_text.hpp"
+#include "ringtail/reader/query/parsed_line.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -94,11 +96,7 @@ ExportSink file_sink(std::FILE* out) {
 
 std::optional<int64_t> line_timestamp_ns(simdjson::dom::element line) {
   const std::string_view text = string_field(line, "timestamp");
-  // RFC 3339 only: parse_time_bound also reads "now" and durations, which a
-  // line's timestamp must not be.
-  const auto digit = [&](size_t i) { return text[i] >= '0' && text[i] <= '9'; };
-  if (text.size() < 10 || !digit(0) || !digit(1) || !digit(2) || !digit(3) || text[4] != '-') return std::nullopt;
-  absl::StatusOr<int64_t> ns = parse_time_bound(text, 0);
+  absl::StatusOr<int64_t> ns = parse_rfc3339(text);
   if (!ns.ok()) return std::nullopt;
   return *ns;
 }

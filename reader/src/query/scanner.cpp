@@ -10,6 +10,7 @@
 #include <queue>
 
 #include "absl/strings/str_cat.h"
+#include "ringtail/reader/query/parsed_line.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 
 namespace ringtail::reader {

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "ringtail/reader/query/filter.hpp"
+#include "ringtail/reader/output/time_text.hpp"
+#include "ringtail/reader/query/json_path.hpp"
 #include "ringtail/reader/query/json_value.hpp"
 
 namespace ringtail::reader {
@@ -38,23 +39,9 @@ std::optional<bool> outcome(simdjson::dom::element line) {
 
 }  // namespace
 
-bool lookup(simdjson::dom::element line, const std::string& key, simdjson::dom::element* value) {
-  if (line[key].get(*value) == simdjson::SUCCESS) return true;
-  if (key.find('.') == std::string::npos) return false;
-  simdjson::dom::element at = line;
-  size_t begin = 0;
-  while (begin <= key.size()) {
-    const size_t dot = std::min(key.find('.', begin), key.size());
-    if (at[std::string_view(key).substr(begin, dot - begin)].get(at) != simdjson::SUCCESS) return false;
-    begin = dot + 1;
-  }
-  *value = at;
-  return true;
-}
-
 std::optional<int64_t> timestamp_ns(std::string_view timestamp) {
   if (!is_canonical_timestamp(timestamp)) return std::nullopt;
-  absl::StatusOr<int64_t> ns = parse_time_bound(timestamp, 0);
+  absl::StatusOr<int64_t> ns = parse_rfc3339(timestamp);
   if (!ns.ok()) return std::nullopt;
   return *ns;
 }

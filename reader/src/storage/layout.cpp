@@ -2,18 +2,17 @@
 
 #include <charconv>
 #include <cstring>
-
 #include <initializer_list>
-#include "ringtail/reader/output/json_text.hpp"
+
+#include "ringtail/reader/output/line_head.hpp"
+#include "ringtail/reader/output/time_text.hpp"
+#include "ringtail/shm/level.hpp"
 
 namespace ringtail::reader {
 namespace {
 
 constexpr std::string_view kClassNames[kLevelClassCount] = {"debug", "info", "warn", "error"};
-constexpr std::string_view kTimestampPrefix = R"({"timestamp":")";
-constexpr std::string_view kLevelPrefix = R"(","level":")";
-constexpr size_t kTimestampBytes = 30;  // 2026-11-30T15:45:00.123456789Z
-constexpr size_t kStampBytes = 26;      // 20261130T154500.123456789Z
+constexpr size_t kStampBytes = 26;  // 20261130T154500.123456789Z
 
 constexpr std::string_view kOpenSuffix = "-open.jsonl";
 constexpr std::string_view kPlainSuffix = ".jsonl";
@@ -25,13 +24,6 @@ bool digits(std::string_view text) {
     if (c < '0' || c > '9') return false;
   }
   return true;
-}
-
-bool is_timestamp(std::string_view t) {
-  return t.size() == kTimestampBytes && digits(t.substr(0, 4)) && t[4] == '-' && digits(t.substr(5, 2)) &&
-         t[7] == '-' && digits(t.substr(8, 2)) && t[10] == 'T' && digits(t.substr(11, 2)) && t[13] == ':' &&
-         digits(t.substr(14, 2)) && t[16] == ':' && digits(t.substr(17, 2)) && t[19] == '.' &&
-         digits(t.substr(20, 9)) && t[29] == 'Z';
 }
 
 bool is_stamp(std::string_view s) {
@@ -73,46 +65,34 @@ std::optional<LevelClass> level_class_from_name(std::string_view name) {
 }
 
 LevelClass level_class_of(std::string_view level) {
-  if (level == "INFO") return LevelClass::kInfo;
-  if (level == "DEBUG" || level == "TRACE") return LevelClass::kDebug;
-  if (level == "WARN") return LevelClass::kWarn;
-  if (level == "ERROR" || level == "CRITICAL") return LevelClass::kError;
-  return LevelClass::kInfo;
+  switch (shm::stored_event_level(level).value_or(shm::Level::kInfo)) {
+    case shm::Level::kTrace:
+    case shm::Level::kDebug:
+      return LevelClass::kDebug;
+    case shm::Level::kWarn:
+      return LevelClass::kWarn;
+    case shm::Level::kError:
+    case shm::Level::kCritical:
+      return LevelClass::kError;
+    default:
+      return LevelClass::kInfo;
+  }
 }
 
-std::string_view line_timestamp(std::string_view line) {
-  if (line.size() < kTimestampPrefix.size() + kTimestampBytes ||
-      line.substr(0, kTimestampPrefix.size()) != kTimestampPrefix) {
-    return {};
-  }
-  return line.substr(kTimestampPrefix.size(), kTimestampBytes);
-}
+std::string_view line_timestamp(std::string_view line) { return head_timestamp(line).value_or(std::string_view()); }
 
 LevelClass level_class_of_line(std::string_view line) {
-  constexpr size_t kLevelAt = kTimestampPrefix.size() + kTimestampBytes + kLevelPrefix.size();
-  if (line.size() <= kLevelAt || line.substr(0, kTimestampPrefix.size()) != kTimestampPrefix ||
-      line.substr(kLevelAt - kLevelPrefix.size(), kLevelPrefix.size()) != kLevelPrefix) {
-    return LevelClass::kInfo;
-  }
-  const std::string_view rest = line.substr(kLevelAt, 9);  // the longest level, CRITICAL, and its quote
-  const size_t quote = rest.find('"');
-  if (quote == std::string_view::npos) return LevelClass::kInfo;
-  return level_class_of(rest.substr(0, quote));
+  return level_class_of(head_level(line).value_or(std::string_view()));
 }
 
 std::string name_stamp_from_timestamp(std::string_view t) {
-  if (!is_timestamp(t)) return {};
+  if (!is_canonical_timestamp(t)) return {};
   // 2026-11-30T15:45:00.123456789Z -> 20261130T154500.123456789Z
   return cat({t.substr(0, 4), t.substr(5, 2), t.substr(8, 2), "T", t.substr(11, 2), t.substr(14, 2), t.substr(17, 2),
               t.substr(19, 11)});
 }
 
-std::string name_stamp_from_ns(int64_t ns) {
-  TimestampFormatter formatter;
-  std::string quoted;
-  formatter.append(quoted, ns);
-  return name_stamp_from_timestamp(std::string_view(quoted).substr(1, kTimestampBytes));
-}
+std::string name_stamp_from_ns(int64_t ns) { return name_stamp_from_timestamp(format_timestamp(ns)); }
 
 std::string timestamp_from_name_stamp(std::string_view s) {
   if (!is_stamp(s)) return {};

@@ -16,20 +16,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "ringtail/reader/output/time_text.hpp"
 #include "ringtail/reader/storage/store_checkpoint.hpp"
 #include "ringtail/reader/storage/store_files.hpp"
 
 namespace ringtail::reader {
 namespace {
-
-std::string utc_date(int64_t ns) {
-  const time_t seconds = static_cast<time_t>(ns / 1'000'000'000);
-  tm parts{};
-  ::gmtime_r(&seconds, &parts);
-  char text[40];
-  std::snprintf(text, sizeof(text), "%04d-%02d-%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday);
-  return text;
-}
 
 // The name stamp of the timestamp of the line that starts at `line` (empty if
 // it has none).

@@ -234,7 +234,7 @@ struct PairMarker {
 // ".end" after a non-empty prefix.
 std::optional<PairMarker> pair_marker(simdjson::dom::element line);
 
-// A line's "timestamp" (RFC 3339, as parse_time_bound reads it) in ns since
+// A line's "timestamp" (RFC 3339, as parse_rfc3339 reads it) in ns since
 // the Unix epoch; nullopt when it is missing, not a string, or unreadable.
 std::optional<int64_t> line_timestamp_ns(simdjson::dom::element line);
 

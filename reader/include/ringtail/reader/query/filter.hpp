@@ -9,7 +9,9 @@
 //                                   line certainly fails (memmem for each
 //                                   clause's needle, the timestamp and level
 //                                   read at their fixed offsets);
-//   Filter::matches(parsed line)    exact, on the simdjson DOM of the line.
+//   Filter::matches(parsed line)    exact, on the parsed line (ParsedLine,
+//                                   parsed_line.hpp: this header needs no
+//                                   JSON parser).
 //
 // A scanner calls may_match() first and parses only what it lets through;
 // matches() alone is complete (it never relies on may_match() having run).
@@ -19,11 +21,11 @@
 //
 //   KEY    a bare key: every byte up to whitespace or one of = ! < > ~ ";
 //          or a JSON string ("a=b", "x y", "caf\u00e9") for any other key.
-//          A bare key names the top-level key of that name; when the line has
-//          no such key and the bare key contains '.', it is a path into
-//          nested objects, split at every '.' (error.type is
-//          {"error":{"type":…}}); a bare key with an empty segment (a..b, .a)
-//          is refused. A quoted key is always one top-level key, never a path.
+//          A bare key names a value as json_path.hpp says: the top-level key
+//          of that name, else, when it contains '.', a path into nested
+//          objects (error.type is {"error":{"type":…}}); a bare key with an
+//          empty segment (a..b, .a) is refused. A quoted key is always one
+//          top-level key, never a path.
 //   VALUE  the text after the operator, without surrounding whitespace, read
 //          as a JSON literal when it is one (true, false, null, a number, a
 //          "double-quoted string" with JSON escapes), otherwise as a bare
@@ -81,23 +83,22 @@
 // a dotted bare key (its value may sit in a nested object).
 //
 // Time bounds: --since is inclusive, --until exclusive: since <= t < until,
-// in ns since the Unix epoch. The reader writes every line starting with
-// `{"timestamp":"YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ"` (fixed width, UTC), so a
-// bound is formatted the same way once (format_bound_as_timestamp) and
-// compared with the line's 30 bytes as text: for fixed-width timestamps,
-// text order is time order. A timestamp string of any other shape is parsed
-// as RFC 3339 and compared in ns; a line without a readable timestamp fails
-// any time bound.
+// in ns since the Unix epoch (parse_time_bound, output/time_text.hpp, reads
+// the option). The reader writes every line with a head (output/line_head.hpp)
+// whose timestamp has the stored form, fixed width, so a bound is formatted
+// the same way once (format_timestamp) and compared with the line's 30 bytes
+// as text: for fixed-width timestamps, text order is time order. A timestamp
+// string of any other shape is parsed as RFC 3339 and compared in ns; a line
+// without a readable timestamp fails any time bound.
 //
 // Level floor: a line passes --level L when its level is L or above (TRACE <
-// DEBUG < INFO < WARN < ERROR < CRITICAL); any other level string (OFF, from a
-// corrupt call-site table), or none, does not pass.
+// DEBUG < INFO < WARN < ERROR < CRITICAL), read by its stored name
+// (shm::stored_event_level); any other level string (OFF, from a corrupt
+// call-site table), or none, does not pass.
 //
 // Threading: WhereClause and Filter are immutable once built and may be shared
 // by threads (RE2 matching is thread-safe); the parse functions are pure.
 #pragma once
-
-#include <simdjson.h>
 
 #include <cstdint>
 #include <memory>
@@ -115,6 +116,9 @@ class RE2;
 }  // namespace re2
 
 namespace ringtail::reader {
+
+// One parsed JSONL line (parsed_line.hpp).
+class ParsedLine;
 
 enum class WhereOp : uint8_t {
   kEq,      // =
@@ -143,13 +147,16 @@ class WhereClause {
   // The key, decoded if it was quoted.
   const std::string& key() const { return key_; }
   // True for a bare key containing '.': top-level key first, else a path.
-  bool is_path() const { return !path_.empty(); }
+  bool is_path() const { return is_path_; }
   WhereOp op() const { return op_; }
   // The value: for ~ the pattern (a string); for exists, nullptr.
   const JsonScalar& value() const { return value_; }
 
+  // The compiled pattern of ~; null for the other operators.
+  const re2::RE2* regex() const { return regex_.get(); }
+
   // Whether `line` (the parsed JSON object of one line) satisfies the clause.
-  bool matches(simdjson::dom::element line) const;
+  bool matches(const ParsedLine& line) const;
 
   // A literal every canonical line that matches() contains (see the file
   // comment), or nullopt when there is no sound one.
@@ -159,11 +166,10 @@ class WhereClause {
   friend absl::StatusOr<WhereClause> parse_where(std::string_view text);
   WhereClause() = default;
   void make_needle();
-  bool test(const simdjson::dom::element* value) const;
 
   std::string text_;
   std::string key_;
-  std::vector<std::string> path_;  // segments of a dotted bare key, else empty
+  bool is_path_ = false;  // a bare key containing '.'
   WhereOp op_ = WhereOp::kExists;
   JsonScalar value_;
   std::shared_ptr<const re2::RE2> regex_;  // for kMatch
@@ -175,37 +181,11 @@ class WhereClause {
 //   bad --where 'tool>>3': after 'tool>' expected a number or a "quoted string", got '>3'
 absl::StatusOr<WhereClause> parse_where(std::string_view text);
 
-// Parses a --level value: TRACE, DEBUG, INFO, WARN, ERROR or CRITICAL, any
-// case; anything else is InvalidArgument listing those.
+// Parses a --level value as shm::parse_level does (any case, "warning" for
+// WARN), surrounding whitespace ignored; "off" and anything else is
+// InvalidArgument listing the levels (no event is at off: a floor of off
+// would keep nothing).
 absl::StatusOr<shm::Level> parse_min_level(std::string_view text);
-
-// Parses a --since / --until value to ns since the Unix epoch:
-//   RFC 3339: 2026-11-22T21:00:00Z, 2026-11-22T21:00:00.123456789+02:00 (1 to
-//     9 fractional digits; 'T', 't' or ' ' between date and time; 'Z', 'z' or
-//     ±hh:mm; a leap second :60 reads as the next minute's :00); or a date
-//     alone, 2026-11-22, for its midnight UTC. No offset is not accepted
-//     (local time would be a guess).
-//   now, or a duration before now: -1h, 1h (the same: without a sign a
-//     duration counts back, as in `--since 1h`), -7d, -30m, -10s, -500ms,
-//     -1h30m (integers, each with a unit: ns, us, ms, s, m, h, d, w). +1h is
-//     after now.
-// InvalidArgument names the bad part; a time outside what int64 ns hold
-// (1677-09-21 to 2262-04-11) is InvalidArgument too.
-absl::StatusOr<int64_t> parse_time_bound(std::string_view text, int64_t now_ns);
-
-// `ns` as the reader writes timestamps, without quotes: exactly 30 bytes,
-// "2026-11-22T21:00:00.123456789Z" (TimestampFormatter). Every int64 ns is
-// within years 1677 to 2262, so nothing is clamped and the text order of two
-// results is the order of their ns.
-std::string format_bound_as_timestamp(int64_t ns);
-
-// Whether `text` has the shape of a reader timestamp,
-// dddd-dd-ddTdd:dd:dd.dddddddddZ (30 bytes), so that it compares as text.
-bool is_canonical_timestamp(std::string_view text);
-
-// The 30 timestamp bytes of a raw line that starts as the reader writes
-// lines, {"timestamp":"<canonical timestamp>" ; nullopt for any other line.
-std::optional<std::string_view> canonical_line_timestamp(std::string_view raw_line);
 
 // All of one command's conditions; default-constructed, it keeps every line.
 class Filter {
@@ -228,7 +208,7 @@ class Filter {
   bool may_match(std::string_view raw_line) const;
 
   // Whether the parsed line passes every condition.
-  bool matches(simdjson::dom::element line) const;
+  bool matches(const ParsedLine& line) const;
 
  private:
   bool timestamp_in_bounds(std::string_view timestamp) const;
@@ -237,7 +217,7 @@ class Filter {
   std::optional<shm::Level> min_level_;
   std::optional<int64_t> since_ns_;
   std::optional<int64_t> until_ns_;
-  std::string since_text_;  // format_bound_as_timestamp(*since_ns_)
+  std::string since_text_;  // format_timestamp(*since_ns_)
   std::string until_text_;
 };
 

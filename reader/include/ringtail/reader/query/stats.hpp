@@ -4,7 +4,7 @@
 //
 // Rules (docs/QUERY.md repeats them for users):
 //   * Groups: the JSON values (as compact text; "null" when missing) of the
-//     --by keys; a dotted key reaches into nested objects as in --where.
+//     --by keys; a dotted key reaches into nested objects (json_path.hpp).
 //     Without --by, one group holds everything.
 //   * share = count / total count; rate = count / span seconds, where span is
 //     --until - --since when both are given, else from the first to the last
@@ -93,10 +93,6 @@ class StatsAccumulator {
   uint64_t total_ = 0;
   std::string first_, last_;
 };
-
-// The value at `key` in a line: a top-level key, else (a bare key with '.')
-// a path into nested objects. False when missing.
-bool lookup(simdjson::dom::element line, const std::string& key, simdjson::dom::element* value);
 
 // Nanoseconds since the epoch of an RFC 3339 "…Z" timestamp as the reader
 // writes it; nullopt for another shape.

@@ -36,12 +36,11 @@ std::optional<LevelClass> level_class_from_name(std::string_view name);
 // By the level names the JSONL uses (TRACE ... CRITICAL); anything else
 // (OFF, or text that is not a level) goes with info.
 LevelClass level_class_of(std::string_view level);
-// The class of one JSONL line as ringtail writes it: the level sits at a
-// fixed offset, after {"timestamp":"<30 characters>","level":" (see
-// docs/FORMAT.md). A line of another shape goes with info.
+// The class of one JSONL line as ringtail writes it, by the level in its
+// head (output/line_head.hpp). A line without a head goes with info.
 LevelClass level_class_of_line(std::string_view line);
 // The line's timestamp text ("2026-11-30T15:45:00.123456789Z", 30 characters)
-// at its fixed offset, or empty if the line does not start that way.
+// from its head (output/line_head.hpp), or empty if it has none.
 std::string_view line_timestamp(std::string_view line);
 
 // "2026-11-30T15:45:00.123456789Z" -> "20261130T154500.123456789Z"; empty if
