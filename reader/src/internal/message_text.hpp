@@ -1,6 +1,6 @@
-// Pieces of the one-line error messages the reader's parsers return for text
-// a person typed (--where, --level, --since): user text quoted inertly, and
-// concatenation of std::string_views.
+// Pieces of the reader's parsers of text a person typed (--where, --level,
+// --since): trimming, and for their one-line error messages, user text quoted
+// inertly and concatenation of std::string_views.
 //
 // Internal to the reader's sources (not installed). Pure functions.
 #pragma once
@@ -8,9 +8,17 @@
 #include <string>
 #include <string_view>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 
 namespace ringtail::reader::internal {
+
+// `text` without the ASCII whitespace around it.
+inline std::string_view trim_space(std::string_view text) {
+  while (!text.empty() && absl::ascii_isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && absl::ascii_isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  return text;
+}
 
 // Debian's Abseil has its own absl::string_view, not std::string_view, so
 // absl::StrCat is kept away from std::string_view.

@@ -17,14 +17,7 @@ constexpr int64_t kNsPerSecond = 1'000'000'000;
 constexpr std::string_view kRangeMessage =
     "out of range (1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z)";
 
-bool is_space(char c) { return absl::ascii_isspace(static_cast<unsigned char>(c)); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  return s;
-}
 
 absl::Status bad_time(std::string_view text, std::string_view detail) {
   return absl::InvalidArgumentError(cat("bad time '", printable(text), "': ", detail));
@@ -170,7 +163,7 @@ absl::StatusOr<int64_t> parse_rfc3339(std::string_view s) {
 }
 
 absl::StatusOr<int64_t> parse_time_bound(std::string_view text, int64_t now_ns) {
-  const std::string_view s = trim(text);
+  const std::string_view s = internal::trim_space(text);
   if (s.empty()) {
     return bad_time(text,
                     "empty; expected an RFC 3339 time (2026-11-22T21:00:00Z) or a duration before now "

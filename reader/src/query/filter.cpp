@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "internal/message_text.hpp"
 #include "ringtail/reader/output/line_head.hpp"
 #include "ringtail/reader/output/time_text.hpp"
@@ -29,10 +28,7 @@ bool level_passes(std::string_view text, shm::Level floor) {
 // Levels
 
 absl::StatusOr<shm::Level> parse_min_level(std::string_view text) {
-  std::string_view name = text;
-  while (!name.empty() && absl::ascii_isspace(static_cast<unsigned char>(name.front()))) name.remove_prefix(1);
-  while (!name.empty() && absl::ascii_isspace(static_cast<unsigned char>(name.back()))) name.remove_suffix(1);
-  const std::optional<shm::Level> level = shm::parse_level(name);
+  const std::optional<shm::Level> level = shm::parse_level(internal::trim_space(text));
   if (level && *level != shm::Level::kOff) return *level;
   return absl::InvalidArgumentError(internal::cat("bad --level '", internal::printable(text),
                                                   "': expected one of TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL "

@@ -38,12 +38,6 @@ std::string_view trim_end(std::string_view s) {
   return s;
 }
 
-std::string_view trim(std::string_view s) {
-  s = trim_end(s);
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  return s;
-}
-
 absl::Status bad_where(std::string_view text, std::string_view detail) {
   return absl::InvalidArgumentError(cat("bad --where '", printable(text), "': ", detail));
 }
@@ -250,7 +244,7 @@ absl::StatusOr<WhereClause> parse_where(std::string_view text) {
   std::string_view rest = text.substr(i);
   constexpr std::string_view kExists = "exists";
   if (rest.starts_with(kExists) && (rest.size() == kExists.size() || is_space(rest[kExists.size()]))) {
-    const std::string_view after = trim(rest.substr(kExists.size()));
+    const std::string_view after = internal::trim_space(rest.substr(kExists.size()));
     if (!after.empty()) {
       return bad_where(text, cat("unexpected '", printable(after), "' after '", printable(key_text), " exists'"));
     }
