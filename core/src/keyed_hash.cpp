@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ringtail/agent.hpp"
+#include "ringtail/shm/hmac_token.hpp"
 #include "ringtail/shm/json_escape.hpp"
 
 namespace ringtail::detail {
@@ -26,8 +27,6 @@ struct HashKey {
 
 // Never freed (see keyed_hash.hpp); null until the first init().
 constinit std::atomic<const HashKey*> g_hash_key{nullptr};
-
-constexpr char kHex[] = "0123456789abcdef";
 
 // Writes `bytes` as a quoted JSON string, each byte below 0x80 escaped by
 // the rule the reader writes strings by (shm/json_escape.hpp), everything
@@ -68,7 +67,6 @@ bool random_key(std::string* key) {
 // keeps a mistaken file (RINGTAIL_HASH_KEY_FILE) from becoming a huge key.
 constexpr size_t kMaxHashKeyBytes = 1 << 20;
 
-constexpr std::string_view kUnavailable = "hmac:unavailable";
 // Tokens whose JSON text fits are hashed from the stack.
 constexpr size_t kStackTextBytes = 1024;
 
@@ -98,14 +96,14 @@ absl::Status install_hash_key(std::string_view key) {
 std::string_view token_hash(std::string_view token, char (&out)[kTokenHashChars]) noexcept {
   // acquire: pairs with install_hash_key's release, so the key's bytes are visible.
   const HashKey* key = g_hash_key.load(std::memory_order_acquire);
-  if (key == nullptr || token.size() > (SIZE_MAX - 2) / 6) return kUnavailable;
+  if (key == nullptr || token.size() > (SIZE_MAX - 2) / 6) return shm::kHmacUnavailable;
   const size_t bound = 6 * token.size() + 2;
   char stack_text[kStackTextBytes];
   std::unique_ptr<char[]> heap_text;
   char* text = stack_text;
   if (bound > sizeof(stack_text)) {
     heap_text.reset(new (std::nothrow) char[bound]);
-    if (heap_text == nullptr) return kUnavailable;
+    if (heap_text == nullptr) return shm::kHmacUnavailable;
     text = heap_text.get();
   }
   const size_t text_size = static_cast<size_t>(write_json_text(text, token) - text);
@@ -113,14 +111,10 @@ std::string_view token_hash(std::string_view token, char (&out)[kTokenHashChars]
   unsigned int digest_size = 0;
   if (::HMAC(EVP_sha256(), key->bytes.data(), static_cast<int>(key->bytes.size()),
              reinterpret_cast<const unsigned char*>(text), text_size, digest, &digest_size) == nullptr ||
-      digest_size < 8) {
-    return kUnavailable;
+      digest_size < shm::kHmacTokenDigestBytes) {
+    return shm::kHmacUnavailable;
   }
-  std::memcpy(out, "hmac:", 5);
-  for (size_t i = 0; i < 8; ++i) {
-    out[5 + 2 * i] = kHex[digest[i] >> 4];
-    out[6 + 2 * i] = kHex[digest[i] & 0xF];
-  }
+  shm::write_hmac_token(out, digest);
   return std::string_view(out, kTokenHashChars);
 }
 

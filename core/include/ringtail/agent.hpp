@@ -22,11 +22,12 @@
 
 #include "ringtail/field.hpp"
 #include "ringtail/log.hpp"
+#include "ringtail/shm/hmac_token.hpp"
 
 namespace ringtail::detail {
 
-// "hmac:" and 16 lowercase hex digits.
-inline constexpr size_t kTokenHashChars = 21;
+// "hmac:" and 16 lowercase hex digits (ringtail/shm/hmac_token.hpp).
+inline constexpr size_t kTokenHashChars = shm::kHmacTokenChars;
 // Writes "hmac:" and the first 8 bytes, in lowercase hex, of HMAC-SHA256 of
 // the token's JSON text (with its quotes, escaped as the reader escapes
 // strings) under the process's hash key (Options::hash_key), into `out`, and

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ringtail/reader/ingest/callsite_table.hpp"
+#include "ringtail/shm/hmac_token.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -182,24 +183,12 @@ const RedactionRule* Redactor::rule_for(std::string_view key) const {
 }
 
 std::string Redactor::hash_text(std::string_view json_text) const {
-  static constexpr char kHex[] = "0123456789abcdef";
   const std::string digest = keyed_hash_ ? keyed_hash_(json_text) : std::string();
-  std::string out = "hmac:";
-  for (size_t i = 0; i < std::min<size_t>(digest.size(), 8); ++i) {
-    const auto byte = static_cast<unsigned char>(digest[i]);
-    out.push_back(kHex[byte >> 4]);
-    out.push_back(kHex[byte & 0xF]);
-  }
+  // The producer's rule (shm/hmac_token.hpp): no token from a short digest.
+  if (digest.size() < shm::kHmacTokenDigestBytes) return std::string(shm::kHmacUnavailable);
+  std::string out(shm::kHmacTokenChars, '\0');
+  shm::write_hmac_token(out.data(), reinterpret_cast<const unsigned char*>(digest.data()));
   return out;
-}
-
-bool is_keyed_hash(std::string_view text) {
-  constexpr std::string_view kPrefix = "hmac:";
-  if (text.size() != kPrefix.size() + 16 || text.substr(0, kPrefix.size()) != kPrefix) return false;
-  for (const char c : text.substr(kPrefix.size())) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
 }
 
 std::vector<std::string_view> key_words(std::string_view key) {

@@ -87,6 +87,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ringtail/shm/hmac_token.hpp"
 
 namespace ringtail::reader {
 
@@ -127,7 +128,10 @@ class Redactor {
   // which hashes the value as logged so that equal values still correlate.
   bool scrubs_values() const { return default_rules_; }
 
-  // "hmac:" and the first 16 hex digits of the keyed hash of `json_text`.
+  // The keyed hash of `json_text` as a token (ringtail/shm/hmac_token.hpp):
+  // "hmac:" and 16 hex digits, or "hmac:unavailable" when the keyed hash
+  // gives fewer than 8 bytes (none at all without a function), as the
+  // producer writes it then.
   std::string hash_text(std::string_view json_text) const;
 
   // True if `rule` is the default redact rule (no rule of the user's).
@@ -155,9 +159,9 @@ bool holds_credentials(std::string_view text);
 // bytes, so well-formed UTF-8 stays so.
 std::string_view scrub_credentials(std::string_view text, std::string& scratch);
 
-// True if `text` already is a keyed hash as hash_text() writes it ("hmac:"
-// and 16 lowercase hex digits; the producer writes breakglass tokens so).
-bool is_keyed_hash(std::string_view text);
+// True if `text` already is a keyed hash as hash_text() writes it
+// (shm::is_hmac_token; the producer writes breakglass tokens so).
+inline bool is_keyed_hash(std::string_view text) { return shm::is_hmac_token(text); }
 
 // The index of the field of `site` whose value the reader trusts to be a
 // keyed hash already (see above: only breakglass's token_hash), or
