@@ -19,8 +19,6 @@
 // `out` have grown.
 #include "ringtail/reader/output/event_json.hpp"
 
-#include <cxxabi.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -30,6 +28,7 @@
 #include <type_traits>
 #include <unordered_map>
 
+#include "demangle.hpp"
 #include "ringtail/reader/ingest/timestamp.hpp"
 #include "ringtail/reader/output/line_head.hpp"
 
@@ -128,7 +127,7 @@ const EventJsonFormatter::SiteCache* EventJsonFormatter::site_cache(const Decode
     cache.trusted_hash = trusted_hash_field(*site);
     bool any = false;
     for (const DecodedField& field : fields) {
-      cache.rules.push_back(redactor_->rule_for(field.name));
+      cache.rules.push_back(rule_for(field.name));
       any = any || cache.rules.back() != nullptr;
     }
     if (!any) cache.rules.clear();  // empty: no field of this call site is redacted
@@ -150,23 +149,6 @@ const EventJsonFormatter::SiteCache* EventJsonFormatter::site_cache(const Decode
   return &cache;
 }
 
-void EventJsonFormatter::finish_line(std::string& out) {
-  if (!cuts_.empty()) {
-    out.append(R"(,"_cut":{)");
-    for (size_t i = 0; i < cuts_.size(); ++i) {
-      if (i != 0) out.push_back(',');
-      out.push_back('"');
-      // The key as written earlier on this line (appending a string's own
-      // substring to itself is allowed).
-      out.append(out, cuts_[i].key.offset, cuts_[i].key.size);
-      out.append("\":", 2);
-      append_json_uint(out, cuts_[i].original_bytes);
-    }
-    out.push_back('}');
-  }
-  out.append("}\n", 2);
-}
-
 namespace {
 
 // Lines up to this long are written through one reservation (fast path);
@@ -174,7 +156,7 @@ namespace {
 // reservation that the escaping will mostly not use.
 constexpr size_t kMaxReservedLine = size_t{64} << 10;
 
-// write_cached_line() switches on the alternative's index.
+// ShownValue switches on the alternative's index.
 static_assert(std::variant_size_v<FieldValue> == 8);
 static_assert(std::is_same_v<std::variant_alternative_t<0, FieldValue>, bool>);
 static_assert(std::is_same_v<std::variant_alternative_t<1, FieldValue>, int64_t>);
@@ -185,124 +167,138 @@ static_assert(std::is_same_v<std::variant_alternative_t<5, FieldValue>, StringVa
 static_assert(std::is_same_v<std::variant_alternative_t<6, FieldValue>, DurationValue>);
 static_assert(std::is_same_v<std::variant_alternative_t<7, FieldValue>, ErrorValue>);
 
-// Error type names and stack frames as a line shows them: a C++ type name
-// (kErrorTypeMangled) demangled, and in a frame the symbol of
-// "<module>+0x<offset> (<symbol>+0x<offset>)" (what the producer writes).
-// The text is untrusted shared memory and abi::__cxa_demangle parses a rich
-// grammar, so only names of at most kMaxMangledBytes made of [A-Za-z0-9_$.]
-// are given to it; other names, names that do not demangle and names that
-// would demangle to more than kMaxShownBytes are shown as they are. The same
-// few types and frames repeat, so what is demangled is cached, per thread (a
-// formatter runs on whichever decode thread drains its segment; no lock),
-// up to kMaxCachedNames names of each kind, after which the cache starts
-// over. The text returned is the same for the same input every time (line
-// bounds rely on it) and valid until the next call of the same function on
-// the same thread.
-constexpr size_t kMaxMangledBytes = 512;
-constexpr size_t kMaxShownBytes = 4096;
-constexpr size_t kMaxFrameBytes = 1024;  // longer frames are shown as they are, uncached
-constexpr size_t kMaxCachedNames = 1024;
-
-bool demanglable(std::string_view name) {
-  if (name.empty() || name.size() > kMaxMangledBytes) return false;
-  for (const char c : name) {
-    const bool ok =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-// `name` demangled, or empty when it does not demangle (or too long).
-std::string demangle(std::string_view name) {
-  char mangled[kMaxMangledBytes + 1];
-  std::memcpy(mangled, name.data(), name.size());
-  mangled[name.size()] = '\0';
-  int status = 0;
-  char* text = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
-  std::string shown;
-  if (status == 0 && text != nullptr && std::strlen(text) <= kMaxShownBytes) shown = text;
-  std::free(text);
-  return shown;
-}
-
-struct TextHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
-};
-using ShownCache = std::unordered_map<std::string, std::string, TextHash, std::equal_to<>>;
-
-// The cached text for `key`, made by make(key) on a miss.
-template <class Make>
-std::string_view cached(ShownCache& cache, std::string_view key, Make make) {
-  if (auto it = cache.find(key); it != cache.end()) return it->second;
-  if (cache.size() >= kMaxCachedNames) cache.clear();
-  return cache.emplace(std::string(key), make(key)).first->second;
-}
-
-std::string_view shown_type(const ErrorValue& error) {
-  const std::string_view type = error.type.bytes;
-  if (!error.type_mangled || !demanglable(type)) return type;
-  thread_local ShownCache types;
-  return cached(types, type, [](std::string_view name) {
-    std::string shown = demangle(name);
-    return shown.empty() ? std::string(name) : shown;
-  });
-}
-
-std::string_view shown_frame(std::string_view frame) {
-  // "… (<symbol>+0x<offset>)": the symbol is what lies between the last " ("
-  // and the last '+'.
-  if (frame.size() > kMaxFrameBytes || !frame.ends_with(')')) return frame;
-  const size_t open = frame.rfind(" (");
-  if (open == std::string_view::npos) return frame;
-  const std::string_view inner = frame.substr(open + 2, frame.size() - open - 3);
-  const size_t plus = inner.rfind('+');
-  if (plus == std::string_view::npos) return frame;
-  const std::string_view symbol = inner.substr(0, plus);
-  if (!symbol.starts_with("_Z") || !demanglable(symbol)) return frame;
-  thread_local ShownCache frames;
-  return cached(frames, frame, [&](std::string_view) {
-    const std::string name = demangle(symbol);
-    if (name.empty()) return std::string(frame);
-    std::string shown(frame.substr(0, open + 2));
-    shown += name;
-    shown += inner.substr(plus);
-    shown += ')';
-    return shown;
-  });
-}
-
 // An error value's JSON object as written unredacted.
 JsonError json_error(const ErrorValue& error) {
-  return JsonError{shown_type(error), error.message.bytes, error.stack.bytes, error.code, error.has_code, &shown_frame};
+  const std::string_view type =
+      error.type_mangled ? detail::shown_mangled_type(error.type.bytes) : std::string_view(error.type.bytes);
+  return JsonError{type, error.message.bytes, error.stack.bytes, error.code, error.has_code, &detail::shown_frame};
 }
 
 constexpr std::string_view kSeqKey = R"(,"seq":)";
 constexpr std::string_view kCutOpen = R"(,"_cut":{)";
 
+// The text whose cut "_cut" lists for a value: a string's, an error's
+// message (type and stack cuts are not listed); nullptr for other types.
+const StringValue* listed_text(const FieldValue& value) {
+  if (const auto* text = std::get_if<StringValue>(&value)) return text;
+  if (const auto* error = std::get_if<ErrorValue>(&value)) return &error->message;
+  return nullptr;
+}
+
 }  // namespace
+
+// A field's value as a line shows it: the value, and for a string or an
+// error the text shown (scrubbed of credentials or not: whoever made it
+// chose). The one rendering of every type, for the fast path (into room
+// reserved for the whole line) and the piecewise path alike.
+struct EventJsonFormatter::ShownValue {
+  const FieldValue* value;
+  std::string_view text;  // a string's
+  JsonError error;        // an error's
+
+  // As logged, nothing scrubbed.
+  static ShownValue plain(const FieldValue& value) {
+    ShownValue shown{&value, {}, {}};
+    if (const auto* text = std::get_if<StringValue>(&value)) {
+      shown.text = text->bytes;
+    } else if (const auto* error = std::get_if<ErrorValue>(&value)) {
+      shown.error = json_error(*error);
+    }
+    return shown;
+  }
+  bool holds_credentials() const {
+    return reader::holds_credentials(text) || reader::holds_credentials(error.type) ||
+           reader::holds_credentials(error.message) || reader::holds_credentials(error.stack);
+  }
+  size_t bound() const {
+    switch (value->index()) {
+      case 5:
+        return json_string_bound(text.size());
+      case 7:
+        return json_error_bound(error);
+      default:
+        return kJsonNumberBound;
+    }
+  }
+  // Writes at most bound() bytes at `p`; returns the end.
+  char* write(char* p) const {
+    switch (value->index()) {
+      case 0:
+        return write_raw(p, std::get<bool>(*value) ? "true" : "false");
+      case 1:
+        return write_json_int(p, std::get<int64_t>(*value));
+      case 2:
+        return write_json_uint(p, std::get<uint64_t>(*value));
+      case 3:
+        return write_json_float(p, std::get<float>(*value));
+      case 4:
+        return write_json_double(p, std::get<double>(*value));
+      case 5:
+        return write_json_string(p, text);
+      case 6:
+        return write_json_int(p, std::get<DurationValue>(*value).ns);  // integer nanoseconds, see docs/FORMAT.md
+      default:
+        return write_json_error(p, error);
+    }
+  }
+};
+
+EventJsonFormatter::ShownValue EventJsonFormatter::shown_value(const FieldValue& value, bool scrub) {
+  ShownValue shown = ShownValue::plain(value);
+  if (scrub) {
+    shown.text = shown_string(shown.text, true, 0);
+    if (const auto* error = std::get_if<ErrorValue>(&value)) shown.error = shown_error(*error, true);
+  }
+  return shown;
+}
+
+void EventJsonFormatter::note_cut(const FieldValue& value, KeySpan key) {
+  if (const StringValue* text = listed_text(value); text != nullptr && text->cut) {
+    cuts_.push_back(CutField{key, text->original_bytes});
+  }
+}
+
+const RedactionRule* EventJsonFormatter::rule_for(std::string_view name) const {
+  return redactor_ != nullptr ? redactor_->rule_for(name) : nullptr;
+}
+
+char* EventJsonFormatter::write_cut_object(char* p, const char* line) const {
+  p = write_raw(p, kCutOpen);
+  for (size_t i = 0; i < cuts_.size(); ++i) {
+    if (i != 0) *p++ = ',';
+    *p++ = '"';
+    // The key as written earlier on this line.
+    p = write_raw(p, std::string_view(line + cuts_[i].key.offset, cuts_[i].key.size));
+    *p++ = '"';
+    *p++ = ':';
+    p = write_json_uint(p, cuts_[i].original_bytes);
+  }
+  *p++ = '}';
+  return p;
+}
+
+void EventJsonFormatter::finish_line(std::string& out) {
+  if (!cuts_.empty()) {
+    size_t bound = kCutOpen.size() + 1;
+    for (const CutField& cut : cuts_) bound += cut.key.size + 4 + kJsonNumberBound;  // "key": and ','
+    const size_t start = out.size();
+    out.resize(start + bound);
+    char* const end = write_cut_object(out.data() + start, out.data());
+    out.resize(static_cast<size_t>(end - out.data()));
+  }
+  out.append("}\n", 2);
+}
 
 size_t EventJsonFormatter::reserved_line_bound(const SiteCache& cache, const DecodedEvent& event) const {
   size_t bound = kHeadStart.size() + TimestampFormatter::kBytes + cache.head.size() + kJsonNumberBound +
                  kSeqKey.size() + kJsonNumberBound + cache.keys.size() + 2;
   bool any_cut = false;
   for (const DecodedField& field : event.fields) {
-    if (const auto* text = std::get_if<StringValue>(&field.value)) {
-      if (scrub_ && holds_credentials(text->bytes)) return SIZE_MAX;
-      bound += json_string_bound(text->bytes.size());
-      any_cut = any_cut || text->cut;
-    } else if (const auto* error = std::get_if<ErrorValue>(&field.value)) {
-      const JsonError shown = json_error(*error);
-      if (scrub_ &&
-          (holds_credentials(shown.type) || holds_credentials(shown.message) || holds_credentials(shown.stack))) {
-        return SIZE_MAX;
-      }
-      bound += json_error_bound(shown);
-      any_cut = any_cut || error->message.cut;
-    } else {
-      bound += kJsonNumberBound;
-    }
+    const ShownValue shown = ShownValue::plain(field.value);
+    if (scrub_ && shown.holds_credentials()) return SIZE_MAX;
+    bound += shown.bound();
+    const StringValue* text = listed_text(field.value);
+    any_cut = any_cut || (text != nullptr && text->cut);
   }
   // "_cut":{ then "key":N per cut field: at most each key again, plus a number and 3 bytes.
   if (any_cut) bound += kCutOpen.size() + 1 + cache.keys.size() + event.fields.size() * (kJsonNumberBound + 3);
@@ -327,53 +323,12 @@ void EventJsonFormatter::write_cached_line(std::string& out, const SiteCache& ca
     const uint32_t size = cache.key_ends[i] - begin;
     const size_t key_offset = static_cast<size_t>(p - base) + 2;  // inside ,"…":
     p = write_raw(p, std::string_view(cache.keys.data() + begin, size));
+    // Scrubbing finds nothing here: reserved_line_bound() looked.
     const FieldValue& value = event.fields[i].value;
-    switch (value.index()) {
-      case 0:
-        p = write_raw(p, std::get<bool>(value) ? "true" : "false");
-        break;
-      case 1:
-        p = write_json_int(p, std::get<int64_t>(value));
-        break;
-      case 2:
-        p = write_json_uint(p, std::get<uint64_t>(value));
-        break;
-      case 3:
-        p = write_json_float(p, std::get<float>(value));
-        break;
-      case 4:
-        p = write_json_double(p, std::get<double>(value));
-        break;
-      case 5: {
-        const StringValue& text = std::get<StringValue>(value);
-        p = write_json_string(p, text.bytes);
-        if (text.cut) cuts_.push_back(CutField{KeySpan{key_offset, size - 4u}, text.original_bytes});
-        break;
-      }
-      case 6:
-        p = write_json_int(p, std::get<DurationValue>(value).ns);  // integer nanoseconds, see docs/FORMAT.md
-        break;
-      default: {
-        const ErrorValue& error = std::get<ErrorValue>(value);
-        p = write_json_error(p, json_error(error));
-        // "_cut" reports an error by its message (type and stack cuts are not listed).
-        if (error.message.cut) cuts_.push_back(CutField{KeySpan{key_offset, size - 4u}, error.message.original_bytes});
-        break;
-      }
-    }
+    p = ShownValue::plain(value).write(p);
+    note_cut(value, KeySpan{key_offset, size - 4u});
   }
-  if (!cuts_.empty()) {
-    p = write_raw(p, kCutOpen);
-    for (size_t i = 0; i < cuts_.size(); ++i) {
-      if (i != 0) *p++ = ',';
-      *p++ = '"';
-      p = write_raw(p, std::string_view(base + cuts_[i].key.offset, cuts_[i].key.size));
-      *p++ = '"';
-      *p++ = ':';
-      p = write_json_uint(p, cuts_[i].original_bytes);
-    }
-    *p++ = '}';
-  }
+  if (!cuts_.empty()) p = write_cut_object(p, base);
   *p++ = '}';
   *p++ = '\n';
   out.resize(static_cast<size_t>(p - base));
@@ -455,12 +410,7 @@ const EventJsonFormatter::ContextCache& EventJsonFormatter::context_cache(uint32
     for (auto it = frame.fields.rbegin(); it != frame.fields.rend(); ++it) {
       const ContextField& field = *it;
       add(field.name, [&](std::string& text, KeySpan key) {
-        const RedactionRule* rule = redactor_ != nullptr ? redactor_->rule_for(field.name) : nullptr;
-        if (rule != nullptr) {
-          append_redacted(text, *rule, field.value, key, false);
-        } else {
-          append_value(text, field.value, key, scrub_);
-        }
+        append_field_value(text, rule_for(field.name), field.value, key, false);
       });
     }
   }
@@ -500,12 +450,7 @@ void EventJsonFormatter::append_span(std::string& out, const SpanEdge& edge, int
   const std::vector<ContextField>& fields = edge.end ? edge.outcome : span.fields;
   for (const ContextField& field : fields) {
     const KeySpan key = append_key(out, field.name, kEventReserved, std::size(kEventReserved));
-    const RedactionRule* rule = redactor_ != nullptr ? redactor_->rule_for(field.name) : nullptr;
-    if (rule != nullptr) {
-      append_redacted(out, *rule, field.value, key, false);
-    } else {
-      append_value(out, field.value, key, scrub_);
-    }
+    append_field_value(out, rule_for(field.name), field.value, key, false);
   }
   if (edge.end) {
     append_key(out, "duration_ms", kEventReserved, std::size(kEventReserved));
@@ -576,22 +521,18 @@ void EventJsonFormatter::append_event_fields(std::string& out, const SiteCache* 
     const RedactionRule* rule = nullptr;
     if (cache != nullptr) {
       rule = cache->rules.empty() ? nullptr : cache->rules[i];
-    } else if (redactor_ != nullptr) {
-      rule = redactor_->rule_for(field.name);
-    }
-    if (rule != nullptr) {
-      append_redacted(out, *rule, field.value, key, trusted_hash == i);
     } else {
-      append_value(out, field.value, key, scrub_);
+      rule = rule_for(field.name);
     }
+    append_field_value(out, rule, field.value, key, trusted_hash == i);
   }
   finish_line(out);
 }
 
 namespace {
 
-// A bool, an integer or a floating-point value as JSON; false (nothing
-// written) for any other type. Shared by event fields and note fields.
+// A note field's bool, integer or floating-point value as JSON; false
+// (nothing written) for any other type. (Event fields: ShownValue.)
 template <class T>
 bool append_scalar(std::string& out, const T& value) {
   if constexpr (std::is_same_v<T, bool>) {
@@ -624,23 +565,22 @@ JsonError EventJsonFormatter::shown_error(const ErrorValue& error, bool scrub) {
   return shown;
 }
 
-void EventJsonFormatter::append_value(std::string& out, const FieldValue& field_value, KeySpan key, bool scrub) {
-  std::visit(
-      [&](const auto& value) {
-        using T = std::decay_t<decltype(value)>;
-        if (append_scalar(out, value)) return;
-        // The other alternatives (FieldValue's are asserted above).
-        if constexpr (std::is_same_v<T, StringValue>) {
-          append_json_string(out, shown_string(value.bytes, scrub, 0));
-          if (value.cut) cuts_.push_back(CutField{key, value.original_bytes});
-        } else if constexpr (std::is_same_v<T, DurationValue>) {
-          append_json_int(out, value.ns);  // integer nanoseconds, see docs/FORMAT.md
-        } else if constexpr (std::is_same_v<T, ErrorValue>) {
-          append_json_error(out, shown_error(value, scrub));
-          if (value.message.cut) cuts_.push_back(CutField{key, value.message.original_bytes});
-        }
-      },
-      field_value);
+void EventJsonFormatter::append_field_value(std::string& out, const RedactionRule* rule, const FieldValue& value,
+                                            KeySpan key, bool trusted_hash) {
+  if (rule != nullptr) {
+    append_redacted(out, *rule, value, key, trusted_hash);
+  } else {
+    append_value(out, value, key, scrub_);
+  }
+}
+
+void EventJsonFormatter::append_value(std::string& out, const FieldValue& value, KeySpan key, bool scrub) {
+  const ShownValue shown = shown_value(value, scrub);
+  const size_t start = out.size();
+  out.resize(start + shown.bound());
+  char* const end = shown.write(out.data() + start);
+  out.resize(static_cast<size_t>(end - out.data()));
+  note_cut(value, key);
 }
 
 // An error field's rule applies to the whole object: redact and hash replace
@@ -656,30 +596,28 @@ void EventJsonFormatter::append_redacted(std::string& out, const RedactionRule& 
     append_json_string(out, text->bytes);  // the producer's keyed hash (breakglass token_hash)
     return;
   }
-  if (const ErrorValue* error = std::get_if<ErrorValue>(&value);
-      error != nullptr &&
-      (rule.action == RedactionRule::Action::kTruncate || rule.action == RedactionRule::Action::kKeepEnds)) {
-    JsonError shown = shown_error(*error, scrub_);
-    const std::string_view message = shown.message;
+  const bool cuts_text =
+      rule.action == RedactionRule::Action::kTruncate || rule.action == RedactionRule::Action::kKeepEnds;
+  if (const StringValue* listed = listed_text(value); cuts_text && listed != nullptr) {
+    // A string, or an error's message: the one text these rules cut.
+    ShownValue shown = shown_value(value, scrub_);
+    std::string_view& shown_text = text != nullptr ? shown.text : shown.error.message;
     std::string kept;
-    bool cut = error->message.cut;
+    bool cut = listed->cut;
     if (rule.action == RedactionRule::Action::kTruncate) {
-      if (utf8_length(message) > rule.n) {
-        shown.message = utf8_prefix(message, rule.n);
+      if (utf8_length(shown_text) > rule.n) {
+        shown_text = utf8_prefix(shown_text, rule.n);
         cut = true;
       }
-    } else if (utf8_length(message) > 2 * rule.n + 3) {
-      kept.assign(utf8_prefix(message, rule.n));
-      kept += "...";
-      kept += utf8_suffix(message, rule.n);
-      shown.message = kept;
-      cut = false;  // as for a string: keep-ends lists no cut
     } else {
-      shown.message = kRedactedText;
-      cut = false;
+      shown_text = keep_ends(shown_text, rule.n, kept);
+      cut = false;  // keep-ends lists no cut: the ends say what there is
     }
-    append_json_error(out, shown);
-    if (cut) cuts_.push_back(CutField{key, error->message.original_bytes});
+    const size_t start = out.size();
+    out.resize(start + shown.bound());
+    char* const end = shown.write(out.data() + start);
+    out.resize(static_cast<size_t>(end - out.data()));
+    if (cut) cuts_.push_back(CutField{key, listed->original_bytes});
     return;
   }
   switch (rule.action) {
@@ -694,28 +632,10 @@ void EventJsonFormatter::append_redacted(std::string& out, const RedactionRule& 
       append_json_string(out, redactor_->hash_text(json));
       return;
     }
-    case RedactionRule::Action::kTruncate:
-      if (text != nullptr) {
-        const std::string_view shown = shown_string(text->bytes, scrub_, 0);
-        if (utf8_length(shown) > rule.n) {
-          append_json_string(out, utf8_prefix(shown, rule.n));
-          cuts_.push_back(CutField{key, text->original_bytes});
-          return;
-        }
-      }
+    case RedactionRule::Action::kTruncate:  // not a text: kept
       append_value(out, value, key, scrub_);
       return;
-    case RedactionRule::Action::kKeepEnds:
-      if (text != nullptr) {
-        const std::string_view shown = shown_string(text->bytes, scrub_, 0);
-        if (utf8_length(shown) > 2 * rule.n + 3) {
-          std::string kept(utf8_prefix(shown, rule.n));
-          kept += "...";
-          kept += utf8_suffix(shown, rule.n);
-          append_json_string(out, kept);
-          return;
-        }
-      }
+    case RedactionRule::Action::kKeepEnds:  // not a text: redacted
       append_json_string(out, kRedactedText);
       return;
   }

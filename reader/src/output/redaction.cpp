@@ -435,6 +435,14 @@ size_t trusted_hash_field(const CallSiteInfo& site) {
   return kTokenHash;
 }
 
+std::string_view keep_ends(std::string_view text, size_t n, std::string& scratch) {
+  if (utf8_length(text) <= 2 * n + 3) return kRedactedText;
+  scratch.assign(utf8_prefix(text, n));
+  scratch += "...";
+  scratch += utf8_suffix(text, n);
+  return scratch;
+}
+
 std::string_view utf8_prefix(std::string_view text, size_t chars) {
   size_t at = 0;
   for (size_t n = 0; n < chars && at < text.size(); ++n) {

@@ -133,6 +133,20 @@ class EventJsonFormatter {
   // Appends ,"<key>": for a field, with leading underscores until the key is
   // neither in `reserved` nor one already written on this line (keys_).
   KeySpan append_key(std::string& out, std::string_view name, const std::string_view* reserved, size_t reserved_count);
+  // A field's value as a line shows it, rendered one way for both paths
+  // (defined in event_json.cpp).
+  struct ShownValue;
+  // The value as logged, its strings scrubbed of credentials when `scrub`
+  // (in scratch_: valid until the next call).
+  ShownValue shown_value(const FieldValue& value, bool scrub);
+  // Lists the value in "_cut" when the producer cut it.
+  void note_cut(const FieldValue& value, KeySpan key);
+  // The redaction rule of a field named `name`; nullptr without a redactor.
+  const RedactionRule* rule_for(std::string_view name) const;
+  // A field's value under `rule`: append_redacted, or (nullptr) append_value
+  // with the formatter's scrubbing.
+  void append_field_value(std::string& out, const RedactionRule* rule, const FieldValue& value, KeySpan key,
+                          bool trusted_hash);
   // A field's value as it is (its strings scrubbed of credentials when
   // `scrub`), or as its redaction rule says. `trusted_hash`: the field is
   // the one of its call site trusted to hold a keyed hash already.
@@ -145,6 +159,9 @@ class EventJsonFormatter {
   JsonError shown_error(const ErrorValue& error, bool scrub);
   // Ends a line: the "_cut" object if any field was cut, then "}\n".
   void finish_line(std::string& out);
+  // Writes the "_cut" object of cuts_ at `p` (keys read from the line that
+  // starts at `line`); returns the end. The one writer of "_cut".
+  char* write_cut_object(char* p, const char* line) const;
   // The context fields for the frames [0, frame_count) of `context` of ring `slot`.
   const ContextCache& context_cache(uint32_t slot, const ThreadContext& context, size_t frame_count);
   // Appends the context's fields that the line's own fields (`names`, with

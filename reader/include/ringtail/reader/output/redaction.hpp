@@ -169,6 +169,12 @@ inline bool is_keyed_hash(std::string_view text) { return shm::is_hmac_token(tex
 inline constexpr size_t kNoTrustedHashField = SIZE_MAX;
 size_t trusted_hash_field(const CallSiteInfo& site);
 
+// What keep-ends N shows of a string (or an error's message): its first and
+// last `n` characters around "..." when it has more than 2n + 3, else
+// kRedactedText (a shorter text would show too much of itself). The kept
+// text is made in `scratch`.
+std::string_view keep_ends(std::string_view text, size_t n, std::string& scratch);
+
 // The start of `text` holding at most `chars` whole UTF-8 characters (bytes
 // of ill-formed UTF-8 count one each).
 std::string_view utf8_prefix(std::string_view text, size_t chars);
