@@ -32,6 +32,7 @@
 #include "ringtail/reader/output/time_text.hpp"
 #include "ringtail/reader/query/catalog.hpp"
 #include "ringtail/reader/query/filter.hpp"
+#include "ringtail/reader/storage/compress_file.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 #include "ringtail/reader/storage/layout.hpp"
 

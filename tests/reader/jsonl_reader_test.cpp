@@ -22,6 +22,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ringtail/reader/storage/compress_file.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
 
 namespace ringtail::reader {

@@ -30,6 +30,7 @@
 
 #include "ringtail/reader/output/json_text.hpp"
 #include "ringtail/reader/storage/file_index.hpp"
+#include "ringtail/reader/storage/compress_file.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 #include "ringtail/reader/storage/layout.hpp"
 #include "ringtail/reader/storage/retention.hpp"

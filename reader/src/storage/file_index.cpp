@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ringtail/reader/output/json_text.hpp"
+#include "ringtail/reader/storage/file_io.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 #include "ringtail/reader/storage/layout.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
@@ -71,15 +72,9 @@ absl::StatusOr<uint64_t> file_size(const StoreDir& dir, std::string_view name) {
 std::optional<std::string> read_index_text(const StoreDir& dir, std::string_view name) {
   absl::StatusOr<FileDescriptor> fd = dir.open_file(name, O_RDONLY);
   if (!fd.ok()) return std::nullopt;
-  std::string text;
-  char chunk[16384];
-  for (;;) {
-    const ssize_t n = ::read(fd->get(), chunk, sizeof(chunk));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
-    if (n == 0) return text;
-    text.append(chunk, static_cast<size_t>(n));
-  }
+  absl::StatusOr<std::string> text = read_to_end(fd->get(), dir.path_of(name));
+  if (!text.ok()) return std::nullopt;
+  return *std::move(text);
 }
 
 }  // namespace
@@ -242,10 +237,7 @@ absl::Status write_index(const FileIndex& index, const std::string& index_path) 
 }
 
 absl::Status write_index(const FileIndex& index, const StoreDir& dir, std::string_view index_name) {
-  absl::StatusOr<TemporaryFile> temporary = TemporaryFile::create(dir, index_name, 0640);
-  if (!temporary.ok()) return temporary.status();
-  if (absl::Status status = temporary->write(serialize_index(index)); !status.ok()) return status;
-  return temporary->commit(/*replace=*/true);
+  return replace_file(dir, index_name, serialize_index(index), 0640, /*sync=*/false);
 }
 
 absl::StatusOr<FileIndex> load_or_rebuild_index(const std::string& data_path, bool* rebuilt) {

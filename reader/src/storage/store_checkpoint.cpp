@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "ringtail/reader/ingest/byte_fields.hpp"
 #include "ringtail/reader/ingest/timestamp.hpp"
+#include "ringtail/reader/storage/file_io.hpp"
 #include "ringtail/reader/storage/layout.hpp"
 
 namespace ringtail::reader {
@@ -52,15 +53,9 @@ absl::StatusOr<std::string> read_all(int fd, const std::string& path, size_t lim
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", st.st_size, " bytes, more than a checkpoint holds"));
   }
   std::string bytes(static_cast<size_t>(st.st_size), '\0');
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", path));
-    if (n == 0) break;  // shrank meanwhile: decode() judges what is there
-    done += static_cast<size_t>(n);
-  }
-  bytes.resize(done);
+  const ssize_t n = pread_fully(fd, bytes.data(), bytes.size(), 0);
+  if (n < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", path));
+  bytes.resize(static_cast<size_t>(n));  // shorter: it shrank meanwhile; decode() judges what is there
   return bytes;
 }
 
@@ -153,13 +148,7 @@ absl::StatusOr<StoreCheckpoint> decode_store_checkpoint(std::string_view bytes) 
 absl::Status write_checkpoint(const StoreDir& directory, const StoreCheckpoint& checkpoint, mode_t file_mode,
                               bool fsync) {
   const std::string name = checkpoint_file_name(checkpoint.pid, checkpoint.start_ticks);
-  absl::StatusOr<TemporaryFile> temporary = TemporaryFile::create(directory, name, file_mode);
-  if (!temporary.ok()) return temporary.status();
-  if (absl::Status status = temporary->write(encode(checkpoint)); !status.ok()) return status;
-  if (fsync && ::fdatasync(temporary->fd()) != 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot fdatasync ", temporary->path()));
-  }
-  return temporary->commit(/*replace=*/true);
+  return replace_file(directory, name, encode(checkpoint), file_mode, fsync);
 }
 
 absl::StatusOr<std::optional<StoreCheckpoint>> read_checkpoint(const std::string& store_root, uint32_t pid,

@@ -61,24 +61,6 @@ absl::Status refused(int error, int dir_fd, const std::string& name, const std::
 
 }  // namespace
 
-FileDescriptor& FileDescriptor::operator=(FileDescriptor&& other) noexcept {
-  if (this != &other) {
-    close();
-    fd_ = other.release();
-  }
-  return *this;
-}
-
-FileDescriptor::~FileDescriptor() { close(); }
-
-int FileDescriptor::close() {
-  if (fd_ < 0) return 0;
-  // Not retried on EINTR: on Linux the descriptor is released either way.
-  const int result = ::close(fd_);
-  fd_ = -1;
-  return result;
-}
-
 std::string_view file_type_name(mode_t mode) {
   if (S_ISREG(mode)) return "a regular file";
   if (S_ISDIR(mode)) return "a directory";
@@ -272,13 +254,12 @@ absl::Status StoreDir::move_to(std::string_view name, const StoreDir& target, st
   }
   char chunk[65536];
   for (;;) {
-    const ssize_t n = ::read(source->get(), chunk, sizeof(chunk));
-    if (n < 0 && errno == EINTR) continue;
+    const ssize_t n = read_fully(source->get(), chunk, sizeof(chunk));
     if (n < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", path_of(name)));
-    if (n == 0) break;
     if (absl::Status status = copy->write(std::string_view(chunk, static_cast<size_t>(n))); !status.ok()) {
       return status;
     }
+    if (static_cast<size_t>(n) < sizeof(chunk)) break;  // the end
   }
   const timespec times[2] = {st.st_atim, st.st_mtim};
   if (::futimens(copy->fd(), times) != 0) {
@@ -336,6 +317,12 @@ absl::StatusOr<std::vector<StoreDir::Entry>> StoreDir::entries() const {
   return found;
 }
 
+absl::StatusOr<FileDescriptor> open_file_for_reading(const std::string& path) {
+  absl::StatusOr<StoreDir> dir = StoreDir::open_parent(path);
+  if (!dir.ok()) return dir.status();
+  return dir->open_file(file_name_of(path), O_RDONLY);
+}
+
 std::string temporary_name(std::string_view final_name) {
   return absl::StrCat(std::string(final_name), ".tmp.", ::getpid(), ".", ::gettid());
 }
@@ -368,15 +355,7 @@ TemporaryFile::~TemporaryFile() {
   (void)dir_->remove(name_);
 }
 
-absl::Status TemporaryFile::write(std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd_.get(), bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return absl::ErrnoToStatus(n < 0 ? errno : EIO, absl::StrCat("cannot write ", path()));
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
+absl::Status TemporaryFile::write(std::string_view bytes) { return write_all(fd_.get(), bytes, path()); }
 
 absl::Status TemporaryFile::commit(bool replace) {
   absl::Status status;
@@ -388,6 +367,16 @@ absl::Status TemporaryFile::commit(bool replace) {
   if (!status.ok()) (void)dir_->remove(name_);
   done_ = true;
   return status;
+}
+
+absl::Status replace_file(const StoreDir& dir, std::string_view name, std::string_view bytes, mode_t mode, bool sync) {
+  absl::StatusOr<TemporaryFile> temporary = TemporaryFile::create(dir, name, mode);
+  if (!temporary.ok()) return temporary.status();
+  if (absl::Status status = temporary->write(bytes); !status.ok()) return status;
+  if (sync && ::fdatasync(temporary->fd()) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot fdatasync ", temporary->path()));
+  }
+  return temporary->commit(/*replace=*/true);
 }
 
 namespace {

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "ringtail/reader/storage/file_io.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -18,13 +19,11 @@ namespace {
 // Enough of a line's start for its timestamp.
 constexpr size_t kHeadBytes = 64;
 
+// Exactly `size` bytes at `offset`: a file that ends before is an error (EIO).
 absl::Status read_at(int fd, const std::string& path, char* out, size_t size, uint64_t offset) {
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::pread(fd, out + done, size - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return absl::ErrnoToStatus(n < 0 ? errno : EIO, absl::StrCat("cannot read ", path));
-    done += static_cast<size_t>(n);
+  const ssize_t n = pread_fully(fd, out, size, offset);
+  if (n < 0 || static_cast<size_t>(n) != size) {
+    return absl::ErrnoToStatus(n < 0 ? errno : EIO, absl::StrCat("cannot read ", path));
   }
   return absl::OkStatus();
 }

@@ -177,16 +177,7 @@ std::optional<std::string> StoreSink::resume_point(const SegmentIdentity& segmen
 
 absl::Status StoreSink::write_bytes(File& file, std::string_view bytes) {
   size_t done = 0;
-  absl::Status status;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(file.fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      status = absl::ErrnoToStatus(n < 0 ? errno : EIO, absl::StrCat("cannot write ", file.path));
-      break;
-    }
-    done += static_cast<size_t>(n);
-  }
+  const absl::Status status = write_all(file.fd, bytes, file.path, &done);
   file.size += done;
   if (done != 0) file.synced = false;
   return status;

@@ -32,7 +32,7 @@
 // before it were returned, and the partial line at the damage counts as the
 // truncated tail. An error is returned again by every later call. zstd notices
 // most damage where it decodes it, and the rest with the frame's content
-// checksum (compress_file writes one, as the zstd CLI does) at the frame's end:
+// checksum (compress_file, compress_file.hpp, writes one, as the zstd CLI does) at the frame's end:
 // lines decoded from a damaged frame before that point may have been returned.
 //
 // Threading: one thread at a time per reader; readers are independent.
@@ -132,22 +132,6 @@ class JsonlReader {
   bool file_ended_ = false;  // read(2) of the compressed file returned 0
   bool in_frame_ = false;    // inside a frame: the file must not end here
 };
-
-// Compresses the plain file `plain_path` into `zst_path`: one zstd frame at
-// `level` (ZSTD_minCLevel() to ZSTD_maxCLevel()) with a content checksum,
-// readable by `zstd -dc` and by JsonlReader. Written to a temporary file beside
-// `zst_path` (TemporaryFile: "<zst name>.tmp.<pid>.<tid>", created O_EXCL, with
-// the source's permissions and modification time), fsync'ed, renamed over
-// `zst_path` (a symbolic link there is replaced, not followed), then the
-// directory is fsync'ed: a crash never leaves a partial file under the final
-// name. The source is opened as JsonlReader opens files (a regular file, not
-// through a link). The content is copied as it is (a partial last line
-// included). FailedPrecondition if the source changes size while it is being
-// compressed (it was not finished). The source is not removed; on error the
-// temporary file is. Errors name the file.
-absl::Status compress_file(const std::string& plain_path, const std::string& zst_path, int level = 3);
-// The same for `plain_name` and `zst_name` in `dir`.
-absl::Status compress_file(const StoreDir& dir, std::string_view plain_name, std::string_view zst_name, int level = 3);
 
 // The bytes JsonlReader would return for `path`: the content up to its last '\n'.
 // A plain file's is found from its size and a read back from its end to its last

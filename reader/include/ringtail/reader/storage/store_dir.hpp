@@ -51,31 +51,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ringtail/reader/storage/file_io.hpp"
 
 namespace ringtail::reader {
-
-// An owned file descriptor: closed by the destructor, -1 once moved from.
-class FileDescriptor {
- public:
-  FileDescriptor() = default;
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(FileDescriptor&& other) noexcept : fd_(other.release()) {}
-  FileDescriptor& operator=(FileDescriptor&& other) noexcept;
-  ~FileDescriptor();
-
-  int get() const { return fd_; }
-  int release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  // close(2) now, with its result (for a file just written, close reports
-  // delayed write errors); -1 afterwards.
-  int close();
-
- private:
-  int fd_ = -1;
-};
 
 // "a symbolic link", "a directory", "a FIFO", ...: what a stat mode is, for messages.
 std::string_view file_type_name(mode_t mode);
@@ -159,6 +137,10 @@ class StoreDir {
   std::string path_;
 };
 
+// The regular file `path` opened for reading as StoreDir::open_file opens
+// it (never through a link), in the directory that holds it (open_parent).
+absl::StatusOr<FileDescriptor> open_file_for_reading(const std::string& path);
+
 // The name of the calling thread's temporary for `final_name` in a store
 // directory: "<final_name>.tmp.<pid>.<tid>". A thread writes one temporary
 // at a time, so the name is unique among writers; being known in advance,
@@ -184,7 +166,7 @@ class TemporaryFile {
   int fd() const { return fd_.get(); }
   // The temporary's path, for messages.
   std::string path() const { return dir_->path_of(name_); }
-  // Writes all of `bytes`.
+  // Writes all of `bytes` (write_all, file_io.hpp).
   absl::Status write(std::string_view bytes);
   // Closes it (reporting delayed write errors) and renames it to the final
   // name; with replace false, never over an existing name. On error the
@@ -201,6 +183,13 @@ class TemporaryFile {
   FileDescriptor fd_;
   bool done_ = false;  // renamed, or removed
 };
+
+// Replaces the file `name` in `dir` by one holding `bytes`, atomically: a
+// TemporaryFile with `mode`, written, fdatasync'ed when `sync`, renamed over
+// `name` (a link there is replaced, not followed). A reader sees the old
+// file or the new one, never part of either; a crash leaves at most a
+// temporary (is_temporary_name()). Errors name the file.
+absl::Status replace_file(const StoreDir& dir, std::string_view name, std::string_view bytes, mode_t mode, bool sync);
 
 // Lists the tree under `root` without following anything: calls
 // visit(directory, files) for `root` and for every directory below it
