@@ -4,8 +4,8 @@
 #
 # installs the libraries, the public headers under include/ringtail/, and
 # lib/cmake/ringtail/ with the imported targets ringtail::shm, ringtail::core
-# (static libringtail.a), ringtail::core_shared (libringtail.so) and, once the
-# reader library exists, ringtail::reader.
+# (static libringtail.a), ringtail::core_shared (libringtail.so),
+# ringtail::reader and ringtail::store (the storage and query library).
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -15,27 +15,34 @@ mark_as_advanced(RINGTAIL_INSTALL_CMAKEDIR)
 
 set(_ringtail_install_targets ringtail_shm ringtail_core ringtail_core_shared)
 
-if(TARGET ringtail_reader)
-  set_target_properties(ringtail_reader PROPERTIES EXPORT_NAME reader)
-  list(APPEND _ringtail_install_targets ringtail_reader)
-  # If the reader links the header-only moodycamel queue through the internal
-  # INTERFACE target ringtail_concurrentqueue, that target has to be exported
-  # too: even a PRIVATE link of a static library shows up as $<LINK_ONLY:...>
-  # in the export. It installs nothing; it carries the (system) include
-  # directory found at configure time.
-  get_target_property(_links ringtail_reader LINK_LIBRARIES)
-  get_target_property(_interface_links ringtail_reader INTERFACE_LINK_LIBRARIES)
-  if("${_links};${_interface_links}" MATCHES "ringtail(::|_)concurrentqueue")
-    set_target_properties(ringtail_concurrentqueue PROPERTIES EXPORT_NAME concurrentqueue)
-    list(APPEND _ringtail_install_targets ringtail_concurrentqueue)
+# If a library links the header-only moodycamel queue through the internal
+# INTERFACE target ringtail_concurrentqueue, that target has to be exported
+# too: even a PRIVATE link of a static library shows up as $<LINK_ONLY:...>
+# in the export. It installs nothing; it carries the (system) include
+# directory found at configure time, and only to the libraries' own sources:
+# no public header includes the queue.
+set(_ringtail_exports_queue FALSE)
+foreach(_target IN ITEMS ringtail_reader ringtail_store)
+  if(TARGET ${_target})
+    list(APPEND _ringtail_install_targets ${_target})
+    get_target_property(_links ${_target} LINK_LIBRARIES)
+    get_target_property(_interface_links ${_target} INTERFACE_LINK_LIBRARIES)
+    if("${_links};${_interface_links}" MATCHES "ringtail(::|_)concurrentqueue")
+      set(_ringtail_exports_queue TRUE)
+    endif()
   endif()
-  unset(_links)
-  unset(_interface_links)
+endforeach()
+if(_ringtail_exports_queue)
+  set_target_properties(ringtail_concurrentqueue PROPERTIES EXPORT_NAME concurrentqueue)
+  list(APPEND _ringtail_install_targets ringtail_concurrentqueue)
 endif()
+unset(_links)
+unset(_interface_links)
+unset(_ringtail_exports_queue)
 
 # The public headers need C++20 (constinit, __VA_OPT__): say so to consumers,
 # whatever their own default standard is.
-foreach(_target IN ITEMS ringtail_shm ringtail_core ringtail_core_shared ringtail_reader)
+foreach(_target IN ITEMS ringtail_shm ringtail_core ringtail_core_shared ringtail_reader ringtail_store)
   if(TARGET ${_target})
     target_compile_features(${_target} INTERFACE cxx_std_20)
   endif()
@@ -57,9 +64,7 @@ endif()
 foreach(_dir IN LISTS _ringtail_header_dirs)
   install(DIRECTORY ${_dir}/
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ringtail
-    FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h"
-    # ringtail::store is internal to the tools (not installed), so are its headers.
-    PATTERN "storage" EXCLUDE PATTERN "query" EXCLUDE)
+    FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h")
 endforeach()
 
 install(EXPORT ringtailTargets

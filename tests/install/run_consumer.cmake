@@ -44,7 +44,7 @@ endif()
 run(configure "${CMAKE_COMMAND}" ${configure_args})
 run(build "${CMAKE_COMMAND}" --build "${CONSUMER_BINARY_DIR}" --config "${RINGTAIL_CONFIG}")
 
-foreach(exe consumer_static consumer_shared)
+foreach(exe consumer_static consumer_shared consumer_store)
   find_program(exe_path ${exe} PATHS "${CONSUMER_BINARY_DIR}" "${CONSUMER_BINARY_DIR}/${RINGTAIL_CONFIG}"
                NO_DEFAULT_PATH NO_CACHE REQUIRED)
   run("run ${exe}" "${exe_path}")

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "concurrentqueue/blockingconcurrentqueue.h"
 #include "ringtail/reader/storage/compress_file.hpp"
 #include "ringtail/reader/storage/file_index.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
@@ -119,12 +120,17 @@ absl::StatusOr<size_t> recover_store(const std::string& directory,
   return closed.size();
 }
 
-StoreMaintainer::StoreMaintainer(StoreMaintainerOptions options) : options_(std::move(options)) {
+struct StoreMaintainer::WorkQueue {
+  moodycamel::BlockingConcurrentQueue<Work> items;
+};
+
+StoreMaintainer::StoreMaintainer(StoreMaintainerOptions options)
+    : options_(std::move(options)), queue_(std::make_unique<WorkQueue>()) {
   absl::StatusOr<size_t> recovered = recover_store(
       options_.directory,
       [this](const std::string& path) {
         submitted_.fetch_add(1, std::memory_order_relaxed);
-        queue_.enqueue(Work{Work::Kind::kFile, path});
+        queue_->items.enqueue(Work{Work::Kind::kFile, path});
       },
       [this](std::string_view line) {
         if (options_.report) options_.report(absl::StrCat("recovery: ", std::string(line)));
@@ -137,19 +143,20 @@ StoreMaintainer::~StoreMaintainer() {
   // Every file handed over first: the queue keeps order per producing thread
   // only, and files may come from the drain's writer thread.
   wait_idle();
-  queue_.enqueue(Work{Work::Kind::kStop, {}});
+  queue_->items.enqueue(Work{Work::Kind::kStop, {}});
   thread_.join();
 }
 
 void StoreMaintainer::file_closed(const std::string& path) {
   submitted_.fetch_add(1, std::memory_order_relaxed);
-  queue_.enqueue(Work{Work::Kind::kFile, path});
+  queue_->items.enqueue(Work{Work::Kind::kFile, path});
 }
 
 bool StoreMaintainer::retain_now() {
   if (!options_.retention) return false;
   // One wake-up per run: later requests find the flag set and add nothing.
-  if (!retention_requested_.exchange(true, std::memory_order_acq_rel)) queue_.enqueue(Work{Work::Kind::kRetain, {}});
+  if (!retention_requested_.exchange(true, std::memory_order_acq_rel))
+    queue_->items.enqueue(Work{Work::Kind::kRetain, {}});
   return true;
 }
 
@@ -212,7 +219,7 @@ void StoreMaintainer::loop() {
       next_retry = now() + options_.retry_interval;
     }
     Work work;
-    if (!queue_.wait_dequeue_timed(work, std::chrono::seconds(1))) continue;
+    if (!queue_->items.wait_dequeue_timed(work, std::chrono::seconds(1))) continue;
     if (work.kind == Work::Kind::kStop) return;    // everything queued before the stop is done
     if (work.kind != Work::Kind::kFile) continue;  // kRetain: the flag says it, at the top
     if (failed_.empty()) next_retry = now() + options_.retry_interval;

@@ -27,6 +27,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -35,7 +36,6 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "concurrentqueue/blockingconcurrentqueue.h"
 #include "ringtail/reader/storage/retention.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
 
@@ -104,8 +104,12 @@ class StoreMaintainer {
   void finish(const std::string& path, bool retry);
   void retry_failed();
 
+  // The queue of Work to the thread (defined in the .cpp: the queue
+  // library is linked privately, so no public header names it).
+  struct WorkQueue;
+
   StoreMaintainerOptions options_;
-  moodycamel::BlockingConcurrentQueue<Work> queue_;
+  std::unique_ptr<WorkQueue> queue_;
   std::atomic<bool> retention_requested_{false};
   std::vector<std::string> failed_;  // the thread's: files to try again
   std::atomic<uint64_t> submitted_{0};
