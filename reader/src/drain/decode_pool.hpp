@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "chunk_output.hpp"
 #include "concurrentqueue/blockingconcurrentqueue.h"
@@ -76,15 +77,15 @@ class DecodePool {
   moodycamel::ConcurrentQueue<std::string> spare_;  // emptied chunk buffers, capacity kept
 
   std::mutex mutex_;
-  std::condition_variable wake_;  // a new run, or stop
-  const Job* job_ = nullptr;      // under mutex_ while a run is on
-  size_t jobs_ = 0;
-  uint64_t generation_ = 0;  // runs started
-  bool stop_ = false;
+  std::condition_variable wake_;                      // a new run, or stop
+  const Job* job_ ABSL_GUARDED_BY(mutex_) = nullptr;  // while a run is on
+  size_t jobs_ ABSL_GUARDED_BY(mutex_) = 0;
+  uint64_t generation_ ABSL_GUARDED_BY(mutex_) = 0;  // runs started
+  bool stop_ ABSL_GUARDED_BY(mutex_) = false;
   std::atomic<size_t> next_job_{0};
 
   std::mutex error_mutex_;
-  absl::Status error_;  // the output's first error in this run
+  absl::Status error_ ABSL_GUARDED_BY(error_mutex_);  // the output's first error in this run
   std::atomic<bool> failed_{false};
 };
 

@@ -36,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "chunk_output.hpp"
 #include "concurrentqueue/blockingconcurrentqueue.h"
@@ -87,7 +88,7 @@ class OutputPipeline final : public ChunkOutput {
   };
 
   void writer_loop();
-  void fail(absl::Status status);  // under mutex_
+  void fail(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   LineSink& sink_;
   const bool threaded_;
@@ -103,10 +104,10 @@ class OutputPipeline final : public ChunkOutput {
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;  // any of the below changed
-  uint64_t bytes_in_flight_ = 0;
-  uint64_t flushed_ = 0;
-  uint64_t discarded_ = 0;  // last discard request the writer carried out
-  absl::Status error_;
+  uint64_t bytes_in_flight_ ABSL_GUARDED_BY(mutex_) = 0;
+  uint64_t flushed_ ABSL_GUARDED_BY(mutex_) = 0;
+  uint64_t discarded_ ABSL_GUARDED_BY(mutex_) = 0;  // last discard request the writer carried out
+  absl::Status error_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace ringtail::reader

@@ -124,6 +124,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "ringtail/reader/drain/line_sink.hpp"
 #include "ringtail/reader/drain/segment_resume.hpp"
@@ -277,8 +278,8 @@ class DrainEngine {
   std::string discovery_error_;  // last reported discovery error (reported once while it lasts)
   DrainStats work_;              // the engine thread's counters
   mutable std::mutex mutex_;
-  DrainStats published_;     // a copy of work_ for stats(), under mutex_
-  absl::Status last_error_;  // under mutex_
+  DrainStats published_ ABSL_GUARDED_BY(mutex_);  // a copy of work_ for stats()
+  absl::Status last_error_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace ringtail::reader

@@ -114,6 +114,8 @@ class StoreMaintainer {
   std::vector<std::string> failed_;  // the thread's: files to try again
   std::atomic<uint64_t> submitted_{0};
   std::atomic<uint64_t> finished_{0};
+  // Guards no member: finished_ is counted under it so that wait_idle()
+  // cannot miss the notification between its check and its wait.
   std::mutex idle_mutex_;
   std::condition_variable idle_;
   std::thread thread_;
