@@ -286,14 +286,9 @@ absl::Status SegmentDrainer::read_rings(DrainContext& ctx, bool final, bool* bus
     ring.read_limit = limit;
     reading_.push_back(&ring);
   }
-  // Merge-driven order: the next batch comes from the ring that has reached
-  // the lowest timestamp (one not read yet first), since it is the one
-  // holding the watermark back. After each batch every line older than what
-  // all the rings still being read have reached can be merged and written:
-  // their unread records are newer. This keeps the buffer to about a batch
-  // per ring plus the window even when the threads' rates differ widely (a
-  // byte-fair round robin would hold a fast thread's whole backlog while a
-  // slow thread's ring catches up in time).
+  // Merge-driven order (docs/ARCHITECTURE.md, "The reorder window"): the
+  // next batch comes from the ring holding the watermark back, and what the
+  // merge allows is written after each batch.
   while (!reading_.empty()) {
     size_t next = 0;
     for (size_t i = 1; i < reading_.size() && reading_[next]->has_high; ++i) {

@@ -140,8 +140,9 @@ class SegmentDrainer : private RecordSink {
   bool read_batch(DrainContext& ctx, Ring& ring);
   void write_gaps(Ring& ring, int64_t key, int64_t timestamp_ns);
   void poisoned(DrainContext& ctx, Ring& ring, const absl::Status& error);
-  // Lines with keys up to this may be written (see drain_engine.hpp);
-  // final: no window, only the rings still being read hold lines back.
+  // Lines with keys up to this may be written: the rule of
+  // docs/ARCHITECTURE.md, "The reorder window" (final: no window, only the
+  // rings with unread data hold lines back).
   int64_t watermark(const DrainContext& ctx, bool final) const;
   // Moves what release() lets go to the sink, in chunks.
   absl::Status release(DrainContext& ctx, int64_t watermark, bool flush_all);

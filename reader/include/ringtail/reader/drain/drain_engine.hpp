@@ -27,21 +27,15 @@
 //      one report line; increased header loss counters a "ringtail.lost" WARN
 //      note with the deltas. min_level drops events below it (gaps and notes
 //      always pass).
-//   3. Reorder: lines leave the ReorderBuffer by the rule in
-//      reorder_buffer.hpp, after each batch and at the end of the
-//      pass, with watermark = max(highest timestamp read from the segment,
-//      realtime now) - reorder_window, lowered to the highest timestamp
-//      reached by any ring that still has unread data (its unread events may
-//      be older). Per-ring order is always kept; a line older than one
-//      already written goes out at once, out of order
-//      (DrainStats::late_events, one report line per segment). Nothing waits
-//      more than the window plus one pass. Memory: past reorder_max_lines /
-//      reorder_max_bytes the oldest lines go out early, and so do they when
-//      the held lines of a ring pin more than half of it (the producer could
-//      soon find it full); both count in DrainStats::reorder_forced. Under
-//      heavy load the effective window is thus what half a ring holds.
-//      drain_once() and the final drain of a dead producer use no window:
-//      everything is read and written in merged order.
+//   3. Reorder: after each batch and at the end of the pass, lines leave
+//      the segment's ReorderBuffer (reorder_buffer.hpp) up to the
+//      segment's watermark. The watermark rule, the merge order of the
+//      batches and the bounds (window plus one pass; memory; half a ring)
+//      are stated once, in docs/ARCHITECTURE.md, "The reorder window".
+//      Per-ring order is always kept; late lines count in
+//      DrainStats::late_events (one report line per segment), lines sent
+//      early in DrainStats::reorder_forced. drain_once() and the final
+//      drain of a dead producer use no window.
 //   4. Output: the lines are handed to the sink per segment (in chunks of
 //      about 1 MiB), then, once per pass, LineSink::flush() (both on the
 //      writer thread, see below).

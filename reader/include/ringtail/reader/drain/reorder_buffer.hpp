@@ -14,10 +14,8 @@
 //     even when a thread's timestamps go backwards: a lane's line is never
 //     written before the lines pushed to that lane before it.
 //   - The smallest head is written when any of these holds:
-//       key <= watermark, where the caller computes the watermark as
-//         max(highest key read from the segment, the reader's realtime now) - W,
-//         lowered to a lagging ring's highest key when that ring still had
-//         unread data (see drain_engine.hpp);
+//       key <= watermark (the caller's: docs/ARCHITECTURE.md, "The reorder
+//         window", says how the drain computes it);
 //       flush_all (the drain is final, or the producer is gone);
 //       the buffer holds more than max_lines lines or max_bytes bytes (the
 //         memory bound: the oldest go out early, counted in `forced`);
