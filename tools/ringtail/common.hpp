@@ -1,5 +1,5 @@
 // Helpers shared by the verbs of the `ringtail` tool: exit codes, one-line
-// errors, argument validators, and the per-segment summary that ls and gc show.
+// errors and argument validators.
 //
 // Every error goes to stderr as one line, "ringtail: <message>". Exit codes:
 // 0 success, 1 runtime error, 2 usage error.
@@ -14,7 +14,6 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
-#include "ringtail/reader/ingest/segment_view.hpp"
 #include "ringtail/shm/layout.hpp"
 
 namespace ringtail::cli {
@@ -52,22 +51,5 @@ std::string level_name(uint32_t level);
 // A display-safe copy of untrusted bytes (a producer's service name...):
 // reader::terminal_safe(), and "-" for an empty text.
 std::string printable(std::string_view bytes);
-
-// What ls shows of a valid segment, from its live (untrusted) words.
-struct SegmentSummary {
-  uint32_t slots = 0;
-  uint32_t active = 0;   // slots in state active
-  uint32_t retired = 0;  // slots in state retired
-  // Sum over slots of write_pos - read_pos, each clamped to [0, ring capacity].
-  uint64_t pending_bytes = 0;
-  // Sum of every slot's dropped_full + dropped_too_big, plus the header's
-  // lost_no_ring + lost_callsite_table_full (saturating).
-  uint64_t dropped_events = 0;
-  // Sum of every slot's audit_lost and the header's audit_lost_outside_rings:
-  // audit events lost for any cause (also in dropped_events).
-  uint64_t audit_lost = 0;
-  uint32_t control_level = 0;
-};
-SegmentSummary summarize(const reader::SegmentView& view);
 
 }  // namespace ringtail::cli

@@ -13,6 +13,7 @@
 #include "common.hpp"
 #include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/segment_directory.hpp"
+#include "ringtail/reader/ingest/segment_summary.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
 #include "ringtail/shm/process_identity.hpp"
 #include "verbs.hpp"
@@ -99,7 +100,7 @@ class Collector {
       }
       lease.emplace(std::move(*taken));
     }
-    const uint64_t pending = summarize(*view).pending_bytes;
+    const uint64_t pending = reader::summarize(*view).pending_bytes;
     if (pending > 0) {
       say(absl::StrCat("kept ", found.name, " (", state, ", ", pending,
                        " bytes pending: run `ringtail drain --once --out DIR` to collect them)"));

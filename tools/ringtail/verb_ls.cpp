@@ -14,6 +14,7 @@
 #include "common.hpp"
 #include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/segment_directory.hpp"
+#include "ringtail/reader/ingest/segment_summary.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
 #include "ringtail/reader/output/json_text.hpp"
 #include "verbs.hpp"
@@ -70,7 +71,7 @@ struct Row {
   std::string error;      // when !valid
   // valid only:
   std::string service, program, hostname, state;
-  SegmentSummary summary;
+  reader::SegmentSummary summary;
   uint64_t ring_bytes = 0;
   uint32_t abi_version = 0;
   std::optional<pid_t> lease;
@@ -132,7 +133,7 @@ Row inspect(const reader::DiscoveredSegment& found) {
   row.program = id.program;
   row.hostname = id.hostname;
   row.state = std::string(reader::producer_state_name(reader::producer_state(*view)));
-  row.summary = summarize(*view);
+  row.summary = reader::summarize(*view);
   row.ring_bytes = view->ring_capacity();
   row.abi_version = id.abi_version;
   row.lease = reader::lease_holder(*view);
@@ -169,7 +170,7 @@ std::string json_row(const Row& row) {
   append_key(out, "alive");
   out += row.alive ? "true" : "false";
   if (row.valid) {
-    const SegmentSummary& s = row.summary;
+    const reader::SegmentSummary& s = row.summary;
     append_key(out, "level");
     reader::append_json_string(out, level_name(s.control_level));
     append_key(out, "rings_active");
@@ -230,7 +231,7 @@ void print_table(const std::vector<Row>& rows) {
   cells.push_back(header);
   for (const Row& row : rows) {
     if (!row.valid) continue;
-    const SegmentSummary& s = row.summary;
+    const reader::SegmentSummary& s = row.summary;
     cells.push_back({std::to_string(row.found->id.pid), printable(row.service), printable(row.program),
                      printable(state_cell(row)), level_name(s.control_level), absl::StrCat(s.active, "/", s.retired),
                      std::to_string(s.pending_bytes), std::to_string(s.dropped_events), std::to_string(s.audit_lost),
