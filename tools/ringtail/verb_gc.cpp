@@ -1,21 +1,15 @@
 // ringtail gc: removes the segments of producers that are gone and hold
-// nothing left to drain.
-#include <sys/mman.h>
-
-#include <cerrno>
+// nothing left to drain. The policy is reader::collect_segment()
+// (reader/ingest/segment_gc.hpp); this verb parses flags and prints.
 #include <cstdio>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common.hpp"
-#include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/segment_directory.hpp"
-#include "ringtail/reader/ingest/segment_summary.hpp"
-#include "ringtail/reader/ingest/segment_view.hpp"
-#include "ringtail/shm/process_identity.hpp"
+#include "ringtail/reader/ingest/segment_gc.hpp"
 #include "verbs.hpp"
 
 namespace ringtail::cli {
@@ -41,96 +35,34 @@ struct GcConfig {
   std::vector<pid_t> pids;
 };
 
-// Validation failures, as opposed to not being allowed to open the file.
-bool is_invalid(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kDataLoss:
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kUnimplemented:
-    case absl::StatusCode::kUnavailable:  // still initialising, but its producer is gone: never will be
-    case absl::StatusCode::kOutOfRange:
-      return true;
-    default:
-      return false;
+// One line per segment looked at: what collect_segment() decided, in words.
+void report(const std::string& name, const reader::GcDecision& d, bool dry_run, bool& failed) {
+  using Outcome = reader::GcDecision::Outcome;
+  const std::string invalid = d.invalid_status.ok() ? "" : segment_error_text(name, d.invalid_status);
+  std::string line;
+  switch (d.outcome) {
+    case Outcome::kFailed:
+      print_segment_error(name, d.error);
+      failed = true;
+      return;
+    case Outcome::kKeptInvalid:
+      line = absl::StrCat("kept ", name, " (invalid: ", invalid, "; --invalid removes it)");
+      break;
+    case Outcome::kKeptLeased:
+      line = absl::StrCat("kept ", name, " (", d.state, ", being drained by pid ", d.lease_holder, ")");
+      break;
+    case Outcome::kKeptPending:
+      line = absl::StrCat("kept ", name, " (", d.state, ", ", d.pending_bytes,
+                          " bytes pending: run `ringtail drain --once --out DIR` to collect them)");
+      break;
+    case Outcome::kRemoved:
+      line = absl::StrCat(
+          dry_run ? "would remove " : "removed ", name, " (",
+          d.invalid_status.ok() ? absl::StrCat(d.state, ", nothing pending") : absl::StrCat("invalid: ", invalid), ")");
+      break;
   }
+  std::printf("%s\n", printable(line).c_str());
 }
-
-class Collector {
- public:
-  explicit Collector(const GcConfig& config) : config_(config) {}
-
-  void visit(const reader::DiscoveredSegment& found) {
-    if (shm::process_alive(found.id)) return;
-    const auto access =
-        config_.dry_run ? reader::SegmentView::Access::kReadOnly : reader::SegmentView::Access::kReadWrite;
-    absl::StatusOr<reader::SegmentView> view = reader::SegmentView::open(found.name, access);
-    if (!view.ok()) {
-      if (view.status().code() == absl::StatusCode::kNotFound) return;  // removed since listed
-      const std::string error = segment_error_text(found.name, view.status());
-      if (!is_invalid(view.status())) {
-        print_error(absl::StrCat(found.name, ": ", error));
-        failed_ = true;
-        return;
-      }
-      if (config_.invalid) {
-        remove(found.name, absl::StrCat("invalid: ", error));
-      } else {
-        say(absl::StrCat("kept ", found.name, " (invalid: ", error, "; --invalid removes it)"));
-      }
-      return;
-    }
-    const std::string state(reader::producer_state_name(reader::producer_state(*view)));
-
-    std::optional<reader::ConsumerLease> lease;
-    if (config_.dry_run) {
-      if (const std::optional<pid_t> holder = reader::lease_holder(*view); holder.has_value()) {
-        say(absl::StrCat("kept ", found.name, " (", state, ", being drained by pid ", *holder, ")"));
-        return;
-      }
-    } else {
-      absl::StatusOr<reader::ConsumerLease> taken = reader::ConsumerLease::acquire(*view);
-      if (!taken.ok()) {
-        if (const std::optional<pid_t> holder = reader::lease_holder(*view); holder.has_value()) {
-          say(absl::StrCat("kept ", found.name, " (", state, ", being drained by pid ", *holder, ")"));
-        } else {
-          print_segment_error(found.name, taken.status());
-          failed_ = true;
-        }
-        return;
-      }
-      lease.emplace(std::move(*taken));
-    }
-    const uint64_t pending = reader::summarize(*view).pending_bytes;
-    if (pending > 0) {
-      say(absl::StrCat("kept ", found.name, " (", state, ", ", pending,
-                       " bytes pending: run `ringtail drain --once --out DIR` to collect them)"));
-      return;
-    }
-    remove(found.name, absl::StrCat(state, ", nothing pending"));
-    // The lease is released after the unlink: the mapping outlives the name.
-  }
-
-  bool failed() const { return failed_; }
-
- private:
-  void remove(const std::string& name, const std::string& why) {
-    if (config_.dry_run) {
-      say(absl::StrCat("would remove ", name, " (", why, ")"));
-      return;
-    }
-    if (::shm_unlink(name.c_str()) != 0 && errno != ENOENT) {
-      print_error(absl::StrCat(name, ": cannot remove: ", std::strerror(errno)));
-      failed_ = true;
-      return;
-    }
-    say(absl::StrCat("removed ", name, " (", why, ")"));
-  }
-
-  static void say(const std::string& line) { std::printf("%s\n", printable(line).c_str()); }
-
-  const GcConfig& config_;
-  bool failed_ = false;
-};
 
 int run_gc(const GcConfig& config) {
   reader::DiscoveryOptions options;
@@ -141,9 +73,14 @@ int run_gc(const GcConfig& config) {
     return kExitRuntime;
   }
   for (const std::string& line : discovery.skipped) print_error(line);
-  Collector collector(config);
-  for (const reader::DiscoveredSegment& found : discovery.segments) collector.visit(found);
-  return collector.failed() ? kExitRuntime : kExitOk;
+  const reader::GcOptions gc{.dry_run = config.dry_run, .remove_invalid = config.invalid};
+  bool failed = false;
+  for (const reader::DiscoveredSegment& found : discovery.segments) {
+    if (const std::optional<reader::GcDecision> d = reader::collect_segment(found, gc); d.has_value()) {
+      report(found.name, *d, config.dry_run, failed);
+    }
+  }
+  return failed ? kExitRuntime : kExitOk;
 }
 
 }  // namespace
