@@ -1,7 +1,7 @@
 // The redaction flags `ringtail drain` and `ringtail tail` share, and the
 // Redactor they make (reader/output/redaction.hpp): rules from flags and a
-// file, the default rules unless turned off, and the keyed hash (HMAC-SHA256
-// with OpenSSL) with its key.
+// file, the default rules unless turned off, and the keyed hash (HMAC-SHA256,
+// reader/output/hash_key.hpp) with its key.
 //
 // The hash key: --hash-key-file FILE (its bytes), else for drain
 // DIR/.ringtail-hash-key, created with 32 random bytes (mode 0600) on first
