@@ -14,7 +14,7 @@
 namespace ringtail::reader {
 namespace {
 
-using ringtail::testing::ProducerChild;
+using ringtail::test::ProducerChild;
 using testing::Line;
 using testing::MemorySink;
 using testing::parse_lines;

@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include "drain_test_support.hpp"
+#include "eventually.hpp"
+#include "fork_child.hpp"
 #include "producer_child.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
@@ -20,7 +22,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using ringtail::kv;
-using ringtail::testing::ProducerChild;
+using ringtail::test::ProducerChild;
 using testing::Line;
 using testing::MemorySink;
 using testing::parse_lines;
@@ -65,7 +67,12 @@ TEST(Audit, WaitsForTheReaderAndLosesNothing) {
   });
   ASSERT_TRUE(child.ok()) << child.error();
   ASSERT_TRUE(child.wait_signal());
-  std::this_thread::sleep_for(50ms);  // timing only: the audit event is most likely waiting by now
+  // Waiting: the child spins for room (all it does after the signal), so its
+  // CPU time grows.
+  const uint64_t cpu_at_signal = ringtail::test::proc_cpu_ticks(child.pid());
+  ASSERT_TRUE(ringtail::test::eventually([&] {
+    return ringtail::test::proc_cpu_ticks(child.pid()) >= cpu_at_signal + 2 || child.exited();
+  })) << "the audit event never waited for room";
   MemorySink sink;
   DrainEngine engine(drain_options(child.pid()), sink, nullptr);
   ASSERT_TRUE(engine.drain_once().ok());  // consumes: the waiting event finds room

@@ -31,7 +31,7 @@
 namespace ringtail::reader {
 namespace {
 
-using ringtail::testing::ProducerChild;
+using ringtail::test::ProducerChild;
 using testing::Line;
 using testing::MemorySink;
 using testing::parse_lines;

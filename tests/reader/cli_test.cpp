@@ -29,7 +29,9 @@
 #include <gtest/gtest.h>
 
 #include "bin_dir.hpp"
+#include "eventually.hpp"
 #include "fork_child.hpp"
+#include "needs_root.hpp"
 #include "producer_child.hpp"
 #include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
@@ -39,15 +41,13 @@
 #include "ringtail/shm/segment_file.hpp"
 #include "signal_ready.hpp"
 #include "stored_files.hpp"
-#include "tool_process.hpp"
+#include "subprocess.hpp"
 
 namespace ringtail::reader {
 namespace {
 
-using ringtail::testing::ProducerChild;
-
-std::string tool_path() { return ringtail::test::tool_path("ringtail"); }
-
+using ringtail::test::eventually;
+using ringtail::test::ProducerChild;
 using ringtail::test::Result;
 using ringtail::test::run;
 using ringtail::test::Tool;
@@ -76,9 +76,7 @@ ProducerChild producer(int events) {
 
 class CliTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    if (!std::filesystem::exists(tool_path())) GTEST_SKIP() << tool_path() << " is not built";
-  }
+  void SetUp() override { ASSERT_TRUE(ringtail::test::tool_built("ringtail")); }
 };
 
 TEST_F(CliTest, UsageErrorsAreOneLineAndExitTwo) {
@@ -227,9 +225,7 @@ TEST_F(CliTest, GcRemovesOnlyDrainedUnleasedDeadSegments) {
 
 TEST_F(CliTest, InvalidSegmentsAreReportedAndRemovedOnlyOnRequest) {
   // A reaped child's pid: a segment name of a dead process, with bad contents.
-  const pid_t dead = ::fork();
-  if (dead == 0) ::_exit(0);
-  ::waitpid(dead, nullptr, 0);
+  const pid_t dead = ringtail::test::dead_pid();
   const std::string name = "ringtail." + std::to_string(dead) + ".12345";
   const std::string path = "/dev/shm/" + name;
   {
@@ -370,14 +366,6 @@ TEST_F(CliTest, ASegmentCutShortUnderTheDrainIsLetGoOthersCarryOn) {
   const std::string out = dir_template;
   Tool drain(
       {"drain", "--follow", "--out", out, "--pid", std::to_string(cutter.pid()), "--pid", std::to_string(other.pid())});
-  auto eventually = [](auto predicate) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!predicate()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return true;
-  };
   ASSERT_TRUE(eventually([&] { return stored_with_message(out, "cutter before") == 100; })) << drain.err();
 
   ASSERT_TRUE(cutter.resume());
@@ -413,10 +401,7 @@ constexpr uid_t kNobody = 65534;
 // naming both uids, and store only the real producer's lines, both while it
 // runs and after it is gone.
 TEST_F(CliTest, AnotherUsersSegmentUnderAProcesssNameIsRefused) {
-  if (::geteuid() != 0) {
-    if (std::getenv("CI") != nullptr) FAIL() << "CI runs as root: this test switches to uid " << kNobody;
-    GTEST_SKIP() << "needs root to run a producer as uid " << kNobody;
-  }
+  RINGTAIL_SKIP_OR_FAIL_WITHOUT_ROOT("runs a producer as uid " << kNobody);
   // The victim: waits for the word before init().
   ringtail::test::ForkedChild victim = ringtail::test::ForkedChild::start([](ringtail::test::ChildChannel& ch) {
     if (ch.receive() != "init") return 1;
@@ -620,9 +605,10 @@ TEST_F(CliTest, TailPeeksAndStopsOnSigint) {
   EXPECT_TRUE(has(where.out(), "\"i\":2") && has(where.out(), "\"i\":3")) << where.out();
   EXPECT_EQ(Tool({"tail", "--where", "i>>2"}).wait(), 2);
 
-  // --level filters the INFO events out; SIGTERM stops it too.
+  // --level filters the INFO events out; SIGTERM stops it too (after its
+  // final drain, which reads the events if the first passes did not).
   Tool warn({"tail", "--pid", pid, "--level", "warn"});
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(ringtail::test::wait_until_ready_for(warn.pid(), SIGTERM));
   ASSERT_EQ(::kill(warn.pid(), SIGTERM), 0);
   EXPECT_EQ(warn.wait(), 0) << warn.err();
   EXPECT_TRUE(warn.out().empty()) << warn.out();
@@ -647,14 +633,11 @@ TEST_F(CliTest, SecondSigintEndsATailStuckInItsFinalDrain) {
 
   Tool tail({"tail", "--pid", std::to_string(child.pid())});
   ASSERT_TRUE(ringtail::test::wait_until_ready_for(tail.pid(), SIGINT));
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (tail.unread_stdout() < 32 * 1024 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_GE(tail.unread_stdout(), 32 * 1024);
+  ASSERT_TRUE(eventually([&] { return tail.unread_stdout() >= 32 * 1024; }, std::chrono::seconds(60)))
+      << "unread stdout " << tail.unread_stdout();
 
   ASSERT_EQ(::kill(tail.pid(), SIGINT), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(ringtail::test::wait_until_taken(tail.pid(), SIGINT)) << "the tail never took the first SIGINT";
   EXPECT_TRUE(tail.running()) << "the first SIGINT must wait for the final drain";
   ASSERT_EQ(::kill(tail.pid(), SIGINT), 0);
   EXPECT_EQ(tail.wait(), 128 + SIGINT) << tail.err();

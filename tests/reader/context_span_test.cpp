@@ -26,7 +26,7 @@
 namespace ringtail::reader {
 namespace {
 
-using ringtail::testing::ProducerChild;
+using ringtail::test::ProducerChild;
 using testing::MemorySink;
 
 // A line's top-level keys, in order, with string values unescaped and other

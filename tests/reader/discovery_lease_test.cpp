@@ -16,7 +16,9 @@
 
 #include <gtest/gtest.h>
 
+#include "eventually.hpp"
 #include "fork_child.hpp"
+#include "needs_root.hpp"
 #include "producer_child.hpp"
 #include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/segment_directory.hpp"
@@ -27,7 +29,7 @@
 namespace ringtail::reader {
 namespace {
 
-using ringtail::testing::ProducerChild;
+using ringtail::test::ProducerChild;
 
 Options small_options() {
   Options options;
@@ -84,16 +86,7 @@ class TempDir {
   std::string path_;
 };
 
-// A pid that belonged to a child this test forked and reaped: no process has
-// it (unless the kernel reused it within microseconds, which the pid
-// allocator's round robin makes practically impossible).
-pid_t dead_pid() {
-  const pid_t pid = ::fork();
-  if (pid == 0) ::_exit(0);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return pid;
-}
+using ringtail::test::dead_pid;
 
 // --- Discovery ---------------------------------------------------------------
 
@@ -183,7 +176,7 @@ TEST(Discovery, ReportsMalformedNamesAndIgnoresOtherFiles) {
 }
 
 TEST(Discovery, SkipsOtherUsersSegmentsUnlessAsked) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown test files";
+  RINGTAIL_SKIP_OR_FAIL_WITHOUT_ROOT("chowns test files");
   TempDir dir;
   ASSERT_FALSE(dir.path().empty());
   ASSERT_EQ(::chown(dir.file("ringtail.50.1").c_str(), 12345, 12345), 0);
@@ -245,7 +238,7 @@ TEST(ProducerState, AliveExitedCrashed) {
 
   ASSERT_EQ(::kill(killed.pid(), SIGKILL), 0);
   // A zombie already counts as gone; reaped, all the more.
-  for (int i = 0; i < 2000 && producer_state(*killed_view) == ProducerState::kAlive; ++i) ::usleep(1000);
+  EXPECT_TRUE(ringtail::test::eventually([&] { return producer_state(*killed_view) != ProducerState::kAlive; }));
   EXPECT_EQ(producer_state(*killed_view), ProducerState::kCrashed);
   EXPECT_EQ(killed.join(), 128 + SIGKILL);
   EXPECT_EQ(producer_state(*killed_view), ProducerState::kCrashed);

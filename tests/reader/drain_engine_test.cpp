@@ -30,6 +30,7 @@
 #include <gtest/gtest.h>
 
 #include "drain_test_support.hpp"
+#include "eventually.hpp"
 #include "fork_child.hpp"
 #include "producer_child.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
@@ -46,7 +47,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using ringtail::kv;
-using ringtail::testing::ProducerChild;
+using ringtail::test::eventually;
+using ringtail::test::ProducerChild;
 using testing::expect_each_once_in_thread_order;
 using testing::Line;
 using testing::Loadgen;
@@ -148,16 +150,6 @@ int log_from_threads(int threads, uint64_t events) {
   return ok ? 0 : 3;
 }
 
-template <class Predicate>
-bool eventually(Predicate predicate, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!predicate()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
-
 TEST(DrainEngine, FinishedProducerEveryEventOnceInThreadOrderThenRemoved) {
   ProducerChild child =
       ProducerChild::start(producer_options(), [](ProducerChild::Link&) { return log_from_threads(3, 2000); });
@@ -209,7 +201,7 @@ TEST(DrainEngine, FollowsALiveProducerEveryEventOnce) {
   EXPECT_TRUE(eventually([&] { return engine.stats().segments_removed == 1; }));
   stop = true;
   runner.join();
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_EQ(status, 0) << "ringtail-loadgen exit";
 
   const std::vector<Line> lines = parse_lines(sink.text);
   expect_each_once_in_thread_order(lines, 4, 20000);
@@ -265,7 +257,7 @@ TEST(DrainEngine, SlowSinkHoldsTheEngineBack) {
   EXPECT_TRUE(eventually([&] { return engine.stats().segments_removed == 1; }));
   stop = true;
   runner.join();
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_EQ(status, 0) << "ringtail-loadgen exit";
   expect_each_once_in_thread_order(parse_lines(sink.text), 2, 20000);
 }
 
@@ -954,7 +946,9 @@ TEST(DrainEngine, HeldLinesAreWrittenAfterTheWindowWhenTheProducerGoesQuiet) {
   std::atomic<bool> stop{false};
   const auto start = std::chrono::steady_clock::now();
   std::thread runner([&] { engine.run(stop); });
-  std::this_thread::sleep_for(300ms);
+  // Two passes done: the first read every line there is (the producer logged
+  // them all before the engine started), and still within the window.
+  ASSERT_TRUE(eventually([&] { return engine.stats().passes >= 2; })) << "the engine never finished a pass";
   EXPECT_EQ(engine.stats().events, 0u);                                // held: within the window
   EXPECT_EQ(slot_of(child.segment_name(), 0).read_pos_untrusted, 0u);  // and not committed
   // Nothing new arrives, yet they go out once the window has passed.
@@ -1019,7 +1013,7 @@ TEST(DrainEngine, ReaderKilledAndRestartedLosesAndRepeatsNothing) {
   EXPECT_TRUE(eventually([&] { return engine.stats().segments_removed == 1; }));
   stop = true;
   runner.join();
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_EQ(status, 0) << "ringtail-loadgen exit";
   EXPECT_EQ(reports.count("took over the lease"), 1u);
 
   const std::vector<std::string> texts = read_jsonl_files(dir);

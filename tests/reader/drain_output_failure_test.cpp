@@ -25,10 +25,11 @@
 #include <gtest/gtest.h>
 
 #include "drain_test_support.hpp"
+#include "eventually.hpp"
 #include "signal_ready.hpp"
 #include "stored_files.hpp"
+#include "subprocess.hpp"
 #include "tmpfs_mount.hpp"
-#include "tool_process.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -39,15 +40,10 @@ using ringtail::test::Tool;
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-// Polls `predicate` until it holds or `timeout` passes.
+// Output failures and their backoff take seconds: a minute before giving up.
 template <class Predicate>
-bool eventually(Predicate predicate, std::chrono::seconds timeout = std::chrono::seconds(60)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!predicate()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
+bool eventually(Predicate predicate) {
+  return ringtail::test::eventually(predicate, std::chrono::seconds(60), std::chrono::milliseconds(20));
 }
 
 // Bytes in the regular files under `dir` (without reading them: the drain
@@ -117,7 +113,7 @@ void expect_each_event_stored_once_or_counted(const std::vector<Line>& lines, pi
 // segment to the end and removes it, and a SIGTERM ends the drain with 0.
 void finish_and_stop(Loadgen& loadgen, Tool& drain) {
   const int status = loadgen.wait(std::chrono::seconds(120));
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "loadgen status " << status;
+  ASSERT_EQ(status, 0) << "ringtail-loadgen exit";
   ASSERT_TRUE(eventually([&] { return !loadgen.segment_exists(); }))
       << "the drain never finished the producer's segment: " << drain.err();
   ASSERT_TRUE(ringtail::test::wait_until_ready_for(drain.pid(), SIGTERM));
@@ -128,11 +124,7 @@ void finish_and_stop(Loadgen& loadgen, Tool& drain) {
 class DrainOutputFailureCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* tool : {"ringtail", "ringtail-loadgen"}) {
-      if (!std::filesystem::exists(ringtail::test::tool_path(tool))) {
-        GTEST_SKIP() << ringtail::test::tool_path(tool) << " is not built";
-      }
-    }
+    for (const char* tool : {"ringtail", "ringtail-loadgen"}) ASSERT_TRUE(ringtail::test::tool_built(tool));
   }
 };
 
@@ -140,7 +132,7 @@ class DrainDiskFullCliTest : public DrainOutputFailureCliTest {
  protected:
   void SetUp() override {
     DrainOutputFailureCliTest::SetUp();
-    if (IsSkipped()) return;
+    if (HasFatalFailure()) return;
     RINGTAIL_SKIP_OR_FAIL_WITHOUT_ROOT("mounts an 8 MiB tmpfs");
     disk_.emplace("8m");
     ASSERT_TRUE(disk_->mounted()) << disk_->error();

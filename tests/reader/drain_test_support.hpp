@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,8 +26,7 @@
 #include "absl/status/status.h"
 #include "bin_dir.hpp"
 #include "ringtail/reader/drain/line_sink.hpp"
-
-extern char** environ;
+#include "subprocess.hpp"
 
 namespace ringtail::reader::testing {
 
@@ -136,90 +134,44 @@ inline std::vector<Line> with_message(const std::vector<Line>& lines, std::strin
   return out;
 }
 
-using ringtail::test::bin_dir;
-
-// ringtail-loadgen as a child process (stdout to /dev/null). The destructor
-// kills it if it still runs and removes its segment.
-class Loadgen {
+// ringtail-loadgen as a child process: its options from `env_overrides`
+// alone (not the test's RINGTAIL_* variables), stdout to /dev/null. The
+// destructor kills it if it still runs and removes its segment.
+class Loadgen : public ringtail::test::Subprocess {
  public:
-  Loadgen(std::vector<std::string> args, std::vector<std::string> env_overrides) {
-    const std::string path = bin_dir() + "/tools/ringtail-loadgen";
-    std::vector<std::string> argv_storage{path};
-    for (std::string& a : args) argv_storage.push_back(std::move(a));
-    std::vector<std::string> env_storage = std::move(env_overrides);
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string_view(*e).rfind("RINGTAIL_", 0) != 0 || std::string_view(*e).rfind("RINGTAIL_TEST", 0) == 0) {
-        env_storage.emplace_back(*e);
-      }
-    }
-    std::vector<char*> argv;
-    for (std::string& a : argv_storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<char*> envp;
-    for (std::string& e : env_storage) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    const int rc = ::posix_spawn(&pid_, path.c_str(), &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      ADD_FAILURE() << "cannot spawn " << path << ": " << std::strerror(rc);
-      pid_ = 0;
-    }
-  }
+  Loadgen(const std::vector<std::string>& args, std::vector<std::string> env_overrides)
+      : Subprocess(ringtail::test::tool_path("ringtail-loadgen"), args,
+                   {.env = std::move(env_overrides), .without_ringtail_env = true, .discard_stdout = true}) {}
   ~Loadgen() {
-    if (pid_ > 0 && !reaped_) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
+    signal(SIGKILL);
+    Subprocess::wait();
     remove_segments();
   }
-  Loadgen(const Loadgen&) = delete;
-  Loadgen& operator=(const Loadgen&) = delete;
 
-  pid_t pid() const { return pid_; }
-  // Waits for the exit (SIGKILL after timeout); the raw waitpid status.
+  // Waits for the exit (SIGKILL after timeout, a test failure); the exit
+  // code, or 128 + signal.
   int wait(std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
-    if (pid_ <= 0 || reaped_) return status_;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      const pid_t r = ::waitpid(pid_, &status_, WNOHANG);
-      if (r == pid_) break;
-      if (std::chrono::steady_clock::now() > deadline) {
-        ADD_FAILURE() << "ringtail-loadgen did not finish in time";
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status_, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    reaped_ = true;
-    return status_;
+    const int code = Subprocess::wait(static_cast<int>(timeout.count()));
+    if (timed_out()) ADD_FAILURE() << "ringtail-loadgen did not finish in time";
+    return code;
   }
   void remove_segments() {
-    if (pid_ <= 0) return;
-    const std::string prefix = "ringtail." + std::to_string(pid_) + ".";
+    if (pid() <= 0) return;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
-      const std::string name = entry.path().filename().string();
-      if (name.rfind(prefix, 0) == 0) std::filesystem::remove(entry.path(), ec);
+      if (entry.path().filename().string().rfind(prefix(), 0) == 0) std::filesystem::remove(entry.path(), ec);
     }
   }
   bool segment_exists() const {
-    const std::string prefix = "ringtail." + std::to_string(pid_) + ".";
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
-      if (entry.path().filename().string().rfind(prefix, 0) == 0) return true;
+      if (entry.path().filename().string().rfind(prefix(), 0) == 0) return true;
     }
     return false;
   }
 
  private:
-  pid_t pid_ = 0;
-  int status_ = 0;
-  bool reaped_ = false;
+  std::string prefix() const { return "ringtail." + std::to_string(pid()) + "."; }
 };
 
 // Checks that the "loadgen" event lines hold (thread_index, i) for i in

@@ -33,16 +33,18 @@
 #include <simdjson.h>
 
 #include "bin_dir.hpp"
+#include "eventually.hpp"
 #include "producer_child.hpp"
 #include "ringtail/context.hpp"
 #include "ringtail/log.hpp"
 #include "signal_ready.hpp"
 #include "stored_files.hpp"
-
-extern char** environ;
+#include "subprocess.hpp"
 
 namespace ringtail::reader {
 namespace {
+
+using ringtail::test::Subprocess;
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool kSanitized = true;
@@ -60,121 +62,6 @@ constexpr int kTimeoutMs = 120000;
 
 std::string ringtail_path() { return ringtail::test::tool_path("ringtail"); }
 std::string loadgen_path() { return ringtail::test::tool_path("ringtail-loadgen"); }
-
-int ms_left(std::chrono::steady_clock::time_point deadline) {
-  const auto left =
-      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-  return left > 0 ? static_cast<int>(left) : 0;
-}
-
-// A running child (fork + execve) with its stdout and stderr on pipes.
-class Child {
- public:
-  Child(const std::string& path, const std::vector<std::string>& args, const std::vector<std::string>& env_extra = {}) {
-    int out[2];
-    int err[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) return;
-    if (::pipe2(err, O_CLOEXEC) != 0) {
-      ::close(out[0]);
-      ::close(out[1]);
-      return;
-    }
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-    for (const std::string& e : env_extra) env.push_back(e);
-    std::vector<char*> envp;
-    for (std::string& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(path.c_str()));
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    std::fflush(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], 1);
-      ::dup2(err[1], 2);
-      ::execve(path.c_str(), argv.data(), envp.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    ::close(err[1]);
-    out_fd_ = out[0];
-    err_fd_ = err[0];
-    if (pid_ < 0) {
-      ::close(out_fd_);
-      ::close(err_fd_);
-      out_fd_ = err_fd_ = -1;
-    }
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() {
-    if (pid_ > 0 && !reaped_) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-    if (out_fd_ >= 0) ::close(out_fd_);
-    if (err_fd_ >= 0) ::close(err_fd_);
-  }
-
-  pid_t pid() const { return pid_; }
-  const std::string& out() const { return out_; }
-  const std::string& err() const { return err_; }
-  void signal(int sig) const {
-    if (pid_ > 0 && !reaped_) ::kill(pid_, sig);
-  }
-
-  // Waits for the exit (SIGKILL after the timeout); the exit code, or 128 + signal.
-  int wait(int timeout_ms = kTimeoutMs) {
-    if (pid_ <= 0) return -1;
-    if (reaped_) return code_;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (out_fd_ >= 0 || err_fd_ >= 0) {
-      const int left = ms_left(deadline);
-      if (left <= 0) {
-        ::kill(pid_, SIGKILL);
-        timed_out_ = true;
-        break;
-      }
-      pump(left);
-    }
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    reaped_ = true;
-    code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return code_;
-  }
-  bool timed_out() const { return timed_out_; }
-
- private:
-  void pump(int timeout_ms) {
-    pollfd fds[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
-    if (::poll(fds, 2, timeout_ms) <= 0) return;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      char chunk[4096];
-      const ssize_t n = ::read(fds[i].fd, chunk, sizeof(chunk));
-      int& fd = i == 0 ? out_fd_ : err_fd_;
-      if (n <= 0) {
-        ::close(fd);
-        fd = -1;
-      } else {
-        (i == 0 ? out_ : err_).append(chunk, static_cast<size_t>(n));
-      }
-    }
-  }
-
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
-  int err_fd_ = -1;
-  bool reaped_ = false;
-  bool timed_out_ = false;
-  int code_ = -1;
-  std::string out_;
-  std::string err_;
-};
 
 // Removes the output directory and the segments of the listed pids. Declared
 // before the children of a test, so it runs after they are killed.
@@ -287,14 +174,22 @@ std::string expected_payload(size_t bytes) {
 // to their end and removed them: then it is up and has its signal handlers, so
 // the SIGINT that follows ends it through its final drain.
 bool wait_segments_gone(const std::vector<pid_t>& pids, int timeout_ms = kTimeoutMs) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  for (;;) {
-    bool gone = true;
-    for (pid_t pid : pids) gone = gone && Cleanup::segments_of(pid).empty();
-    if (gone) return true;
-    if (ms_left(deadline) <= 0) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return ringtail::test::eventually(
+      [&] {
+        return std::all_of(pids.begin(), pids.end(), [](pid_t pid) { return Cleanup::segments_of(pid).empty(); });
+      },
+      std::chrono::milliseconds(timeout_ms), std::chrono::milliseconds(10));
+}
+
+// Bytes in the data files under `dir` (a file renamed meanwhile counts 0).
+uint64_t stored_bytes(const std::string& dir) {
+  uint64_t bytes = 0;
+  for (const std::filesystem::path& file : ringtail::test::stored_data_files(dir)) {
+    std::error_code ec;
+    const uintmax_t size = std::filesystem::file_size(file, ec);
+    if (!ec) bytes += size;
   }
+  return bytes;
 }
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -337,11 +232,14 @@ std::string check_exact(const std::vector<uint64_t>& seq, uint64_t n) {
   return "";
 }
 
+// Every test runs both tools: one missing is every test's failure, told
+// once up front.
 class EndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(ringtail_path())) GTEST_SKIP() << ringtail_path() << " is not built";
-    if (!std::filesystem::exists(loadgen_path())) GTEST_SKIP() << loadgen_path() << " is not built";
+    for (const std::string& tool : {ringtail_path(), loadgen_path()}) {
+      ASSERT_EQ(::access(tool.c_str(), X_OK), 0) << tool << " is not built";
+    }
   }
 };
 
@@ -351,10 +249,12 @@ TEST_F(EndToEndTest, FollowDrainsEveryEventOnceInOrder) {
   Cleanup cleanup("follow");
   ASSERT_FALSE(cleanup.dir().empty());
   const std::string service = unique_service("follow");
-  Child loadgen(loadgen_path(), loadgen_args(service, kThreads, events, {"--retry-when-full", "--string-bytes", "16"}));
+  Subprocess loadgen(loadgen_path(),
+                     loadgen_args(service, kThreads, events, {"--retry-when-full", "--string-bytes", "16"}));
   cleanup.own(loadgen.pid());
   ASSERT_GT(loadgen.pid(), 0);
-  Child drain(ringtail_path(), {"drain", "--follow", "--out", cleanup.dir(), "--pid", std::to_string(loadgen.pid())});
+  Subprocess drain(ringtail_path(),
+                   {"drain", "--follow", "--out", cleanup.dir(), "--pid", std::to_string(loadgen.pid())});
   ASSERT_GT(drain.pid(), 0);
 
   ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
@@ -401,14 +301,15 @@ TEST_F(EndToEndTest, AbortAfterKeepsExactlyTheCommittedPrefix) {
   ASSERT_FALSE(cleanup.dir().empty());
   const std::string service = unique_service("abort");
   // Rings large enough for every event: no reader runs while it logs, so none may be dropped.
-  Child loadgen(loadgen_path(), loadgen_args(service, 2, 100000, {"--abort-after", "50000"}),
-                {"RINGTAIL_RING_BYTES=16M", "RINGTAIL_MAX_THREADS=4"});
+  Subprocess loadgen(loadgen_path(), loadgen_args(service, 2, 100000, {"--abort-after", "50000"}),
+                     {.env = {"RINGTAIL_RING_BYTES=16M", "RINGTAIL_MAX_THREADS=4"}});
   cleanup.own(loadgen.pid());
   ASSERT_GT(loadgen.pid(), 0);
   ASSERT_EQ(loadgen.wait(), 128 + SIGKILL) << loadgen.out() << loadgen.err();
   ASSERT_FALSE(Cleanup::segments_of(loadgen.pid()).empty());
 
-  Child drain(ringtail_path(), {"drain", "--once", "--out", cleanup.dir(), "--pid", std::to_string(loadgen.pid())});
+  Subprocess drain(ringtail_path(),
+                   {"drain", "--once", "--out", cleanup.dir(), "--pid", std::to_string(loadgen.pid())});
   ASSERT_EQ(drain.wait(), 0) << drain.err();
 
   const Output output = read_output(cleanup.dir());
@@ -444,23 +345,29 @@ TEST_F(EndToEndTest, DrainKilledTwiceStoresEveryEventExactlyOnce) {
   Cleanup cleanup("killed");
   ASSERT_FALSE(cleanup.dir().empty());
   const std::string service = unique_service("killed");
-  Child loadgen(loadgen_path(), loadgen_args(service, 2, events, {"--retry-when-full"}));
+  Subprocess loadgen(loadgen_path(), loadgen_args(service, 2, events, {"--retry-when-full"}));
   cleanup.own(loadgen.pid());
   ASSERT_GT(loadgen.pid(), 0);
   const std::vector<std::string> drain_args = {"drain",       "--follow", "--out",
                                                cleanup.dir(), "--pid",    std::to_string(loadgen.pid())};
   int kills = 0;
   for (int round = 0; round < 2; ++round) {
-    Child drain(ringtail_path(), drain_args);
+    const uint64_t stored_before = stored_bytes(cleanup.dir());
+    Subprocess drain(ringtail_path(), drain_args);
     ASSERT_GT(drain.pid(), 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // timing only: where the kill lands
+    // Killed once it has stored something of its own (or found nothing left
+    // to store: the producer finished and its segment is gone).
+    EXPECT_TRUE(ringtail::test::eventually(
+        [&] { return stored_bytes(cleanup.dir()) > stored_before || Cleanup::segments_of(loadgen.pid()).empty(); },
+        std::chrono::milliseconds(kTimeoutMs)))
+        << "round " << round << ": the drain stored nothing: " << drain.err();
     drain.signal(SIGKILL);
     const int code = drain.wait();
     // It may have failed on its own (then the output tells); a kill is 128 + SIGKILL.
     EXPECT_EQ(code, 128 + SIGKILL) << drain.err();
     ++kills;
   }
-  Child drain(ringtail_path(), drain_args);
+  Subprocess drain(ringtail_path(), drain_args);
   ASSERT_GT(drain.pid(), 0);
   ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
   ASSERT_TRUE(wait_segments_gone({loadgen.pid()})) << "the drain never removed the finished producer's segment";
@@ -504,8 +411,8 @@ TEST_F(EndToEndTest, DrainKilledAfterAWriteStoresEachEventOnceWithItsContext) {
   options.service = unique_service("exactly-once");
   options.ring_bytes = 8 << 20;  // every event fits while no drain runs: no drop, so no frame is re-sent
   options.max_threads = 2;
-  ringtail::testing::ProducerChild child =
-      ringtail::testing::ProducerChild::start(options, [](ringtail::testing::ProducerChild::Link& link) {
+  ringtail::test::ProducerChild child =
+      ringtail::test::ProducerChild::start(options, [](ringtail::test::ProducerChild::Link& link) {
         ScopedContext request{kv("tenant", "acme"), kv("request_id", "r-7")};
         for (int round = 0; round < kRounds; ++round) {
           for (int i = 0; i < kPerRound; ++i) RINGTAIL_INFO("eo", kv("i", round * kPerRound + i));
@@ -521,7 +428,7 @@ TEST_F(EndToEndTest, DrainKilledAfterAWriteStoresEachEventOnceWithItsContext) {
   for (int round = 0; round < kRounds; ++round) {
     ASSERT_TRUE(child.wait_signal()) << "round " << round;
     const std::set<std::string> left_open = open_files_with_lines(cleanup.dir());
-    Child drain(ringtail_path(), drain_args);
+    Subprocess drain(ringtail_path(), drain_args);
     ASSERT_GT(drain.pid(), 0);
     // Killed as soon as its first lines are in a file of its own: mostly
     // before the pass that published their read positions.
@@ -531,15 +438,14 @@ TEST_F(EndToEndTest, DrainKilledAfterAWriteStoresEachEventOnceWithItsContext) {
       }
       return false;
     };
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kTimeoutMs);
-    while (!wrote() && ms_left(deadline) > 0) {
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
+    EXPECT_TRUE(
+        ringtail::test::eventually(wrote, std::chrono::milliseconds(kTimeoutMs), std::chrono::microseconds(200)))
+        << "round " << round << ": the drain stored nothing: " << drain.err();
     drain.signal(SIGKILL);
     EXPECT_EQ(drain.wait(), 128 + SIGKILL) << drain.err();
     ASSERT_TRUE(child.resume());
   }
-  Child drain(ringtail_path(), drain_args);
+  Subprocess drain(ringtail_path(), drain_args);
   ASSERT_GT(drain.pid(), 0);
   ASSERT_EQ(child.join(), 0);
   ASSERT_TRUE(wait_segments_gone({child.pid()})) << "the drain never removed the finished producer's segment";
@@ -581,7 +487,7 @@ TEST_F(EndToEndTest, CorruptAndTruncatedSegmentsAreReportedOthersDrained) {
   };
   std::vector<Producer> producers;
   for (const char* which : {"corrupt", "truncated", "good"}) {
-    Child loadgen(loadgen_path(), loadgen_args(unique_service(which), 1, 1000, {}));
+    Subprocess loadgen(loadgen_path(), loadgen_args(unique_service(which), 1, 1000, {}));
     cleanup.own(loadgen.pid());
     ASSERT_GT(loadgen.pid(), 0);
     ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
@@ -623,7 +529,7 @@ TEST_F(EndToEndTest, CorruptAndTruncatedSegmentsAreReportedOthersDrained) {
   }
   std::vector<std::string> ls_args = {"ls"};
   ls_args.insert(ls_args.end(), pid_args.begin(), pid_args.end());
-  Child ls(ringtail_path(), ls_args);
+  Subprocess ls(ringtail_path(), ls_args);
   const int ls_code = ls.wait();
   EXPECT_EQ(ls_code, 0) << ls.err();
   EXPECT_TRUE(has(ls.err(), corrupt.segment)) << ls.err();
@@ -634,7 +540,7 @@ TEST_F(EndToEndTest, CorruptAndTruncatedSegmentsAreReportedOthersDrained) {
 
   std::vector<std::string> drain_args = {"drain", "--once", "--out", cleanup.dir()};
   drain_args.insert(drain_args.end(), pid_args.begin(), pid_args.end());
-  Child drain(ringtail_path(), drain_args);
+  Subprocess drain(ringtail_path(), drain_args);
   const int drain_code = drain.wait();
   EXPECT_EQ(drain_code, 0) << drain.err();
   EXPECT_LT(drain_code, 128) << "killed by a signal: " << drain.err();
@@ -655,14 +561,14 @@ TEST_F(EndToEndTest, TwoProducersEightThreadsDrainedTogether) {
   constexpr uint64_t kEvents = 20000;
   Cleanup cleanup("two");
   ASSERT_FALSE(cleanup.dir().empty());
-  Child a(loadgen_path(), loadgen_args(unique_service("two-a"), 8, kEvents, {"--retry-when-full"}));
+  Subprocess a(loadgen_path(), loadgen_args(unique_service("two-a"), 8, kEvents, {"--retry-when-full"}));
   cleanup.own(a.pid());
-  Child b(loadgen_path(), loadgen_args(unique_service("two-b"), 8, kEvents, {"--retry-when-full"}));
+  Subprocess b(loadgen_path(), loadgen_args(unique_service("two-b"), 8, kEvents, {"--retry-when-full"}));
   cleanup.own(b.pid());
   ASSERT_GT(a.pid(), 0);
   ASSERT_GT(b.pid(), 0);
-  Child drain(ringtail_path(), {"drain", "--follow", "--out", cleanup.dir(), "--pid", std::to_string(a.pid()), "--pid",
-                                std::to_string(b.pid())});
+  Subprocess drain(ringtail_path(), {"drain", "--follow", "--out", cleanup.dir(), "--pid", std::to_string(a.pid()),
+                                     "--pid", std::to_string(b.pid())});
   ASSERT_GT(drain.pid(), 0);
   ASSERT_EQ(a.wait(), 0) << a.err();
   ASSERT_EQ(b.wait(), 0) << b.err();
@@ -710,7 +616,7 @@ TEST_F(EndToEndTest, DrainNeverAdoptsAPlantedLink) {
   Cleanup cleanup("link");
   ASSERT_FALSE(cleanup.dir().empty());
   const std::string service = unique_service("link");
-  Child loadgen(loadgen_path(), loadgen_args(service, 1, 1000, {}));
+  Subprocess loadgen(loadgen_path(), loadgen_args(service, 1, 1000, {}));
   cleanup.own(loadgen.pid());
   ASSERT_GT(loadgen.pid(), 0);
   ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
@@ -726,7 +632,7 @@ TEST_F(EndToEndTest, DrainNeverAdoptsAPlantedLink) {
       day + "/" + service + "-" + std::to_string(loadgen.pid()) + "-info-20200101T000000.000000000Z-open.jsonl";
   std::filesystem::create_symlink(victim, link);
 
-  Child drain(ringtail_path(), {"drain", "--once", "--out", store, "--pid", std::to_string(loadgen.pid())});
+  Subprocess drain(ringtail_path(), {"drain", "--once", "--out", store, "--pid", std::to_string(loadgen.pid())});
   ASSERT_EQ(drain.wait(), 0) << drain.err();
   if (utc_today() != date) GTEST_SKIP() << "the date changed while the drain ran";
 
@@ -748,7 +654,7 @@ TEST_F(EndToEndTest, DrainNeverWritesThroughALinkedDirectory) {
   Cleanup cleanup("linkdir");
   ASSERT_FALSE(cleanup.dir().empty());
   const std::string service = unique_service("linkdir");
-  Child loadgen(loadgen_path(), loadgen_args(service, 1, 1000, {}));
+  Subprocess loadgen(loadgen_path(), loadgen_args(service, 1, 1000, {}));
   cleanup.own(loadgen.pid());
   ASSERT_GT(loadgen.pid(), 0);
   ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
@@ -761,7 +667,7 @@ TEST_F(EndToEndTest, DrainNeverWritesThroughALinkedDirectory) {
   const std::string link = store + "/" + service + "/" + date;
   std::filesystem::create_symlink(elsewhere, link);
 
-  Child drain(ringtail_path(), {"drain", "--once", "--out", store, "--pid", std::to_string(loadgen.pid())});
+  Subprocess drain(ringtail_path(), {"drain", "--once", "--out", store, "--pid", std::to_string(loadgen.pid())});
   const int code = drain.wait();
   if (utc_today() != date) GTEST_SKIP() << "the date changed while the drain ran";
   EXPECT_EQ(code, 1) << drain.err();

@@ -32,7 +32,7 @@ namespace ringtail::reader {
 namespace {
 
 using ringtail::kv;
-using ringtail::testing::ProducerChild;
+using ringtail::test::ProducerChild;
 using testing::MemorySink;
 
 // An event line's message, level and "error" object, parsed.

@@ -28,13 +28,13 @@
 #include <utility>
 #include <vector>
 
-#include "bin_dir.hpp"
 #include "ringtail/reader/output/time_text.hpp"
 #include "ringtail/reader/query/catalog.hpp"
 #include "ringtail/reader/query/filter.hpp"
 #include "ringtail/reader/storage/compress_file.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 #include "ringtail/reader/storage/layout.hpp"
+#include "subprocess.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -732,11 +732,8 @@ TEST(ExportFormatTest, Names) {
 // ---------------------------------------------------------------------------
 // The tool
 
-struct ToolRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using ringtail::test::Result;
+using ringtail::test::run;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -745,85 +742,56 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-ToolRun run_tool(const std::string& scratch, const std::vector<std::string>& args) {
-  const std::string tool = ringtail::test::tool_path("ringtail");
-  const std::string out_path = scratch + "/stdout";
-  const std::string err_path = scratch + "/stderr";
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (out < 0 || err < 0) ::_exit(126);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<char*> argv = {const_cast<char*>(tool.c_str())};
-    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    ::execv(tool.c_str(), argv.data());
-    ::_exit(127);
-  }
-  ToolRun run;
-  int status = 0;
-  if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return run;
-  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  run.out = read_file(out_path);
-  run.err = read_file(err_path);
-  return run;
-}
-
 TEST(ExportToolTest, ExitCodesAndOutputFile) {
-  if (::access(ringtail::test::tool_path("ringtail").c_str(), X_OK) != 0) {
-    GTEST_SKIP() << ringtail::test::tool_path("ringtail") << " is not built";
-  }
+  ASSERT_TRUE(ringtail::test::tool_built("ringtail"));
   TempDir store;
   TempDir scratch;
   write_mixed_store(store.path());
   const std::string file = scratch.path() + "/export.json";
-  const auto one_error_line = [](const ToolRun& run) {
-    EXPECT_EQ(run.err.rfind("ringtail: ", 0), 0u) << run.err;
-    EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
+  const auto one_error_line = [](const Result& result) {
+    EXPECT_EQ(result.err.rfind("ringtail: ", 0), 0u) << result.err;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
   };
 
-  ToolRun run = run_tool(scratch.path(), {"export", store.path(), "--format", "xml"});
-  EXPECT_EQ(run.code, 2) << run.err;
-  one_error_line(run);
-  run = run_tool(scratch.path(), {"export"});
-  EXPECT_EQ(run.code, 2) << run.err;
-  one_error_line(run);
-  run = run_tool(scratch.path(), {"export", store.path() + "/missing"});
-  EXPECT_EQ(run.code, 2) << run.err;
-  run = run_tool(scratch.path(), {"export", store.path(), "--where", "tool>>3"});
-  EXPECT_EQ(run.code, 2) << run.err;
-  one_error_line(run);
-  run = run_tool(scratch.path(), {"export", store.path(), "-o", scratch.path() + "/no/such/dir/x.json"});
-  EXPECT_EQ(run.code, 1) << run.err;
-  one_error_line(run);
+  Result r = run({"export", store.path(), "--format", "xml"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  one_error_line(r);
+  r = run({"export"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  one_error_line(r);
+  r = run({"export", store.path() + "/missing"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  r = run({"export", store.path(), "--where", "tool>>3"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  one_error_line(r);
+  r = run({"export", store.path(), "-o", scratch.path() + "/no/such/dir/x.json"});
+  EXPECT_EQ(r.code, 1) << r.err;
+  one_error_line(r);
 
-  run = run_tool(scratch.path(), {"export", "--help"});
-  EXPECT_EQ(run.code, 0) << run.err;
-  EXPECT_NE(run.out.find("chrome-trace"), std::string::npos) << run.out;
-  EXPECT_NE(run.out.find("Examples:"), std::string::npos) << run.out;
+  r = run({"export", "--help"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("chrome-trace"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Examples:"), std::string::npos) << r.out;
 
   dom::parser parser;
-  run = run_tool(scratch.path(), {"export", store.path(), "--format", "chrome-trace", "-o", file});
-  EXPECT_EQ(run.code, 0) << run.err;
-  EXPECT_EQ(run.out, "");
-  EXPECT_EQ(run.err, "");
+  r = run({"export", store.path(), "--format", "chrome-trace", "-o", file});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "");
   std::string text = read_file(file);
   EXPECT_EQ(trace_events(parse_document(parser, text)).size(), 10u);  // 2 names, 6 instants, 2 slices
 
-  run = run_tool(scratch.path(), {"export", store.path(), "--service", "worker", "--output", file});
-  EXPECT_EQ(run.code, 0) << run.err;
+  r = run({"export", store.path(), "--service", "worker", "--output", file});
+  EXPECT_EQ(r.code, 0) << r.err;
   text = read_file(file);
   dom::element document = parse_document(parser, text);
   EXPECT_EQ(uint(document, "total_events"), 4u);
 
-  run = run_tool(scratch.path(), {"export", store.path(), "--level", "warn"});
-  EXPECT_EQ(run.code, 0) << run.err;
-  document = parse_document(parser, run.out);
+  r = run({"export", store.path(), "--level", "warn"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  document = parse_document(parser, r.out);
   EXPECT_EQ(uint(document, "total_events"), 3u);
-  EXPECT_TRUE(is_canonical_timestamp(str(document, "exported_at"))) << run.out;
+  EXPECT_TRUE(is_canonical_timestamp(str(document, "exported_at"))) << r.out;
 }
 
 }  // namespace

@@ -55,17 +55,16 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
-#include "bin_dir.hpp"
-#include "fork_child.hpp"
 #include "producer_child.hpp"
 #include "ringtail/ringtail.hpp"
 #include "stored_files.hpp"
+#include "subprocess.hpp"
 
 namespace ringtail::reader {
 namespace {
 
 using ringtail::kv;
-using ringtail::testing::ProducerChild;
+using ringtail::test::ProducerChild;
 
 constexpr std::string_view kFffd = "\xEF\xBF\xBD";  // U+FFFD, UTF-8
 constexpr size_t kMiB = size_t{1} << 20;
@@ -430,8 +429,6 @@ std::map<uint32_t, ExpectedEvent> expected_events(const Logged& logged) {
 // ---------------------------------------------------------------------------
 // Running the tool and reading its output.
 
-std::string tool_path() { return ringtail::test::tool_path("ringtail"); }
-
 // A fresh temporary directory, removed with everything in it.
 class TempDir {
  public:
@@ -456,26 +453,13 @@ std::string read_file(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-// Runs `ringtail drain --once --out <out> --pid <pid>` (fork + exec in a
-// ForkedChild), its stdout and stderr into `log`; the exit code, -1 if it
-// did not exit on its own.
+// Runs `ringtail drain --once --out <out> --pid <pid>`, its stdout and
+// stderr kept in `log`; the exit code, -1 if it did not exit on its own.
 int run_drain(const std::string& out, pid_t pid, const std::string& log) {
-  const std::string path = tool_path();
-  std::vector<std::string> args = {path, "drain", "--once", "--out", out, "--pid", std::to_string(pid)};
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  ringtail::test::ForkedChild child = ringtail::test::ForkedChild::start([&](ringtail::test::ChildChannel&) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    ::execv(path.c_str(), argv.data());
-    return 127;
-  });
-  const ringtail::test::ChildOutcome outcome = child.finish(120000);
-  return outcome.timed_out ? -1 : outcome.exit_code();
+  ringtail::test::Tool drain({"drain", "--once", "--out", out, "--pid", std::to_string(pid)});
+  const int code = drain.wait(120000);
+  std::ofstream(log, std::ios::binary) << drain.out() << drain.err();
+  return drain.timed_out() ? -1 : code;
 }
 
 // Empty if the raw line has no raw control byte and only the escapes
@@ -669,9 +653,7 @@ void expect_safe_path(const std::filesystem::path& file, const std::string& dir,
 
 class HostileStringsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    if (!std::filesystem::exists(tool_path())) GTEST_SKIP() << tool_path() << " is not built";
-  }
+  void SetUp() override { ASSERT_TRUE(ringtail::test::tool_built("ringtail")); }
 };
 
 // The test's own reference agrees with the hand-written expectations.

@@ -20,7 +20,7 @@ namespace ringtail::reader {
 namespace {
 
 using ringtail::kv;
-using ringtail::testing::ProducerChild;
+using ringtail::test::ProducerChild;
 using testing::CollectingSink;
 
 Options tiny_ring_options(uint32_t max_string_bytes = 512) {

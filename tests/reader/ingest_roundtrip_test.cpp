@@ -34,7 +34,7 @@ namespace ringtail::reader {
 namespace {
 
 using ringtail::kv;
-using ringtail::testing::ProducerChild;
+using ringtail::test::ProducerChild;
 using testing::Drainer;
 using testing::Item;
 

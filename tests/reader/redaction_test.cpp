@@ -23,11 +23,12 @@
 #include <simdjson.h>
 
 #include "bin_dir.hpp"
-#include "fork_child.hpp"
 #include "producer_child.hpp"
 #include "ringtail/reader/output/event_json.hpp"
 #include "ringtail/ringtail.hpp"
+#include "signal_ready.hpp"
 #include "stored_files.hpp"
+#include "subprocess.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -631,18 +632,6 @@ int log_canaries() {
   return lost;
 }
 
-// Waits until the file at `path` holds `text` (true), or `timeout` passes.
-bool wait_for_text(const std::string& path, std::string_view text, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    std::ifstream in(path);
-    const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (all.find(text) != std::string::npos) return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
 std::string read_all(const std::filesystem::path& dir) {
   std::string all;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
@@ -669,31 +658,19 @@ bool has_number(const std::string& text, const std::string& number) {
   return false;
 }
 
-int run_tool(const std::vector<std::string>& args, const std::string& out_path) {
-  const std::string path = ringtail::test::tool_path("ringtail");
-  ringtail::test::ForkedChild child = ringtail::test::ForkedChild::start([&](ringtail::test::ChildChannel&) {
-    const int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    std::vector<std::string> all = {path};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(path.c_str(), argv.data());
-    return 127;
-  });
-  return child.finish(120000).exit_code();
+// Keeps what a finished tool printed (stdout, then stderr) in `path`, where
+// read_all() looks for canaries too.
+void keep_output(const ringtail::test::Tool& tool, const std::string& path) {
+  std::ofstream out(path, std::ios::binary);
+  out << tool.out() << tool.err();
 }
 
 TEST(Redaction, CanariesReachNoOutput) {
-  if (!std::filesystem::exists(ringtail::test::tool_path("ringtail"))) GTEST_SKIP() << "ringtail is not built";
+  ASSERT_TRUE(ringtail::test::tool_built("ringtail"));
   ringtail::Options options;
   options.service = "canary-" + std::to_string(::getpid());
-  ringtail::testing::ProducerChild child =
-      ringtail::testing::ProducerChild::start(options, [](ringtail::testing::ProducerChild::Link& link) {
+  ringtail::test::ProducerChild child =
+      ringtail::test::ProducerChild::start(options, [](ringtail::test::ProducerChild::Link& link) {
         const int lost = log_canaries();
         link.signal();
         link.wait();
@@ -710,31 +687,24 @@ TEST(Redaction, CanariesReachNoOutput) {
   // tail (peek) while the producer lives: stopped by the timeout's SIGINT equivalent below.
   const std::string tail_out = (dir / "tail.out").string();
   {
-    ringtail::test::ForkedChild tail = ringtail::test::ForkedChild::start([&](ringtail::test::ChildChannel&) {
-      const int fd = ::open(tail_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      const std::string path = ringtail::test::tool_path("ringtail");
-      std::vector<std::string> all = {path,         "tail",       "--pid",     pid,        "--hash",
-                                      "user_email", "--truncate", "prompt=20", "--redact", "error"};
-      std::vector<char*> argv;
-      for (std::string& a : all) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(path.c_str(), argv.data());
-      return 127;
-    });
+    ringtail::test::Tool tail(
+        {"tail", "--pid", pid, "--hash", "user_email", "--truncate", "prompt=20", "--redact", "error"});
     // Until tail has shown the producer's last event.
-    EXPECT_TRUE(wait_for_text(tail_out, "\"message\":\"canaries.done\"", std::chrono::seconds(60)));
-    ::kill(tail.pid(), SIGTERM);
-    (void)tail.finish(60000);
+    EXPECT_TRUE(tail.wait_for_out("\"message\":\"canaries.done\"", 60000)) << tail.err();
+    ASSERT_TRUE(ringtail::test::wait_until_ready_for(tail.pid(), SIGTERM));
+    tail.signal(SIGTERM);
+    (void)tail.wait(60000);
+    keep_output(tail, tail_out);
   }
   ASSERT_TRUE(child.resume());
   ASSERT_EQ(child.join(), 0);
   const std::string store = (dir / "store").string();
-  ASSERT_EQ(run_tool({"drain", "--once", "--out", store, "--pid", pid, "--hash", "user_email", "--truncate",
-                      "prompt=20", "--redact", "error"},
-                     (dir / "drain.out").string()),
-            0);
+  {
+    ringtail::test::Tool drain({"drain", "--once", "--out", store, "--pid", pid, "--hash", "user_email", "--truncate",
+                                "prompt=20", "--redact", "error"});
+    ASSERT_EQ(drain.wait(), 0) << drain.err();
+    keep_output(drain, (dir / "drain.out").string());
+  }
   {
     std::ifstream in(tail_out);
     const std::string tailed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -18,7 +18,7 @@ namespace ringtail::reader {
 namespace {
 
 using ringtail::kv;
-using ringtail::testing::ProducerChild;
+using ringtail::test::ProducerChild;
 
 // Keeps each event's i, context and the cursor's position after it.
 class PositionSink : public RecordSink {

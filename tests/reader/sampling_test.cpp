@@ -19,7 +19,6 @@
 
 #include <gtest/gtest.h>
 
-#include "bin_dir.hpp"
 #include "drain_test_support.hpp"
 #include "fork_child.hpp"
 #include "producer_child.hpp"
@@ -27,12 +26,13 @@
 #include "ringtail/reader/ingest/segment_view.hpp"
 #include "ringtail/ringtail.hpp"
 #include "ringtail/shm/sample_rules.hpp"
+#include "subprocess.hpp"
 
 namespace ringtail::reader {
 namespace {
 
 using ringtail::kv;
-using ringtail::testing::ProducerChild;
+using ringtail::test::ProducerChild;
 using testing::Line;
 using testing::MemorySink;
 using testing::parse_lines;
@@ -90,31 +90,15 @@ size_t count_message(const std::vector<Line>& lines, const std::string& message)
   return n;
 }
 
-// The ringtail tool, run through the shell; its exit code and its stdout and stderr.
+// `ringtail args...` run to its end: its exit code, and its stdout then its stderr.
 struct ToolRun {
   int rc = -1;
   std::string out;
 };
-std::string shell_quote(const std::string& text) {
-  std::string quoted = "'";
-  for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
 ToolRun run_ringtail(const std::vector<std::string>& args) {
-  std::string command = shell_quote(ringtail::test::tool_path("ringtail"));
-  for (const std::string& arg : args) command.append(" ").append(shell_quote(arg));
-  command += " 2>&1";
-  ToolRun run;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  run.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  const ringtail::test::Result result = ringtail::test::run(args);
+  return {result.code, result.out + result.err};
 }
-bool have_tool() { return std::filesystem::exists(ringtail::test::tool_path("ringtail")); }
 
 // ---------------------------------------------------------------------------
 // (a) A level rule keeps its fraction; the rest are counted, not dropped.
@@ -310,7 +294,7 @@ bool log_phase_event(int phase, int i) { return RINGTAIL_INFO("phase.event", kv(
 bool log_late_event(int phase, int i) { return RINGTAIL_INFO("late.event", kv("phase", phase), kv("i", i)); }
 
 TEST(Sampling, LiveChangesThroughTheTool) {
-  if (!have_tool()) GTEST_SKIP() << "no " << ringtail::test::tool_path("ringtail");
+  ASSERT_TRUE(ringtail::test::tool_built("ringtail"));
   Options options = sampling_options("");
   options.service = "sampling-live-" + std::to_string(::getpid());
   ProducerChild child = ProducerChild::start(options, [](ProducerChild::Link& link) {
@@ -374,7 +358,7 @@ TEST(Sampling, LiveChangesThroughTheTool) {
 }
 
 TEST(Sampling, ToolRejectsBadRulesAndUnknownTargets) {
-  if (!have_tool()) GTEST_SKIP() << "no " << ringtail::test::tool_path("ringtail");
+  ASSERT_TRUE(ringtail::test::tool_built("ringtail"));
   ToolRun run = run_ringtail({"sample", "all", "debug=0.1,chatty=0.5"});
   EXPECT_EQ(run.rc, 2) << run.out;
   EXPECT_NE(run.out.find("sampling rule 2 \"chatty=0.5\""), std::string::npos) << run.out;

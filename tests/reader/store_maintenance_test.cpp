@@ -28,6 +28,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "eventually.hpp"
 #include "ringtail/reader/output/json_text.hpp"
 #include "ringtail/reader/storage/file_index.hpp"
 #include "ringtail/reader/storage/compress_file.hpp"
@@ -44,6 +45,7 @@ namespace ringtail::reader {
 namespace {
 
 namespace fs = std::filesystem;
+using ringtail::test::eventually;
 
 constexpr int64_t kNs = 1'000'000'000;
 constexpr int64_t kHour = 3600 * kNs;
@@ -608,16 +610,6 @@ class ReportLines {
   mutable std::mutex mutex_;
   std::vector<std::string> lines_;
 };
-
-template <class Predicate>
-bool eventually(Predicate predicate, std::chrono::seconds timeout = std::chrono::seconds(20)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!predicate()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
 
 // retain_now() (what the drain calls when its disk is full) runs retention
 // at once, not at the next interval; without a policy it does nothing.

@@ -22,6 +22,7 @@
 
 #include <gtest/gtest.h>
 
+#include "fork_child.hpp"
 #include "ringtail/reader/output/json_text.hpp"
 #include "ringtail/reader/storage/layout.hpp"
 #include "ringtail/reader/storage/store_checkpoint.hpp"
@@ -470,20 +471,16 @@ TEST_F(StoreSinkTest, RecoveryCutsWhatAKilledDrainWroteAfterItsCheckpoint) {
   const SegmentIdentity id = identity(22, "svc", 78);
   StoreSinkOptions o = options();
   o.buffer_bytes = 1;  // every write reaches the file at once
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
+  ringtail::test::ForkedChild drain = ringtail::test::ForkedChild::start([&](ringtail::test::ChildChannel& ch) {
     // A drain that is killed: lines flushed with a checkpoint, more lines
     // written after it, then gone without closing anything.
     auto* sink = new StoreSink(o);
-    bool ok = sink->write(id, line(kMorning, "INFO", 1)).ok();
-    ok = ok && sink->flush_with({SegmentCheckpoint{id, "at-1"}}).ok();
-    ok = ok && sink->write(id, line(kMorning + kNs, "INFO", 2) + line(kMorning + kNs, "ERROR", 3)).ok();
-    ::_exit(ok ? 0 : 1);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHILD_EXPECT(ch, sink->write(id, line(kMorning, "INFO", 1)).ok());
+    CHILD_EXPECT(ch, sink->flush_with({SegmentCheckpoint{id, "at-1"}}).ok());
+    CHILD_EXPECT(ch, sink->write(id, line(kMorning + kNs, "INFO", 2) + line(kMorning + kNs, "ERROR", 3)).ok());
+    return 0;
+  });
+  ASSERT_CHILD_OK(drain.finish());
   std::map<std::string, std::string> left = files();
   ASSERT_EQ(left.size(), 2u);  // info (lines 1, 2) and error (line 3), both "-open"
 

@@ -67,7 +67,8 @@ class LineReader {
   explicit LineReader(int fd = -1) : fd_(fd) {}
 
   // The next line without its '\n'; nullopt at end of file or when none
-  // arrives within timeout_ms. A last line without '\n' is returned at EOF.
+  // arrives within timeout_ms (< 0: no limit). A last line without '\n' is
+  // returned at EOF.
   std::optional<std::string> next(int timeout_ms) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     for (;;) {
@@ -82,8 +83,11 @@ class LineReader {
         return std::exchange(buffer_, std::string());
       }
       const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-      if (left <= 0) return std::nullopt;
+          timeout_ms < 0
+              ? -1
+              : std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+                    .count();
+      if (timeout_ms >= 0 && left <= 0) return std::nullopt;
       pollfd pfd{fd_, POLLIN, 0};
       const int ready = ::poll(&pfd, 1, static_cast<int>(left));
       if (ready < 0 && errno != EINTR) return std::nullopt;
@@ -132,12 +136,13 @@ class ChildChannel {
  public:
   ChildChannel(int to_parent, int from_parent) : to_parent_(to_parent), from_parent_(from_parent) {}
 
-  // One line to the parent. Lines up to PIPE_BUF bytes are written
-  // atomically, so a grandchild may share the channel.
-  void send(std::string_view line) {
+  // One line to the parent; false if the parent is gone. Lines up to
+  // PIPE_BUF bytes are written atomically, so a grandchild may share the
+  // channel.
+  bool send(std::string_view line) {
     std::string buffer(line);
     buffer.push_back('\n');
-    write_all(to_parent_, buffer);
+    return write_all(to_parent_, buffer);
   }
 
   template <class T>
@@ -168,6 +173,10 @@ class ChildChannel {
     return *line;
   }
 
+  // The parent's next line; nullopt if none comes within timeout_ms (< 0:
+  // no limit) or the parent closed its end.
+  std::optional<std::string> try_receive(int timeout_ms) { return reader_.next(timeout_ms); }
+
   int failures() const { return failures_.load(); }
   int to_parent_fd() const { return to_parent_; }
 
@@ -194,18 +203,27 @@ bool child_expect_eq(ChildChannel& channel, const A& a, const B& b, const char* 
 // ---------------------------------------------------------------------------
 // /proc and /dev/shm.
 
-// Field 22 of /proc/<pid>/stat, parsed here independently of ringtail::shm.
-inline std::optional<uint64_t> proc_start_ticks(pid_t pid) {
+// Field `index` (from 1, as proc(5) counts) of /proc/<pid>/stat, parsed
+// here independently of ringtail::shm.
+inline std::optional<uint64_t> proc_stat_field(pid_t pid, int index) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const size_t close = stat.rfind(')');
   if (close == std::string::npos) return std::nullopt;
   std::istringstream fields(stat.substr(close + 1));
   std::string field;
-  for (int index = 3; fields >> field; ++index) {
-    if (index == 22) return std::stoull(field);
+  for (int at = 3; fields >> field; ++at) {
+    if (at == index) return std::stoull(field);
   }
   return std::nullopt;
+}
+
+// The process's start time (field 22), in clock ticks since boot.
+inline std::optional<uint64_t> proc_start_ticks(pid_t pid) { return proc_stat_field(pid, 22); }
+
+// The CPU time the process used so far (utime + stime), in clock ticks.
+inline uint64_t proc_cpu_ticks(pid_t pid) {
+  return proc_stat_field(pid, 14).value_or(0) + proc_stat_field(pid, 15).value_or(0);
 }
 
 // Names (not paths) of the entries of /dev/shm that start with `prefix`.
@@ -232,6 +250,19 @@ inline int remove_segments_of(pid_t pid) {
     if (::shm_unlink(name.c_str()) == 0) ++removed;
   }
   return removed;
+}
+
+// A pid that belonged to a child this forked and reaped: no process has it
+// (unless the kernel reused it within microseconds, which the pid
+// allocator's round robin makes practically impossible).
+inline pid_t dead_pid() {
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(0);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return pid;
 }
 
 // ---------------------------------------------------------------------------
@@ -371,10 +402,26 @@ class ForkedChild {
     }
   }
 
-  void send(std::string_view line) {
+  // One line to the child (ChildChannel::receive); false if it is gone.
+  bool send(std::string_view line) {
     std::string buffer(line);
     buffer.push_back('\n');
-    write_all(to_child_, buffer);
+    return to_child_ >= 0 && write_all(to_child_, buffer);
+  }
+
+  // The child's next line (recorded in the outcome too); nullopt if the
+  // child exits or goes quiet for timeout_ms first.
+  std::optional<std::string> next_line(int timeout_ms = 20000) {
+    std::optional<std::string> line = reader_.next(timeout_ms);
+    if (line) record(*line);
+    return line;
+  }
+
+  // Whether the child has exited (without reaping it: finish() does).
+  bool exited() const {
+    if (pid_ <= 0 || reaped_) return true;
+    siginfo_t info{};
+    return ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid != 0;
   }
 
   // Closes the way to the child, reads everything it still sends and reaps

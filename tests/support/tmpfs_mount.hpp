@@ -2,7 +2,7 @@
 // disk: fill() takes every byte left, so the next write there fails with
 // ENOSPC, and removing the filler gives the space back. Mounting needs root
 // (CAP_SYS_ADMIN): a test without it skips, except under CI (where it runs
-// as root), where it fails: RINGTAIL_SKIP_OR_FAIL_WITHOUT_ROOT below.
+// as root), where it fails: RINGTAIL_SKIP_OR_FAIL_WITHOUT_ROOT (needs_root.hpp).
 #pragma once
 
 #include <errno.h>
@@ -19,6 +19,8 @@
 #include <system_error>
 
 #include <gtest/gtest.h>
+
+#include "needs_root.hpp"
 
 namespace ringtail::test {
 
@@ -77,14 +79,3 @@ class TmpfsMount {
 };
 
 }  // namespace ringtail::test
-
-// In a fixture's SetUp(): mounting needs root. Skips without it, except
-// under CI (the CI environment variable set), which runs as root and must
-// not skip silently.
-#define RINGTAIL_SKIP_OR_FAIL_WITHOUT_ROOT(what)                                         \
-  do {                                                                                   \
-    if (::geteuid() != 0) {                                                              \
-      if (std::getenv("CI") != nullptr) FAIL() << "CI runs as root: this test " << what; \
-      GTEST_SKIP() << "needs root: this test " << what;                                  \
-    }                                                                                    \
-  } while (false)
