@@ -19,14 +19,12 @@
 #include "ringtail/ringtail.hpp"
 #include "segment_view.hpp"
 
-namespace ringtail {
+// In ringtail::test: the core tests use its fork harness (ForkedChild,
+// ChildChannel, ChildOutcome), SegmentView and small_options() as they are.
+namespace ringtail::test {
 namespace {
 
 using shm::FieldType;
-using test::ChildChannel;
-using test::ChildOutcome;
-using test::ForkedChild;
-using test::SegmentView;
 
 // Each instantiation is a call site of its own; N % 4 picks one of four
 // shapes, on four consecutive lines. Every shape carries N in its field "n".
@@ -72,9 +70,9 @@ Shape shape_of(int n) {
 }
 
 // The value of field "n" of an event of distinct_site<N>.
-int64_t n_of(const SegmentView& seg, const test::Record& r) {
-  const std::vector<test::FieldValue> values = seg.fields(r);
-  const test::SiteText text = seg.site_text(r.callsite_id);
+int64_t n_of(const SegmentView& seg, const Record& r) {
+  const std::vector<FieldValue> values = seg.fields(r);
+  const SiteText text = seg.site_text(r.callsite_id);
   for (size_t i = 0; i < values.size() && i < text.field_names.size(); ++i) {
     if (text.field_names[i] == "n") return values[i].as_i64();
   }
@@ -92,7 +90,7 @@ void expect_entry_of(const SegmentView& seg, uint32_t id, int n) {
   EXPECT_EQ(e.line, kKindLine + n % 4);
   ASSERT_EQ(e.field_count, shape.types.size());
   for (size_t i = 0; i < shape.types.size(); ++i) EXPECT_EQ(e.field_types[i], static_cast<uint8_t>(shape.types[i]));
-  const test::SiteText text = seg.site_text(id);
+  const SiteText text = seg.site_text(id);
   EXPECT_EQ(text.message, shape.message);
   EXPECT_TRUE(text.file.ends_with("tests/core/callsite_test.cpp")) << text.file;
   EXPECT_EQ(text.function, "distinct_site");
@@ -100,8 +98,8 @@ void expect_entry_of(const SegmentView& seg, uint32_t id, int n) {
 }
 
 // Checks an event's values against what distinct_site<n> logs.
-void expect_values_of(const SegmentView& seg, const test::Record& r, int n) {
-  const std::vector<test::FieldValue> v = seg.fields(r);
+void expect_values_of(const SegmentView& seg, const Record& r, int n) {
+  const std::vector<FieldValue> v = seg.fields(r);
   switch (n % 4) {
     case 0:
       ASSERT_EQ(v.size(), 1U);
@@ -131,7 +129,7 @@ TEST(CallSiteTest, ConcurrentFirstUseDescribesEachSiteOnce) {
   constexpr int kThreads = 16;
   constexpr int kSites = 20;
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    Options options = test::small_options();
+    Options options = small_options();
     options.max_threads = kThreads;
     options.min_level = Level::kTrace;
     CHILD_EXPECT(ch, init(options).ok());
@@ -158,7 +156,7 @@ TEST(CallSiteTest, ConcurrentFirstUseDescribesEachSiteOnce) {
   ASSERT_EQ(seg->callsite_count(), uint32_t{kSites});
   std::map<uint32_t, std::set<int64_t>> ns_by_id;
   std::map<int64_t, int> events_by_n;
-  for (const test::Record& r : seg->all_records()) {
+  for (const Record& r : seg->all_records()) {
     if (!r.is_event()) continue;
     const int64_t n = n_of(*seg, r);
     ns_by_id[r.callsite_id].insert(n);
@@ -180,7 +178,7 @@ TEST(CallSiteTest, ManyDistinctSitesFromManyThreadsGetDenseUniqueIds) {
   constexpr int kThreads = 8;
   constexpr int kSites = 100;
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    Options options = test::small_options();
+    Options options = small_options();
     options.max_threads = kThreads;
     options.min_level = Level::kTrace;
     CHILD_EXPECT(ch, init(options).ok());
@@ -211,7 +209,7 @@ TEST(CallSiteTest, ManyDistinctSitesFromManyThreadsGetDenseUniqueIds) {
   std::map<uint32_t, int64_t> n_by_id;
   std::map<int64_t, uint32_t> id_by_n;
   size_t events = 0;
-  for (const test::Record& r : seg->all_records()) {
+  for (const Record& r : seg->all_records()) {
     if (!r.is_event()) continue;
     ++events;
     ASSERT_LT(r.callsite_id, uint32_t{kSites});
@@ -234,7 +232,7 @@ TEST(CallSiteTest, FullTableDropsNewSitesAndKeepsEarlierOnes) {
   constexpr int kCapacity = 16;
   constexpr int kSites = 20;
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    Options options = test::small_options();
+    Options options = small_options();
     options.max_callsites = kCapacity;
     options.min_level = Level::kTrace;
     CHILD_EXPECT(ch, init(options).ok());
@@ -266,7 +264,7 @@ TEST(CallSiteTest, FullTableDropsNewSitesAndKeepsEarlierOnes) {
   EXPECT_EQ(seg->callsite_count(), uint32_t{kCapacity});
   EXPECT_EQ(seg->header().lost_callsite_table_full.load(), uint64_t{2 * (kSites - kCapacity) + 1});
   std::map<uint32_t, int> events_by_id;
-  for (const test::Record& r : seg->all_records()) {
+  for (const Record& r : seg->all_records()) {
     if (!r.is_event()) continue;
     ASSERT_LT(r.callsite_id, uint32_t{kCapacity});
     ++events_by_id[r.callsite_id];
@@ -280,4 +278,4 @@ TEST(CallSiteTest, FullTableDropsNewSitesAndKeepsEarlierOnes) {
 }
 
 }  // namespace
-}  // namespace ringtail
+}  // namespace ringtail::test

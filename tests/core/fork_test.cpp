@@ -15,13 +15,10 @@
 #include "ringtail/shm/process_identity.hpp"
 #include "segment_view.hpp"
 
-namespace ringtail {
+// In ringtail::test: the core tests use its fork harness (ForkedChild,
+// ChildChannel, ChildOutcome), SegmentView and small_options() as they are.
+namespace ringtail::test {
 namespace {
-
-using test::ChildChannel;
-using test::ChildOutcome;
-using test::ForkedChild;
-using test::SegmentView;
 
 bool site_a(int who, int k) { return RINGTAIL_INFO("site a", ringtail::kv("who", who), ringtail::kv("k", k)); }
 bool site_b(int who) { return RINGTAIL_WARN("site b", ringtail::kv("who", who)); }
@@ -38,7 +35,7 @@ int wait_exit_code(pid_t pid) {
 
 TEST(ForkTest, ChildLogsIntoItsOwnSegmentWithTheParentsCallSites) {
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    CHILD_EXPECT(ch, init(test::small_options()).ok());
+    CHILD_EXPECT(ch, init(small_options()).ok());
     const std::string own = segment_name();
     CHILD_EXPECT(ch, site_a(1, 0));
     CHILD_EXPECT(ch, site_a(1, 1));
@@ -82,7 +79,7 @@ TEST(ForkTest, ChildLogsIntoItsOwnSegmentWithTheParentsCallSites) {
   EXPECT_EQ(parent->callsite_count(), 2U) << "the child's new call site reached the parent's table";
   EXPECT_EQ(parent->header().threads_started.load(), 1U);
   int parent_events = 0;
-  for (const test::Record& r : parent->all_records()) {
+  for (const Record& r : parent->all_records()) {
     if (!r.is_event()) continue;
     ++parent_events;
     EXPECT_EQ(parent->fields(r).at(0).as_i64(), 1) << "an event of the fork child is in the parent's segment";
@@ -90,7 +87,7 @@ TEST(ForkTest, ChildLogsIntoItsOwnSegmentWithTheParentsCallSites) {
   EXPECT_EQ(parent_events, 5);
 
   // The child's segment, named with its pid.
-  const std::vector<std::string> names = test::segments_of(grandchild);
+  const std::vector<std::string> names = segments_of(grandchild);
   ASSERT_EQ(names.size(), 1U) << "the fork child has no segment of its own";
   EXPECT_EQ(out.value("grandchild_segment"), names[0]);
   std::optional<SegmentView> forked = SegmentView::open(names[0]);
@@ -115,7 +112,7 @@ TEST(ForkTest, ChildLogsIntoItsOwnSegmentWithTheParentsCallSites) {
   EXPECT_EQ(forked->entry(2).level, static_cast<uint8_t>(Level::kDebug));
 
   std::vector<uint32_t> ids;
-  for (const test::Record& r : forked->all_records()) {
+  for (const Record& r : forked->all_records()) {
     if (!r.is_event()) continue;
     ids.push_back(r.callsite_id);
     EXPECT_EQ(forked->fields(r).at(0).as_i64(), 2) << "an event of the parent is in the child's segment";
@@ -125,7 +122,7 @@ TEST(ForkTest, ChildLogsIntoItsOwnSegmentWithTheParentsCallSites) {
 
 TEST(ForkTest, ChildThatExitsWithoutLoggingLeavesNoSegmentAndDoesNotFinishTheParents) {
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    CHILD_EXPECT(ch, init(test::small_options()).ok());
+    CHILD_EXPECT(ch, init(small_options()).ok());
     CHILD_EXPECT(ch, site_a(1, 0));
     std::fflush(nullptr);
     const pid_t grandchild = ::fork();
@@ -133,7 +130,7 @@ TEST(ForkTest, ChildThatExitsWithoutLoggingLeavesNoSegmentAndDoesNotFinishThePar
     if (!CHILD_EXPECT(ch, grandchild > 0)) return 1;
     ch.value("grandchild_pid", grandchild);
     CHILD_EXPECT_EQ(ch, wait_exit_code(grandchild), 0);
-    CHILD_EXPECT(ch, test::segments_of(grandchild).empty());
+    CHILD_EXPECT(ch, segments_of(grandchild).empty());
     // Still running, still logging.
     CHILD_EXPECT(ch, site_a(1, 1));
     return 0;
@@ -149,4 +146,4 @@ TEST(ForkTest, ChildThatExitsWithoutLoggingLeavesNoSegmentAndDoesNotFinishThePar
 }
 
 }  // namespace
-}  // namespace ringtail
+}  // namespace ringtail::test

@@ -15,13 +15,10 @@
 #include "ringtail/shm/geometry.hpp"
 #include "segment_view.hpp"
 
-namespace ringtail {
+// In ringtail::test: the core tests use its fork harness (ForkedChild,
+// ChildChannel, ChildOutcome), SegmentView and small_options() as they are.
+namespace ringtail::test {
 namespace {
-
-using test::ChildChannel;
-using test::ChildOutcome;
-using test::ForkedChild;
-using test::SegmentView;
 
 constexpr const char* kProgram = "ringtail_core_test";
 
@@ -40,7 +37,7 @@ std::string host_name() {
 bool log_n(uint64_t n) { return RINGTAIL_INFO("counted", ringtail::kv("n", n)); }
 
 TEST(HeaderTest, IdentityGeometryAndNames) {
-  Options options = test::small_options();
+  Options options = small_options();
   options.service = "svc-identity";
   options.max_callsites = 64;
   options.max_string_bytes = 300;
@@ -55,7 +52,7 @@ TEST(HeaderTest, IdentityGeometryAndNames) {
   EXPECT_CHILD_OK(out);
   ASSERT_NE(child.start_ticks(), 0U);
   EXPECT_EQ(out.value_or("segment"), child.expected_segment());
-  ASSERT_EQ(test::segments_of(child.pid()), std::vector<std::string>{child.expected_segment()});
+  ASSERT_EQ(segments_of(child.pid()), std::vector<std::string>{child.expected_segment()});
   std::optional<SegmentView> seg = SegmentView::open(child.expected_segment());
   ASSERT_TRUE(seg);
   const shm::SegmentHeader& h = seg->header();
@@ -115,7 +112,7 @@ TEST(HeaderTest, IdentityGeometryAndNames) {
 }
 
 TEST(HeaderTest, DefaultServiceIsTheProgramName) {
-  Options options = test::small_options();
+  Options options = small_options();
   options.service.clear();
   ForkedChild child = ForkedChild::start([&](ChildChannel& ch) {
     CHILD_EXPECT(ch, init(options).ok());
@@ -129,7 +126,7 @@ TEST(HeaderTest, DefaultServiceIsTheProgramName) {
 }
 
 TEST(HeaderTest, LongServiceNameIsCutToTheField) {
-  Options options = test::small_options();
+  Options options = small_options();
   options.service = std::string(100, 's');
   ForkedChild child = ForkedChild::start([&](ChildChannel& ch) {
     CHILD_EXPECT(ch, init(options).ok());
@@ -144,7 +141,7 @@ TEST(HeaderTest, LongServiceNameIsCutToTheField) {
 
 TEST(HeaderTest, FinishedAfterShutdown) {
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    CHILD_EXPECT(ch, init(test::small_options()).ok());
+    CHILD_EXPECT(ch, init(small_options()).ok());
     CHILD_EXPECT(ch, log_n(1));
     ch.value("segment", segment_name());
     ch.receive();
@@ -169,7 +166,7 @@ TEST(HeaderTest, FinishedAfterShutdown) {
 
 TEST(HeaderTest, FinishedAfterExitWithoutShutdown) {
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) -> int {
-    CHILD_EXPECT(ch, init(test::small_options()).ok());
+    CHILD_EXPECT(ch, init(small_options()).ok());
     CHILD_EXPECT(ch, log_n(1));
     std::exit(ch.failures());  // atexit handlers run
   });
@@ -186,7 +183,7 @@ TEST(HeaderTest, KilledProducerStaysRunningAndKeepsItsCommittedEvents) {
   constexpr uint64_t kMainEvents = 100;
   constexpr uint64_t kThreadEvents = 50;
   ForkedChild child = ForkedChild::start([&](ChildChannel& ch) {
-    CHILD_EXPECT(ch, init(test::small_options()).ok());
+    CHILD_EXPECT(ch, init(small_options()).ok());
     for (uint64_t n = 0; n < kMainEvents; ++n) CHILD_EXPECT(ch, log_n(n));
     std::thread worker([&] {
       for (uint64_t n = 0; n < kThreadEvents; ++n) CHILD_EXPECT(ch, log_n(1000 + n));
@@ -211,7 +208,7 @@ TEST(HeaderTest, KilledProducerStaysRunningAndKeepsItsCommittedEvents) {
   for (uint32_t i = 0; i < seg->slot_count(); ++i) {
     committed += seg->slot(i).committed.load();
     uint64_t expected_seq = 0;
-    for (const test::Record& r : seg->records(i)) {
+    for (const Record& r : seg->records(i)) {
       if (!r.is_event()) continue;
       EXPECT_EQ(r.seq, expected_seq++);
       const uint64_t n = static_cast<uint64_t>(seg->fields(r).at(0).as_i64());
@@ -224,4 +221,4 @@ TEST(HeaderTest, KilledProducerStaysRunningAndKeepsItsCommittedEvents) {
 }
 
 }  // namespace
-}  // namespace ringtail
+}  // namespace ringtail::test

@@ -19,19 +19,14 @@
 #include "ringtail/ringtail.hpp"
 #include "segment_view.hpp"
 
-namespace ringtail {
+// In ringtail::test: the core tests use its fork harness (ForkedChild,
+// ChildChannel, ChildOutcome), SegmentView and small_options() as they are.
+namespace ringtail::test {
 namespace {
-
-using test::ChildChannel;
-using test::ChildOutcome;
-using test::ForkedChild;
-using test::SegmentView;
-
-using test::gettid_now;
 
 TEST(HostileSegmentTest, RewrittenCallSiteCountDoesNotMoveNewSites) {
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    CHILD_EXPECT(ch, init(test::small_options()).ok());
+    CHILD_EXPECT(ch, init(small_options()).ok());
     CHILD_EXPECT(ch, RINGTAIL_INFO("site zero"));
     CHILD_EXPECT(ch, RINGTAIL_INFO("site one"));
     std::optional<SegmentView> self = SegmentView::open(segment_name());
@@ -54,7 +49,7 @@ TEST(HostileSegmentTest, RewrittenCallSiteCountDoesNotMoveNewSites) {
   EXPECT_EQ(seg->site_text(1).message, "site one");
   EXPECT_EQ(seg->site_text(2).message, "site two");
   EXPECT_EQ(seg->site_text(3).message, "site three");
-  for (const test::Record& r : seg->all_records()) {
+  for (const Record& r : seg->all_records()) {
     if (r.is_event()) {
       EXPECT_LT(r.callsite_id, 4U);
     }
@@ -64,7 +59,7 @@ TEST(HostileSegmentTest, RewrittenCallSiteCountDoesNotMoveNewSites) {
 TEST(HostileSegmentTest, RewrittenSlotWordsNeitherShareARingNorLeaveIt) {
   constexpr int kEvents = 500;  // about 24 KiB: far more than a 4 KiB ring holds with no reader
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    Options options = test::small_options();
+    Options options = small_options();
     options.ring_bytes = 4 << 10;
     options.max_string_bytes = 64;
     CHILD_EXPECT(ch, init(options).ok());
@@ -112,18 +107,18 @@ TEST(HostileSegmentTest, RewrittenSlotWordsNeitherShareARingNorLeaveIt) {
   }
   // Strings were cut at the producer's own limit, so the events fit.
   EXPECT_EQ(seg->slot(1).dropped_too_big.load(), 0U);
-  for (const test::Record& r : seg->records(1)) {
+  for (const Record& r : seg->records(1)) {
     if (!r.is_event()) continue;
-    const std::vector<test::FieldValue> fields = seg->fields(r);
+    const std::vector<FieldValue> fields = seg->fields(r);
     ASSERT_EQ(fields.size(), 2U);
     EXPECT_EQ(fields[1].text.size(), 64U);
     EXPECT_EQ(fields[1].original_bytes, 1000U);
   }
   // The main thread's events are all in its own ring, in order.
   int main_events = 0;
-  for (const test::Record& r : seg->records(0)) main_events += r.is_event() ? 1 : 0;
+  for (const Record& r : seg->records(0)) main_events += r.is_event() ? 1 : 0;
   EXPECT_EQ(main_events, 2);
 }
 
 }  // namespace
-}  // namespace ringtail
+}  // namespace ringtail::test

@@ -13,19 +13,16 @@
 #include "ringtail/ringtail.hpp"
 #include "segment_view.hpp"
 
-namespace ringtail {
+// In ringtail::test: the core tests use its fork harness (ForkedChild,
+// ChildChannel, ChildOutcome), SegmentView and small_options() as they are.
+namespace ringtail::test {
 namespace {
-
-using test::ChildChannel;
-using test::ChildOutcome;
-using test::ForkedChild;
-using test::SegmentView;
 
 bool contains(absl::string_view text, std::string_view part) {
   return std::string_view(text.data(), text.size()).find(part) != std::string_view::npos;
 }
 
-bool no_segment_of_this_process() { return test::segments_of(::getpid()).empty(); }
+bool no_segment_of_this_process() { return segments_of(::getpid()).empty(); }
 
 struct BadOptions {
   const char* what;
@@ -36,7 +33,7 @@ struct BadOptions {
 std::vector<BadOptions> bad_options() {
   std::vector<BadOptions> bad;
   auto add = [&](const char* what, const char* part, auto change) {
-    Options o = test::small_options();
+    Options o = small_options();
     change(o);
     bad.push_back({what, o, part});
   };
@@ -70,7 +67,7 @@ TEST(InitTest, BadOptionsAreInvalidArgumentAndCreateNoSegment) {
     }
     CHILD_EXPECT_EQ(ch, loss_counters().before_init, bad_options().size());
     // After errors, init may be called again.
-    const absl::Status s = init(test::small_options());
+    const absl::Status s = init(small_options());
     CHILD_EXPECT(ch, s.ok());
     CHILD_EXPECT(ch, RINGTAIL_INFO("after a good init"));
     ch.value("segment", segment_name());
@@ -79,11 +76,11 @@ TEST(InitTest, BadOptionsAreInvalidArgumentAndCreateNoSegment) {
   const ChildOutcome out = child.finish();
   EXPECT_CHILD_OK(out);
   EXPECT_EQ(out.value_or("segment"), child.expected_segment());
-  EXPECT_EQ(test::segments_of(child.pid()), std::vector<std::string>{child.expected_segment()});
+  EXPECT_EQ(segments_of(child.pid()), std::vector<std::string>{child.expected_segment()});
 }
 
 TEST(InitTest, ShmModeErrorShowsTheModeInOctal) {
-  Options options = test::small_options();
+  Options options = small_options();
   options.shm_mode = 0200;
   ForkedChild child = ForkedChild::start([&](ChildChannel& ch) {
     ch.value("message", init(options).message());
@@ -97,12 +94,12 @@ TEST(InitTest, ShmModeErrorShowsTheModeInOctal) {
 
 TEST(InitTest, SecondInitIsAlreadyExists) {
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    CHILD_EXPECT(ch, init(test::small_options()).ok());
+    CHILD_EXPECT(ch, init(small_options()).ok());
     const std::string name = segment_name();
-    Options other = test::small_options();
+    Options other = small_options();
     other.service = "other";
     other.max_threads = 2;
-    for (const Options& options : {test::small_options(), other}) {
+    for (const Options& options : {small_options(), other}) {
       const absl::Status s = init(options);
       CHILD_EXPECT_EQ(ch, s.code(), absl::StatusCode::kAlreadyExists);
       CHILD_EXPECT(ch, contains(s.message(), name));
@@ -110,7 +107,7 @@ TEST(InitTest, SecondInitIsAlreadyExists) {
     // The first segment is still the live one.
     CHILD_EXPECT_EQ(ch, segment_name(), name);
     CHILD_EXPECT(ch, RINGTAIL_INFO("still logging"));
-    CHILD_EXPECT_EQ(ch, test::segments_of(::getpid()).size(), 1U);
+    CHILD_EXPECT_EQ(ch, segments_of(::getpid()).size(), 1U);
     return 0;
   });
   const ChildOutcome out = child.finish();
@@ -123,15 +120,15 @@ TEST(InitTest, SecondInitIsAlreadyExists) {
 
 TEST(InitTest, InitAfterShutdownFails) {
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    CHILD_EXPECT(ch, init(test::small_options()).ok());
+    CHILD_EXPECT(ch, init(small_options()).ok());
     shutdown();
     shutdown();  // harmless the second time
-    const absl::Status s = init(test::small_options());
+    const absl::Status s = init(small_options());
     CHILD_EXPECT_EQ(ch, s.code(), absl::StatusCode::kFailedPrecondition);
     CHILD_EXPECT(ch, contains(s.message(), "shut down"));
     CHILD_EXPECT(ch, !RINGTAIL_CRITICAL("after shutdown"));
     CHILD_EXPECT_EQ(ch, min_level(), Level::kOff);
-    CHILD_EXPECT_EQ(ch, test::segments_of(::getpid()).size(), 1U);
+    CHILD_EXPECT_EQ(ch, segments_of(::getpid()).size(), 1U);
     return 0;
   });
   const ChildOutcome out = child.finish();
@@ -315,4 +312,4 @@ TEST(InitTest, InitFromBadEnvironmentFailsWithoutSegment) {
 }
 
 }  // namespace
-}  // namespace ringtail
+}  // namespace ringtail::test

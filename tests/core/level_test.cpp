@@ -13,13 +13,10 @@
 #include "ringtail/ringtail.hpp"
 #include "segment_view.hpp"
 
-namespace ringtail {
+// In ringtail::test: the core tests use its fork harness (ForkedChild,
+// ChildChannel, ChildOutcome), SegmentView and small_options() as they are.
+namespace ringtail::test {
 namespace {
-
-using test::ChildChannel;
-using test::ChildOutcome;
-using test::ForkedChild;
-using test::SegmentView;
 
 bool log_info(int n) { return RINGTAIL_INFO("numbered", ringtail::kv("n", n)); }
 
@@ -54,7 +51,7 @@ TEST(LevelTest, EmitBeforeInitReturnsFalseAndIsCounted) {
     CHILD_EXPECT_EQ(ch, lost.no_ring, 0U);
     CHILD_EXPECT_EQ(ch, lost.callsite_table_full, 0U);
 
-    CHILD_EXPECT(ch, init(test::small_options()).ok());
+    CHILD_EXPECT(ch, init(small_options()).ok());
     CHILD_EXPECT(ch, log_info(3));
     std::thread late([&] { thread_result = log_info(4); });
     late.join();
@@ -72,7 +69,7 @@ TEST(LevelTest, EmitBeforeInitReturnsFalseAndIsCounted) {
   EXPECT_EQ(seg->callsite_count(), 1U);
   EXPECT_EQ(committed_events(*seg), 2U);
   std::vector<int64_t> numbers;
-  for (const test::Record& r : seg->all_records()) {
+  for (const Record& r : seg->all_records()) {
     if (r.is_event()) numbers.push_back(seg->fields(r).at(0).as_i64());
   }
   std::sort(numbers.begin(), numbers.end());
@@ -81,7 +78,7 @@ TEST(LevelTest, EmitBeforeInitReturnsFalseAndIsCounted) {
 
 TEST(LevelTest, EventsBelowTheMinimumLevelAreFilteredAndWriteNothing) {
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    Options options = test::small_options();
+    Options options = small_options();
     options.min_level = Level::kInfo;
     CHILD_EXPECT(ch, init(options).ok());
     CHILD_EXPECT_EQ(ch, min_level(), Level::kInfo);
@@ -105,7 +102,7 @@ TEST(LevelTest, EventsBelowTheMinimumLevelAreFilteredAndWriteNothing) {
 
 TEST(LevelTest, SetMinLevelChangesWhatPassesAndTheControlWord) {
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    CHILD_EXPECT(ch, init(test::small_options()).ok());
+    CHILD_EXPECT(ch, init(small_options()).ok());
     absl::StatusOr<shm::SegmentFile> own = shm::SegmentFile::open(segment_name(), shm::SegmentFile::Access::kReadOnly);
     if (!CHILD_EXPECT(ch, own.ok())) return 1;
     const auto& header = *reinterpret_cast<const shm::SegmentHeader*>(own->data());
@@ -131,7 +128,7 @@ TEST(LevelTest, SetMinLevelChangesWhatPassesAndTheControlWord) {
 
 TEST(LevelTest, ReaderWritingTheControlWordChangesWhatCallSitesLetThrough) {
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    Options options = test::small_options();
+    Options options = small_options();
     options.min_level = Level::kWarn;
     CHILD_EXPECT(ch, init(options).ok());
     ch.value("segment", segment_name());
@@ -174,4 +171,4 @@ TEST(LevelTest, ReaderWritingTheControlWordChangesWhatCallSitesLetThrough) {
 }
 
 }  // namespace
-}  // namespace ringtail
+}  // namespace ringtail::test

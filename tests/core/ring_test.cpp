@@ -11,13 +11,10 @@
 #include "ringtail/ringtail.hpp"
 #include "segment_view.hpp"
 
-namespace ringtail {
+// In ringtail::test: the core tests use its fork harness (ForkedChild,
+// ChildChannel, ChildOutcome), SegmentView and small_options() as they are.
+namespace ringtail::test {
 namespace {
-
-using test::ChildChannel;
-using test::ChildOutcome;
-using test::ForkedChild;
-using test::SegmentView;
 
 bool fill(uint64_t i) { return RINGTAIL_INFO("fill", ringtail::kv("i", i)); }  // 32-byte records
 bool big(std::string_view s) { return RINGTAIL_INFO("big", ringtail::kv("s", s)); }
@@ -28,7 +25,7 @@ TEST(RingTest, FullRingDropsAreCountedAndSeqShowsTheGap) {
   // The ring holds the thread's start record, then 32-byte events.
   constexpr uint64_t kFits = (kRing - sizeof(shm::ThreadStartRecord)) / 32;
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    Options options = test::small_options();
+    Options options = small_options();
     options.ring_bytes = kRing;
     options.max_threads = 1;
     options.max_string_bytes = 4096;
@@ -62,7 +59,7 @@ TEST(RingTest, FullRingDropsAreCountedAndSeqShowsTheGap) {
   EXPECT_EQ(slot.dropped_full.load(), kCalls - kFits);
   EXPECT_EQ(slot.dropped_too_big.load(), 1U);
   EXPECT_EQ(slot.write_pos.load(), sizeof(shm::ThreadStartRecord) + kFits * 32);
-  const std::vector<test::Record> records = seg->records(0);
+  const std::vector<Record> records = seg->records(0);
   ASSERT_EQ(records.size(), kFits + 1);
   EXPECT_TRUE(records[0].is_thread_start());
   EXPECT_EQ(records[0].seq, 0U);
@@ -80,14 +77,14 @@ TEST(RingTest, FullRingDropsAreCountedAndSeqShowsTheGap) {
   const ChildOutcome out = child.finish();
   EXPECT_CHILD_OK(out);
   EXPECT_EQ(out.value("committed"), std::to_string(kFits));
-  const std::vector<test::Record> after = seg->records(0);
+  const std::vector<Record> after = seg->records(0);
   ASSERT_EQ(after.size(), 2U);
   // Every event handled spent a seq: the gap before the new event is exactly the drops.
   EXPECT_EQ(after[0].seq, kCalls + 1);
   EXPECT_EQ(after[0].seq - records.back().seq - 1, slot.dropped_full.load() + slot.dropped_too_big.load());
   EXPECT_EQ(seg->fields(after[0]).at(0).word, kCalls);
   EXPECT_EQ(after[1].seq, kCalls + 2);
-  const std::vector<test::FieldValue> v = seg->fields(after[1]);
+  const std::vector<FieldValue> v = seg->fields(after[1]);
   ASSERT_EQ(v.size(), 1U);
   EXPECT_EQ(v[0].text, std::string(2000, 'y'));
   EXPECT_EQ(slot.committed.load(), kFits + 2);
@@ -96,7 +93,7 @@ TEST(RingTest, FullRingDropsAreCountedAndSeqShowsTheGap) {
 TEST(RingTest, LongStringsAreCutAndFlagged) {
   constexpr uint32_t kMax = 16;
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    Options options = test::small_options();
+    Options options = small_options();
     options.max_string_bytes = kMax;
     CHILD_EXPECT(ch, init(options).ok());
     const std::string long_text = "0123456789abcdefghijklmnopqrstuvwxyz" + std::string(64, '!');
@@ -126,10 +123,10 @@ TEST(RingTest, LongStringsAreCutAndFlagged) {
       {long_text.substr(0, kMax), static_cast<uint32_t>(long_text.size())},
       {"", 0},
   };
-  std::vector<test::FieldValue> values;
-  for (const test::Record& r : seg->records(0)) {
+  std::vector<FieldValue> values;
+  for (const Record& r : seg->records(0)) {
     if (!r.is_event()) continue;
-    for (test::FieldValue& v : seg->fields(r)) values.push_back(std::move(v));
+    for (FieldValue& v : seg->fields(r)) values.push_back(std::move(v));
   }
   ASSERT_EQ(values.size(), expected.size());
   for (size_t i = 0; i < values.size(); ++i) {
@@ -146,7 +143,7 @@ TEST(RingTest, TryLogReportsAFullRingWithoutCountingOrSpendingASeq) {
   constexpr uint64_t kRing = 4096;
   constexpr uint64_t kFits = (kRing - sizeof(shm::ThreadStartRecord)) / 32;
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    Options options = test::small_options();
+    Options options = small_options();
     options.ring_bytes = kRing;
     options.max_threads = 1;
     options.max_string_bytes = 4096;
@@ -172,10 +169,10 @@ TEST(RingTest, TryLogReportsAFullRingWithoutCountingOrSpendingASeq) {
   EXPECT_EQ(slot.committed.load(), kFits);
   EXPECT_EQ(slot.dropped_full.load(), 2U);  // the 100 reported attempts spent nothing
   EXPECT_EQ(slot.dropped_too_big.load(), 1U);
-  const std::vector<test::Record> records = seg->records(0);
+  const std::vector<Record> records = seg->records(0);
   ASSERT_EQ(records.size(), kFits + 1);
   EXPECT_EQ(records.back().seq, kFits - 1);
 }
 
 }  // namespace
-}  // namespace ringtail
+}  // namespace ringtail::test

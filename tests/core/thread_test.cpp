@@ -22,15 +22,10 @@
 #include "ringtail/ringtail.hpp"
 #include "segment_view.hpp"
 
-namespace ringtail {
+// In ringtail::test: the core tests use its fork harness (ForkedChild,
+// ChildChannel, ChildOutcome), SegmentView and small_options() as they are.
+namespace ringtail::test {
 namespace {
-
-using test::ChildChannel;
-using test::ChildOutcome;
-using test::ForkedChild;
-using test::SegmentView;
-
-using test::gettid_now;
 
 int open_fd_count() {
   int count = 0;
@@ -50,7 +45,7 @@ TEST(ThreadTest, ThousandShortLivedThreadsReuseEightSlots) {
   constexpr int kWave = 7;  // with the main thread's ring, 8 rings in use at once
   constexpr int kEventsPerThread = 3;
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    Options options = test::small_options();
+    Options options = small_options();
     options.max_threads = 8;
     // A thread may take the ring its wave's sibling just retired, so one ring
     // can see every thread: 1000 x (48-byte start record + 3 x 48-byte events).
@@ -59,7 +54,7 @@ TEST(ThreadTest, ThousandShortLivedThreadsReuseEightSlots) {
     ch.value("main_tid", gettid_now());
     CHILD_EXPECT(ch, log_worker(gettid_now(), -1, 0));  // the main thread holds a ring throughout
     const int fds_before = open_fd_count();
-    const size_t segments_before = test::segments_of(::getpid()).size();
+    const size_t segments_before = segments_of(::getpid()).size();
 
     std::atomic<int> failed{0};
     for (int first = 0; first < kThreads; first += kWave) {
@@ -80,14 +75,14 @@ TEST(ThreadTest, ThousandShortLivedThreadsReuseEightSlots) {
     const LossCounters lost = loss_counters();
     CHILD_EXPECT_EQ(ch, lost.no_ring, 0U);
     CHILD_EXPECT_EQ(ch, open_fd_count(), fds_before);
-    CHILD_EXPECT_EQ(ch, test::segments_of(::getpid()).size(), segments_before);
+    CHILD_EXPECT_EQ(ch, segments_of(::getpid()).size(), segments_before);
     CHILD_EXPECT_EQ(ch, segments_before, 1U);
     return 0;
   });
   const ChildOutcome out = child.finish();
   EXPECT_CHILD_OK(out);
   const uint32_t main_tid = static_cast<uint32_t>(std::stoul(out.value_or("main_tid", "0")));
-  EXPECT_EQ(test::segments_of(child.pid()), std::vector<std::string>{child.expected_segment()});
+  EXPECT_EQ(segments_of(child.pid()), std::vector<std::string>{child.expected_segment()});
   std::optional<SegmentView> seg = SegmentView::open(child.expected_segment());
   ASSERT_TRUE(seg);
   const shm::SegmentHeader& h = seg->header();
@@ -119,7 +114,7 @@ TEST(ThreadTest, ThousandShortLivedThreadsReuseEightSlots) {
     int owner_index = -1;
     int previous_wave = -1;
     uint64_t next_seq = 0;
-    for (const test::Record& r : seg->records(slot)) {
+    for (const Record& r : seg->records(slot)) {
       if (r.is_thread_start()) {
         ++start_records;
         EXPECT_TRUE(owners.insert(r.os_tid).second) << "tid " << r.os_tid << " started twice";
@@ -140,7 +135,7 @@ TEST(ThreadTest, ThousandShortLivedThreadsReuseEightSlots) {
       ASSERT_TRUE(r.is_event());
       ASSERT_NE(owner, 0U) << "ring " << slot << " has an event before any start record";
       EXPECT_EQ(r.seq, next_seq++);
-      const std::vector<test::FieldValue> v = seg->fields(r);
+      const std::vector<FieldValue> v = seg->fields(r);
       ASSERT_EQ(v.size(), 3U);
       EXPECT_EQ(v[0].word, owner) << "event attributed to the wrong thread";
       const int index = static_cast<int>(v[1].as_i64());
@@ -160,7 +155,7 @@ TEST(ThreadTest, RetiredRingsAreReusedBeforeFreeOnes) {
   constexpr int kWaves = 20;
   constexpr int kWave = 7;
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    Options options = test::small_options();
+    Options options = small_options();
     options.max_threads = 16;  // room to spare: reuse is a choice here, not a necessity
     CHILD_EXPECT(ch, init(options).ok());
     CHILD_EXPECT(ch, log_worker(gettid_now(), -1, 0));
@@ -196,7 +191,7 @@ TEST(ThreadTest, ThreadsThatExitAfterADropWithAContextBoundReturnTheirRings) {
   constexpr int kThreads = 40;
   constexpr int kEventsPerThread = 2000;  // far more than a 4 KiB ring holds with no reader
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    Options options = test::small_options();
+    Options options = small_options();
     options.max_threads = 8;
     options.ring_bytes = 4 << 10;
     CHILD_EXPECT(ch, init(options).ok());
@@ -246,7 +241,7 @@ TEST(ThreadTest, ThreadsThatExitAfterADropWithAContextBoundReturnTheirRings) {
 
 TEST(ThreadTest, WithoutAFreeSlotAThreadsEventsAreLostAndCounted) {
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    Options options = test::small_options();
+    Options options = small_options();
     options.max_threads = 2;
     CHILD_EXPECT(ch, init(options).ok());
     std::latch ab_ready(2), c_refused(1), a_may_exit(1), c_may_retry(1), b_may_exit(1);
@@ -301,11 +296,11 @@ TEST(ThreadTest, WithoutAFreeSlotAThreadsEventsAreLostAndCounted) {
   EXPECT_EQ(seg->header().threads_started.load(), 3U);
   // Committed: A's one, B's two, C's two after it got A's ring.
   std::map<int64_t, int> by_thread;
-  for (const test::Record& r : seg->all_records()) {
+  for (const Record& r : seg->all_records()) {
     if (r.is_event()) ++by_thread[seg->fields(r).at(1).as_i64()];
   }
   EXPECT_EQ(by_thread, (std::map<int64_t, int>{{1, 1}, {2, 2}, {3, 2}}));
 }
 
 }  // namespace
-}  // namespace ringtail
+}  // namespace ringtail::test

@@ -13,12 +13,10 @@
 
 #include "fork_child.hpp"
 
-namespace ringtail {
+// In ringtail::test: the core tests use its fork harness (ForkedChild,
+// ChildChannel, ChildOutcome), SegmentView and small_options() as they are.
+namespace ringtail::test {
 namespace {
-
-using test::ChildChannel;
-using test::ChildOutcome;
-using test::ForkedChild;
 
 // The example of the W3C Trace Context spec, section 3.2.
 constexpr std::string_view kSpecExample = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -210,4 +208,4 @@ TEST(TraceContext, AForkChildDoesNotRepeatItsParentsIds) {
 }
 
 }  // namespace
-}  // namespace ringtail
+}  // namespace ringtail::test

@@ -109,30 +109,22 @@ TEST(ProcessIdentityTest, StartTicksOfThisProcessMatchProc) {
 }
 
 TEST(ProcessIdentityTest, ChildIsAliveThenZombieAndReapedIsGone) {
-  int gate[2];
-  ASSERT_EQ(::pipe(gate), 0);
-  std::fflush(nullptr);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::close(gate[1]);
-    char c;
-    while (::read(gate[0], &c, 1) < 0) {
-    }
-    ::_exit(0);
-  }
-  ::close(gate[0]);
+  test::ForkedChild forked = test::ForkedChild::start([](test::ChildChannel& ch) {
+    ch.receive();  // until the parent says so
+    return 0;
+  });
+  const pid_t child = forked.pid();
   const std::optional<uint64_t> ticks = process_start_ticks(child);
   ASSERT_TRUE(ticks.has_value());
   EXPECT_EQ(ticks, test::proc_start_ticks(child));
   EXPECT_TRUE(process_alive({child, *ticks}));
 
-  ::close(gate[1]);  // lets the child exit
+  ASSERT_TRUE(forked.send("exit"));
   siginfo_t info{};
   ASSERT_EQ(::waitid(P_PID, child, &info, WEXITED | WNOWAIT), 0);  // a zombie now, not reaped
   EXPECT_FALSE(process_alive({child, *ticks})) << "a zombie writes nothing more";
 
-  ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+  EXPECT_CHILD_OK(forked.finish());  // reaped
   EXPECT_FALSE(process_alive({child, *ticks}));
   EXPECT_FALSE(process_start_ticks(child).has_value());
 }
