@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "ringtail/reader/storage/file_io.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
 
 namespace ringtail::reader {
@@ -48,7 +49,7 @@ absl::StatusOr<std::string> store_hash_key(const std::string& directory) {
   if (created.ok()) {
     absl::StatusOr<std::string> key = random_hash_key();
     if (!key.ok()) return key.status();  // the empty file left behind is refused by the next run
-    const bool written = ::write(created->get(), key->data(), key->size()) == static_cast<ssize_t>(key->size());
+    const bool written = write_all(created->get(), *key, path).ok();
     if (created->close() != 0 || !written) {
       return absl::InternalError(absl::StrCat("cannot write the hash key ", path));
     }
@@ -63,19 +64,12 @@ absl::StatusOr<std::string> store_hash_key(const std::string& directory) {
     return absl::Status(existing.status().code(),
                         absl::StrCat("cannot read the hash key: ", std::string(existing.status().message())));
   }
-  std::string key;
-  char chunk[4096];
-  for (;;) {
-    const ssize_t n = ::read(existing->get(), chunk, sizeof(chunk));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      return absl::Status(absl::ErrnoToStatusCode(error),
-                          absl::StrCat("cannot read the hash key ", path, ": ", std::strerror(error)));
-    }
-    if (n == 0) break;
-    key.append(chunk, static_cast<size_t>(n));
+  absl::StatusOr<std::string> read = read_to_end(existing->get(), path);
+  if (!read.ok()) {
+    return absl::Status(read.status().code(),
+                        absl::StrCat("cannot read the hash key: ", std::string(read.status().message())));
   }
+  std::string key = *std::move(read);
   if (key.empty()) return absl::FailedPreconditionError(absl::StrCat("the hash key ", path, " is empty"));
   return key;
 }
