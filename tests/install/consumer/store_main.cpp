@@ -1,8 +1,8 @@
 // Uses ringtail::store through an installed ringtail: a JSONL file written,
-// compressed and read back, and a StoreMaintainer run over its directory.
-// Built at all only if the installed storage headers compile without the
-// libraries ringtail::store links privately (zstd, the moodycamel queue);
-// exits 0 only if the lines come back as written.
+// compressed and read back, and a StoreMaintainer run over its directory,
+// with only what the imported target passes on (run_consumer.cmake also
+// checks that no installed header includes a privately linked library).
+// Exits 0 only if the lines come back as written.
 #include <unistd.h>
 
 #include <cstdio>
