@@ -11,8 +11,8 @@
 #include <string_view>
 
 #include "ringtail/reader/drain/segment_resume.hpp"
-#include "ringtail/reader/storage/layout.hpp"
 #include "ringtail/reader/storage/store_checkpoint.hpp"
+#include "ringtail/reader/storage/store_names.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

@@ -35,7 +35,7 @@
 #include "producer_child.hpp"
 #include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
-#include "ringtail/reader/storage/layout.hpp"
+#include "ringtail/reader/storage/store_names.hpp"
 #include "ringtail/shm/layout.hpp"
 #include "ringtail/shm/process_identity.hpp"
 #include "ringtail/shm/segment_file.hpp"

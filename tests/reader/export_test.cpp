@@ -33,7 +33,7 @@
 #include "ringtail/reader/query/filter.hpp"
 #include "ringtail/reader/storage/compress_file.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
-#include "ringtail/reader/storage/layout.hpp"
+#include "ringtail/reader/storage/store_names.hpp"
 #include "subprocess.hpp"
 
 namespace ringtail::reader {

@@ -1,10 +1,10 @@
-// Which stored file a line goes to (ringtail/reader/storage/layout.hpp): the
+// Which stored file a line goes to (ringtail/reader/storage/store_names.hpp): the
 // level class by shm's stored level names, read from the line's head.
 #include <gtest/gtest.h>
 
 #include <string_view>
 
-#include "ringtail/reader/storage/layout.hpp"
+#include "ringtail/reader/storage/store_names.hpp"
 #include "ringtail/shm/level.hpp"
 
 namespace ringtail::reader {

@@ -30,14 +30,14 @@
 
 #include "eventually.hpp"
 #include "ringtail/reader/output/json_text.hpp"
-#include "ringtail/reader/storage/file_index.hpp"
 #include "ringtail/reader/storage/compress_file.hpp"
+#include "ringtail/reader/storage/file_index.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
-#include "ringtail/reader/storage/layout.hpp"
 #include "ringtail/reader/storage/retention.hpp"
 #include "ringtail/reader/storage/store_checkpoint.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
 #include "ringtail/reader/storage/store_maintainer.hpp"
+#include "ringtail/reader/storage/store_names.hpp"
 #include "ringtail/reader/storage/store_sink.hpp"
 #include "tmpfs_mount.hpp"
 

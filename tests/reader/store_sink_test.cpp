@@ -24,9 +24,9 @@
 
 #include "fork_child.hpp"
 #include "ringtail/reader/output/json_text.hpp"
-#include "ringtail/reader/storage/layout.hpp"
 #include "ringtail/reader/storage/store_checkpoint.hpp"
 #include "ringtail/reader/storage/store_files.hpp"
+#include "ringtail/reader/storage/store_names.hpp"
 
 namespace ringtail::reader {
 namespace {

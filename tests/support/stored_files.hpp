@@ -1,5 +1,5 @@
 // Reading back what `ringtail drain` stored under a directory (see
-// reader/storage/layout.hpp): the data files, plain, "-open" or compressed,
+// reader/storage/store_names.hpp): the data files, plain, "-open" or compressed,
 // and their text. Indexes and other files are left out.
 #pragma once
 
@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "ringtail/reader/storage/jsonl_reader.hpp"
-#include "ringtail/reader/storage/layout.hpp"
+#include "ringtail/reader/storage/store_names.hpp"
 
 namespace ringtail::test {
 

@@ -1,5 +1,5 @@
 // ringtail drain: consumes producers' events into a storage directory
-// (reader/storage/layout.hpp) through the reader library's DrainEngine, with
+// (reader/storage/store_names.hpp) through the reader library's DrainEngine, with
 // a StoreSink for the files and a StoreMaintainer for compression, indexes
 // and retention in the background.
 #include <sys/types.h>

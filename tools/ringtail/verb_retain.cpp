@@ -10,9 +10,9 @@
 #include "common.hpp"
 #include "retention_flags.hpp"
 #include "ringtail/reader/ingest/timestamp.hpp"
-#include "ringtail/reader/storage/layout.hpp"
 #include "ringtail/reader/storage/retention.hpp"
 #include "ringtail/reader/storage/store_maintainer.hpp"
+#include "ringtail/reader/storage/store_names.hpp"
 #include "verbs.hpp"
 
 namespace ringtail::cli {

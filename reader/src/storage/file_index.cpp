@@ -12,8 +12,8 @@
 #include "ringtail/reader/output/json_text.hpp"
 #include "ringtail/reader/storage/file_io.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
-#include "ringtail/reader/storage/layout.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
+#include "ringtail/reader/storage/store_names.hpp"
 #include "simdjson.h"
 
 namespace ringtail::reader {

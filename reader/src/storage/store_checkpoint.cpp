@@ -13,7 +13,7 @@
 #include "ringtail/reader/ingest/byte_fields.hpp"
 #include "ringtail/reader/ingest/timestamp.hpp"
 #include "ringtail/reader/storage/file_io.hpp"
-#include "ringtail/reader/storage/layout.hpp"
+#include "ringtail/reader/storage/store_names.hpp"
 
 namespace ringtail::reader {
 namespace {

@@ -13,7 +13,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "ringtail/reader/storage/layout.hpp"
+#include "ringtail/reader/storage/store_names.hpp"
 
 namespace ringtail::reader {
 namespace {

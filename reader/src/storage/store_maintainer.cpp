@@ -12,10 +12,10 @@
 #include "ringtail/reader/storage/compress_file.hpp"
 #include "ringtail/reader/storage/file_index.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
-#include "ringtail/reader/storage/layout.hpp"
 #include "ringtail/reader/storage/store_checkpoint.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
 #include "ringtail/reader/storage/store_files.hpp"
+#include "ringtail/reader/storage/store_names.hpp"
 
 namespace ringtail::reader {
 namespace {

@@ -27,7 +27,7 @@
 #include "absl/status/statusor.h"
 #include "ringtail/reader/query/filter.hpp"
 #include "ringtail/reader/storage/file_index.hpp"
-#include "ringtail/reader/storage/layout.hpp"
+#include "ringtail/reader/storage/store_names.hpp"
 
 namespace ringtail::reader {
 

@@ -1,5 +1,5 @@
 // compress_file: how the store compresses a finished data file ("*.jsonl"
-// into "*.jsonl.zst", storage/layout.hpp), for the maintainer and for
+// into "*.jsonl.zst", storage/store_names.hpp), for the maintainer and for
 // `ringtail retain`. JsonlReader (jsonl_reader.hpp) reads what it writes.
 //
 // Threading: no state; files of different names may be compressed at once.

@@ -1,5 +1,5 @@
 // FileIndex: the sidecar index of a closed storage file
-// ("<base>.index.json", layout.hpp), which lets queries skip files without
+// ("<base>.index.json", store_names.hpp), which lets queries skip files without
 // reading them. docs/STORAGE.md documents the format for other tools.
 //
 // It is built from the data (never from what the drain believed it wrote) in

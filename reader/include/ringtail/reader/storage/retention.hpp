@@ -1,4 +1,4 @@
-// Retention of a storage directory (layout.hpp): which closed files to delete
+// Retention of a storage directory (store_names.hpp): which closed files to delete
 // (or move to an archive), by age per level class, a global age and a size
 // budget. `ringtail retain` and the drain (periodically) apply it.
 //
@@ -42,7 +42,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "ringtail/reader/storage/layout.hpp"
+#include "ringtail/reader/storage/store_names.hpp"
 
 namespace ringtail::reader {
 

@@ -1,4 +1,4 @@
-// StoreDir: a directory of a storage tree (layout.hpp) held open, and the
+// StoreDir: a directory of a storage tree (store_names.hpp) held open, and the
 // file operations the store makes on the names in it. Every open, create,
 // rename, remove and stat of the store (data files, "-open" files, indexes,
 // temporaries, archive copies, the hash key) goes through here.

@@ -1,4 +1,4 @@
-// File operations on a storage directory (layout.hpp) that the drain's sink,
+// File operations on a storage directory (store_names.hpp) that the drain's sink,
 // retention and recovery share. Every name is opened, renamed and removed
 // relative to an open directory and never through a symbolic link
 // (store_dir.hpp): an "-open" name that is a link, or not a regular file, is
@@ -19,8 +19,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "ringtail/reader/storage/layout.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
+#include "ringtail/reader/storage/store_names.hpp"
 
 namespace ringtail::reader {
 

@@ -1,4 +1,4 @@
-// StoreSink: the drain's LineSink for a storage directory (layout.hpp): one
+// StoreSink: the drain's LineSink for a storage directory (store_names.hpp): one
 // file per producer process and level class, rotated by size, age and at
 // midnight UTC, closed files handed on (to the background compressor).
 //
@@ -71,8 +71,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "ringtail/reader/drain/line_sink.hpp"
-#include "ringtail/reader/storage/layout.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
+#include "ringtail/reader/storage/store_names.hpp"
 
 namespace ringtail::reader {
 

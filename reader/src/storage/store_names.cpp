@@ -1,4 +1,4 @@
-#include "ringtail/reader/storage/layout.hpp"
+#include "ringtail/reader/storage/store_names.hpp"
 
 #include <charconv>
 #include <cstring>

@@ -1,6 +1,6 @@
-// The layout of what `ringtail drain` stores, shared by the drain's sink, the
-// background compressor, retention and queries (docs/STORAGE.md describes it
-// for users).
+// The store's paths and names: where `ringtail drain` puts what it stores,
+// shared by the drain's sink, the background compressor, retention and queries
+// (docs/STORAGE.md describes it for users).
 //
 //   DIR/<service>/<YYYY-MM-DD>/<service>-<pid>-<class>-<start>-open.jsonl    being written
 //   DIR/<service>/<YYYY-MM-DD>/<service>-<pid>-<class>-<first>-<last>.jsonl  closed
