@@ -1,7 +1,7 @@
 // The `ringtail` tool reads every level a person types by one rule
 // (shm::parse_level): any case, and "warning" for warn, in `level`, `tail
 // --level` and `query --level`. Needs $RINGTAIL_TEST_BIN_DIR/tools/ringtail
-// (skipped without).
+// (fails without).
 #include <unistd.h>
 
 #include <filesystem>
@@ -9,23 +9,22 @@
 
 #include <gtest/gtest.h>
 
-#include "bin_dir.hpp"
 #include "producer_child.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
 #include "ringtail/shm/layout.hpp"
-#include "tool_process.hpp"
+#include "subprocess.hpp"
 
 namespace ringtail::reader {
 namespace {
 
 using ringtail::test::Result;
 using ringtail::test::run;
-using ringtail::testing::ProducerChild;
+using ringtail::test::ProducerChild;
 
 class CliLevelWordsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(ringtail::test::tool_path("ringtail"))) GTEST_SKIP() << "ringtail is not built";
+    ASSERT_TRUE(ringtail::test::tool_built("ringtail"));
   }
 };
 

@@ -21,7 +21,7 @@
 namespace ringtail::reader {
 namespace {
 
-using ringtail::testing::ProducerChild;
+using ringtail::test::ProducerChild;
 using Kind = ProducerSelector::Kind;
 
 TEST(ProducerSelector, AllAPidOrAService) {

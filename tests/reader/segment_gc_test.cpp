@@ -22,7 +22,7 @@
 namespace ringtail::reader {
 namespace {
 
-using ringtail::testing::ProducerChild;
+using ringtail::test::ProducerChild;
 using Outcome = GcDecision::Outcome;
 
 constexpr GcOptions kDryRun{.dry_run = true, .remove_invalid = false};

@@ -16,7 +16,7 @@
 namespace ringtail::reader {
 namespace {
 
-using ringtail::testing::ProducerChild;
+using ringtail::test::ProducerChild;
 
 constexpr uint64_t kRing = 4096;
 
