@@ -118,8 +118,7 @@ TEST(HeaderTest, DefaultServiceIsTheProgramName) {
     CHILD_EXPECT(ch, init(options).ok());
     return 0;
   });
-  EXPECT_CHILD_OK(child.finish());
-  std::optional<SegmentView> seg = SegmentView::open(child.expected_segment());
+  std::optional<SegmentView> seg = SegmentView::open_after_exit(child);
   ASSERT_TRUE(seg);
   EXPECT_EQ(seg->header_text(seg->header().service), kProgram);
   EXPECT_EQ(seg->header_text(seg->header().program), kProgram);
@@ -132,8 +131,7 @@ TEST(HeaderTest, LongServiceNameIsCutToTheField) {
     CHILD_EXPECT(ch, init(options).ok());
     return 0;
   });
-  EXPECT_CHILD_OK(child.finish());
-  std::optional<SegmentView> seg = SegmentView::open(child.expected_segment());
+  std::optional<SegmentView> seg = SegmentView::open_after_exit(child);
   ASSERT_TRUE(seg);
   EXPECT_EQ(seg->header_text(seg->header().service), std::string(shm::kNameBytes, 's'));
   EXPECT_EQ(seg->header_text(seg->header().program), kProgram) << "the service overflowed into the program name";
@@ -170,8 +168,7 @@ TEST(HeaderTest, FinishedAfterExitWithoutShutdown) {
     CHILD_EXPECT(ch, log_n(1));
     std::exit(ch.failures());  // atexit handlers run
   });
-  EXPECT_CHILD_OK(child.finish());
-  std::optional<SegmentView> seg = SegmentView::open(child.expected_segment());
+  std::optional<SegmentView> seg = SegmentView::open_after_exit(child);
   ASSERT_TRUE(seg);
   EXPECT_EQ(seg->state(), shm::SegmentState::kFinished);
   EXPECT_EQ(seg->slot(0).committed.load(), 1U);

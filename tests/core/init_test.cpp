@@ -110,9 +110,7 @@ TEST(InitTest, SecondInitIsAlreadyExists) {
     CHILD_EXPECT_EQ(ch, segments_of(::getpid()).size(), 1U);
     return 0;
   });
-  const ChildOutcome out = child.finish();
-  EXPECT_CHILD_OK(out);
-  std::optional<SegmentView> seg = SegmentView::open(child.expected_segment());
+  std::optional<SegmentView> seg = SegmentView::open_after_exit(child);
   ASSERT_TRUE(seg);
   EXPECT_EQ(seg->header_text(seg->header().service), "core-test");
   EXPECT_EQ(seg->header().ring_slot_count, 8U);
@@ -131,9 +129,7 @@ TEST(InitTest, InitAfterShutdownFails) {
     CHILD_EXPECT_EQ(ch, segments_of(::getpid()).size(), 1U);
     return 0;
   });
-  const ChildOutcome out = child.finish();
-  EXPECT_CHILD_OK(out);
-  std::optional<SegmentView> seg = SegmentView::open(child.expected_segment());
+  std::optional<SegmentView> seg = SegmentView::open_after_exit(child);
   ASSERT_TRUE(seg);
   EXPECT_EQ(seg->state(), shm::SegmentState::kFinished);
   EXPECT_EQ(seg->callsite_count(), 0U) << "an event after shutdown reached the segment";
@@ -303,9 +299,7 @@ TEST(InitTest, InitFromBadEnvironmentFailsWithoutSegment) {
     CHILD_EXPECT(ch, init().ok());
     return 0;
   });
-  const ChildOutcome out = child.finish();
-  EXPECT_CHILD_OK(out);
-  std::optional<SegmentView> seg = SegmentView::open(child.expected_segment());
+  std::optional<SegmentView> seg = SegmentView::open_after_exit(child);
   ASSERT_TRUE(seg);
   EXPECT_EQ(seg->header().ring_capacity, 8192U);
   EXPECT_EQ(seg->header().ring_slot_count, 2U);

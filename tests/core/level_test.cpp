@@ -61,9 +61,7 @@ TEST(LevelTest, EmitBeforeInitReturnsFalseAndIsCounted) {
     CHILD_EXPECT_EQ(ch, lost.no_ring, 0U);
     return 0;
   });
-  const ChildOutcome out = child.finish();
-  EXPECT_CHILD_OK(out);
-  std::optional<SegmentView> seg = SegmentView::open(child.expected_segment());
+  std::optional<SegmentView> seg = SegmentView::open_after_exit(child);
   ASSERT_TRUE(seg);
   // Only the events after init are in the segment, and only their site is described.
   EXPECT_EQ(seg->callsite_count(), 1U);
@@ -87,9 +85,7 @@ TEST(LevelTest, EventsBelowTheMinimumLevelAreFilteredAndWriteNothing) {
     CHILD_EXPECT_EQ(ch, loss_counters().before_init, 0U);
     return 0;
   });
-  const ChildOutcome out = child.finish();
-  EXPECT_CHILD_OK(out);
-  std::optional<SegmentView> seg = SegmentView::open(child.expected_segment());
+  std::optional<SegmentView> seg = SegmentView::open_after_exit(child);
   ASSERT_TRUE(seg);
   EXPECT_EQ(seg->header().control_min_level.load(), static_cast<uint32_t>(Level::kInfo));
   // Filtered sites are never described; the four that passed are.
@@ -118,9 +114,7 @@ TEST(LevelTest, SetMinLevelChangesWhatPassesAndTheControlWord) {
     }
     return 0;
   });
-  const ChildOutcome out = child.finish();
-  EXPECT_CHILD_OK(out);
-  std::optional<SegmentView> seg = SegmentView::open(child.expected_segment());
+  std::optional<SegmentView> seg = SegmentView::open_after_exit(child);
   ASSERT_TRUE(seg);
   EXPECT_EQ(seg->header().control_min_level.load(), static_cast<uint32_t>(Level::kWarn));
   EXPECT_EQ(committed_events(*seg), 2U + 6 + 0 + 1 + 5 + 3);

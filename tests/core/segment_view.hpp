@@ -85,6 +85,14 @@ class SegmentView {
     return open(names[0]);
   }
 
+  // Waits for `child` to exit, expects it ended well (as EXPECT_CHILD_OK does)
+  // and opens the segment it left behind.
+  static std::optional<SegmentView> open_after_exit(ForkedChild& child) {
+    const ChildOutcome out = child.finish();
+    EXPECT_CHILD_OK(out);
+    return open(child.expected_segment());
+  }
+
   const std::string& name() const { return file_.name(); }
   uint64_t size() const { return file_.size(); }
   shm::SegmentHeader& header() const { return *reinterpret_cast<shm::SegmentHeader*>(file_.data()); }

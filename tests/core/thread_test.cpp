@@ -172,8 +172,7 @@ TEST(ThreadTest, RetiredRingsAreReusedBeforeFreeOnes) {
     CHILD_EXPECT_EQ(ch, failed.load(), 0);
     return 0;
   });
-  EXPECT_CHILD_OK(child.finish());
-  std::optional<SegmentView> seg = SegmentView::open(child.expected_segment());
+  std::optional<SegmentView> seg = SegmentView::open_after_exit(child);
   ASSERT_TRUE(seg);
   EXPECT_EQ(seg->header().threads_started.load(), uint64_t{kWaves} * kWave + 1);
   int used_slots = 0;
