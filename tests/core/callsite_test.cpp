@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <latch>
@@ -44,6 +45,26 @@ using SiteFn = bool (*)();
 template <int Base, int... I>
 std::vector<SiteFn> sites(std::integer_sequence<int, I...>) {
   return {&distinct_site<Base + I>...};
+}
+
+// Calls every site of `fns` on `thread_count` threads released together;
+// thread t walks them from site (t * stride) % fns.size() on, wrapping
+// around. Returns how many calls did not commit.
+int race_sites(int thread_count, const std::vector<SiteFn>& fns, int stride) {
+  const int count = static_cast<int>(fns.size());
+  std::latch start(thread_count);
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < thread_count; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();  // every thread reaches each site's first use together
+      for (int i = 0; i < count; ++i) {
+        if (!fns[(i + t * stride) % count]()) ++failed;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  return failed.load();
 }
 
 struct Shape {
@@ -134,24 +155,10 @@ TEST(CallSiteTest, ConcurrentFirstUseDescribesEachSiteOnce) {
     options.min_level = Level::kTrace;
     CHILD_EXPECT(ch, init(options).ok());
     const std::vector<SiteFn> fns = sites<200>(std::make_integer_sequence<int, kSites>());
-    std::latch start(kThreads);
-    std::atomic<int> failed{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&] {
-        start.arrive_and_wait();  // every thread reaches each site's first use together
-        for (SiteFn fn : fns) {
-          if (!fn()) ++failed;
-        }
-      });
-    }
-    for (std::thread& t : threads) t.join();
-    CHILD_EXPECT_EQ(ch, failed.load(), 0);
+    CHILD_EXPECT_EQ(ch, race_sites(kThreads, fns, /*stride=*/0), 0);
     return 0;
   });
-  const ChildOutcome out = child.finish();
-  EXPECT_CHILD_OK(out);
-  std::optional<SegmentView> seg = SegmentView::open(child.expected_segment());
+  std::optional<SegmentView> seg = SegmentView::open_after_exit(child);
   ASSERT_TRUE(seg);
   ASSERT_EQ(seg->callsite_count(), uint32_t{kSites});
   std::map<uint32_t, std::set<int64_t>> ns_by_id;
@@ -183,26 +190,12 @@ TEST(CallSiteTest, ManyDistinctSitesFromManyThreadsGetDenseUniqueIds) {
     options.min_level = Level::kTrace;
     CHILD_EXPECT(ch, init(options).ok());
     const std::vector<SiteFn> fns = sites<0>(std::make_integer_sequence<int, kSites>());
-    std::latch start(kThreads);
-    std::atomic<int> failed{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&, t] {
-        start.arrive_and_wait();
-        // Each thread walks the sites from its own starting point.
-        for (int i = 0; i < kSites; ++i) {
-          if (!fns[(i + t * 13) % kSites]()) ++failed;
-        }
-      });
-    }
-    for (std::thread& t : threads) t.join();
-    CHILD_EXPECT_EQ(ch, failed.load(), 0);
+    // Each thread walks the sites from its own starting point.
+    CHILD_EXPECT_EQ(ch, race_sites(kThreads, fns, /*stride=*/13), 0);
     CHILD_EXPECT_EQ(ch, loss_counters().callsite_table_full, 0U);
     return 0;
   });
-  const ChildOutcome out = child.finish();
-  EXPECT_CHILD_OK(out);
-  std::optional<SegmentView> seg = SegmentView::open(child.expected_segment());
+  std::optional<SegmentView> seg = SegmentView::open_after_exit(child);
   ASSERT_TRUE(seg);
   ASSERT_EQ(seg->callsite_count(), uint32_t{kSites});
 
@@ -257,9 +250,7 @@ TEST(CallSiteTest, FullTableDropsNewSitesAndKeepsEarlierOnes) {
     CHILD_EXPECT_EQ(ch, loss_counters().no_ring, 0U);
     return 0;
   });
-  const ChildOutcome out = child.finish();
-  EXPECT_CHILD_OK(out);
-  std::optional<SegmentView> seg = SegmentView::open(child.expected_segment());
+  std::optional<SegmentView> seg = SegmentView::open_after_exit(child);
   ASSERT_TRUE(seg);
   EXPECT_EQ(seg->callsite_count(), uint32_t{kCapacity});
   EXPECT_EQ(seg->header().lost_callsite_table_full.load(), uint64_t{2 * (kSites - kCapacity) + 1});

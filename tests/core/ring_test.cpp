@@ -19,17 +19,23 @@ namespace {
 bool fill(uint64_t i) { return RINGTAIL_INFO("fill", ringtail::kv("i", i)); }  // 32-byte records
 bool big(std::string_view s) { return RINGTAIL_INFO("big", ringtail::kv("s", s)); }
 
+// The full-ring tests: one thread's 4 KiB ring, which holds the thread's start
+// record, then kFits 32-byte fill() events.
+constexpr uint64_t kRing = 4096;
+constexpr uint64_t kFits = (kRing - sizeof(shm::ThreadStartRecord)) / 32;
+
+Options one_small_ring_options() {
+  Options options = small_options();
+  options.ring_bytes = kRing;
+  options.max_threads = 1;
+  options.max_string_bytes = 4096;
+  return options;
+}
+
 TEST(RingTest, FullRingDropsAreCountedAndSeqShowsTheGap) {
   constexpr uint64_t kCalls = 1000;
-  constexpr uint64_t kRing = 4096;
-  // The ring holds the thread's start record, then 32-byte events.
-  constexpr uint64_t kFits = (kRing - sizeof(shm::ThreadStartRecord)) / 32;
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    Options options = small_options();
-    options.ring_bytes = kRing;
-    options.max_threads = 1;
-    options.max_string_bytes = 4096;
-    CHILD_EXPECT(ch, init(options).ok());
+    CHILD_EXPECT(ch, init(one_small_ring_options()).ok());
     uint64_t committed = 0;
     uint64_t first_false = kCalls;
     for (uint64_t i = 0; i < kCalls; ++i) {
@@ -106,8 +112,7 @@ TEST(RingTest, LongStringsAreCutAndFlagged) {
     CHILD_EXPECT(ch, RINGTAIL_INFO("two strings", ringtail::kv("a", long_text), ringtail::kv("b", null_text)));
     return 0;
   });
-  EXPECT_CHILD_OK(child.finish());
-  std::optional<SegmentView> seg = SegmentView::open(child.expected_segment());
+  std::optional<SegmentView> seg = SegmentView::open_after_exit(child);
   ASSERT_TRUE(seg);
   const std::string long_text = "0123456789abcdefghijklmnopqrstuvwxyz" + std::string(64, '!');
   struct Expected {
@@ -140,14 +145,8 @@ TEST(RingTest, LongStringsAreCutAndFlagged) {
 EmitResult try_fill(uint64_t i) { return RINGTAIL_TRY_LOG(Level::kInfo, "try fill", ringtail::kv("i", i)); }
 
 TEST(RingTest, TryLogReportsAFullRingWithoutCountingOrSpendingASeq) {
-  constexpr uint64_t kRing = 4096;
-  constexpr uint64_t kFits = (kRing - sizeof(shm::ThreadStartRecord)) / 32;
   ForkedChild child = ForkedChild::start([](ChildChannel& ch) {
-    Options options = small_options();
-    options.ring_bytes = kRing;
-    options.max_threads = 1;
-    options.max_string_bytes = 4096;
-    CHILD_EXPECT(ch, init(options).ok());
+    CHILD_EXPECT(ch, init(one_small_ring_options()).ok());
     CHILD_EXPECT_EQ(ch, max_event_bytes(), kRing / 2);
     CHILD_EXPECT(ch, RINGTAIL_TRY_LOG(Level::kDebug, "filtered") == EmitResult::kFiltered);
     for (uint64_t i = 0; i < kFits; ++i) CHILD_EXPECT(ch, try_fill(i) == EmitResult::kCommitted);
@@ -162,8 +161,7 @@ TEST(RingTest, TryLogReportsAFullRingWithoutCountingOrSpendingASeq) {
     CHILD_EXPECT_EQ(ch, loss_counters().too_big, 1U);
     return 0;
   });
-  EXPECT_CHILD_OK(child.finish());
-  std::optional<SegmentView> seg = SegmentView::open(child.expected_segment());
+  std::optional<SegmentView> seg = SegmentView::open_after_exit(child);
   ASSERT_TRUE(seg);
   shm::RingSlot& slot = seg->slot(0);
   EXPECT_EQ(slot.committed.load(), kFits);
