@@ -29,16 +29,7 @@ class CliLevelWordsTest : public ::testing::Test {
 };
 
 TEST_F(CliLevelWordsTest, WarningIsWarnForTheLevelVerb) {
-  Options options;
-  options.service = "rt-level-words";
-  options.ring_bytes = 4096;
-  options.max_threads = 2;
-  options.max_callsites = 16;
-  ProducerChild child = ProducerChild::start(options, [](ProducerChild::Link& link) {
-    link.signal();
-    link.wait();
-    return 0;
-  });
+  ProducerChild child = ProducerChild::start_held(ringtail::test::small_producer_options("rt-level-words"));
   ASSERT_TRUE(child.ok()) << child.error();
   ASSERT_TRUE(child.wait_signal());
   const std::string pid = std::to_string(child.pid());

@@ -55,22 +55,12 @@ using ringtail::test::Tool;
 size_t lines_in(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-Options cli_options() {
-  Options options;
-  options.service = "rt-cli \"q\"";
-  options.ring_bytes = 4096;
-  options.max_threads = 2;
-  options.max_callsites = 16;
-  return options;
-}
+Options cli_options() { return ringtail::test::small_producer_options("rt-cli \"q\""); }
 
 // Logs `events` INFO events, signals, waits for resume(), exits cleanly.
 ProducerChild producer(int events) {
-  return ProducerChild::start(cli_options(), [events](ProducerChild::Link& link) {
+  return ProducerChild::start_held(cli_options(), [events] {
     for (int i = 0; i < events; ++i) RINGTAIL_INFO("cli event", ringtail::kv("i", i));
-    link.signal();
-    link.wait();
-    return 0;
   });
 }
 

@@ -31,23 +31,11 @@ namespace {
 
 using ringtail::test::ProducerChild;
 
-Options small_options() {
-  Options options;
-  options.service = "rt-discovery";
-  options.ring_bytes = 4096;
-  options.max_threads = 2;
-  options.max_callsites = 16;
-  return options;
-}
+Options small_options() { return ringtail::test::small_producer_options("rt-discovery"); }
 
 // A producer child that waits for the parent's resume() before it exits.
 ProducerChild waiting_producer() {
-  return ProducerChild::start(small_options(), [](ProducerChild::Link& link) {
-    RINGTAIL_INFO("hello");
-    link.signal();
-    link.wait();
-    return 0;
-  });
+  return ProducerChild::start_held(small_options(), [] { RINGTAIL_INFO("hello"); });
 }
 
 std::vector<std::string> names_of(const Discovery& d) {

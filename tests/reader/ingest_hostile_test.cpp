@@ -69,11 +69,7 @@ struct Outcome {
 class IngestHostile : public ::testing::Test {
  protected:
   void SetUp() override {
-    Options options;
-    options.service = "rt-hostile";
-    options.ring_bytes = 4096;
-    options.max_threads = 2;
-    options.max_callsites = 16;
+    Options options = ringtail::test::small_producer_options("rt-hostile");
     options.max_string_bytes = kMaxString;
     child_.emplace(ProducerChild::start(options, base_child));
     ASSERT_TRUE(child_->ok()) << child_->error();

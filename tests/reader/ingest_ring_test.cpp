@@ -24,11 +24,7 @@ using ringtail::test::ProducerChild;
 using testing::CollectingSink;
 
 Options tiny_ring_options(uint32_t max_string_bytes = 512) {
-  Options options;
-  options.service = "rt-ring";
-  options.ring_bytes = 4096;
-  options.max_threads = 2;
-  options.max_callsites = 16;
+  Options options = ringtail::test::small_producer_options("rt-ring");
   options.max_string_bytes = max_string_bytes;
   return options;
 }

@@ -42,11 +42,7 @@ class LiveSamplingTest : public ::testing::Test {
  protected:
   void SetUp() override {
     service_ = "rt-live-sampling-" + std::to_string(::getpid());
-    Options options;
-    options.service = service_;
-    options.ring_bytes = 4096;
-    options.max_threads = 2;
-    options.max_callsites = 16;
+    Options options = ringtail::test::small_producer_options(service_);
     child_.emplace(ProducerChild::start(options, [](ProducerChild::Link& link) {
       RINGTAIL_INFO("site.info");
       RINGTAIL_WARN("site.warn");

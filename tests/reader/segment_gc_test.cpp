@@ -27,23 +27,19 @@ using Outcome = GcDecision::Outcome;
 
 constexpr GcOptions kDryRun{.dry_run = true, .remove_invalid = false};
 
-Options small_options() {
-  Options options;
-  options.service = "rt-gc";
-  options.ring_bytes = 4096;
-  options.max_threads = 2;
-  options.max_callsites = 16;
-  return options;
-}
+Options small_options() { return ringtail::test::small_producer_options("rt-gc"); }
 
 // A producer that logs, tells the parent, and waits for resume() to exit.
 ProducerChild waiting_producer() {
-  return ProducerChild::start(small_options(), [](ProducerChild::Link& link) {
-    RINGTAIL_INFO("hello", kv("n", 1));
-    link.signal();
-    link.wait();
-    return 0;
-  });
+  return ProducerChild::start_held(small_options(), [] { RINGTAIL_INFO("hello", kv("n", 1)); });
+}
+
+// Lets a waiting_producer() log, then exit cleanly; its segment stays.
+void let_exit(ProducerChild& child) {
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  ASSERT_TRUE(child.resume());
+  ASSERT_EQ(child.join(), 0);
 }
 
 // What discover_segments() says of the child's segment.
@@ -85,10 +81,7 @@ TEST(SegmentGc, ALiveProducersSegmentIsNotOursToJudge) {
 
 TEST(SegmentGc, PendingEventsKeepAnExitedSegmentUntilDrained) {
   ProducerChild child = waiting_producer();
-  ASSERT_TRUE(child.ok()) << child.error();
-  ASSERT_TRUE(child.wait_signal());
-  ASSERT_TRUE(child.resume());
-  ASSERT_EQ(child.join(), 0);
+  ASSERT_NO_FATAL_FAILURE(let_exit(child));
   const std::optional<DiscoveredSegment> found = discovered(child);
   ASSERT_TRUE(found.has_value());
 
@@ -139,10 +132,7 @@ TEST(SegmentGc, ACrashedProducerIsNamedSo) {
 
 TEST(SegmentGc, ASegmentBeingDrainedIsKept) {
   ProducerChild child = waiting_producer();
-  ASSERT_TRUE(child.ok()) << child.error();
-  ASSERT_TRUE(child.wait_signal());
-  ASSERT_TRUE(child.resume());
-  ASSERT_EQ(child.join(), 0);
+  ASSERT_NO_FATAL_FAILURE(let_exit(child));
   const std::optional<DiscoveredSegment> found = discovered(child);
   ASSERT_TRUE(found.has_value());
   drain_all(found->name);
@@ -167,10 +157,7 @@ TEST(SegmentGc, ASegmentBeingDrainedIsKept) {
 
 TEST(SegmentGc, AnInvalidSegmentIsKeptUnlessAskedToRemoveIt) {
   ProducerChild child = waiting_producer();
-  ASSERT_TRUE(child.ok()) << child.error();
-  ASSERT_TRUE(child.wait_signal());
-  ASSERT_TRUE(child.resume());
-  ASSERT_EQ(child.join(), 0);
+  ASSERT_NO_FATAL_FAILURE(let_exit(child));
   const std::optional<DiscoveredSegment> found = discovered(child);
   ASSERT_TRUE(found.has_value());
   {

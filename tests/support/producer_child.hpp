@@ -42,6 +42,17 @@
 
 namespace ringtail::test {
 
+// Options for a small test producer of `service`: 4 KiB rings, two threads
+// and 16 call sites, so that many test children fit in /dev/shm at once.
+inline Options small_producer_options(std::string service) {
+  Options options;
+  options.service = std::move(service);
+  options.ring_bytes = 4096;
+  options.max_threads = 2;
+  options.max_callsites = 16;
+  return options;
+}
+
 class ProducerChild {
  public:
   // The child's end of the channel.
@@ -95,6 +106,17 @@ class ProducerChild {
       child.segment_name_ = std::move(*name);
     }
     return child;
+  }
+
+  // A child that runs `log` (if given), tells the parent (wait_signal) and
+  // waits for resume() before it exits 0.
+  static ProducerChild start_held(const Options& options, std::function<void()> log = {}) {
+    return start(options, [log = std::move(log)](Link& link) {
+      if (log) log();
+      link.signal();
+      link.wait();
+      return 0;
+    });
   }
 
   bool ok() const { return child_.pid() > 0 && error_.empty() && !segment_name_.empty(); }
