@@ -150,9 +150,38 @@ int log_from_threads(int threads, uint64_t events) {
   return ok ? 0 : 3;
 }
 
+// A producer whose `threads` threads log `events` events each (as
+// log_from_threads) and which then exits.
+ProducerChild start_logging(int threads, uint64_t events) {
+  return ProducerChild::start(producer_options(),
+                              [threads, events](ProducerChild::Link&) { return log_from_threads(threads, events); });
+}
+
+// A producer whose `threads` threads log `events` events each, which then
+// signals and waits for the test's resume() before it exits: 0 when it got
+// that far, 3 if it could not log, 4 if the link broke.
+ProducerChild start_logging_then_holding(int threads, uint64_t events) {
+  return ProducerChild::start(producer_options(), [threads, events](ProducerChild::Link& link) {
+    if (log_from_threads(threads, events) != 0) return 3;
+    return link.signal() && link.wait() ? 0 : 4;
+  });
+}
+
+// Runs `engine` until `gen` has exited and the engine has drained and removed
+// its segment; returns the loadgen's exit status.
+int run_until_removed(DrainEngine& engine, Loadgen& gen) {
+  std::atomic<bool> stop{false};
+  std::thread runner([&] { engine.run(stop); });
+  const int status = gen.wait();
+  // run() notices the exit at a rescan, drains the rest and removes the segment.
+  EXPECT_TRUE(eventually([&] { return engine.stats().segments_removed == 1; }));
+  stop = true;
+  runner.join();
+  return status;
+}
+
 TEST(DrainEngine, FinishedProducerEveryEventOnceInThreadOrderThenRemoved) {
-  ProducerChild child =
-      ProducerChild::start(producer_options(), [](ProducerChild::Link&) { return log_from_threads(3, 2000); });
+  ProducerChild child = start_logging(3, 2000);
   ASSERT_TRUE(child.ok()) << child.error();
   ASSERT_EQ(child.join(), 0);
   ASSERT_TRUE(segment_exists(child.segment_name()));
@@ -194,14 +223,7 @@ TEST(DrainEngine, FollowsALiveProducerEveryEventOnce) {
   MemorySink sink;
   Reports reports;
   DrainEngine engine(options_for(gen.pid()), sink, reports.fn());
-  std::atomic<bool> stop{false};
-  std::thread runner([&] { engine.run(stop); });
-  const int status = gen.wait();
-  // run() notices the exit at a rescan, drains the rest and removes the segment.
-  EXPECT_TRUE(eventually([&] { return engine.stats().segments_removed == 1; }));
-  stop = true;
-  runner.join();
-  ASSERT_EQ(status, 0) << "ringtail-loadgen exit";
+  ASSERT_EQ(run_until_removed(engine, gen), 0) << "ringtail-loadgen exit";
 
   const std::vector<Line> lines = parse_lines(sink.text);
   expect_each_once_in_thread_order(lines, 4, 20000);
@@ -211,8 +233,7 @@ TEST(DrainEngine, FollowsALiveProducerEveryEventOnce) {
 }
 
 TEST(DrainEngine, WithoutTheWriterThreadTheSame) {
-  ProducerChild child =
-      ProducerChild::start(producer_options(), [](ProducerChild::Link&) { return log_from_threads(2, 1000); });
+  ProducerChild child = start_logging(2, 1000);
   ASSERT_TRUE(child.ok()) << child.error();
   ASSERT_EQ(child.join(), 0);
   DrainOptions options = options_for(child.pid());
@@ -251,13 +272,7 @@ TEST(DrainEngine, SlowSinkHoldsTheEngineBack) {
   options.max_output_bytes_in_flight = 1;  // one chunk at a time
   SlowSink sink;
   DrainEngine engine(options, sink, nullptr);
-  std::atomic<bool> stop{false};
-  std::thread runner([&] { engine.run(stop); });
-  const int status = gen.wait();
-  EXPECT_TRUE(eventually([&] { return engine.stats().segments_removed == 1; }));
-  stop = true;
-  runner.join();
-  ASSERT_EQ(status, 0) << "ringtail-loadgen exit";
+  ASSERT_EQ(run_until_removed(engine, gen), 0) << "ringtail-loadgen exit";
   expect_each_once_in_thread_order(parse_lines(sink.text), 2, 20000);
 }
 
@@ -420,10 +435,7 @@ TEST(DrainEngine, ADeadProducersPassEndsWhereItsRingsEndedWhenFoundDead) {
 }
 
 TEST(DrainEngine, PeekModeMovesNoReadPosAndTakesNoLease) {
-  ProducerChild child = ProducerChild::start(producer_options(), [](ProducerChild::Link& link) {
-    if (log_from_threads(1, 100) != 0) return 3;
-    return link.signal() && link.wait() ? 0 : 4;
-  });
+  ProducerChild child = start_logging_then_holding(1, 100);
   ASSERT_TRUE(child.ok()) << child.error();
   ASSERT_TRUE(child.wait_signal());
 
@@ -532,8 +544,7 @@ TEST(DrainEngine, TrailingDropsOfAnExitedProducer) {
 }
 
 TEST(DrainEngine, CorruptRingIsNotedAndTheOthersCarryOn) {
-  ProducerChild child =
-      ProducerChild::start(producer_options(), [](ProducerChild::Link&) { return log_from_threads(2, 100); });
+  ProducerChild child = start_logging(2, 100);
   ASSERT_TRUE(child.ok()) << child.error();
   ASSERT_EQ(child.join(), 0);
   {
@@ -566,8 +577,7 @@ TEST(DrainEngine, CorruptRingIsNotedAndTheOthersCarryOn) {
 }
 
 TEST(DrainEngine, InvalidSegmentIsReportedOnceAndSkipped) {
-  ProducerChild child =
-      ProducerChild::start(producer_options(), [](ProducerChild::Link&) { return log_from_threads(1, 10); });
+  ProducerChild child = start_logging(1, 10);
   ASSERT_TRUE(child.ok()) << child.error();
   ASSERT_EQ(child.join(), 0);
   // Same pid, other start time: discovered along with the real one.
@@ -716,8 +726,7 @@ TEST(DrainEngine, SegmentsDecodedInParallelEveryEventOnce) {
 }
 
 TEST(DrainEngine, FailedFlushCommitsNothingAndTheNextEngineRereads) {
-  ProducerChild child =
-      ProducerChild::start(producer_options(), [](ProducerChild::Link&) { return log_from_threads(2, 500); });
+  ProducerChild child = start_logging(2, 500);
   ASSERT_TRUE(child.ok()) << child.error();
   ASSERT_EQ(child.join(), 0);
   {
@@ -766,8 +775,7 @@ class FlakySink : public MemorySink {
 };
 
 TEST(DrainEngine, RunStopsOnAnOutputErrorOrRetriesAfterTheBackoff) {
-  ProducerChild child =
-      ProducerChild::start(producer_options(), [](ProducerChild::Link&) { return log_from_threads(2, 500); });
+  ProducerChild child = start_logging(2, 500);
   ASSERT_TRUE(child.ok()) << child.error();
   ASSERT_EQ(child.join(), 0);
   {
@@ -908,10 +916,7 @@ TEST(DrainEngine, SecondConsumingEngineGetsTheLeaseErrorAndNothingTwice) {
 }
 
 TEST(DrainEngine, ReorderBufferIsBoundedWhileFollowing) {
-  ProducerChild child = ProducerChild::start(producer_options(), [](ProducerChild::Link& link) {
-    if (log_from_threads(1, 1000) != 0) return 3;
-    return link.signal() && link.wait() ? 0 : 4;
-  });
+  ProducerChild child = start_logging_then_holding(1, 1000);
   ASSERT_TRUE(child.ok()) << child.error();
   ASSERT_TRUE(child.wait_signal());
   DrainOptions options = options_for(child.pid());
@@ -933,10 +938,7 @@ TEST(DrainEngine, ReorderBufferIsBoundedWhileFollowing) {
 }
 
 TEST(DrainEngine, HeldLinesAreWrittenAfterTheWindowWhenTheProducerGoesQuiet) {
-  ProducerChild child = ProducerChild::start(producer_options(), [](ProducerChild::Link& link) {
-    if (log_from_threads(2, 50) != 0) return 3;
-    return link.signal() && link.wait() ? 0 : 4;
-  });
+  ProducerChild child = start_logging_then_holding(2, 50);
   ASSERT_TRUE(child.ok()) << child.error();
   ASSERT_TRUE(child.wait_signal());
   DrainOptions options = options_for(child.pid());
@@ -1007,13 +1009,7 @@ TEST(DrainEngine, ReaderKilledAndRestartedLosesAndRepeatsNothing) {
   StoreSink sink(store_in(dir));
   Reports reports;
   DrainEngine engine(options_for(producer), sink, reports.fn());
-  std::atomic<bool> stop{false};
-  std::thread runner([&] { engine.run(stop); });
-  const int status = gen.wait();
-  EXPECT_TRUE(eventually([&] { return engine.stats().segments_removed == 1; }));
-  stop = true;
-  runner.join();
-  ASSERT_EQ(status, 0) << "ringtail-loadgen exit";
+  ASSERT_EQ(run_until_removed(engine, gen), 0) << "ringtail-loadgen exit";
   EXPECT_EQ(reports.count("took over the lease"), 1u);
 
   const std::vector<std::string> texts = read_jsonl_files(dir);
@@ -1033,8 +1029,7 @@ TEST(DrainEngine, ReaderKilledAndRestartedLosesAndRepeatsNothing) {
 }
 
 TEST(RingCursorCommitTo, PublishesOnlyRecordBoundariesItReached) {
-  ProducerChild child =
-      ProducerChild::start(producer_options(), [](ProducerChild::Link&) { return log_from_threads(1, 10); });
+  ProducerChild child = start_logging(1, 10);
   ASSERT_TRUE(child.ok()) << child.error();
   ASSERT_EQ(child.join(), 0);
   absl::StatusOr<SegmentView> view = SegmentView::open(child.segment_name(), SegmentView::Access::kReadWrite);
