@@ -181,6 +181,16 @@ bool wait_segments_gone(const std::vector<pid_t>& pids, int timeout_ms = kTimeou
       std::chrono::milliseconds(timeout_ms), std::chrono::milliseconds(10));
 }
 
+// Waits for a following `drain` to remove the segments of the finished
+// producers `pids`, then stops it with SIGINT: it must exit 0.
+void stop_drain_once_segments_gone(Subprocess& drain, const std::vector<pid_t>& pids) {
+  ASSERT_TRUE(wait_segments_gone(pids)) << "the drain never removed the finished "
+                                        << (pids.size() == 1 ? "producer's segment" : "producers' segments");
+  ASSERT_TRUE(ringtail::test::wait_until_ready_for(drain.pid(), SIGINT)) << drain.err();
+  drain.signal(SIGINT);
+  ASSERT_EQ(drain.wait(), 0) << drain.err();
+}
+
 // Bytes in the data files under `dir` (a file renamed meanwhile counts 0).
 uint64_t stored_bytes(const std::string& dir) {
   uint64_t bytes = 0;
@@ -258,10 +268,7 @@ TEST_F(EndToEndTest, FollowDrainsEveryEventOnceInOrder) {
   ASSERT_GT(drain.pid(), 0);
 
   ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
-  ASSERT_TRUE(wait_segments_gone({loadgen.pid()})) << "the drain never removed the finished producer's segment";
-  ASSERT_TRUE(ringtail::test::wait_until_ready_for(drain.pid(), SIGINT)) << drain.err();
-  drain.signal(SIGINT);
-  ASSERT_EQ(drain.wait(), 0) << drain.err();
+  ASSERT_NO_FATAL_FAILURE(stop_drain_once_segments_gone(drain, {loadgen.pid()}));
 
   const Output output = read_output(cleanup.dir());
   EXPECT_TRUE(output.errors.empty()) << output.errors.front();
@@ -370,10 +377,7 @@ TEST_F(EndToEndTest, DrainKilledTwiceStoresEveryEventExactlyOnce) {
   Subprocess drain(ringtail_path(), drain_args);
   ASSERT_GT(drain.pid(), 0);
   ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
-  ASSERT_TRUE(wait_segments_gone({loadgen.pid()})) << "the drain never removed the finished producer's segment";
-  ASSERT_TRUE(ringtail::test::wait_until_ready_for(drain.pid(), SIGINT)) << drain.err();
-  drain.signal(SIGINT);
-  ASSERT_EQ(drain.wait(), 0) << drain.err();
+  ASSERT_NO_FATAL_FAILURE(stop_drain_once_segments_gone(drain, {loadgen.pid()}));
 
   const Output output = read_output(cleanup.dir());
   EXPECT_TRUE(output.errors.empty()) << output.errors.front();
@@ -448,10 +452,7 @@ TEST_F(EndToEndTest, DrainKilledAfterAWriteStoresEachEventOnceWithItsContext) {
   Subprocess drain(ringtail_path(), drain_args);
   ASSERT_GT(drain.pid(), 0);
   ASSERT_EQ(child.join(), 0);
-  ASSERT_TRUE(wait_segments_gone({child.pid()})) << "the drain never removed the finished producer's segment";
-  ASSERT_TRUE(ringtail::test::wait_until_ready_for(drain.pid(), SIGINT)) << drain.err();
-  drain.signal(SIGINT);
-  ASSERT_EQ(drain.wait(), 0) << drain.err();
+  ASSERT_NO_FATAL_FAILURE(stop_drain_once_segments_gone(drain, {child.pid()}));
 
   const Output output = read_output(cleanup.dir());
   EXPECT_TRUE(output.errors.empty()) << output.errors.front();
@@ -572,10 +573,7 @@ TEST_F(EndToEndTest, TwoProducersEightThreadsDrainedTogether) {
   ASSERT_GT(drain.pid(), 0);
   ASSERT_EQ(a.wait(), 0) << a.err();
   ASSERT_EQ(b.wait(), 0) << b.err();
-  ASSERT_TRUE(wait_segments_gone({a.pid(), b.pid()})) << "the drain never removed the finished producers' segments";
-  ASSERT_TRUE(ringtail::test::wait_until_ready_for(drain.pid(), SIGINT)) << drain.err();
-  drain.signal(SIGINT);
-  ASSERT_EQ(drain.wait(), 0) << drain.err();
+  ASSERT_NO_FATAL_FAILURE(stop_drain_once_segments_gone(drain, {a.pid(), b.pid()}));
 
   const Output output = read_output(cleanup.dir());
   EXPECT_TRUE(output.errors.empty()) << output.errors.front();
@@ -607,6 +605,16 @@ std::string read_raw(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+// Runs ringtail-loadgen to the end (one thread, 1000 events for `service`)
+// and sets `pid` to its pid; its segment stays for a drain and `cleanup`.
+void run_loadgen_to_end(Cleanup& cleanup, const std::string& service, pid_t& pid) {
+  Subprocess loadgen(loadgen_path(), loadgen_args(service, 1, 1000, {}));
+  cleanup.own(loadgen.pid());
+  ASSERT_GT(loadgen.pid(), 0);
+  ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
+  pid = loadgen.pid();
+}
+
 // Whoever can write into the store may plant, before a root drain starts, a
 // link at the "-open" name a drain killed while writing this producer would
 // have left: the drain (its recovery, then its sink) would take it over, cut
@@ -616,10 +624,8 @@ TEST_F(EndToEndTest, DrainNeverAdoptsAPlantedLink) {
   Cleanup cleanup("link");
   ASSERT_FALSE(cleanup.dir().empty());
   const std::string service = unique_service("link");
-  Subprocess loadgen(loadgen_path(), loadgen_args(service, 1, 1000, {}));
-  cleanup.own(loadgen.pid());
-  ASSERT_GT(loadgen.pid(), 0);
-  ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
+  pid_t producer = -1;
+  ASSERT_NO_FATAL_FAILURE(run_loadgen_to_end(cleanup, service, producer));
 
   const std::string store = cleanup.dir() + "/store";
   const std::string victim = cleanup.dir() + "/victim";
@@ -629,10 +635,10 @@ TEST_F(EndToEndTest, DrainNeverAdoptsAPlantedLink) {
   const std::string day = store + "/" + service + "/" + date;
   std::filesystem::create_directories(day);
   const std::string link =
-      day + "/" + service + "-" + std::to_string(loadgen.pid()) + "-info-20200101T000000.000000000Z-open.jsonl";
+      day + "/" + service + "-" + std::to_string(producer) + "-info-20200101T000000.000000000Z-open.jsonl";
   std::filesystem::create_symlink(victim, link);
 
-  Subprocess drain(ringtail_path(), {"drain", "--once", "--out", store, "--pid", std::to_string(loadgen.pid())});
+  Subprocess drain(ringtail_path(), {"drain", "--once", "--out", store, "--pid", std::to_string(producer)});
   ASSERT_EQ(drain.wait(), 0) << drain.err();
   if (utc_today() != date) GTEST_SKIP() << "the date changed while the drain ran";
 
@@ -654,10 +660,8 @@ TEST_F(EndToEndTest, DrainNeverWritesThroughALinkedDirectory) {
   Cleanup cleanup("linkdir");
   ASSERT_FALSE(cleanup.dir().empty());
   const std::string service = unique_service("linkdir");
-  Subprocess loadgen(loadgen_path(), loadgen_args(service, 1, 1000, {}));
-  cleanup.own(loadgen.pid());
-  ASSERT_GT(loadgen.pid(), 0);
-  ASSERT_EQ(loadgen.wait(), 0) << loadgen.err();
+  pid_t producer = -1;
+  ASSERT_NO_FATAL_FAILURE(run_loadgen_to_end(cleanup, service, producer));
 
   const std::string store = cleanup.dir() + "/store";
   const std::string elsewhere = cleanup.dir() + "/elsewhere";
@@ -667,14 +671,14 @@ TEST_F(EndToEndTest, DrainNeverWritesThroughALinkedDirectory) {
   const std::string link = store + "/" + service + "/" + date;
   std::filesystem::create_symlink(elsewhere, link);
 
-  Subprocess drain(ringtail_path(), {"drain", "--once", "--out", store, "--pid", std::to_string(loadgen.pid())});
+  Subprocess drain(ringtail_path(), {"drain", "--once", "--out", store, "--pid", std::to_string(producer)});
   const int code = drain.wait();
   if (utc_today() != date) GTEST_SKIP() << "the date changed while the drain ran";
   EXPECT_EQ(code, 1) << drain.err();
   EXPECT_TRUE(has(drain.err(), link + " is a symbolic link")) << drain.err();
   EXPECT_TRUE(std::filesystem::is_empty(elsewhere));
   EXPECT_TRUE(std::filesystem::is_symlink(link));
-  EXPECT_FALSE(Cleanup::segments_of(loadgen.pid()).empty()) << "events that were not stored are gone";
+  EXPECT_FALSE(Cleanup::segments_of(producer).empty()) << "events that were not stored are gone";
 }
 
 }  // namespace
