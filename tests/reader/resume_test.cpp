@@ -75,10 +75,12 @@ ProducerChild nested_context_producer() {
   });
 }
 
-struct Opened {
-  explicit Opened(const std::string& name) : view(SegmentView::open(name, SegmentView::Access::kReadWrite)) {}
-  absl::StatusOr<SegmentView> view;
-};
+// Waits until `child` has logged, then opens its segment read-write.
+absl::StatusOr<SegmentView> open_once_logged(ProducerChild& child) {
+  if (!child.ok()) return absl::FailedPreconditionError("no producer: " + child.error());
+  if (!child.wait_signal()) return absl::DeadlineExceededError("the producer never said it had logged");
+  return SegmentView::open(child.segment_name(), SegmentView::Access::kReadWrite);
+}
 
 PositionSink read_all(RingCursor& cursor, CallSiteTable& table) {
   PositionSink sink(&cursor);
@@ -92,12 +94,10 @@ PositionSink read_all(RingCursor& cursor, CallSiteTable& table) {
 
 TEST(RingResume, ACursorResumedMidContextContinuesWithThoseFramesAndNoGap) {
   ProducerChild child = nested_context_producer();
-  ASSERT_TRUE(child.ok()) << child.error();
-  ASSERT_TRUE(child.wait_signal());
-  Opened opened(child.segment_name());
-  ASSERT_TRUE(opened.view.ok()) << opened.view.status();
-  CallSiteTable table(*opened.view);
-  absl::StatusOr<RingCursor> first = RingCursor::create(*opened.view, 0);
+  absl::StatusOr<SegmentView> view = open_once_logged(child);
+  ASSERT_TRUE(view.ok()) << view.status();
+  CallSiteTable table(*view);
+  absl::StatusOr<RingCursor> first = RingCursor::create(*view, 0);
   ASSERT_TRUE(first.ok());
   const PositionSink before = read_all(*first, table);
   ASSERT_EQ(before.events.size(), 30u);
@@ -127,7 +127,7 @@ TEST(RingResume, ACursorResumedMidContextContinuesWithThoseFramesAndNoGap) {
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   ASSERT_EQ(decoded->rings.size(), 1u);
 
-  absl::StatusOr<RingCursor> second = RingCursor::create(*opened.view, 0);
+  absl::StatusOr<RingCursor> second = RingCursor::create(*view, 0);
   ASSERT_TRUE(second.ok());
   ASSERT_TRUE(second->resume_from(decoded->rings[0].resume));
   const PositionSink after = read_all(*second, table);
@@ -149,12 +149,10 @@ TEST(RingResume, ACursorResumedMidContextContinuesWithThoseFramesAndNoGap) {
 
 TEST(RingResume, AResumePointTheRingCannotHoldIsIgnored) {
   ProducerChild child = nested_context_producer();
-  ASSERT_TRUE(child.ok()) << child.error();
-  ASSERT_TRUE(child.wait_signal());
-  Opened opened(child.segment_name());
-  ASSERT_TRUE(opened.view.ok()) << opened.view.status();
-  CallSiteTable table(*opened.view);
-  absl::StatusOr<RingCursor> probe = RingCursor::create(*opened.view, 0);
+  absl::StatusOr<SegmentView> view = open_once_logged(child);
+  ASSERT_TRUE(view.ok()) << view.status();
+  CallSiteTable table(*view);
+  absl::StatusOr<RingCursor> probe = RingCursor::create(*view, 0);
   ASSERT_TRUE(probe.ok());
   const PositionSink all = read_all(*probe, table);
   const std::optional<RingResume> good = probe->resume_at(all.events[14].end, all.events[14].seq + 1);
@@ -178,7 +176,7 @@ TEST(RingResume, AResumePointTheRingCannotHoldIsIgnored) {
   bad.emplace_back("a thread name too long", r);
   for (const auto& [why, resume] : bad) {
     SCOPED_TRACE(why);
-    absl::StatusOr<RingCursor> cursor = RingCursor::create(*opened.view, 0);
+    absl::StatusOr<RingCursor> cursor = RingCursor::create(*view, 0);
     ASSERT_TRUE(cursor.ok());
     EXPECT_FALSE(cursor->resume_from(resume));
     // Starts at read_pos as if it had none: every event, the context unknown before its first frame.
