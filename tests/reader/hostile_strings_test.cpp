@@ -569,6 +569,18 @@ Drained read_drained(const std::string& dir) {
   return drained;
 }
 
+// Once `child` has logged and exited cleanly, drains its segment into
+// `dir`/jsonl (the drain's output kept in `dir`/drain.log) and reads back
+// what it stored.
+void join_and_drain(ProducerChild& child, const std::string& dir, Drained& drained) {
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_EQ(child.join(), 0) << "events not committed in the producer";
+  const std::string log = dir + "/drain.log";
+  const std::string jsonl = dir + "/jsonl";
+  ASSERT_EQ(run_drain(jsonl, child.pid(), log), 0) << read_file(log);
+  drained = read_drained(jsonl);
+}
+
 // The reserved keys every event line starts with (docs/FORMAT.md).
 constexpr std::string_view kReserved[] = {"timestamp", "level", "message", "service", "pid", "tid", "seq"};
 
@@ -674,13 +686,9 @@ TEST_F(HostileStringsTest, EveryLineParsesAndValidPartsRoundTrip) {
   options.max_threads = 2;
   ASSERT_EQ(options.max_string_bytes, kDefaultMaxString);
   ProducerChild child = ProducerChild::start(options, [&](ProducerChild::Link&) { return log_everything(logged); });
-  ASSERT_TRUE(child.ok()) << child.error();
-  ASSERT_EQ(child.join(), 0) << "events not committed in the producer";
-
-  const std::string log = out.path() + "/drain.log";
+  Drained drained;
+  ASSERT_NO_FATAL_FAILURE(join_and_drain(child, out.path(), drained));
   const std::string jsonl = out.path() + "/jsonl";
-  ASSERT_EQ(run_drain(jsonl, child.pid(), log), 0) << read_file(log);
-  const Drained drained = read_drained(jsonl);
   // One file per level class logged: info, warn (the hostile message), error (the long one).
   ASSERT_EQ(drained.files.size(), 3u);
   for (const std::filesystem::path& file : drained.files) expect_safe_path(file, jsonl, child.pid());
@@ -715,13 +723,8 @@ TEST_F(HostileStringsTest, UncutMebibyteValuesRoundTrip) {
     lost += !RINGTAIL_INFO("mebibyte", kv("id", 2), kv("controls", std::string_view(controls)));
     return lost;
   });
-  ASSERT_TRUE(child.ok()) << child.error();
-  ASSERT_EQ(child.join(), 0) << "events not committed in the producer";
-
-  const std::string log = out.path() + "/drain.log";
-  const std::string jsonl = out.path() + "/jsonl";
-  ASSERT_EQ(run_drain(jsonl, child.pid(), log), 0) << read_file(log);
-  const Drained drained = read_drained(jsonl);
+  Drained drained;
+  ASSERT_NO_FATAL_FAILURE(join_and_drain(child, out.path(), drained));
   ASSERT_EQ(drained.files.size(), 1u);
   ASSERT_EQ(drained.lines.size(), 2u);
   std::map<uint32_t, ExpectedEvent> expected;
