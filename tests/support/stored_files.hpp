@@ -8,10 +8,12 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "absl/status/status.h"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 #include "ringtail/reader/storage/store_names.hpp"
 
@@ -32,15 +34,17 @@ inline std::vector<std::filesystem::path> stored_data_files(const std::string& d
   return files;
 }
 
-// A data file's text (decompressed), complete lines only; a failure to read
-// it is a test failure.
-inline std::string read_stored_text(const std::filesystem::path& path) {
+// A data file's text (decompressed), complete lines only, into `text`; false
+// if the file is gone (a running drain renamed it when it closed or
+// compressed it). Any other failure to read it is a test failure.
+inline bool read_stored_text_if_present(const std::filesystem::path& path, std::string* text) {
+  text->clear();
   absl::StatusOr<reader::JsonlReader> file = reader::JsonlReader::open(path.string());
   if (!file.ok()) {
+    if (absl::IsNotFound(file.status())) return false;
     ADD_FAILURE() << file.status();
-    return {};
+    return true;
   }
-  std::string text;
   for (;;) {
     absl::StatusOr<std::string_view> block = file->next_block();
     if (!block.ok()) {
@@ -48,15 +52,37 @@ inline std::string read_stored_text(const std::filesystem::path& path) {
       break;
     }
     if (block->empty()) break;
-    text.append(*block);
+    text->append(*block);
   }
+  return true;
+}
+
+// A data file's text; a missing file is a test failure.
+inline std::string read_stored_text(const std::filesystem::path& path) {
+  std::string text;
+  if (!read_stored_text_if_present(path, &text)) ADD_FAILURE() << path << " is gone";
   return text;
 }
 
-// Every data file's text, in path order.
+// Every data file's text, in path order. A file renamed between the listing
+// and its read means the listing is stale: it is taken again.
 inline std::vector<std::string> read_stored_texts(const std::string& dir) {
+  constexpr int kListings = 100;
   std::vector<std::string> texts;
-  for (const std::filesystem::path& path : stored_data_files(dir)) texts.push_back(read_stored_text(path));
+  for (int listing = 0; listing < kListings; ++listing) {
+    texts.clear();
+    bool complete = true;
+    for (const std::filesystem::path& path : stored_data_files(dir)) {
+      std::string text;
+      if (!read_stored_text_if_present(path, &text)) {
+        complete = false;
+        break;
+      }
+      texts.push_back(std::move(text));
+    }
+    if (complete) return texts;
+  }
+  ADD_FAILURE() << "the files of " << dir << " kept vanishing while read";
   return texts;
 }
 
