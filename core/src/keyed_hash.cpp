@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ringtail/agent.hpp"
+#include "ringtail/shm/errno_text.hpp"
 #include "ringtail/shm/hmac_token.hpp"
 #include "ringtail/shm/json_escape.hpp"
 
@@ -86,7 +87,7 @@ absl::Status install_hash_key(std::string_view key) {
   } else if (!random_key(&next->bytes)) {
     return absl::InternalError(
         absl::StrCat("cannot get random bytes for the hash key (set Options::hash_key or RINGTAIL_HASH_KEY_FILE): ",
-                     std::strerror(errno)));
+                     shm::errno_text(errno)));
   }
   // release: publishes the key's bytes to threads that acquire-load the pointer.
   g_hash_key.store(next.release(), std::memory_order_release);

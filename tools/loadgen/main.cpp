@@ -44,6 +44,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <latch>
 #include <optional>
 #include <string>
@@ -91,6 +92,7 @@ void fail(std::string message) {
 
 [[noreturn]] void exit_with_error(int status, std::string_view message) {
   std::fprintf(stderr, "%s: %.*s\n", kProgram, static_cast<int>(message.size()), message.data());
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): only the main thread exits, before or after the workers run.
   std::exit(status);
 }
 
@@ -243,6 +245,7 @@ Config parse_args(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): argument parsing, before any other thread starts.
     if (e.get_exit_code() == 0) std::exit(app.exit(e));  // --help
     std::string message = e.what();
     std::replace(message.begin(), message.end(), '\n', ' ');
@@ -254,9 +257,7 @@ Config parse_args(int argc, char** argv) {
   return config;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   const Config config = parse_args(argc, argv);
 
   absl::StatusOr<ringtail::Options> options = ringtail::options_from_env();
@@ -278,7 +279,7 @@ int main(int argc, char** argv) {
   std::latch go(1);
   Clock::time_point start;
   for (uint32_t t = 0; t < config.threads; ++t) {
-    threads.emplace_back(run_thread, std::cref(config), t, std::string_view(payload), std::ref(go), std::cref(start),
+    threads.emplace_back(run_thread, std::cref(config), t, std::string_view{payload}, std::ref(go), std::cref(start),
                          std::ref(results[t]));
   }
   start = Clock::now();
@@ -302,4 +303,18 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(total.committed), static_cast<unsigned long long>(total.dropped), seconds, eps,
       ringtail::segment_name().c_str(), static_cast<int>(::getpid()), static_cast<unsigned long long>(total.retries));
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // An exception that escapes (std::bad_alloc, a bug) is reported, not left to std::terminate.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: internal error: %s\n", kProgram, e.what());
+  } catch (...) {
+    std::fprintf(stderr, "%s: internal error: an unknown exception\n", kProgram);
+  }
+  return 1;
 }

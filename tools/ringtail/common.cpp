@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ringtail/reader/output/terminal_text.hpp"
+#include "ringtail/shm/errno_text.hpp"
 #include "ringtail/shm/level.hpp"
 
 namespace ringtail::cli {
@@ -41,9 +42,11 @@ void finish(int code) {
   const int error = errno;
   // EPIPE: whoever read our output went away (`ringtail tail | head`): not an error of ours.
   if (failed && error != EPIPE) {
-    print_error(error != 0 ? absl::StrCat("cannot write to stdout: ", std::strerror(error)) : "cannot write to stdout");
+    print_error(error != 0 ? absl::StrCat("cannot write to stdout: ", shm::errno_text(error))
+                           : "cannot write to stdout");
     if (code == kExitOk) code = kExitRuntime;
   }
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): the verbs end here, once; no other thread calls exit.
   std::exit(code);
 }
 

@@ -10,6 +10,7 @@
 // 1 runtime error; 2 usage error. Errors are one line on stderr,
 // "ringtail: <message>".
 #include <algorithm>
+#include <exception>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -21,7 +22,9 @@
 #define RINGTAIL_VERSION "unknown"
 #endif
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{"Reads the telemetry that ringtail producers write to /dev/shm/ringtail.<pid>.<start>.", "ringtail"};
   app.set_version_flag(
       "--version",
@@ -57,4 +60,19 @@ int main(int argc, char** argv) {
     return ringtail::cli::kExitUsage;
   }
   return ringtail::cli::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Whatever escapes a verb (std::bad_alloc, a bug) ends the process with a
+  // message and the runtime error status, not with std::terminate's abort.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    ringtail::cli::print_error(std::string("internal error: ") + e.what());
+  } catch (...) {
+    ringtail::cli::print_error("internal error: an unknown exception");
+  }
+  return ringtail::cli::kExitRuntime;
 }

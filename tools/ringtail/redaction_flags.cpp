@@ -29,12 +29,12 @@ std::string hash_key(const RedactionFlags& flags, const std::string& store_direc
     if (key.status().code() == absl::StatusCode::kInvalidArgument) {
       usage_error(absl::StrCat("--hash-key-file ", flags.hash_key_file, " is empty"));
     }
-    if (!key.ok()) runtime_error(std::string(key.status().message()));
+    if (!key.ok()) runtime_error(std::string{key.status().message()});
     return *std::move(key);
   }
   absl::StatusOr<std::string> key =
       store_directory.empty() ? reader::random_hash_key() : reader::store_hash_key(store_directory);
-  if (!key.ok()) runtime_error(std::string(key.status().message()));
+  if (!key.ok()) runtime_error(std::string{key.status().message()});
   return *std::move(key);
 }
 
@@ -48,7 +48,7 @@ void add_rules(std::vector<reader::RedactionRule>& rules, const std::vector<std:
       line = absl::StrCat(action, " ", value.substr(0, eq), " ", value.substr(eq + 1));
     }
     absl::StatusOr<reader::RedactionRule> rule = reader::parse_redaction_rule(line);
-    if (!rule.ok()) usage_error(absl::StrCat("--", action, ": ", std::string(rule.status().message())));
+    if (!rule.ok()) usage_error(absl::StrCat("--", action, ": ", rule.status().message()));
     rules.push_back(*rule);
   }
 }
@@ -85,7 +85,7 @@ std::shared_ptr<const reader::Redactor> make_redactor(const RedactionFlags& flag
   if (!flags.rules_file.empty()) {
     absl::StatusOr<std::vector<reader::RedactionRule>> file =
         reader::parse_redaction_rules(read_file(flags.rules_file, "redaction rules"));
-    if (!file.ok()) usage_error(absl::StrCat(flags.rules_file, ": ", std::string(file.status().message())));
+    if (!file.ok()) usage_error(absl::StrCat(flags.rules_file, ": ", file.status().message()));
     rules.insert(rules.end(), file->begin(), file->end());
   }
   const bool hashes = std::any_of(rules.begin(), rules.end(), [](const reader::RedactionRule& r) {

@@ -27,13 +27,13 @@ reader::RetentionPolicy retention_policy(const RetentionFlags& flags) {
   reader::RetentionPolicy policy;
   auto age = [](const std::string& flag, const std::string& text) {
     absl::StatusOr<std::chrono::seconds> parsed = reader::parse_age(text);
-    if (!parsed.ok()) usage_error(absl::StrCat(flag, ": ", std::string(parsed.status().message())));
+    if (!parsed.ok()) usage_error(absl::StrCat(flag, ": ", parsed.status().message()));
     return *parsed;
   };
   if (!flags.max_age.empty()) policy.max_age = age("--max-age", flags.max_age);
   if (!flags.max_bytes.empty()) {
     absl::StatusOr<uint64_t> bytes = reader::parse_size(flags.max_bytes);
-    if (!bytes.ok()) usage_error(absl::StrCat("--max-bytes: ", std::string(bytes.status().message())));
+    if (!bytes.ok()) usage_error(absl::StrCat("--max-bytes: ", bytes.status().message()));
     policy.max_bytes = *bytes;
   }
   for (int i = 0; i < reader::kLevelClassCount; ++i) {

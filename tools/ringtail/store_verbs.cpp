@@ -37,7 +37,7 @@ std::optional<std::vector<reader::StoredFile>> list_store(const std::string& dir
   catalog.report = [](std::string_view line) { print_error(line); };
   absl::StatusOr<std::vector<reader::StoredFile>> files = reader::list_stored_files(directory, catalog);
   if (!files.ok()) {
-    print_error(std::string(files.status().message()));
+    print_error(std::string{files.status().message()});
     return std::nullopt;
   }
   return std::move(*files);
@@ -50,7 +50,7 @@ int scan_store(const std::string& directory, const reader::Filter& filter, bool 
   reader::Scanner scanner(filter, [](std::string_view line) { print_error(line); });
   absl::Status status = ordered ? scanner.scan_ordered(*files, emit) : scanner.scan_unordered(*files, emit);
   if (!status.ok()) {
-    print_error(std::string(status.message()));
+    print_error(std::string{status.message()});
     return kExitRuntime;
   }
   return kExitOk;

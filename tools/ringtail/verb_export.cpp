@@ -17,6 +17,7 @@
 #include "filter_flags.hpp"
 #include "ringtail/reader/query/catalog.hpp"
 #include "ringtail/reader/query/export.hpp"
+#include "ringtail/shm/errno_text.hpp"
 #include "store_verbs.hpp"
 #include "verbs.hpp"
 
@@ -70,7 +71,7 @@ int run_export(const ExportConfig& config) {
   if (to_file) {
     out = std::fopen(config.output.c_str(), "w");
     if (out == nullptr) {
-      print_error(absl::StrCat("cannot open ", config.output, ": ", std::strerror(errno)));
+      print_error(absl::StrCat("cannot open ", config.output, ": ", shm::errno_text(errno)));
       return kExitRuntime;
     }
   }

@@ -69,7 +69,7 @@ int run_gc(const GcConfig& config) {
   options.pids = config.pids;
   const reader::Discovery discovery = reader::discover_segments(options);
   if (!discovery.status.ok()) {
-    print_error(std::string(discovery.status.message()));
+    print_error(std::string{discovery.status.message()});
     return kExitRuntime;
   }
   for (const std::string& line : discovery.skipped) print_error(line);

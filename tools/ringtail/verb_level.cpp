@@ -29,7 +29,7 @@ int run_level(const LevelConfig& config) {
   options.pids = {config.pid};
   const reader::Discovery discovery = reader::discover_segments(options);
   if (!discovery.status.ok()) {
-    print_error(std::string(discovery.status.message()));
+    print_error(std::string{discovery.status.message()});
     return kExitRuntime;
   }
   const reader::DiscoveredSegment* live = nullptr;

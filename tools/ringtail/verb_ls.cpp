@@ -264,7 +264,7 @@ int run_ls(const LsConfig& config) {
   options.all_users = config.all_users;
   const reader::Discovery discovery = reader::discover_segments(options);
   if (!discovery.status.ok()) {
-    print_error(std::string(discovery.status.message()));
+    print_error(std::string{discovery.status.message()});
     return kExitRuntime;
   }
   for (const std::string& line : discovery.skipped) print_error(line);

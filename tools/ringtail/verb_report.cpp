@@ -1,5 +1,6 @@
 // ringtail report --cost: what the models cost, over the stored events that
 // pass a filter, in total or per group.
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -68,7 +69,7 @@ void print_human(const std::vector<std::string>& by, const reader::CostReport& r
     const double share = report.total.cost.units() == 0
                              ? 0
                              : static_cast<double>(g.cost.units()) / static_cast<double>(report.total.cost.units());
-    row.push_back(absl::StrCat(static_cast<int>(share * 1000 + 0.5) / 10.0, "%"));
+    row.push_back(absl::StrCat(static_cast<double>(std::lround(share * 1000)) / 10.0, "%"));
     rows.push_back(std::move(row));
   }
   print_table(rows);

@@ -42,19 +42,19 @@ int run_retain(const RetainConfig& config) {
         config.directory,
         [&config](const std::string& path) {
           if (absl::Status s = reader::finish_closed_file(path, 3, config.directory); !s.ok()) {
-            print_error(absl::StrCat("compressing ", path, ": ", std::string(s.message())));
+            print_error(absl::StrCat("compressing ", path, ": ", s.message()));
           }
         },
         [](std::string_view line) { print_error(line); });
     if (!recovered.ok()) {
-      print_error(std::string(recovered.status().message()));
+      print_error(std::string{recovered.status().message()});
       return kExitRuntime;
     }
   }
   absl::StatusOr<reader::RetentionPlan> plan =
       reader::plan_retention(config.directory, policy, reader::realtime_now_ns());
   if (!plan.ok()) {
-    print_error(std::string(plan.status().message()));
+    print_error(std::string{plan.status().message()});
     return kExitRuntime;
   }
   for (const std::string& line : plan->skipped) print_error(line);

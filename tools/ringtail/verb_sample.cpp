@@ -56,13 +56,13 @@ CLI::Validator rules_validator() {
 }
 
 std::string shown_rules(const absl::StatusOr<std::string>& text) {
-  if (!text.ok()) return absl::StrCat("<unreadable: ", std::string(text.status().message()), ">");
+  if (!text.ok()) return absl::StrCat("<unreadable: ", text.status().message(), ">");
   return text->empty() ? "(none)" : absl::StrCat("\"", printable(*text), "\"");
 }
 
 int set_rules(const reader::LiveProducer& target, const std::string& text) {
   // The validator checked it; a text that fails here is still a usage error.
-  if (const absl::Status s = shm::parse_sample_rules(text).status(); !s.ok()) usage_error(std::string(s.message()));
+  if (const absl::Status s = shm::parse_sample_rules(text).status(); !s.ok()) usage_error(std::string{s.message()});
   const absl::StatusOr<reader::SamplingSweep> sweep = reader::replace_sampling_rules(target.view, text);
   if (!sweep.ok()) {
     print_segment_error(target.name, sweep.status());
@@ -109,7 +109,7 @@ int run_sample(const SampleConfig& config) {
         status = kExitRuntime;
       });
   if (!matched.ok()) {
-    print_error(std::string(matched.status().message()));
+    print_error(std::string{matched.status().message()});
     return kExitRuntime;
   }
   if (*matched == 0 && status == kExitOk) {

@@ -20,6 +20,7 @@
 #include "ringtail/reader/drain/drain_engine.hpp"
 #include "ringtail/reader/drain/stream_sink.hpp"
 #include "ringtail/reader/query/parsed_line.hpp"
+#include "ringtail/shm/errno_text.hpp"
 #include "ringtail/shm/level.hpp"
 #include "stop_signals.hpp"
 #include "verbs.hpp"
@@ -80,7 +81,7 @@ class StdoutSink : public reader::LineSink {
     const int error = errno;  // as the failed fwrite/fflush left it
     if (!status.ok() &&
         (error == EPIPE ||
-         std::string_view(status.message().data(), status.message().size()).find(std::strerror(EPIPE)) !=
+         std::string_view(status.message().data(), status.message().size()).find(shm::errno_text(EPIPE)) !=
              std::string_view::npos)) {
       broken_pipe_.store(true, std::memory_order_relaxed);
     }

@@ -216,9 +216,7 @@ constexpr shm::FieldType field_type() noexcept {
     return FieldType::kF32;
   else if constexpr (std::is_same_v<V, double>)
     return FieldType::kF64;
-  else if constexpr (std::is_same_v<V, std::string_view>)
-    return FieldType::kString;
-  else if constexpr (requires { V::text; })
+  else if constexpr (std::is_same_v<V, std::string_view> || requires { V::text; })
     return FieldType::kString;
   else if constexpr (std::is_same_v<V, DurationNs>)
     return FieldType::kDurationNs;
@@ -273,7 +271,7 @@ template <class V>
     std::memcpy(&word, &value, sizeof(V));
   } else {
     // Integers and bool: sign- or zero-extended to 64 bits.
-    word = static_cast<uint64_t>(std::conditional_t<std::is_signed_v<V>, int64_t, uint64_t>(value));
+    word = static_cast<uint64_t>(static_cast<std::conditional_t<std::is_signed_v<V>, int64_t, uint64_t>>(value));
   }
   std::memcpy(out, &word, sizeof(word));
   return out + sizeof(word);

@@ -348,7 +348,7 @@ absl::Status DrainEngine::drain_segments(const std::vector<SegmentDrainer*>& dra
 
 absl::Status DrainEngine::drain_once() {
   PassResult result;
-  absl::Status status = pass(/*rescan_now=*/true, /*final_drain=*/true, &result);
+  absl::Status status = pass(/*rescan=*/true, /*final_drain=*/true, &result);
   if (status.ok()) {
     // Returns with the sink quiet: what the pass queued after its flush
     // (segment_finished) is done too, so the caller may use the sink now.

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "ringtail/shm/errno_text.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -25,9 +26,8 @@ std::optional<int> errno_of(const absl::Status& status) {
   // errno values are small; Linux's end below 140.
   constexpr int kLastErrno = 200;
   for (int e = 1; e < kLastErrno; ++e) {
-    const char* text = ::strerrordesc_np(e);  // thread-safe, null for an unknown number
-    if (text == nullptr || absl::ErrnoToStatusCode(e) != status.code()) continue;
-    if (absl::EndsWith(status.message(), absl::StrCat(": ", text))) return e;
+    if (absl::ErrnoToStatusCode(e) != status.code()) continue;
+    if (absl::EndsWith(status.message(), absl::StrCat(": ", shm::errno_text(e)))) return e;
   }
   return std::nullopt;
 }

@@ -42,7 +42,7 @@ class TextParser {
 CallSiteInfo decode_callsite_entry(const shm::CallSiteEntry& e, uint32_t index) {
   CallSiteInfo info;
   info.id = index;
-  auto invalid = [&](std::string reason) {
+  auto invalid = [&](const std::string& reason) {
     info.invalid_reason = absl::StrCat("call-site entry ", index, ": ", reason);
     info.valid = false;
     info.message.clear();
@@ -73,7 +73,7 @@ CallSiteInfo decode_callsite_entry(const shm::CallSiteEntry& e, uint32_t index) 
   std::string reason;
   if (!text.next(info.message, "message", reason) || !text.next(info.file, "file name", reason) ||
       !text.next(info.function, "function name", reason)) {
-    return invalid(std::move(reason));
+    return invalid(reason);
   }
   for (uint32_t i = 0; i < e.field_count; ++i) {
     if (!text.next(info.fields[i].name, "field name", reason)) return invalid(absl::StrCat(reason, " (field ", i, ")"));

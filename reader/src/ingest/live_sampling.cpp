@@ -34,7 +34,7 @@ uint32_t apply_to_sites(const SegmentView& view, const CallSiteTable& table, uin
     if (site == nullptr || !site->valid) continue;  // nothing to match a rule against; left as it is
     const uint32_t keep = shm::keep_for(rules, site->level, site->message, site->file, site->line);
     if (!view.store_sample_keep(id, keep).ok()) continue;  // the table holds only ids below capacity
-    sampled += keep != 0;
+    if (keep != 0) ++sampled;
   }
   return sampled;
 }

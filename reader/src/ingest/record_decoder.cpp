@@ -1,5 +1,6 @@
 #include "ringtail/reader/ingest/record_decoder.hpp"
 
+#include <bit>
 #include <cstring>
 #include <limits>
 
@@ -9,7 +10,7 @@ namespace ringtail::reader {
 namespace {
 
 uint64_t word_at(const std::byte* p) {
-  uint64_t word;
+  uint64_t word = 0;
   std::memcpy(&word, p, sizeof(word));
   return word;
 }
@@ -75,15 +76,11 @@ absl::Status decode_value(const std::byte* record, uint32_t size, uint64_t& pos,
     case FieldType::kF32: {
       if ((word >> 32) != 0) return bad_value("a float followed by 4 zero bytes");
       const uint32_t bits = static_cast<uint32_t>(word);
-      float f;
-      std::memcpy(&f, &bits, sizeof(f));
-      set_value<float>(value, f);
+      set_value<float>(value, std::bit_cast<float>(bits));
       return absl::OkStatus();
     }
     case FieldType::kF64: {
-      double d;
-      std::memcpy(&d, &word, sizeof(d));
-      set_value<double>(value, d);
+      set_value<double>(value, std::bit_cast<double>(word));
       return absl::OkStatus();
     }
     case FieldType::kDurationNs:

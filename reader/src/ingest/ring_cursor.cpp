@@ -305,7 +305,7 @@ absl::Status RingCursor::read_batch(CallSiteTable& table, RecordSink& sink, Batc
   }
   if (write_pos % 8 != 0) return fail(absl::StrCat("write_pos ", write_pos, " is not a multiple of 8"), position_);
 
-  const absl::Status status = decode_records(write_pos, table, sink, stats);
+  absl::Status status = decode_records(write_pos, table, sink, stats);
   // A buffer grown for a large record is not kept for the next batch.
   if (buffer_.capacity() * sizeof(uint64_t) > kRetainedRecordBufferBytes) std::vector<uint64_t>().swap(buffer_);
   stats.bytes = position_ - batch_start;

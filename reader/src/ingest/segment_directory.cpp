@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "ringtail/shm/errno_text.hpp"
 
 namespace ringtail::reader {
 
@@ -46,7 +47,7 @@ Discovery discover_segments(const DiscoveryOptions& options) {
     struct stat st;
     if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) continue;  // removed since readdir
-      out.skipped.push_back(absl::StrCat(name, ": cannot stat: ", std::strerror(errno)));
+      out.skipped.push_back(absl::StrCat(name, ": cannot stat: ", shm::errno_text(errno)));
       continue;
     }
     if (!S_ISREG(st.st_mode)) {

@@ -11,6 +11,7 @@
 #include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/segment_summary.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
+#include "ringtail/shm/errno_text.hpp"
 #include "ringtail/shm/process_identity.hpp"
 
 namespace ringtail::reader {
@@ -35,7 +36,8 @@ GcDecision failed(absl::Status error) {
 GcDecision remove(const std::string& name, GcDecision d, bool dry_run) {
   if (!dry_run && ::shm_unlink(name.c_str()) != 0 && errno != ENOENT) {
     const int error = errno;
-    return failed(absl::Status(absl::ErrnoToStatusCode(error), absl::StrCat("cannot remove: ", std::strerror(error))));
+    return failed(
+        absl::Status(absl::ErrnoToStatusCode(error), absl::StrCat("cannot remove: ", shm::errno_text(error))));
   }
   d.outcome = GcDecision::Outcome::kRemoved;
   return d;

@@ -25,7 +25,7 @@ inline std::string_view trim_space(std::string_view text) {
 template <class... Pieces>
 std::string cat(const Pieces&... pieces) {
   std::string out;
-  (out.append(std::string_view(pieces)), ...);
+  (out.append(std::string_view{pieces}), ...);
   return out;
 }
 

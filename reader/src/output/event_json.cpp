@@ -170,7 +170,7 @@ static_assert(std::is_same_v<std::variant_alternative_t<7, FieldValue>, ErrorVal
 // An error value's JSON object as written unredacted.
 JsonError json_error(const ErrorValue& error) {
   const std::string_view type =
-      error.type_mangled ? detail::shown_mangled_type(error.type.bytes) : std::string_view(error.type.bytes);
+      error.type_mangled ? detail::shown_mangled_type(error.type.bytes) : std::string_view{error.type.bytes};
   return JsonError{type, error.message.bytes, error.stack.bytes, error.code, error.has_code, &detail::shown_frame};
 }
 
@@ -495,7 +495,7 @@ void EventJsonFormatter::append_event_fields(std::string& out, const SiteCache* 
   } else {
     const CallSiteInfo* site = event.callsite;
     append_head(out, ns, site != nullptr ? site->level : shm::Level::kOff,
-                site != nullptr ? std::string_view(site->message) : std::string_view());
+                site != nullptr ? std::string_view{site->message} : std::string_view());
     out.append(R"(,"tid":)");
   }
   append_json_uint(out, event.tid);

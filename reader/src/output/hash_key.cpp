@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "ringtail/reader/storage/file_io.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
+#include "ringtail/shm/errno_text.hpp"
 
 namespace ringtail::reader {
 absl::StatusOr<std::string> random_hash_key() {
@@ -25,7 +26,7 @@ absl::StatusOr<std::string> random_hash_key() {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       const int error = errno;
-      return absl::InternalError(absl::StrCat("cannot get random bytes for the hash key: ", std::strerror(error)));
+      return absl::InternalError(absl::StrCat("cannot get random bytes for the hash key: ", shm::errno_text(error)));
     }
     done += static_cast<size_t>(n);
   }
@@ -57,17 +58,16 @@ absl::StatusOr<std::string> store_hash_key(const std::string& directory) {
   }
   if (created.status().code() != absl::StatusCode::kAlreadyExists) {
     return absl::Status(created.status().code(),
-                        absl::StrCat("cannot create the hash key: ", std::string(created.status().message())));
+                        absl::StrCat("cannot create the hash key: ", created.status().message()));
   }
   absl::StatusOr<FileDescriptor> existing = dir->open_file(kStoreHashKeyName, O_RDONLY);
   if (!existing.ok()) {
     return absl::Status(existing.status().code(),
-                        absl::StrCat("cannot read the hash key: ", std::string(existing.status().message())));
+                        absl::StrCat("cannot read the hash key: ", existing.status().message()));
   }
   absl::StatusOr<std::string> read = read_to_end(existing->get(), path);
   if (!read.ok()) {
-    return absl::Status(read.status().code(),
-                        absl::StrCat("cannot read the hash key: ", std::string(read.status().message())));
+    return absl::Status(read.status().code(), absl::StrCat("cannot read the hash key: ", read.status().message()));
   }
   std::string key = *std::move(read);
   if (key.empty()) return absl::FailedPreconditionError(absl::StrCat("the hash key ", path, " is empty"));

@@ -75,7 +75,7 @@ size_t plain_ascii_end(const unsigned char* s, size_t i, size_t n) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHighs = 0x8080808080808080ULL;
   while (i + 8 <= n) {
-    uint64_t w;
+    uint64_t w = 0;
     std::memcpy(&w, s + i, sizeof(w));
     // For bytes below 0x80, (b + 0x60) has its high bit set iff b >= 0x20, and
     // (b ^ c) + 0x7f iff b != c; a byte of 0x80 or more is caught by w itself.
@@ -310,7 +310,7 @@ void civil_from_days(int64_t days, int64_t* year, unsigned* month, unsigned* day
 // Nine digits, two at a time (this runs for every line).
 void put_nanos(char* out, uint32_t value) {
   for (int i = 7; i >= 1; i -= 2) {
-    std::memcpy(out + i, kPairs + 2 * (value % 100), 2);
+    std::memcpy(out + i, kPairs + 2 * static_cast<size_t>(value % 100), 2);
     value /= 100;
   }
   out[0] = static_cast<char>('0' + value);

@@ -76,7 +76,7 @@ absl::StatusOr<int128> parse_duration(std::string_view s) {
         {"m", 60 * kNsPerSecond},
         {"h", 3600 * kNsPerSecond},
         {"d", 86400 * kNsPerSecond},
-        {"w", 7 * 86400 * kNsPerSecond},
+        {"w", int64_t{7} * 86400 * kNsPerSecond},
     };
     int64_t scale = 0;
     for (const auto& [name, ns] : kScales) {
@@ -173,13 +173,13 @@ absl::StatusOr<int64_t> parse_time_bound(std::string_view text, int64_t now_ns) 
   // RFC 3339 begins with a four-digit year and '-'; no duration does.
   if (s.size() >= 5 && fixed_digits(s, 0, 4) >= 0 && s[4] == '-') {
     absl::StatusOr<int64_t> ns = parse_rfc3339(s);
-    if (!ns.ok()) return bad_time(text, std::string(ns.status().message()));
+    if (!ns.ok()) return bad_time(text, std::string{ns.status().message()});
     return ns;
   }
   absl::StatusOr<int128> offset = parse_duration(s);
-  if (!offset.ok()) return bad_time(text, std::string(offset.status().message()));
+  if (!offset.ok()) return bad_time(text, std::string{offset.status().message()});
   absl::StatusOr<int64_t> ns = checked_ns(int128{now_ns} + *offset);
-  if (!ns.ok()) return bad_time(text, std::string(ns.status().message()));
+  if (!ns.ok()) return bad_time(text, std::string{ns.status().message()});
   return ns;
 }
 

@@ -115,7 +115,7 @@ absl::StatusOr<std::vector<StoredFile>> list_stored_files(const std::string& dir
             if (index.ok()) {
               file.index = std::move(*index);
             } else if (options.report) {
-              options.report(absl::StrCat("cannot index ", file.path, ": ", std::string(index.status().message())));
+              options.report(absl::StrCat("cannot index ", file.path, ": ", index.status().message()));
             }
           }
           by_base[absl::StrCat(dir.path(), "/", base)] = std::move(file);

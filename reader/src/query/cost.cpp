@@ -162,7 +162,7 @@ void CostAccumulator::add(std::string_view raw, simdjson::dom::element line) {
       if (key != "cost_usd" && key != "tokens") continue;
       simdjson::ondemand::value value;
       if (field.value().get(value) != simdjson::SUCCESS) break;
-      simdjson::ondemand::json_type type;
+      simdjson::ondemand::json_type type{};
       if (value.type().get(type) != simdjson::SUCCESS || type != simdjson::ondemand::json_type::number) continue;
       std::string_view token = value.raw_json_token();
       while (!token.empty() &&

@@ -21,7 +21,7 @@ std::partial_ordering compare_integer_double(int128 i, double d) {
   if (d < -0x1p127) return std::partial_ordering::greater;
   const double whole = std::trunc(d);
   const std::partial_ordering by_whole = compare_integers(i, static_cast<int128>(whole));
-  if (by_whole != 0) return by_whole;
+  if (std::is_neq(by_whole)) return by_whole;
   if (d == whole) return std::partial_ordering::equivalent;
   return d > whole ? std::partial_ordering::less : std::partial_ordering::greater;
 }
@@ -32,7 +32,11 @@ std::partial_ordering compare(const Number& a, const Number& b) {
   if (!a.is_double && !b.is_double) return compare_integers(a.integer, b.integer);
   if (a.is_double && b.is_double) return a.real <=> b.real;
   if (!a.is_double) return compare_integer_double(a.integer, b.real);
-  return 0 <=> compare_integer_double(b.integer, a.real);
+  // a <=> b is the reverse of b <=> a.
+  const std::partial_ordering reversed = compare_integer_double(b.integer, a.real);
+  if (std::is_lt(reversed)) return std::partial_ordering::greater;
+  if (std::is_gt(reversed)) return std::partial_ordering::less;
+  return reversed;
 }
 
 std::optional<Number> number_of(dom::element value) {

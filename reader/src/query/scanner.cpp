@@ -252,7 +252,7 @@ absl::Status Scanner::scan_ordered(const std::vector<StoredFile>& files, const L
     pending.push_back(&file);
   }
   auto lower_bound = [](const StoredFile* file) -> std::string_view {
-    return file->index ? std::string_view(file->index->first_timestamp) : std::string_view();
+    return file->index ? std::string_view{file->index->first_timestamp} : std::string_view();
   };
   std::stable_sort(pending.begin(), pending.end(),
                    [&](const StoredFile* a, const StoredFile* b) { return lower_bound(a) < lower_bound(b); });

@@ -45,7 +45,7 @@ bool test(const WhereClause& clause, const dom::element* value) {
         equal = value->get_string().get(v) == simdjson::SUCCESS && v == *s;
       } else {
         const std::optional<Number> line_number = number_of(*value);
-        equal = line_number && compare(*line_number, *number_of(wanted)) == 0;
+        equal = line_number && std::is_eq(compare(*line_number, *number_of(wanted)));
       }
       return op == WhereOp::kEq ? equal : !equal;
     }
@@ -57,19 +57,19 @@ bool test(const WhereClause& clause, const dom::element* value) {
       std::partial_ordering order = std::partial_ordering::unordered;
       if (const auto* s = std::get_if<std::string>(&wanted)) {
         std::string_view v;
-        if (value->get_string().get(v) == simdjson::SUCCESS) order = v <=> std::string_view(*s);
+        if (value->get_string().get(v) == simdjson::SUCCESS) order = v <=> std::string_view{*s};
       } else if (const std::optional<Number> line_number = number_of(*value)) {
         order = compare(*line_number, *number_of(wanted));
       }
       switch (op) {
         case WhereOp::kGt:
-          return order > 0;
+          return std::is_gt(order);
         case WhereOp::kGe:
-          return order >= 0;
+          return std::is_gteq(order);
         case WhereOp::kLt:
-          return order < 0;
+          return std::is_lt(order);
         default:
-          return order <= 0;
+          return std::is_lteq(order);
       }
     }
   }

@@ -15,6 +15,8 @@
 namespace ringtail::reader {
 namespace {
 
+constexpr int64_t kWeekSeconds = int64_t{7} * 86400;
+
 // Directories made under the archive (the umask applies).
 constexpr mode_t kArchiveDirectoryMode = 0750;
 
@@ -48,7 +50,7 @@ absl::StatusOr<std::chrono::seconds> parse_age(std::string_view text) {
       unit = 86400;
       break;
     case 'w':
-      unit = 7 * 86400;
+      unit = kWeekSeconds;
       break;
     default:
       return absl::InvalidArgumentError(absl::StrCat("bad age '", shown, "': the unit is one of s, m, h, d, w"));
@@ -91,7 +93,7 @@ absl::StatusOr<uint64_t> parse_size(std::string_view text) {
 
 std::string format_age(std::chrono::seconds age) {
   const int64_t s = age.count();
-  if (s != 0 && s % (7 * 86400) == 0) return absl::StrCat(s / (7 * 86400), "w");
+  if (s != 0 && s % (kWeekSeconds) == 0) return absl::StrCat(s / (kWeekSeconds), "w");
   if (s != 0 && s % 86400 == 0) return absl::StrCat(s / 86400, "d");
   if (s != 0 && s % 3600 == 0) return absl::StrCat(s / 3600, "h");
   if (s != 0 && s % 60 == 0) return absl::StrCat(s / 60, "m");

@@ -14,6 +14,7 @@
 #include "ringtail/reader/ingest/timestamp.hpp"
 #include "ringtail/reader/storage/file_io.hpp"
 #include "ringtail/reader/storage/store_names.hpp"
+#include "ringtail/shm/errno_text.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -67,7 +68,7 @@ void apply_file(const StoreDir& root, const StoreCheckpoint::File& file,
   if (!dir.ok()) return;  // gone (closed and moved on, or removed): nothing to cut
   absl::StatusOr<FileDescriptor> fd = dir->open_file(file.relative_path.substr(slash + 1), O_RDWR);
   if (!fd.ok()) {
-    if (!absl::IsNotFound(fd.status()) && report) report(std::string(fd.status().message()));
+    if (!absl::IsNotFound(fd.status()) && report) report(std::string{fd.status().message()});
     return;
   }
   if (::flock(fd->get(), LOCK_EX | LOCK_NB) != 0) return;  // a live drain writes it
@@ -77,7 +78,7 @@ void apply_file(const StoreDir& root, const StoreCheckpoint::File& file,
   if (size > file.size) {
     if (::ftruncate(fd->get(), static_cast<off_t>(file.size)) != 0 && report) {
       report(absl::StrCat("cannot cut ", dir->path_of(file.relative_path.substr(slash + 1)), " back to ", file.size,
-                          " bytes: ", std::strerror(errno), " (its last lines may be stored twice)"));
+                          " bytes: ", shm::errno_text(errno), " (its last lines may be stored twice)"));
     }
   } else if (size < file.size && report) {
     report(absl::StrCat(dir->path_of(file.relative_path.substr(slash + 1)), " holds ", size, " bytes, less than the ",
@@ -176,12 +177,12 @@ absl::StatusOr<std::optional<StoreCheckpoint>> read_checkpoint(const std::string
 void apply_checkpoints(const StoreDir& root, const std::function<void(std::string_view)>& report) {
   absl::StatusOr<StoreDir> dir = root.subdirectory(kCheckpointDirectory);
   if (!dir.ok()) {
-    if (!absl::IsNotFound(dir.status()) && report) report(std::string(dir.status().message()));
+    if (!absl::IsNotFound(dir.status()) && report) report(std::string{dir.status().message()});
     return;
   }
   absl::StatusOr<std::vector<StoreDir::Entry>> entries = dir->entries();
   if (!entries.ok()) {
-    if (report) report(std::string(entries.status().message()));
+    if (report) report(std::string{entries.status().message()});
     return;
   }
   const int64_t stale_before =
@@ -206,8 +207,7 @@ void apply_checkpoints(const StoreDir& root, const std::function<void(std::strin
     absl::StatusOr<StoreCheckpoint> checkpoint =
         bytes.ok() ? decode_store_checkpoint(*bytes) : absl::StatusOr<StoreCheckpoint>(bytes.status());
     if (!checkpoint.ok()) {
-      if (report)
-        report(absl::StrCat(dir->path_of(entry.name), ": ", std::string(checkpoint.status().message()), ", ignored"));
+      if (report) report(absl::StrCat(dir->path_of(entry.name), ": ", checkpoint.status().message(), ", ignored"));
       continue;
     }
     for (const StoreCheckpoint::File& file : checkpoint->files) apply_file(root, file, report);

@@ -110,7 +110,7 @@ absl::StatusOr<StoreDir> StoreDir::open_parent(const std::string& path, const st
       (parent[top.size()] == '/' || top == "/")) {
     absl::StatusOr<StoreDir> dir = open(top);
     if (!dir.ok()) return dir.status();
-    return dir->descend(std::string_view(parent).substr(top == "/" ? 1 : top.size() + 1));
+    return dir->descend(std::string_view{parent}.substr(top == "/" ? 1 : top.size() + 1));
   }
   if (!top.empty() && parent == top) return open(top);
   return open(parent);
@@ -409,7 +409,7 @@ absl::Status walk_from(const StoreDir& dir, int depth,
       // Replaced by something else since it was listed: not entered.
       if (sub.status().code() == absl::StatusCode::kFailedPrecondition ||
           sub.status().code() == absl::StatusCode::kNotFound) {
-        if (report) report(std::string(sub.status().message()));
+        if (report) report(std::string{sub.status().message()});
         continue;
       }
       return sub.status();

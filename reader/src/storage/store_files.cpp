@@ -136,7 +136,7 @@ absl::StatusOr<std::optional<AdoptedFile>> adopt_open_file(const StoreDir& dir, 
     absl::StatusOr<std::optional<AdoptedFile>> adopted = adopt_file(dir, *name);
     if (!adopted.ok() && adopted.status().code() == absl::StatusCode::kFailedPrecondition) {
       // Not a file a drain left (a link, a FIFO ...): never taken over.
-      if (report) report(absl::StrCat(std::string(adopted.status().message()), "; not taken over"));
+      if (report) report(absl::StrCat(adopted.status().message(), "; not taken over"));
       continue;
     }
     if (!adopted.ok() || adopted->has_value()) return adopted;

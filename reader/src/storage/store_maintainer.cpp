@@ -106,7 +106,7 @@ absl::StatusOr<size_t> recover_store(const std::string& directory,
           absl::StatusOr<std::optional<std::string>> result = close_orphan(dir, entry.name);
           if (!result.ok() && result.status().code() == absl::StatusCode::kFailedPrecondition) {
             // Replaced by a link (or the like) since it was listed: left alone.
-            if (report) report(std::string(result.status().message()));
+            if (report) report(std::string{result.status().message()});
             continue;
           }
           if (!result.ok()) return result.status();

@@ -117,13 +117,12 @@ std::string safe_service_name(std::string_view service) {
 std::string StoredFileName::base_name() const {
   const std::string pid_text = std::to_string(pid);
   return cat({service, "-", pid_text, "-", level_class_name(level_class), "-", first, "-",
-              kind == Kind::kOpen ? std::string_view("open") : std::string_view(last)});
+              kind == Kind::kOpen ? std::string_view("open") : std::string_view{last}});
 }
 
 std::string StoredFileName::file_name() const {
   switch (kind) {
     case Kind::kOpen:
-      return cat({base_name(), kPlainSuffix});
     case Kind::kClosed:
       return cat({base_name(), kPlainSuffix});
     case Kind::kCompressed:

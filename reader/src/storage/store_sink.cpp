@@ -167,7 +167,7 @@ std::optional<std::string> StoreSink::resume_point(const SegmentIdentity& segmen
   if (!checkpoint.ok()) {
     if (options_.report) {
       options_.report(absl::StrCat("ignoring the checkpoint of pid ", segment.pid, ": ",
-                                   std::string(checkpoint.status().message())));
+                                   std::string{checkpoint.status().message()}));
     }
     return std::nullopt;
   }
@@ -177,7 +177,7 @@ std::optional<std::string> StoreSink::resume_point(const SegmentIdentity& segmen
 
 absl::Status StoreSink::write_bytes(File& file, std::string_view bytes) {
   size_t done = 0;
-  const absl::Status status = write_all(file.fd, bytes, file.path, &done);
+  absl::Status status = write_all(file.fd, bytes, file.path, &done);
   file.size += done;
   if (done != 0) file.synced = false;
   return status;
@@ -354,7 +354,7 @@ void StoreSink::segment_finished(const SegmentIdentity& segment) {
   if (checkpoints_.has_value()) {
     absl::Status removed = checkpoints_->remove(checkpoint_file_name(key.first, key.second));
     if (!removed.ok() && !absl::IsNotFound(removed) && had && options_.report) {
-      options_.report(std::string(removed.message()));
+      options_.report(std::string{removed.message()});
     }
   }
 }
@@ -382,7 +382,7 @@ void StoreSink::close_file(File& file) {
   if (file.fd < 0) return;
   auto report = [&](const absl::Status& status) {
     if (options_.report) {
-      options_.report(absl::StrCat("closing ", file.path, ": ", std::string(status.message()),
+      options_.report(absl::StrCat("closing ", file.path, ": ", status.message(),
                                    " (left \"-open\": the next drain or `ringtail retain` closes it)"));
     }
   };
