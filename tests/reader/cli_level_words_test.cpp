@@ -17,15 +17,13 @@
 namespace ringtail::reader {
 namespace {
 
+using ringtail::test::ProducerChild;
 using ringtail::test::Result;
 using ringtail::test::run;
-using ringtail::test::ProducerChild;
 
 class CliLevelWordsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(ringtail::test::tool_built("ringtail"));
-  }
+  void SetUp() override { ASSERT_TRUE(ringtail::test::tool_built("ringtail")); }
 };
 
 TEST_F(CliLevelWordsTest, WarningIsWarnForTheLevelVerb) {
