@@ -18,6 +18,7 @@ packages=(
   libssl-dev              # HMAC-SHA256 of redaction's keyed hash (OpenSSL libcrypto)
   jq                      # tests and benchmarks compare query answers with jq
   clang-format            # the format check of CI
+  clang-tidy              # the lint stage of CI (scripts/tidy.sh)
   clang libclang-rt-14-dev  # the libFuzzer test (tests/fuzz; skipped without them)
 )
 
