@@ -70,9 +70,13 @@ class Subprocess {
 
     int out[2] = {-1, -1};
     int err[2] = {-1, -1};
-    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+    // Closed by a successful execve (O_CLOEXEC): the constructor returns only
+    // once the child runs the program, so no one sees (or signals) the forked
+    // copy of the test, whose signal masks and handlers are the test's own.
+    int execed[2] = {-1, -1};
+    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 || ::pipe2(execed, O_CLOEXEC) != 0) {
       ADD_FAILURE() << "pipe2: " << std::strerror(errno);
-      for (int fd : {out[0], out[1], err[0], err[1]}) {
+      for (int fd : {out[0], out[1], err[0], err[1], execed[0], execed[1]}) {
         if (fd >= 0) ::close(fd);
       }
       return;
@@ -84,17 +88,28 @@ class Subprocess {
       ::dup2(null_fd >= 0 ? null_fd : out[1], 1);
       ::dup2(err[1], 2);
       ::execve(path.c_str(), argv.data(), envp.data());
+      const int error = errno;
+      (void)!::write(execed[1], &error, sizeof(error));
       ::_exit(127);
     }
     if (null_fd >= 0) ::close(null_fd);
     ::close(out[1]);
     ::close(err[1]);
+    ::close(execed[1]);
     out_fd_ = out[0];
     err_fd_ = err[0];
     if (pid_ < 0) {
       ADD_FAILURE() << "fork: " << std::strerror(errno);
+      ::close(execed[0]);
       close_pipes();
+      return;
     }
+    int exec_error = 0;
+    ssize_t n = 0;
+    while ((n = ::read(execed[0], &exec_error, sizeof(exec_error))) < 0 && errno == EINTR) {
+    }
+    ::close(execed[0]);
+    if (n > 0) ADD_FAILURE() << "execve " << path << ": " << std::strerror(exec_error);
   }
   ~Subprocess() {
     if (pid_ > 0 && !reaped_) {
