@@ -1,6 +1,7 @@
 // Ring mechanics against a real producer: wrap-around with padding, draining
 // while the producer writes, and drops (full ring, record too big) reported
 // as exact DropGaps.
+#include <fcntl.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -159,6 +160,110 @@ TEST(IngestRing, DrainWhileProducerWrites) {
   // A retried event's final drops come before its commit, so no drop trails.
   EXPECT_EQ(slot->dropped_full_untrusted, dropped);
   EXPECT_EQ(next_seq, kEvents + dropped);
+}
+
+// Pages of [begin, begin + bytes) that this process's page tables map now
+// (/proc/self/pagemap bit 63, which needs no privilege), or -1 if unreadable.
+int64_t present_pages(const std::byte* begin, uint64_t bytes) {
+  const int fd = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  int64_t present = 0;
+  for (uint64_t at = 0; at < bytes; at += page) {
+    uint64_t entry = 0;
+    const auto index = (reinterpret_cast<uintptr_t>(begin) + at) / page;
+    if (::pread(fd, &entry, sizeof(entry), static_cast<off_t>(index * sizeof(entry))) != sizeof(entry)) {
+      present = -1;
+      break;
+    }
+    present += static_cast<int64_t>(entry >> 63);
+  }
+  ::close(fd);
+  return present;
+}
+
+// The cursor copies ring bytes with pread(), never through the mapping: a
+// drained ring leaves no page of its data in the reader's page tables, so
+// the reader's resident memory does not grow with ring size or backlog.
+TEST(IngestRing, ReadingLeavesRingPagesUnmapped) {
+  constexpr uint64_t kEvents = 6000;  // ~190 KiB of records: dozens of pages
+  Options options = ringtail::test::small_producer_options("rt-ring-pages");
+  options.ring_bytes = uint64_t{1} << 20;
+  ProducerChild child = ProducerChild::start(options, [](ProducerChild::Link& link) {
+    for (uint64_t i = 0; i < kEvents; ++i) {
+      if (!RINGTAIL_INFO("paged", kv("i", i), kv("payload", std::string_view("ring page")))) return 3;
+    }
+    return link.signal() && link.wait() ? 0 : 4;
+  });
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  Reader reader(child.segment_name());
+  ASSERT_TRUE(reader.view.ok()) << reader.view.status();
+  CallSiteTable table(*reader.view);
+  absl::StatusOr<RingCursor> cursor = RingCursor::create(*reader.view, 0);
+  ASSERT_TRUE(cursor.ok());
+  uint64_t events = 0;
+  for (int batch = 0; batch < 1000; ++batch) {
+    CollectingSink sink;
+    BatchStats stats;
+    ASSERT_TRUE(cursor->read_batch(table, sink, &stats).ok()) << cursor->poison_status();
+    cursor->commit();
+    for (const DecodedEvent* e : testing::events_of(sink.items)) {
+      EXPECT_EQ(std::get<uint64_t>(e->fields[0].value), events);
+      ++events;
+    }
+    if (stats.caught_up) break;
+  }
+  ASSERT_EQ(events, kEvents);
+
+  absl::StatusOr<const std::byte*> data = reader.view->ring_data(0);
+  ASSERT_TRUE(data.ok());
+  // The kernel's fault-around maps up to 64 KiB of cached pages around any
+  // fault, so reading the ring directory just before the ring may map its
+  // first pages: the check starts past them.
+  constexpr uint64_t kPast = uint64_t{128} << 10;
+  ASSERT_GT(cursor->position(), kPast + 32 * 4096);
+  const std::byte* checked = *data + kPast;
+  EXPECT_EQ(present_pages(checked, cursor->position() - kPast), 0) << "ring pages the reader mapped";
+  // The check sees a page the reader does touch.
+  const volatile std::byte* touched = checked + 8192;
+  (void)*touched;
+  EXPECT_GE(present_pages(checked, cursor->position() - kPast), 1);
+  ASSERT_TRUE(child.resume());
+  EXPECT_EQ(child.join(), 0);
+}
+
+// A file cut short inside the ring's data (its owner's ftruncate) is found
+// by the copy: the view turns cut(), as a fault in the mapping makes it, and
+// the ring stops with a DataLossError instead of decoding anything.
+TEST(IngestRing, RingDataCutShortMarksTheViewCut) {
+  Options options = ringtail::test::small_producer_options("rt-ring-cut");
+  options.ring_bytes = uint64_t{64} << 10;
+  ProducerChild child = ProducerChild::start(options, [](ProducerChild::Link& link) {
+    for (uint64_t i = 0; i < 1000; ++i) RINGTAIL_INFO("cut", kv("i", i));
+    return link.signal() && link.wait() ? 0 : 4;
+  });
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  Reader reader(child.segment_name());
+  ASSERT_TRUE(reader.view.ok()) << reader.view.status();
+  CallSiteTable table(*reader.view);
+  absl::StatusOr<RingCursor> cursor = RingCursor::create(*reader.view, 0);
+  ASSERT_TRUE(cursor.ok());
+  const uint64_t keep = reader.view->geometry().ring_data_offset(0);  // the ring's data goes
+  const int fd = ::open(("/dev/shm/" + child.segment_name()).c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(keep)), 0);
+  ::close(fd);
+
+  CollectingSink sink;
+  const absl::Status status = cursor->read_batch(table, sink, nullptr);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_NE(status.message().find("cut short"), std::string_view::npos) << status;
+  EXPECT_TRUE(testing::events_of(sink.items).empty());
+  EXPECT_TRUE(reader.view->cut());
+  ASSERT_TRUE(child.resume());
+  EXPECT_EQ(child.join(), 0);
 }
 
 // A ring filled without a reader drops the rest; once drained, the next event

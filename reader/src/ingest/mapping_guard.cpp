@@ -115,6 +115,10 @@ MappingGuard::~MappingGuard() {
   slot_ = -1;
 }
 
+void MappingGuard::mark_cut(int slot) {
+  if (slot >= 0 && slot < kMaxMappings) g_entries[slot].cut.store(1, std::memory_order_relaxed);
+}
+
 bool MappingGuard::cut() const { return slot_ >= 0 && g_entries[slot_].cut.load(std::memory_order_relaxed) != 0; }
 
 }  // namespace ringtail::reader

@@ -15,6 +15,14 @@ std::string name_from(const char* chars, size_t max_bytes) {
   return std::string(chars, std::find(chars, chars + max_bytes, '\0'));
 }
 
+// The copy of ring bytes being decoded (8-byte aligned). One per thread, not
+// one per cursor: a reader of thousands of rings keeps one stage per
+// decoding thread. A cursor uses it only within one read_batch().
+std::vector<uint64_t>& staging() {
+  thread_local std::vector<uint64_t> words;
+  return words;
+}
+
 }  // namespace
 
 absl::StatusOr<RingCursor> RingCursor::create(const SegmentView& view, uint32_t slot_index, RingCursorOptions options) {
@@ -33,7 +41,7 @@ absl::StatusOr<RingCursor> RingCursor::create(const SegmentView& view, uint32_t 
   cursor.segment_name_ = view.name();
   // The mapping is writable when the view is; only read_pos is ever written through it.
   cursor.slot_ = const_cast<shm::RingSlot*>(*view.slot(slot_index));
-  cursor.data_ = *view.ring_data(slot_index);
+  cursor.source_ = *view.ring_bytes_source(slot_index);
   cursor.capacity_ = view.geometry().ring_capacity;
   cursor.data_offset_ = view.geometry().ring_data_offset(slot_index);
   cursor.slot_index_ = slot_index;
@@ -275,11 +283,22 @@ void RingCursor::emit_gap(RecordSink& sink, uint64_t first, uint64_t last, Batch
   sink.on_gap(gap_);
 }
 
-const std::byte* RingCursor::copy_record(uint64_t offset, uint32_t size) {
-  const size_t words = size / 8;
-  if (buffer_.size() < words) buffer_.resize(words);
-  std::memcpy(buffer_.data(), data_ + offset, size);
-  return reinterpret_cast<const std::byte*>(buffer_.data());
+absl::Status RingCursor::stage(uint64_t at, uint64_t size, uint64_t write_pos, const std::byte** out) {
+  if (at < staged_begin_ || at + size > staged_end_) {
+    const uint64_t offset = at & (capacity_ - 1);
+    // As much as there is up to the stage's size, the ring's end and
+    // write_pos (records never wrap: padding fills the ring's end).
+    const uint64_t bytes = std::min({std::max<uint64_t>(size, kRingStageBytes), capacity_ - offset, write_pos - at});
+    std::vector<uint64_t>& words = staging();
+    if (words.size() * 8 < bytes) words.resize((bytes + 7) / 8);
+    staged_begin_ = staged_end_ = at;
+    if (absl::Status s = copy_ring_bytes(source_, offset, words.data(), bytes); !s.ok()) {
+      return fail(absl::StrCat("cannot copy ring bytes: ", s.message()), at);
+    }
+    staged_end_ = at + bytes;
+  }
+  *out = reinterpret_cast<const std::byte*>(staging().data()) + (at - staged_begin_);
+  return absl::OkStatus();
 }
 
 absl::Status RingCursor::read_batch(CallSiteTable& table, RecordSink& sink, BatchStats* stats_out) {
@@ -305,9 +324,11 @@ absl::Status RingCursor::read_batch(CallSiteTable& table, RecordSink& sink, Batc
   }
   if (write_pos % 8 != 0) return fail(absl::StrCat("write_pos ", write_pos, " is not a multiple of 8"), position_);
 
+  staged_begin_ = staged_end_ = position_;  // the thread's stage may hold another cursor's bytes
   absl::Status status = decode_records(write_pos, table, sink, stats);
-  // A buffer grown for a large record is not kept for the next batch.
+  // Buffers grown for a large record are not kept for the next batch.
   if (buffer_.capacity() * sizeof(uint64_t) > kRetainedRecordBufferBytes) std::vector<uint64_t>().swap(buffer_);
+  if (staging().capacity() * sizeof(uint64_t) > kRingStageBytes) std::vector<uint64_t>().swap(staging());
   stats.bytes = position_ - batch_start;
   stats.caught_up = position_ >= write_pos;
   return status;
@@ -319,9 +340,11 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
   while (position_ < write_pos && position_ - batch_start < options_.max_batch_bytes) {
     const uint64_t at = position_;
     const uint64_t offset = at & mask;
-    // Checked below before any use; from here on only these copies are read.
+    // Checked below before any use; from here on only the staged copy is read.
+    const std::byte* staged = nullptr;
+    if (absl::Status s = stage(at, shm::kRecordPrefixBytes, write_pos, &staged); !s.ok()) return s;
     uint32_t prefix_untrusted[2];
-    std::memcpy(prefix_untrusted, data_ + offset, sizeof(prefix_untrusted));
+    std::memcpy(prefix_untrusted, staged, sizeof(prefix_untrusted));
     const uint32_t size = prefix_untrusted[0];
     const uint32_t id = prefix_untrusted[1];
     const uint64_t room = capacity_ - offset;  // >= 8: positions stay multiples of 8
@@ -361,8 +384,9 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
       if (size < sizeof(shm::RecordHeader)) {
         return reject(absl::StrCat("record of ", size, " bytes is shorter than its header"));
       }
+      if (absl::Status s = stage(at, sizeof(shm::RecordHeader), write_pos, &staged); !s.ok()) return s;
       shm::RecordHeader header;
-      std::memcpy(&header, data_ + offset, sizeof(header));
+      std::memcpy(&header, staged, sizeof(header));
       if (consumer_passed(at)) {
         ++stats.peek_resyncs;
         return absl::OkStatus();
@@ -382,7 +406,8 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
       continue;
     }
     if (id == shm::kFramePushId || id == shm::kFramePopId) {
-      const std::byte* record = copy_record(offset, size);
+      const std::byte* record = nullptr;
+      if (absl::Status s = stage(at, size, write_pos, &record); !s.ok()) return s;
       if (consumer_passed(at)) {
         ++stats.peek_resyncs;
         return absl::OkStatus();
@@ -403,8 +428,10 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
         return reject(
             absl::StrCat("thread start record of ", size, " bytes, expected ", sizeof(shm::ThreadStartRecord)));
       }
+      const std::byte* record = nullptr;
+      if (absl::Status s = stage(at, size, write_pos, &record); !s.ok()) return s;
       shm::ThreadStartRecord start;
-      std::memcpy(&start, copy_record(offset, size), sizeof(start));
+      std::memcpy(&start, record, sizeof(start));
       if (consumer_passed(at)) {
         ++stats.peek_resyncs;
         return absl::OkStatus();
@@ -438,7 +465,8 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
     if (size < sizeof(shm::RecordHeader)) {
       return reject(absl::StrCat("event record of ", size, " bytes is shorter than its header"));
     }
-    const std::byte* record = copy_record(offset, size);
+    const std::byte* record = nullptr;
+    if (absl::Status s = stage(at, size, write_pos, &record); !s.ok()) return s;
     if (consumer_passed(at)) {
       ++stats.peek_resyncs;
       return absl::OkStatus();

@@ -1,7 +1,10 @@
 #include "ringtail/reader/ingest/segment_view.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <utility>
 
@@ -288,6 +291,37 @@ absl::StatusOr<const std::byte*> SegmentView::ring_data(uint32_t index) const {
         absl::StrCat(prefix(name()), "ring ", index, " is past the ", geometry_.ring_slot_count, " rings"));
   }
   return file_.data() + geometry_.ring_data_offset(index);
+}
+
+absl::StatusOr<RingBytesSource> SegmentView::ring_bytes_source(uint32_t index) const {
+  if (index >= geometry_.ring_slot_count) {
+    return absl::OutOfRangeError(
+        absl::StrCat(prefix(name()), "ring ", index, " is past the ", geometry_.ring_slot_count, " rings"));
+  }
+  return RingBytesSource{file_.fd(), geometry_.ring_data_offset(index), geometry_.ring_capacity, guard_.slot()};
+}
+
+absl::Status copy_ring_bytes(const RingBytesSource& source, uint64_t offset, void* out, size_t bytes) {
+  if (offset > source.capacity || bytes > source.capacity - offset) {
+    return absl::OutOfRangeError(
+        absl::StrCat("ring bytes [", offset, ", +", bytes, ") are past the ring's ", source.capacity));
+  }
+  auto* to = static_cast<char*>(out);
+  uint64_t at = source.file_offset + offset;
+  while (bytes > 0) {
+    const ssize_t n = ::pread(source.fd, to, bytes, static_cast<off_t>(at));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot read ring bytes at file offset ", at));
+    if (n == 0) {
+      // The mapping would have raised SIGBUS here: the same outcome.
+      MappingGuard::mark_cut(source.guard_slot);
+      return absl::DataLossError(absl::StrCat("the segment file ends before its offset ", at, ": cut short"));
+    }
+    to += n;
+    at += static_cast<uint64_t>(n);
+    bytes -= static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<const shm::CallSiteEntry*> SegmentView::callsite_entry(uint32_t id) const { return entry_at(id); }

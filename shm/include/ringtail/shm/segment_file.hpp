@@ -62,6 +62,10 @@ class SegmentFile {
   uint64_t size() const { return size_; }
   const std::string& name() const { return name_; }
   bool valid() const { return data_ != nullptr; }
+  // The open descriptor (kept for the mapping's lifetime; the number stays
+  // the same when the SegmentFile moves): for pread() of bytes the caller
+  // wants copied without entering its page tables.
+  int fd() const { return fd_; }
   // The file's owner as the kernel recorded it (fstat of the descriptor).
   uid_t owner_uid() const { return owner_uid_; }
 

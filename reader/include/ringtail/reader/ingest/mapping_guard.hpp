@@ -18,7 +18,9 @@
 // Why a handler and not a size check before each access: the owner can cut
 // the file between any check and the access. Why not pread() for every
 // access: the ring protocol needs atomic loads and stores of shared words,
-// which a copy through the kernel cannot give.
+// which a copy through the kernel cannot give. (Ring *data* is copied with
+// pread(), segment_view.hpp: a read that finds the file short marks the
+// registration cut through mark_cut().)
 //
 // Threading: register and unregister from any thread; cut() from any thread.
 // The handler itself is async-signal-safe (atomics and the raw mmap call).
@@ -46,6 +48,11 @@ class MappingGuard {
 
   // True once an access to the mapping found its file cut short.
   bool cut() const;
+  // The registration's index (-1 if none); stays the same when the guard moves.
+  int slot() const { return slot_; }
+  // Marks registration `slot` cut, as the handler does: for code that found
+  // the file short through its descriptor. Ignores a slot out of range.
+  static void mark_cut(int slot);
 
   static constexpr int kMaxMappings = 16384;
 

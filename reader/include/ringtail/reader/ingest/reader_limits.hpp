@@ -22,6 +22,11 @@ inline constexpr uint32_t kMaxRecordCopyBytes = uint32_t{16} << 20;
 // a buffer grown for a larger record is given back at the batch's end.
 inline constexpr uint32_t kRetainedRecordBufferBytes = uint32_t{64} << 10;
 
+// Ring bytes are copied out this many at a time (or one record, if larger),
+// into a staging buffer per decoding thread; one grown past it for a large
+// record is given back at the batch's end.
+inline constexpr uint32_t kRingStageBytes = uint32_t{256} << 10;
+
 // A thread's frames (contexts and spans) as the reader keeps them: no more
 // than a producer's frame stack can hold (shm::kMaxFrameStackBytes), counted
 // in record bytes. A push record beyond it poisons the ring: no honest

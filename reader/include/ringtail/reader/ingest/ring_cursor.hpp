@@ -5,12 +5,15 @@
 // which the consuming reader release-stores when it is done with them.
 //
 // read_batch() acquire-loads write_pos once and decodes the records from the
-// cursor's position up to it (at most max_batch_bytes, whole records). For
-// each record it copies the 8-byte prefix out of shared memory and checks
-// the size (a multiple of 8, at least 8, not past the end of the ring, not
-// past write_pos, at most max_record_bytes unless it is padding), then copies
-// the whole record into a private buffer and decodes only that copy, so
-// bytes changing under the reader cannot make a check and a use disagree.
+// cursor's position up to it (at most max_batch_bytes, whole records). Ring
+// bytes are copied with pread() (copy_ring_bytes, segment_view.hpp: never
+// through the mapping, so the reader's memory does not grow with the ring)
+// into a private staging buffer, up to kRingStageBytes at a time and one per
+// thread, and only that copy is read: for each record the 8-byte prefix
+// gives the size, which is checked (a multiple of 8, at least 8, not past
+// the end of the ring, not past write_pos, at most max_record_bytes unless
+// it is padding) before the record is decoded from the same copy, so bytes
+// changing under the reader cannot make a check and a use disagree.
 //   - Padding (kPaddingId) must run exactly to the end of the ring; skipped.
 //   - ThreadStartRecord: the ring's new owner (tid, name) for what follows;
 //     its frames start empty.
@@ -205,11 +208,14 @@ class RingCursor {
   absl::Status fail(const std::string& reason, uint64_t at);
   bool consumer_passed(uint64_t at);
   void emit_gap(RecordSink& sink, uint64_t first, uint64_t last, BatchStats& stats);
-  const std::byte* copy_record(uint64_t offset, uint32_t size);
+  // Points *out at a private copy of ring positions [at, at + size), which
+  // lie below write_pos and within the ring; refills the staging copy from
+  // `at` when it does not hold them. Valid until the next stage().
+  absl::Status stage(uint64_t at, uint64_t size, uint64_t write_pos, const std::byte** out);
 
   std::string segment_name_;
   shm::RingSlot* slot_ = nullptr;  // written only through read_pos, and only in kConsume
-  const std::byte* data_ = nullptr;
+  RingBytesSource source_;
   uint64_t capacity_ = 0;
   uint64_t data_offset_ = 0;
   uint32_t slot_index_ = 0;
@@ -248,7 +254,11 @@ class RingCursor {
   Snapshot base_;                   // the state at base_.end_pos (the last commit, or the start)
   std::deque<Snapshot> snapshots_;  // later states, by end_pos
 
-  std::vector<uint64_t> buffer_;  // the private copy of the current record (8-byte aligned)
+  // Positions the thread's staging copy holds for this cursor (empty at the
+  // start of every batch: the staging buffer is shared by the thread's cursors).
+  uint64_t staged_begin_ = 0;
+  uint64_t staged_end_ = 0;
+  std::vector<uint64_t> buffer_;  // resume_from(): a stored frame record being checked (8-byte aligned)
   ThreadContext context_;         // the frames of the ring's current thread
   DecodedFrame frame_;            // the frame record being decoded (storage reused)
   SpanEdge span_edge_;

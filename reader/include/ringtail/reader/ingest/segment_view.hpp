@@ -105,6 +105,26 @@ struct RingSlotSnapshot {
   uint64_t read_pos_untrusted = 0;
 };
 
+// Where a ring's bytes are copied from: the segment's descriptor, at the
+// ring's place in the file. The reader copies ring data with pread() rather
+// than through the mapping, so ring bytes never enter its page tables: its
+// resident memory does not grow with ring size or backlog, and no read takes
+// a page fault (docs/ARCHITECTURE.md, "Reader memory"). Plain numbers, valid
+// while the view (moved or not) is alive.
+struct RingBytesSource {
+  int fd = -1;
+  uint64_t file_offset = 0;  // of the ring's first byte
+  uint64_t capacity = 0;
+  int guard_slot = -1;  // the view's MappingGuard registration
+};
+
+// Copies bytes [offset, offset + bytes) of the ring into `out`; the range
+// must lie within the ring (OutOfRange otherwise). A file that ends first
+// was cut short: the view is marked cut() and DataLoss is returned; another
+// OS error is returned as such. The copy is private: nothing the producer
+// does later changes it.
+absl::Status copy_ring_bytes(const RingBytesSource& source, uint64_t offset, void* out, size_t bytes);
+
 class SegmentView {
  public:
   using Access = shm::SegmentFile::Access;
@@ -145,6 +165,8 @@ class SegmentView {
   absl::StatusOr<RingSlotSnapshot> slot_snapshot(uint32_t index) const;
   // Start of ring `index`'s data: geometry().ring_capacity bytes.
   absl::StatusOr<const std::byte*> ring_data(uint32_t index) const;
+  // How to copy ring `index`'s data (copy_ring_bytes). OutOfRange past the rings.
+  absl::StatusOr<RingBytesSource> ring_bytes_source(uint32_t index) const;
   absl::StatusOr<const shm::CallSiteEntry*> callsite_entry(uint32_t id) const;
 
   // Reader-owned words. FailedPreconditionError on a read-only view.
