@@ -248,7 +248,8 @@ TEST_F(StoreMaintenanceTest, MaintainerFinishesWhatTheSinkCloses) {
     StoreMaintainer maintainer(options);
     StoreSinkOptions sink_options;
     sink_options.directory = dir_.string();
-    sink_options.max_file_bytes = 300;  // rotates every flush below
+    // Each pass's four lines fill a file exactly: it rotates at every flush below.
+    sink_options.max_file_bytes = 4 * line(kNow, "INFO", "tick").size();
     sink_options.on_closed = [&](const std::string& path) { maintainer.file_closed(path); };
     StoreSink sink(sink_options);
     SegmentIdentity id;

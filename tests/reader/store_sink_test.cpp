@@ -246,6 +246,83 @@ TEST_F(StoreSinkTest, RotatesBySizeAgeAndDate) {
   }
 }
 
+// Size rotation within a pass: however much one pass writes, no file holds
+// more than max_file_bytes plus one line. A full file stays open and listed
+// in the checkpoint until the flush covers it, then it is closed; a discard
+// takes back what was written since the last flush, in full files too.
+TEST_F(StoreSinkTest, RotatesBySizeWithinAPass) {
+  StoreSinkOptions o = options();
+  o.max_file_bytes = 1000;
+  o.buffer_bytes = 256;
+  StoreSink sink(o);
+  const SegmentIdentity id = identity(7, "svc", 5);
+  std::string chunk;
+  size_t longest = 0;
+  for (int n = 0; n < 60; ++n) {
+    const std::string l = line(now_ + n, n % 10 == 9 ? "WARN" : "INFO", n);
+    longest = std::max(longest, l.size());
+    chunk += l;
+  }
+  std::string singles;
+  for (int n = 60; n < 80; ++n) singles += line(now_ + n, "INFO", n);
+  ASSERT_TRUE(sink.write(id, chunk).ok());  // one piece: ~4.6 KB of INFO lines
+  for (size_t at = 0; at < singles.size();) {
+    const size_t end = singles.find('\n', at) + 1;
+    ASSERT_TRUE(sink.write(id, std::string_view(singles).substr(at, end - at)).ok());
+    at = end;
+  }
+  // Nothing closed before the flush covers it; every open file is listed.
+  EXPECT_TRUE(closed_.empty());
+  const std::vector<std::string> open_before = sink.open_paths();
+  EXPECT_GE(open_before.size(), 7u);  // ~6 INFO files and the WARN one
+  absl::StatusOr<std::optional<StoreCheckpoint>> stored = read_checkpoint(dir_.string(), 7, 5);
+  ASSERT_TRUE(stored.ok() && stored->has_value()) << stored.status();
+  EXPECT_EQ((*stored)->files.size(), open_before.size());
+
+  ASSERT_TRUE(sink.flush_with({SegmentCheckpoint{id, "r1"}}).ok());
+  EXPECT_EQ(closed_.size() + sink.open_paths().size(), open_before.size());
+  EXPECT_GE(closed_.size(), 5u);
+  std::string info;
+  std::string warn;
+  std::vector<std::string> paths = closed_;
+  for (const std::string& path : sink.open_paths()) paths.push_back(path);
+  // Closed in the order they filled, then the open ones: each class's lines in order.
+  for (const std::string& path : paths) {
+    const std::string text = read(path);
+    EXPECT_LE(text.size(), o.max_file_bytes + longest) << path;
+    (path.find("-warn-") != std::string::npos ? warn : info) += text;
+  }
+  std::string want_info;
+  std::string want_warn;
+  const std::string written = chunk + singles;
+  for (std::string_view rest = written; !rest.empty();) {
+    const std::string_view l = rest.substr(0, rest.find('\n') + 1);
+    (l.find("\"WARN\"") != std::string_view::npos ? want_warn : want_info) += l;
+    rest.remove_prefix(l.size());
+  }
+  EXPECT_EQ(info, want_info);
+  EXPECT_EQ(warn, want_warn);
+
+  // A failed pass that filled files: all of it is taken back, and nothing
+  // but flushed lines stays stored.
+  const size_t closed_before = closed_.size();
+  for (int n = 80; n < 110; ++n) ASSERT_TRUE(sink.write(id, line(now_ + n, "INFO", n)).ok());
+  EXPECT_GT(sink.open_paths().size(), 2u);
+  sink.discard();
+  std::string kept;
+  for (const auto& [name, path] : files()) kept += read(path);
+  EXPECT_EQ(kept.size(), want_info.size() + want_warn.size());
+  EXPECT_EQ(kept.find("\"n\":80}"), std::string::npos);
+  // The file that was open at the flush filled up and was closed, holding
+  // only what that flush covered; the new ones were emptied and removed.
+  EXPECT_EQ(closed_.size(), closed_before + 1);
+  for (const auto& [name, path] : files()) {
+    if (name.find("-open") == std::string::npos) {
+      EXPECT_GT(std::filesystem::file_size(path), 0u) << name;
+    }
+  }
+}
+
 TEST_F(StoreSinkTest, DiscardTakesBackWhatWasNotFlushed) {
   StoreSinkOptions o = options();
   o.buffer_bytes = 4;  // every write goes to the file at once

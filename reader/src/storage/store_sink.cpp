@@ -40,7 +40,7 @@ StoreSink::StoreSink(StoreSinkOptions options) : options_(std::move(options)) {
 }
 
 StoreSink::~StoreSink() {
-  for (auto& [key, file] : files_) {
+  auto drop_unflushed = [this](File& file) {
     // Unflushed lines were not committed: drop them (the next drain writes them again).
     file.buffer.clear();
     if (file.size != file.flushed_size && ::ftruncate(file.fd, static_cast<off_t>(file.flushed_size)) == 0) {
@@ -48,13 +48,16 @@ StoreSink::~StoreSink() {
       file.last_stamp = file.flushed_last_stamp;
     }
     close_file(file);
-  }
+  };
+  for (auto& [key, file] : full_) drop_unflushed(file);
+  for (auto& [key, file] : files_) drop_unflushed(file);
 }
 
 int64_t StoreSink::now() const { return options_.now_ns ? options_.now_ns() : realtime_now_ns(); }
 
 std::vector<std::string> StoreSink::open_paths() const {
   std::vector<std::string> paths;
+  for (const auto& [key, file] : full_) paths.push_back(file.path);
   for (const auto& [key, file] : files_) paths.push_back(file.path);
   return paths;
 }
@@ -70,6 +73,11 @@ absl::StatusOr<StoreSink::File*> StoreSink::file_for(const SegmentIdentity& segm
 
   File file;
   file.opened_ns = now();
+  // A file that filled up in this pass is still open under its name: the
+  // next one of the same process and class gets a later stamp.
+  for (const auto& [full_key, full] : full_) {
+    if (full_key == key && full.opened_ns >= file.opened_ns) file.opened_ns = full.opened_ns + 1;
+  }
   file.date = utc_date(file.opened_ns);
   const std::string service = safe_service_name(segment.service);
   file.relative_directory = absl::StrCat(service, "/", file.date);
@@ -142,11 +150,13 @@ absl::Status StoreSink::store_checkpoint(const SegmentKey& segment, bool sizes_n
   StoreCheckpoint checkpoint;
   checkpoint.pid = segment.first;
   checkpoint.start_ticks = segment.second;
-  for (const auto& [key, file] : files_) {
-    if (std::get<0>(key) != segment.first || std::get<1>(key) != segment.second) continue;
+  auto list = [&](const Key& key, const File& file) {
+    if (std::get<0>(key) != segment.first || std::get<1>(key) != segment.second) return;
     checkpoint.files.push_back(StoreCheckpoint::File{absl::StrCat(file.relative_directory, "/", file.name.file_name()),
                                                      sizes_now ? file.size : file.flushed_size});
-  }
+  };
+  for (const auto& [key, file] : full_) list(key, file);
+  for (const auto& [key, file] : files_) list(key, file);
   auto it = resume_.find(segment);
   if (it == resume_.end()) {
     // First words on this segment: keep what an earlier drain stored (the
@@ -201,36 +211,44 @@ absl::Status StoreSink::append(File& file, std::string_view lines) {
 }
 
 absl::Status StoreSink::write(const SegmentIdentity& segment, std::string_view lines) {
-  // Runs of consecutive lines of one class go to that class's file in one piece.
-  size_t run_start = 0;
-  size_t run_last_line = 0;
-  LevelClass run_class = LevelClass::kInfo;
-  auto finish_run = [&](size_t run_end) -> absl::Status {
-    if (run_end == run_start) return absl::OkStatus();
-    absl::StatusOr<File*> file = file_for(segment, run_class);
-    if (!file.ok()) return file.status();
-    File& f = **file;
-    if (f.first_stamp.empty()) f.first_stamp = stamp_of(lines.substr(run_start));
-    if (std::string last = stamp_of(lines.substr(run_last_line)); !last.empty()) f.last_stamp = std::move(last);
-    return append(f, lines.substr(run_start, run_end - run_start));
+  auto line_end = [&](size_t at) {
+    const void* newline = std::memchr(lines.data() + at, '\n', lines.size() - at);
+    return newline == nullptr ? lines.size()
+                              : static_cast<size_t>(static_cast<const char*>(newline) - lines.data()) + 1;
   };
   size_t at = 0;
   while (at < lines.size()) {
-    const void* newline = std::memchr(lines.data() + at, '\n', lines.size() - at);
-    const size_t end =
-        newline == nullptr ? lines.size() : static_cast<size_t>(static_cast<const char*>(newline) - lines.data()) + 1;
-    const LevelClass level_class = level_class_of_line(lines.substr(at, end - at));
-    if (at == run_start) {
-      run_class = level_class;
-    } else if (level_class != run_class) {
-      if (absl::Status status = finish_run(at); !status.ok()) return status;
-      run_start = at;
-      run_class = level_class;
+    // One run: consecutive lines of one class, as many as its file takes
+    // before it reaches max_file_bytes (the line that reaches it included),
+    // appended in one piece.
+    size_t end = line_end(at);
+    const LevelClass run_class = level_class_of_line(lines.substr(at, end - at));
+    absl::StatusOr<File*> file = file_for(segment, run_class);
+    if (!file.ok()) return file.status();
+    if (pending_bytes(**file) >= options_.max_file_bytes) {
+      // Full: no more lines go in; it is closed once the next flush covers it.
+      auto node = files_.extract(Key{segment.pid, segment.process_start_ticks, run_class});
+      full_.emplace_back(node.key(), std::move(node.mapped()));
+      file = file_for(segment, run_class);
+      if (!file.ok()) return file.status();
     }
-    run_last_line = at;
+    File& f = **file;
+    const size_t run_start = at;
+    size_t run_last_line = at;
+    uint64_t size = pending_bytes(f) + (end - at);
     at = end;
+    while (at < lines.size() && size < options_.max_file_bytes) {
+      end = line_end(at);
+      if (level_class_of_line(lines.substr(at, end - at)) != run_class) break;
+      run_last_line = at;
+      size += end - at;
+      at = end;
+    }
+    if (f.first_stamp.empty()) f.first_stamp = stamp_of(lines.substr(run_start));
+    if (std::string last = stamp_of(lines.substr(run_last_line)); !last.empty()) f.last_stamp = std::move(last);
+    if (absl::Status status = append(f, lines.substr(run_start, at - run_start)); !status.ok()) return status;
   }
-  return finish_run(lines.size());
+  return absl::OkStatus();
 }
 
 bool StoreSink::wants_rotation(const File& file, int64_t now_ns) const {
@@ -241,26 +259,29 @@ bool StoreSink::wants_rotation(const File& file, int64_t now_ns) const {
 }
 
 absl::Status StoreSink::write_buffers() {
-  for (auto& [key, file] : files_) {
-    if (absl::Status status = write_buffer(file); !status.ok()) return status;
-  }
-  if (options_.fsync) {
-    for (auto& [key, file] : files_) {
-      if (file.synced) continue;
-      if (::fdatasync(file.fd) != 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot fdatasync ", file.path));
-      file.synced = true;
+  absl::Status status;
+  for_each_file([&](const Key&, File& file) {
+    if (status.ok()) status = write_buffer(file);
+  });
+  if (!status.ok() || !options_.fsync) return status;
+  for_each_file([&](const Key&, File& file) {
+    if (!status.ok() || file.synced) return;
+    if (::fdatasync(file.fd) != 0) {
+      status = absl::ErrnoToStatus(errno, absl::StrCat("cannot fdatasync ", file.path));
+      return;
     }
-  }
-  return absl::OkStatus();
+    file.synced = true;
+  });
+  return status;
 }
 
 void StoreSink::mark_flushed(const SegmentKey* segment, int64_t now_ns) {
-  for (auto& [key, file] : files_) {
-    if (segment != nullptr && (std::get<0>(key) != segment->first || std::get<1>(key) != segment->second)) continue;
+  for_each_file([&](const Key& key, File& file) {
+    if (segment != nullptr && (std::get<0>(key) != segment->first || std::get<1>(key) != segment->second)) return;
     if (file.size != file.flushed_size) file.written_ns = now_ns;
     file.flushed_size = file.size;
     file.flushed_last_stamp = file.last_stamp;
-  }
+  });
 }
 
 absl::Status StoreSink::flush() { return flush_with({}); }
@@ -290,14 +311,17 @@ absl::Status StoreSink::flush_with(const std::vector<SegmentCheckpoint>& checkpo
   // never cuts lines whose read positions may be published; a kill before
   // the next resume point then repeats lines rather than losing any.
   std::set<SegmentKey> grown;
-  for (const auto& [key, file] : files_) {
+  for_each_file([&](const Key& key, const File& file) {
     if (file.size != file.flushed_size) grown.insert(SegmentKey{std::get<0>(key), std::get<1>(key)});
-  }
+  });
   for (const SegmentKey& segment : grown) {
     if (absl::Status status = store_checkpoint(segment, /*sizes_now=*/true); !status.ok()) return status;
     mark_flushed(&segment, now_ns);
   }
-  // Everything is in the OS and covered: rotate what is due.
+  // Everything is in the OS and covered: close the files that filled up,
+  // and rotate what is due.
+  for (auto& [key, file] : full_) close_file(file);
+  full_.clear();
   for (auto it = files_.begin(); it != files_.end();) {
     if (wants_rotation(it->second, now_ns)) {
       close_file(it->second);
@@ -310,23 +334,34 @@ absl::Status StoreSink::flush_with(const std::vector<SegmentCheckpoint>& checkpo
 }
 
 void StoreSink::discard() {
-  for (auto it = files_.begin(); it != files_.end();) {
-    File& file = it->second;
+  // Take back what this sink wrote since the last OK flush, if the file
+  // still ends where this sink left it; false if it could not.
+  auto take_back = [](File& file) {
     file.buffer.clear();
-    bool keep = true;
+    bool taken_back = true;
     if (file.size != file.flushed_size) {
-      // Take back what this sink wrote since the last OK flush, if the file
-      // still ends where this sink left it.
       struct stat st;
       if (::fstat(file.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) == file.size &&
           ::ftruncate(file.fd, static_cast<off_t>(file.flushed_size)) == 0) {
         file.size = file.flushed_size;
       } else {
-        keep = false;  // unknown state: close it as it is (its lines are whole: only complete writes count)
+        taken_back = false;  // unknown state: close it as it is (its lines are whole: only complete writes count)
       }
     }
     file.last_stamp = file.flushed_last_stamp;
     if (file.flushed_size == 0) file.first_stamp.clear();
+    return taken_back;
+  };
+  // A file that filled up in the failed pass holds, after the take-back,
+  // only lines a stored checkpoint covers: closed (or removed, if empty).
+  for (auto& [key, file] : full_) {
+    (void)take_back(file);
+    close_file(file);
+  }
+  full_.clear();
+  for (auto it = files_.begin(); it != files_.end();) {
+    File& file = it->second;
+    const bool keep = take_back(file);
     if (keep) {
       ++it;
     } else {

@@ -7,13 +7,15 @@
 // class are appended as one piece. A file's name carries the timestamps of
 // its first and last lines once it is closed.
 //
-// Rotation happens only in flush(), after everything was written OK: a file
-// that has reached max_file_bytes, is max_file_age old, or was opened on an
-// earlier UTC date than now is closed: renamed from "…-<start>-open.jsonl" to
-// "…-<first>-<last>.jsonl" (never over an existing name) and passed to
-// on_closed. The next line of its class opens a new file. Rotating only at a
-// flush keeps discard() simple (it never has to reach into a closed file)
-// and means a file can exceed max_file_bytes by what one pass wrote.
+// Rotation by size happens as lines are written: once a file holds
+// max_file_bytes, the next line of its class goes to a new file, so no file
+// holds more than max_file_bytes plus one line. The full file stays open
+// (and listed in its segment's checkpoints) until the next flush has
+// written and covered it; then it is closed: renamed from
+// "…-<start>-open.jsonl" to "…-<first>-<last>.jsonl" (never over an existing
+// name) and passed to on_closed. So a closed file never holds a line that a
+// restart could write again, and discard() never reaches into one. Rotation
+// by age (max_file_age) and at midnight UTC happens at a flush.
 //
 // While open, a file is locked (flock, exclusive) so that retention and
 // other tools can tell a file being written from one a killed drain left
@@ -140,6 +142,14 @@ class StoreSink : public LineSink {
 
   absl::StatusOr<File*> file_for(const SegmentIdentity& segment, LevelClass level_class);
   absl::Status append(File& file, std::string_view lines);
+  // f(key, file) for every open file: the full ones (older lines) first.
+  template <class F>
+  void for_each_file(F&& f) {
+    for (auto& [key, file] : full_) f(key, file);
+    for (auto& [key, file] : files_) f(key, file);
+  }
+  // The file's size once its buffer is written.
+  static uint64_t pending_bytes(const File& file) { return file.size + file.buffer.size(); }
   absl::Status write_bytes(File& file, std::string_view bytes);
   absl::Status write_buffer(File& file);
   bool wants_rotation(const File& file, int64_t now_ns) const;
@@ -160,7 +170,10 @@ class StoreSink : public LineSink {
   absl::StatusOr<const StoreDir*> checkpoint_directory();
 
   StoreSinkOptions options_;
-  std::map<Key, File> files_;
+  std::map<Key, File> files_;  // the file each process and class writes to now
+  // Files that reached max_file_bytes since the last flush: no more lines go
+  // in; closed once the next flush covers them (in the order they filled).
+  std::vector<std::pair<Key, File>> full_;
   std::map<SegmentKey, std::string> resume_;  // the last resume point stored per segment
   std::optional<StoreDir> checkpoints_;       // DIR/.checkpoints, once made
   uint64_t use_counter_ = 0;
