@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -125,17 +126,16 @@ struct StoreMaintainer::WorkQueue {
 };
 
 StoreMaintainer::StoreMaintainer(StoreMaintainerOptions options)
-    : options_(std::move(options)), queue_(std::make_unique<WorkQueue>()) {
+    : options_(std::move(options)), queue_(std::make_unique<WorkQueue>()), files_(std::make_unique<WorkQueue>()) {
   absl::StatusOr<size_t> recovered = recover_store(
-      options_.directory,
-      [this](const std::string& path) {
-        submitted_.fetch_add(1, std::memory_order_relaxed);
-        queue_->items.enqueue(Work{Work::Kind::kFile, path});
-      },
+      options_.directory, [this](const std::string& path) { file_closed(path); },
       [this](std::string_view line) {
         if (options_.report) options_.report(absl::StrCat("recovery: ", std::string(line)));
       });
   if (!recovered.ok() && options_.report) options_.report(absl::StrCat("recovery: ", message_of(recovered.status())));
+  unsigned threads = options_.file_threads;
+  if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1U, 4U);
+  for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { file_worker(); });
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -143,13 +143,15 @@ StoreMaintainer::~StoreMaintainer() {
   // Every file handed over first: the queue keeps order per producing thread
   // only, and files may come from the drain's writer thread.
   wait_idle();
+  for (size_t i = 0; i < workers_.size(); ++i) files_->items.enqueue(Work{Work::Kind::kStop, {}});
+  for (std::thread& worker : workers_) worker.join();
   queue_->items.enqueue(Work{Work::Kind::kStop, {}});
   thread_.join();
 }
 
 void StoreMaintainer::file_closed(const std::string& path) {
   submitted_.fetch_add(1, std::memory_order_relaxed);
-  queue_->items.enqueue(Work{Work::Kind::kFile, path});
+  files_->items.enqueue(Work{Work::Kind::kFile, path});
 }
 
 bool StoreMaintainer::retain_now() {
@@ -167,6 +169,7 @@ void StoreMaintainer::wait_idle() {
 }
 
 void StoreMaintainer::run_retention() {
+  std::unique_lock exclusive(store_mutex_);
   absl::StatusOr<RetentionPlan> plan = plan_retention(options_.directory, *options_.retention, realtime_now_ns());
   if (!plan.ok()) {
     if (options_.report) options_.report(absl::StrCat("retention: ", message_of(plan.status())));
@@ -188,7 +191,10 @@ void StoreMaintainer::finish(const std::string& path, bool retry) {
   const absl::Status status = finish_closed_file(path, options_.compression_level, options_.directory);
   if (status.ok()) return;
   if (may_pass(status)) {
-    failed_.push_back(path);
+    {
+      std::lock_guard lock(failed_mutex_);
+      failed_.push_back(path);
+    }
     if (!retry && options_.report) {
       options_.report(absl::StrCat("compressing ", path, ": ", message_of(status), " (the plain file is kept and ",
                                    "tried again every ", options_.retry_interval.count(), " s)"));
@@ -199,36 +205,56 @@ void StoreMaintainer::finish(const std::string& path, bool retry) {
 }
 
 void StoreMaintainer::retry_failed() {
-  std::vector<std::string> paths = std::move(failed_);
-  failed_.clear();
+  std::vector<std::string> paths;
+  {
+    std::lock_guard lock(failed_mutex_);
+    paths.swap(failed_);
+  }
+  std::shared_lock shared(store_mutex_);
   for (const std::string& path : paths) finish(path, /*retry=*/true);
+}
+
+void StoreMaintainer::file_worker() {
+  for (;;) {
+    Work work;
+    files_->items.wait_dequeue(work);
+    if (work.kind == Work::Kind::kStop) return;  // sent once every file handed over is finished
+    {
+      std::shared_lock shared(store_mutex_);
+      finish(work.path, /*retry=*/false);
+    }
+    {
+      std::lock_guard lock(idle_mutex_);
+      finished_.fetch_add(1, std::memory_order_release);
+    }
+    idle_.notify_all();
+  }
 }
 
 void StoreMaintainer::loop() {
   const auto now = [] { return std::chrono::steady_clock::now(); };
   auto next_retention = now();
-  auto next_retry = now();
+  auto next_retry = now() + options_.retry_interval;
   for (;;) {
     const bool requested = retention_requested_.exchange(false, std::memory_order_acq_rel);
     if (options_.retention && (requested || now() >= next_retention)) {
       run_retention();
       next_retention = now() + options_.retention_interval;
     }
-    if (!failed_.empty() && (requested || now() >= next_retry)) {
+    bool retry = false;
+    {
+      std::lock_guard lock(failed_mutex_);
+      // A retry_interval after the first failure (seen within a second).
+      if (failed_.empty()) next_retry = now() + options_.retry_interval;
+      retry = !failed_.empty() && (requested || now() >= next_retry);
+    }
+    if (retry) {
       retry_failed();  // retention may just have made room
       next_retry = now() + options_.retry_interval;
     }
     Work work;
     if (!queue_->items.wait_dequeue_timed(work, std::chrono::seconds(1))) continue;
-    if (work.kind == Work::Kind::kStop) return;    // everything queued before the stop is done
-    if (work.kind != Work::Kind::kFile) continue;  // kRetain: the flag says it, at the top
-    if (failed_.empty()) next_retry = now() + options_.retry_interval;
-    finish(work.path, /*retry=*/false);
-    {
-      std::lock_guard lock(idle_mutex_);
-      finished_.fetch_add(1, std::memory_order_release);
-    }
-    idle_.notify_all();
+    if (work.kind == Work::Kind::kStop) return;
   }
 }
 

@@ -1,14 +1,17 @@
 // StoreMaintainer: the drain's background work on its storage directory, on
-// one thread of its own so that none of it is on the drain path:
+// threads of its own so that none of it is on the drain path:
 //   * closed files (StoreSink::on_closed -> file_closed()) are indexed and
-//     compressed: finish_closed_file();
+//     compressed: finish_closed_file(), on file_threads workers (several
+//     files at once; a drain that rotates in the middle of a pass closes
+//     many at its end);
 //   * at start, recovery: "-open" files no drain holds (a killed drain left
 //     them) are closed, closed plain files are finished (a compressed twin
 //     that exists is complete, so the plain one just goes), and temporary
 //     files of a compression or index write that never finished (an hour old
 //     or more) are removed;
 //   * every retention_interval, retention (retention.hpp), if a policy is set;
-//     and at once on retain_now() (the drain asks when its disk is full).
+//     and at once on retain_now() (the drain asks when its disk is full), on
+//     the maintainer's own thread, while no file is being finished.
 // A full disk (or quota) does not stop it: a compression or index write
 // that fails for lack of space is reported, its temporary file removed, the
 // plain file kept, and the file tried again every retry_interval (reported
@@ -20,7 +23,8 @@
 // is reported; the plain file stays and is finished at the next start).
 //
 // Threading: file_closed() and retain_now() from any thread; the rest from
-// the owner's.
+// the owner's. Retention excludes file work (a shared mutex): it may move or
+// delete a closed file, which a worker must not be compressing meanwhile.
 #pragma once
 
 #include <atomic>
@@ -30,11 +34,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "ringtail/reader/storage/retention.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
@@ -71,12 +77,14 @@ struct StoreMaintainerOptions {
   // another error that may pass) is tried again this often.
   std::chrono::seconds retry_interval{30};
   std::string archive_directory;  // retention moves files there instead of deleting them
+  // Threads that index and compress closed files (0: min(4, cores)).
+  unsigned file_threads = 0;
   std::function<void(std::string_view)> report;
 };
 
 class StoreMaintainer {
  public:
-  explicit StoreMaintainer(StoreMaintainerOptions options);  // recovers, then starts its thread
+  explicit StoreMaintainer(StoreMaintainerOptions options);  // recovers, then starts its threads
   ~StoreMaintainer();                                        // finishes every queued file, then stops
   StoreMaintainer(const StoreMaintainer&) = delete;
   StoreMaintainer& operator=(const StoreMaintainer&) = delete;
@@ -91,27 +99,33 @@ class StoreMaintainer {
   uint64_t files_finished() const { return finished_.load(std::memory_order_acquire); }
 
  private:
-  // What the maintainer's thread is asked to do.
+  // What the maintainer's threads are asked to do: files go to the workers,
+  // retention requests to the maintainer's own thread.
   struct Work {
     enum class Kind { kFile, kRetain, kStop } kind = Kind::kStop;
     std::string path;  // kFile
   };
 
   void loop();
+  void file_worker();
   void run_retention();
   // Finishes a closed file; one that failed with an error that may pass is
   // kept for a retry (reported the first time only).
   void finish(const std::string& path, bool retry);
   void retry_failed();
 
-  // The queue of Work to the thread (defined in the .cpp: the queue
-  // library is linked privately, so no public header names it).
+  // The queues of Work (defined in the .cpp: the queue library is linked
+  // privately, so no public header names it).
   struct WorkQueue;
 
   StoreMaintainerOptions options_;
-  std::unique_ptr<WorkQueue> queue_;
+  std::unique_ptr<WorkQueue> queue_;  // to the maintainer's thread
+  std::unique_ptr<WorkQueue> files_;  // to the file workers
   std::atomic<bool> retention_requested_{false};
-  std::vector<std::string> failed_;  // the thread's: files to try again
+  // Shared while a file is finished, exclusive while retention runs.
+  std::shared_mutex store_mutex_;
+  std::mutex failed_mutex_;
+  std::vector<std::string> failed_ ABSL_GUARDED_BY(failed_mutex_);  // files to try again
   std::atomic<uint64_t> submitted_{0};
   std::atomic<uint64_t> finished_{0};
   // Guards no member: finished_ is counted under it so that wait_idle()
@@ -119,6 +133,7 @@ class StoreMaintainer {
   std::mutex idle_mutex_;
   std::condition_variable idle_;
   std::thread thread_;
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace ringtail::reader
