@@ -15,7 +15,9 @@ Two scenarios, each run --repeat times (the median is reported):
 
 Per run: events, wall seconds, reader CPU seconds (user + sys of every reader
 thread, from wait4's rusage), events/s, JSONL MB/s, reader CPU-seconds per
-million events and events per reader CPU-second (the "one core" rate). Every
+million events, events per reader CPU-second (the "one core" rate), the
+reader's peak RSS (the highest of the runs) and the largest file's JSONL bytes
+(rotation). Every
 run checks that the output holds exactly the events loadgen committed.
 
   python3 bench/e2e_drain.py [--build build] [--threads 2] [--events 1000000] [--producers 1]
@@ -34,25 +36,37 @@ import time
 
 
 def count_lines(root):
+    """Lines, JSONL bytes and the largest file's JSONL bytes of the data files under root (.zst decompressed)."""
     lines = 0
     size = 0
-    for dirpath, _, files in os.walk(root):
+    largest = 0
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # .checkpoints
         for name in files:
+            if not (name.endswith(".jsonl") or name.endswith(".jsonl.zst")):
+                continue  # indexes, the hash key
             path = os.path.join(dirpath, name)
-            size += os.path.getsize(path)
-            with open(path, "rb") as f:
+            reader = subprocess.Popen(["zstd", "-dcq", path], stdout=subprocess.PIPE) if name.endswith(".zst") else None
+            stream = reader.stdout if reader else open(path, "rb")
+            file_bytes = 0
+            with stream:
                 while True:
-                    block = f.read(1 << 22)
+                    block = stream.read(1 << 22)
                     if not block:
                         break
+                    file_bytes += len(block)
                     lines += block.count(b"\n")
-    return lines, size
+            if reader and reader.wait() != 0:
+                sys.exit(f"zstd could not read {path}")
+            size += file_bytes
+            largest = max(largest, file_bytes)
+    return lines, size, largest
 
 
 def reap(proc):
-    """Waits for proc and returns its rusage (user + sys seconds)."""
+    """Waits for proc; returns its CPU seconds (user + sys) and peak RSS in MB."""
     _, _, usage = os.wait4(proc.pid, 0)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def loadgen_argv(args, service, retry):
@@ -84,9 +98,9 @@ def backlog_run(args, out_dir):
     start = time.monotonic()
     proc = subprocess.Popen([os.path.join(args.build, "tools", "ringtail"), "drain", "--once", "--out", out_dir,
                              "--decode-threads", str(args.decode_threads)] + pids, stdout=subprocess.DEVNULL)
-    cpu = reap(proc)
+    cpu, rss = reap(proc)
     wall = time.monotonic() - start
-    return committed, wall, cpu
+    return committed, wall, cpu, rss
 
 
 def live_run(args, out_dir):
@@ -98,9 +112,9 @@ def live_run(args, out_dir):
     gen = subprocess.run(loadgen_argv(args, service, True), stdout=subprocess.PIPE, check=True)
     stats = json.loads(gen.stdout.decode().strip().splitlines()[-1])
     drain.send_signal(signal.SIGTERM)
-    cpu = reap(drain)
+    cpu, rss = reap(drain)
     wall = time.monotonic() - start - 0.2
-    return stats["committed"], wall, cpu
+    return stats["committed"], wall, cpu, rss
 
 
 def main():
@@ -132,11 +146,12 @@ def main():
             for _ in range(args.repeat):
                 out_dir = os.path.join(scratch, name)
                 shutil.rmtree(out_dir, ignore_errors=True)
-                committed, wall, cpu = run(args, out_dir)
-                lines, size = count_lines(out_dir)
+                committed, wall, cpu, rss = run(args, out_dir)
+                lines, size, largest = count_lines(out_dir)
                 if lines != committed:
                     sys.exit(f"{name}: {committed} events committed but {lines} lines written")
-                runs.append({"events": committed, "wall_s": wall, "reader_cpu_s": cpu, "bytes": size})
+                runs.append({"events": committed, "wall_s": wall, "reader_cpu_s": cpu, "bytes": size,
+                             "max_rss_mb": rss, "largest_file_bytes": largest})
             median = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
             results[name] = {
                 "events": median["events"],
@@ -147,6 +162,8 @@ def main():
                 "reader_cpu_s_per_million": round(median["reader_cpu_s"] / median["events"] * 1e6, 3),
                 "events_per_reader_cpu_s": round(median["events"] / median["reader_cpu_s"]),
                 "bytes": median["bytes"],
+                "reader_max_rss_mb": round(max(r["max_rss_mb"] for r in runs), 1),
+                "largest_file_mb": round(max(r["largest_file_bytes"] for r in runs) / 1e6, 1),
                 "wall_s_all_runs": [round(r["wall_s"], 3) for r in runs],
             }
     finally:
@@ -159,10 +176,11 @@ def main():
     print(f"{args.threads} loadgen threads x {args.events} events ({args.producers} loadgen process(es) in backlog), "
           f"3-field event, median of {args.repeat}")
     print(f"{'scenario':<9} {'events':>10} {'wall s':>7} {'reader CPU s':>12} {'events/s':>10} {'JSON MB/s':>9} "
-          f"{'CPU s/M ev':>10} {'ev/CPU s':>10}")
+          f"{'CPU s/M ev':>10} {'ev/CPU s':>10} {'max RSS MB':>10} {'largest file MB':>15}")
     for name, r in results.items():
         print(f"{name:<9} {r['events']:>10} {r['wall_s']:>7.3f} {r['reader_cpu_s']:>12.3f} {r['events_per_s']:>10} "
-              f"{r['json_mb_per_s']:>9.1f} {r['reader_cpu_s_per_million']:>10.3f} {r['events_per_reader_cpu_s']:>10}")
+              f"{r['json_mb_per_s']:>9.1f} {r['reader_cpu_s_per_million']:>10.3f} {r['events_per_reader_cpu_s']:>10} "
+              f"{r['reader_max_rss_mb']:>10.1f} {r['largest_file_mb']:>15.1f}")
 
 
 if __name__ == "__main__":
