@@ -134,6 +134,32 @@ class StoreMaintenanceTest : public ::testing::Test {
   fs::path dir_;
 };
 
+// Counts by message and by key stop at kMaxDistinct distinct values (then
+// marked incomplete, so no query skips the file by them); levels are never
+// cut, since the index has no flag for them.
+TEST_F(StoreMaintenanceTest, IndexCountsStopAtTheirLimitButLevelsDoNot) {
+  const size_t n = FileIndex::kMaxDistinct + 5;
+  std::string text;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string level = i % 2 == 0 ? std::string("INFO") : absl::StrCat("L", i);
+    text +=
+        line(kNow + static_cast<int64_t>(i), level, absl::StrCat("m", i), absl::StrCat(",\"k", i, "\":1,\"same\":2"));
+  }
+  const std::string plain = closed_file(LevelClass::kInfo, kNow, kNow + static_cast<int64_t>(n), text);
+  absl::StatusOr<FileIndex> index = build_index(plain);
+  ASSERT_TRUE(index.ok()) << index.status();
+  EXPECT_EQ(index->lines, n);
+  EXPECT_EQ(index->messages.size(), FileIndex::kMaxDistinct);
+  EXPECT_FALSE(index->messages_complete);
+  EXPECT_EQ(index->keys.size(), FileIndex::kMaxDistinct);
+  EXPECT_FALSE(index->keys_complete);
+  EXPECT_EQ(index->keys.at("same"), n);  // seen first: counted on every line
+  EXPECT_EQ(index->keys.at("timestamp"), n);
+  EXPECT_EQ(index->levels.size(), 1 + n / 2);
+  EXPECT_EQ(index->levels.at("INFO"), (n + 1) / 2);
+  EXPECT_EQ(index->services, std::set<std::string>{"svc"});
+}
+
 TEST_F(StoreMaintenanceTest, FinishCompressesIndexesAndRemovesThePlainFile) {
   const std::string text = line(kNow, "INFO", "tool call", R"(,"tool":"grep","ms":1.5)") +
                            line(kNow + 2 * kNs, "WARN", "slow", R"(,"ms":900)") + "not json\n" +

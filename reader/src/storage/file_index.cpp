@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "ringtail/reader/output/json_text.hpp"
 #include "ringtail/reader/storage/file_io.hpp"
@@ -19,16 +22,33 @@
 namespace ringtail::reader {
 namespace {
 
-void count(std::map<std::string, uint64_t>& counts, std::string_view value, bool& complete) {
-  auto it = counts.find(std::string(value));
-  if (it != counts.end()) {
-    ++it->second;
-  } else if (counts.size() < FileIndex::kMaxDistinct) {
-    counts.emplace(std::string(value), 1);
-  } else {
-    complete = false;
+// Counts by value while a file is read: hashed and looked up by view, so a
+// value seen before costs no allocation (a line has ~10 keys; an ordered map
+// keyed by a string made for each lookup was most of the index's time).
+// Stops at `limit` distinct values; into() gives FileIndex's form.
+class DistinctCounter {
+ public:
+  explicit DistinctCounter(size_t limit) : limit_(limit) {}
+  void add(std::string_view value) {
+    // absl's heterogeneous lookup takes absl::string_view (not std's here).
+    if (auto it = counts_.find(absl::string_view(value.data(), value.size())); it != counts_.end()) {
+      ++it->second;
+    } else if (counts_.size() < limit_) {
+      counts_.emplace(value, 1);
+    } else {
+      complete_ = false;
+    }
   }
-}
+  void into(std::map<std::string, uint64_t>& counts, bool* complete) const {
+    for (const auto& [value, n] : counts_) counts.emplace(value, n);
+    if (complete != nullptr) *complete = complete_;
+  }
+
+ private:
+  size_t limit_;
+  absl::flat_hash_map<std::string, uint64_t> counts_;
+  bool complete_ = true;
+};
 
 void append_counts(std::string& out, std::string_view name, const std::map<std::string, uint64_t>& counts) {
   out.append(",\"").append(name).append("\":{");
@@ -94,6 +114,12 @@ absl::StatusOr<FileIndex> build_index(const StoreDir& dir, std::string_view data
   if (!size.ok()) return size.status();
   index.data_bytes = *size;
   simdjson::dom::parser parser;
+  DistinctCounter keys(FileIndex::kMaxDistinct);
+  // Every level is kept: the index has no "levels complete" flag, and a
+  // query skips a file by a level it does not list.
+  DistinctCounter levels(SIZE_MAX);
+  DistinctCounter messages(FileIndex::kMaxDistinct);
+  absl::flat_hash_set<std::string> services;
   for (;;) {
     absl::StatusOr<std::string_view> block = reader->next_block();
     if (!block.ok()) return block.status();
@@ -110,17 +136,19 @@ absl::StatusOr<FileIndex> build_index(const StoreDir& dir, std::string_view data
         continue;
       }
       for (auto [key, value] : object) {
-        count(index.keys, std::string_view(key.data(), key.size()), index.keys_complete);
+        keys.add(std::string_view(key.data(), key.size()));
         std::string_view text;
         if (key == "timestamp" && value.get(text) == simdjson::SUCCESS) {
           if (index.first_timestamp.empty() || text < index.first_timestamp) index.first_timestamp = std::string(text);
           if (index.last_timestamp.empty() || text > index.last_timestamp) index.last_timestamp = std::string(text);
         } else if (key == "level" && value.get(text) == simdjson::SUCCESS) {
-          ++index.levels[std::string(text)];
+          levels.add(text);
         } else if (key == "message" && value.get(text) == simdjson::SUCCESS) {
-          count(index.messages, text, index.messages_complete);
+          messages.add(text);
         } else if (key == "service" && value.get(text) == simdjson::SUCCESS) {
-          if (index.services.size() < FileIndex::kMaxDistinct) index.services.emplace(text);
+          if (services.size() < FileIndex::kMaxDistinct &&
+              !services.contains(absl::string_view(text.data(), text.size())))
+            services.emplace(text);
         } else if (key == "pid") {
           uint64_t pid = 0;
           if (value.get(pid) == simdjson::SUCCESS && index.pids.size() < FileIndex::kMaxDistinct)
@@ -129,6 +157,10 @@ absl::StatusOr<FileIndex> build_index(const StoreDir& dir, std::string_view data
       }
     }
   }
+  keys.into(index.keys, &index.keys_complete);
+  levels.into(index.levels, nullptr);
+  messages.into(index.messages, &index.messages_complete);
+  index.services.insert(services.begin(), services.end());
   return index;
 }
 
