@@ -55,7 +55,9 @@ class SegmentFile {
 
   // Allocates [offset, offset + bytes) in /dev/shm now, so that a full
   // /dev/shm is an error here instead of a SIGBUS on first touch; then
-  // prefaults the pages so that the first writes take no page faults.
+  // prefaults the pages (MADV_POPULATE_WRITE, then a read of one word per
+  // page) so that the first writes take no page faults, in the guest or in a
+  // hypervisor. Only the allocation can fail.
   absl::Status reserve(uint64_t offset, uint64_t bytes);
 
   std::byte* data() const { return data_; }
