@@ -2,11 +2,13 @@
 //
 //   ringtail_bench [benchmark flags]            the benchmarks (bench/README.md)
 //   ringtail_bench --latency [--json] [--pin] [--latency-samples=N] [--latency-spacing-ns=N]
+//   ringtail_bench --latency=bursts [--json] [--bursts=N] [--burst-size=N] [--ringtail-binary=PATH]
 //   ringtail_bench --callgrind-emits=N [--callgrind-subject=ringtail|context|span|disabled|raw|empty]
 //   any mode: [--ring-bytes=N] (default 1 MiB; 4 MiB in callgrind mode)
 //
 // The process calls ringtail::init once (service "bench"), runs a background
-// drain of its own segment for the whole run (not in callgrind mode), then
+// drain of its own segment for the whole run (not in callgrind mode; in
+// bursts mode the consumer is a `ringtail drain --follow` process), then
 // shuts ringtail down and removes the segment.
 #include <cinttypes>
 #include <cstdio>
@@ -33,6 +35,8 @@ namespace {
 struct Flags {
   bool latency = false;
   ringtail_bench::LatencyConfig latency_config;
+  bool bursts = false;  // --latency=bursts
+  ringtail_bench::BurstConfig burst_config;
   bool callgrind = false;
   uint64_t callgrind_emits = 0;
   std::string callgrind_subject = "ringtail";
@@ -71,12 +75,21 @@ Flags parse_flags(int& argc, char** argv) {
       return false;
     };
     std::string value;
-    if (arg == "--latency") {
+    if (arg == "--latency" || arg == "--latency=spaced") {
       flags.latency = true;
+    } else if (arg == "--latency=bursts") {
+      flags.bursts = true;
     } else if (arg == "--pin") {
       flags.pin = true;
     } else if (arg == "--json") {
       flags.latency_config.json = true;
+      flags.burst_config.json = true;
+    } else if (value_of("--bursts", &value)) {
+      flags.burst_config.bursts = parse_u64("--bursts", value);
+    } else if (value_of("--burst-size", &value)) {
+      flags.burst_config.burst_size = static_cast<uint32_t>(parse_u64("--burst-size", value));
+    } else if (value_of("--ringtail-binary", &value)) {
+      flags.burst_config.ringtail_binary = value;
     } else if (value_of("--latency-samples", &value)) {
       flags.latency_config.samples = parse_u64("--latency-samples", value);
     } else if (value_of("--latency-spacing-ns", &value)) {
@@ -138,6 +151,12 @@ int run_callgrind(const Flags& flags) {
 
 int run(int argc, char** argv) {
   Flags flags = parse_flags(argc, argv);
+  if (flags.bursts) {
+    // Quill's method pins the producer to CPU 0 and the consumer to another.
+    if (flags.latency || flags.callgrind || flags.pin) usage_error("--latency=bursts goes alone (it always pins)");
+    if (std::thread::hardware_concurrency() < 2) usage_error("--latency=bursts needs two CPUs");
+    ringtail_bench::pin_this_thread(0);
+  }
   if (flags.pin) {
     if (!flags.latency) usage_error("--pin goes with --latency");
     const int cpus = static_cast<int>(std::thread::hardware_concurrency());
@@ -161,6 +180,8 @@ int run(int argc, char** argv) {
 
   if (flags.callgrind) {
     rc = run_callgrind(flags);
+  } else if (flags.bursts) {
+    rc = ringtail_bench::run_latency_bursts(flags.burst_config, segment);
   } else {
     absl::StatusOr<std::unique_ptr<ringtail_bench::ShmDrain>> drain = ringtail_bench::ShmDrain::open(segment);
     if (!drain.ok()) {
