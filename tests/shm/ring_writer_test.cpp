@@ -317,6 +317,37 @@ TEST(RingWriterTest, PaddingCountsAgainstTheRoom) {
   EXPECT_TRUE(ring.guards_intact());
 }
 
+TEST(RingWriterTest, AReservationLeftUncommittedLeavesTheNextOneCorrect) {
+  // 40 bytes before the end: a 48-byte record needs padding. Reserved and
+  // never committed (an event that is then not written), it must not let the
+  // next reservation skip its own padding and straddle the end.
+  TestRing ring(4096, 4096 - 40);
+  ASSERT_NE(ring.writer.reserve(48).at, nullptr);
+  EXPECT_EQ(ring.writer.write_pos, 4096U - 40);
+  ASSERT_TRUE(ring.write(48));  // padded again, then at the start of the ring
+  ASSERT_TRUE(ring.write(24));
+  const std::vector<TestRing::Seen> seen = ring.drain();
+  ASSERT_EQ(seen.size(), 2U);
+  EXPECT_EQ(seen[0].pos, 4096U);
+  EXPECT_EQ(seen[1].pos, 4096U + 48);
+  EXPECT_EQ(ring.paddings_seen, 1U);
+  EXPECT_TRUE(ring.guards_intact());
+}
+
+TEST(RingWriterTest, RecordsThatFillTheLapExactlyNeedNoPadding) {
+  TestRing ring(4096);
+  for (int i = 0; i < 64; ++i) ASSERT_TRUE(ring.write(64)) << i;
+  EXPECT_EQ(ring.writer.write_pos, 4096U);
+  EXPECT_FALSE(ring.write(8)) << "full: the reader has freed nothing";
+  ASSERT_EQ(ring.drain().size(), 64U);
+  ASSERT_TRUE(ring.write(64));
+  const std::vector<TestRing::Seen> seen = ring.drain();
+  ASSERT_EQ(seen.size(), 1U);
+  EXPECT_EQ(seen[0].pos, 4096U);
+  EXPECT_EQ(ring.paddings_seen, 0U);
+  EXPECT_TRUE(ring.guards_intact());
+}
+
 TEST(RingWriterTest, CachesTheWriteLimitAndSeesTheReadersProgressWhenItLooksFull) {
   TestRing ring(4096);
   EXPECT_EQ(ring.writer.write_limit, 0U);  // attach forces a read on the first reserve

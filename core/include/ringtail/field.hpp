@@ -261,6 +261,22 @@ inline uint32_t encoded_bytes(const ErrorCodeValue& value, uint32_t max_string_b
   return encoded_bytes(value.view(), max_string_bytes);
 }
 
+// The most bytes a field of type V can take in a record, as far as the type
+// bounds it: scalars 8, a character array its string header and padded
+// length; strings and errors are bounded by max_string_bytes only, at run time.
+inline constexpr uint64_t kUnboundedField = uint64_t{1} << 32;
+template <class V>
+inline constexpr uint64_t kMaxFieldBytes = 8;
+template <size_t kMaxBytes>
+inline constexpr uint64_t kMaxFieldBytes<BoundedString<kMaxBytes>> = sizeof(shm::StringHeader) +
+                                                                     ((kMaxBytes + 7) & ~size_t{7});
+template <>
+inline constexpr uint64_t kMaxFieldBytes<std::string_view> = kUnboundedField;
+template <>
+inline constexpr uint64_t kMaxFieldBytes<ErrorValue> = kUnboundedField;
+template <>
+inline constexpr uint64_t kMaxFieldBytes<ErrorCodeValue> = kUnboundedField;
+
 // Writes the field at `out` (8-byte aligned); returns the end.
 template <class V>
 [[gnu::always_inline]] inline std::byte* encode(std::byte* out, const V& value, uint32_t) noexcept {

@@ -115,7 +115,10 @@ template <FullRing kOnFull, class... V>
     (attach_error_stack(fields.value, stack), ...);
   }
   const uint64_t size = sizeof(shm::RecordHeader) + (uint64_t{0} + ... + encoded_bytes(fields.value, max_string));
-  if (size > ring.max_record_bytes) [[unlikely]] {
+  // A record whose field types bound it below the smallest ring's limit
+  // (scalars and short literals) needs no test against this ring's.
+  constexpr uint64_t kMaxSize = sizeof(shm::RecordHeader) + (uint64_t{0} + ... + kMaxFieldBytes<V>);
+  if (kMaxSize > shm::kMinMaxRecordBytes && size > ring.max_record_bytes) [[unlikely]] {
     if constexpr (kOnFull == FullRing::kWait) {
       ring.drop_audit_too_big();
     } else {

@@ -62,6 +62,9 @@ constexpr uint64_t make_reader_lease(uint32_t pid, uint64_t start_ticks) {
 
 // Geometry bounds a producer may choose and a reader accepts.
 inline constexpr uint64_t kMinRingCapacity = 4096;
+// max_record_bytes (ring_capacity / 2) of the smallest ring: a record known
+// at compile time to be no larger fits every ring.
+inline constexpr uint32_t kMinMaxRecordBytes = kMinRingCapacity / 2;
 inline constexpr uint64_t kMaxRingCapacity = uint64_t{1} << 30;
 inline constexpr uint32_t kMaxRingSlots = 4096;
 inline constexpr uint32_t kMinCallSites = 16;

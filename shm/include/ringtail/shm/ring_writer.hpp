@@ -12,10 +12,14 @@
 //
 // The writer keeps the limit it may write up to (read_pos + capacity as last
 // seen) and rereads read_pos only when a record would pass it, so while the
-// ring has room it never touches the reader's cache line. Every offset it
-// computes is masked, so no value the reader writes can make it write outside
-// the ring. RingWriter is trivial and constant-initialisable so that it can
-// live in initial-exec TLS with no guard or wrapper call.
+// ring has room it never touches the reader's cache line. It also keeps
+// room_end, the lower of that limit and the end of the current lap of the
+// ring: a record that ends at or before room_end needs no padding and no
+// read of read_pos, so reserve() is one add and one compare until the ring
+// wraps or looks full. Every offset it computes is masked, so no value the
+// reader writes can make it write outside the ring. RingWriter is trivial and
+// constant-initialisable so that it can live in initial-exec TLS with no
+// guard or wrapper call.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +35,7 @@ struct RingWriter {
   RingSlot* slot = nullptr;
   uint64_t mask = 0;         // capacity - 1
   uint64_t write_pos = 0;    // mirrors slot->write_pos
+  uint64_t room_end = 0;     // min(write_limit, end of write_pos's lap); 0 forces the slow path
   uint64_t write_limit = 0;  // read_pos (as last read) + capacity
   uint64_t committed = 0;    // mirrors slot->committed
   uint64_t dropped = 0;      // dropped_full + dropped_too_big, mirrored in the slot
@@ -48,19 +53,36 @@ struct RingWriter {
   };
 
   // Reserves a record of `size` bytes (a multiple of 8, at most
-  // max_record_bytes). `at` is nullptr when the ring lacks room for it.
+  // max_record_bytes) on an attached writer. `at` is nullptr when the ring
+  // lacks room for it.
   [[gnu::always_inline]] Reservation reserve(uint32_t size) noexcept {
+    const uint64_t pos = write_pos;
+    const uint64_t end = pos + size;
+    if (end > room_end) [[unlikely]]
+      return reserve_past_room_end(size);
+    std::byte* const at = data + (pos & mask);
+    if (at == nullptr) __builtin_unreachable();  // attached: data is a mapping, so the caller's test folds away
+    return {at, end};
+  }
+
+  // reserve() for a record that passes room_end: it may need padding before
+  // it (it would straddle the end of the ring) or a fresh read of read_pos.
+  Reservation reserve_past_room_end(uint32_t size) noexcept {
     uint64_t pos = write_pos;
     const uint64_t offset = pos & mask;
     const uint64_t tail = mask + 1 - offset;
     const uint64_t padding = size > tail ? tail : 0;  // a record never straddles the end
     const uint64_t end = pos + padding + size;
-    if (end > write_limit) [[unlikely]] {
+    if (end > write_limit) {
       // acquire: the reader has finished copying every byte before read_pos.
       write_limit = slot->read_pos.load(std::memory_order_acquire) + mask + 1;
-      if (end > write_limit) return {nullptr, 0};
     }
-    if (padding != 0) [[unlikely]] {
+    // Relative to write_pos, which only commit() moves: a reservation that is
+    // never committed (sampled out, reported full) leaves room_end valid.
+    const uint64_t lap_end = (pos | mask) + 1;
+    room_end = write_limit < lap_end ? write_limit : lap_end;
+    if (end > write_limit) return {nullptr, 0};
+    if (padding != 0) {
       const uint32_t prefix[2] = {static_cast<uint32_t>(padding), kPaddingId};
       std::memcpy(data + offset, prefix, sizeof(prefix));
       pos += padding;
@@ -132,6 +154,7 @@ struct RingWriter {
     committed = start.committed;
     dropped = start.dropped;
     write_limit = 0;  // forces a read of read_pos on the first reserve
+    room_end = 0;
     max_record_bytes = start.max_record_bytes;
   }
 };
