@@ -186,10 +186,18 @@ int run_latency(const LatencyConfig& config) {
 
 namespace {
 
-long thread_minor_faults() {
+// What happened to the producer thread besides its own work: page faults,
+// and preemptions (another task ran on its CPU; its caches and TLB may be
+// cold for the next burst).
+struct ThreadUsage {
+  long minor_faults = 0;
+  long involuntary_switches = 0;
+};
+
+ThreadUsage thread_usage() {
   rusage usage{};
   ::getrusage(RUSAGE_THREAD, &usage);
-  return usage.ru_minflt;
+  return {usage.ru_minflt, usage.ru_nivcsw};
 }
 
 // <directory of this binary>/../tools/ringtail: the build tree's CLI.
@@ -294,7 +302,7 @@ int run_latency_bursts(const BurstConfig& config, const std::string& segment) {
   const ringtail::shm::RingWriter& writer = ringtail::detail::t_thread_state.writer;
   const uint64_t dropped_before = writer.dropped;
   const uint64_t committed_before = writer.committed;
-  const long faults_before = thread_minor_faults();
+  const ThreadUsage usage_before = thread_usage();
   std::mt19937_64 random(12);
   std::uniform_int_distribution<uint64_t> wait_ns(config.min_wait_ns, config.max_wait_ns);
   const double burst = static_cast<double>(config.burst_size);
@@ -316,7 +324,9 @@ int run_latency_bursts(const BurstConfig& config, const std::string& segment) {
     while (__rdtsc() < until) {
     }
   }
-  const long faults = thread_minor_faults() - faults_before;
+  const ThreadUsage usage_after = thread_usage();
+  const long faults = usage_after.minor_faults - usage_before.minor_faults;
+  const long preempted = usage_after.involuntary_switches - usage_before.involuntary_switches;
   const uint64_t committed = writer.committed - committed_before;
   const uint64_t dropped = writer.dropped - dropped_before;
 
@@ -334,17 +344,18 @@ int run_latency_bursts(const BurstConfig& config, const std::string& segment) {
   const uint64_t first_lap = std::clamp<uint64_t>(ring_bytes / (uint64_t{64} * config.burst_size), 1, ns.size());
   const Percentiles lap = percentiles(std::vector<double>(ns.begin(), ns.begin() + static_cast<ptrdiff_t>(first_lap)));
   if (config.json) {
-    std::printf(
-        "{\n  \"mode\": \"bursts\", \"tsc_ghz\": %.6f, \"bursts\": %" PRIu64
-        ", \"burst_size\": %u,\n"
-        "  \"wait_ns\": [%" PRIu64 ", %" PRIu64 "], \"ring_bytes\": %" PRIu64
-        ",\n"
-        "  \"p50_ns\": %.2f, \"p99_ns\": %.2f, \"p99.9_ns\": %.2f, \"max_ns\": %.2f, \"mean_ns\": %.2f,\n"
-        "  \"first_lap_bursts\": %" PRIu64
-        ", \"first_lap_p99_ns\": %.2f, \"first_lap_max_ns\": %.2f,\n"
-        "  \"minor_faults\": %ld, \"committed\": %" PRIu64 ", \"dropped\": %" PRIu64 ", \"drain_exit\": %d\n}\n",
-        ticks_per_ns, config.bursts, config.burst_size, config.min_wait_ns, config.max_wait_ns, ring_bytes, all.p50,
-        all.p99, all.p999, all.max, mean, first_lap, lap.p99, lap.max, faults, committed, dropped, drain_status);
+    std::printf("{\n  \"mode\": \"bursts\", \"tsc_ghz\": %.6f, \"bursts\": %" PRIu64
+                ", \"burst_size\": %u,\n"
+                "  \"wait_ns\": [%" PRIu64 ", %" PRIu64 "], \"ring_bytes\": %" PRIu64
+                ",\n"
+                "  \"p50_ns\": %.2f, \"p99_ns\": %.2f, \"p99.9_ns\": %.2f, \"max_ns\": %.2f, \"mean_ns\": %.2f,\n"
+                "  \"first_lap_bursts\": %" PRIu64
+                ", \"first_lap_p99_ns\": %.2f, \"first_lap_max_ns\": %.2f,\n"
+                "  \"minor_faults\": %ld, \"involuntary_switches\": %ld, \"committed\": %" PRIu64
+                ", \"dropped\": %" PRIu64 ", \"drain_exit\": %d\n}\n",
+                ticks_per_ns, config.bursts, config.burst_size, config.min_wait_ns, config.max_wait_ns, ring_bytes,
+                all.p50, all.p99, all.p999, all.max, mean, first_lap, lap.p99, lap.max, faults, preempted, committed,
+                dropped, drain_status);
   } else {
     std::printf("# tsc_ghz=%.6f bursts=%" PRIu64 " burst_size=%u wait_ns=%" PRIu64 "..%" PRIu64 " ring_bytes=%" PRIu64
                 " (ns per call: one rdtscp pair around each burst / burst_size)\n",
@@ -352,8 +363,8 @@ int run_latency_bursts(const BurstConfig& config, const std::string& segment) {
     std::printf("ringtail_emit_3fields p50_ns=%-8.2f p99_ns=%-8.2f p99.9_ns=%-8.2f max_ns=%-10.1f mean_ns=%-8.2f\n",
                 all.p50, all.p99, all.p999, all.max, mean);
     std::printf("first_lap (%" PRIu64 " bursts)  p99_ns=%-8.2f max_ns=%-10.1f\n", first_lap, lap.p99, lap.max);
-    std::printf("minor_faults=%ld committed=%" PRIu64 " dropped=%" PRIu64 " drain_exit=%d\n", faults, committed,
-                dropped, drain_status);
+    std::printf("minor_faults=%ld involuntary_switches=%ld committed=%" PRIu64 " dropped=%" PRIu64 " drain_exit=%d\n",
+                faults, preempted, committed, dropped, drain_status);
   }
   std::fflush(stdout);
   return dropped == 0 && drain_status == 0 ? 0 : 1;
