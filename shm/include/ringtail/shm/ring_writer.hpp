@@ -77,8 +77,9 @@ struct RingWriter {
       // acquire: the reader has finished copying every byte before read_pos.
       write_limit = slot->read_pos.load(std::memory_order_acquire) + mask + 1;
     }
-    // Relative to write_pos, which only commit() moves: a reservation that is
-    // never committed (sampled out, reported full) leaves room_end valid.
+    // Relative to write_pos, which only a commit moves: a reservation that is
+    // never committed (wait_for_room's, which only waits for room) leaves
+    // room_end valid.
     const uint64_t lap_end = (pos | mask) + 1;
     room_end = write_limit < lap_end ? write_limit : lap_end;
     if (end > write_limit) return {nullptr, 0};
