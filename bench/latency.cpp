@@ -23,7 +23,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -34,6 +33,7 @@
 
 #include "common.hpp"
 #include "raw_ring.hpp"
+#include "ringtail/shm/errno_text.hpp"
 #include "ringtail/shm/layout.hpp"
 #include "ringtail/shm/segment_file.hpp"
 
@@ -223,7 +223,7 @@ pid_t spawn_drain(const std::string& binary, const std::string& out_dir, pid_t p
   ::sched_setaffinity(0, sizeof(set), &set);
   ::dup2(STDERR_FILENO, STDOUT_FILENO);
   ::execv(binary.c_str(), const_cast<char* const*>(argv.data()));
-  std::fprintf(stderr, "ringtail_bench: cannot run %s: %s\n", binary.c_str(), std::strerror(errno));
+  std::fprintf(stderr, "ringtail_bench: cannot run %s: %s\n", binary.c_str(), ringtail::shm::errno_text(errno).c_str());
   ::_exit(127);
 }
 
@@ -272,14 +272,14 @@ int run_latency_bursts(const BurstConfig& config, const std::string& segment) {
 
   char dir_template[] = "/tmp/ringtail-bench-XXXXXX";
   if (::mkdtemp(dir_template) == nullptr) {
-    std::fprintf(stderr, "ringtail_bench: mkdtemp: %s\n", std::strerror(errno));
+    std::fprintf(stderr, "ringtail_bench: mkdtemp: %s\n", ringtail::shm::errno_text(errno).c_str());
     return 1;
   }
   const std::string out_dir = dir_template;
   const std::string binary = config.ringtail_binary.empty() ? default_ringtail_binary() : config.ringtail_binary;
   const pid_t drain = spawn_drain(binary, out_dir, ::getpid(), config.consumer_cpu);
   if (drain < 0) {
-    std::fprintf(stderr, "ringtail_bench: fork: %s\n", std::strerror(errno));
+    std::fprintf(stderr, "ringtail_bench: fork: %s\n", ringtail::shm::errno_text(errno).c_str());
     std::filesystem::remove_all(out_dir);
     return 1;
   }
