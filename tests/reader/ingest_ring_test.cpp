@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -162,6 +163,32 @@ TEST(IngestRing, DrainWhileProducerWrites) {
   EXPECT_EQ(next_seq, kEvents + dropped);
 }
 
+// A child that logs `count` events with `log(i)`, then signals and waits for
+// the parent; and the parent's view, table and consuming cursor of its ring.
+struct WaitingRing {
+  template <class Log>
+  WaitingRing(const Options& options, uint64_t count, Log log)
+      : child(ProducerChild::start(options,
+                                   [count, log](ProducerChild::Link& link) {
+                                     for (uint64_t i = 0; i < count; ++i) {
+                                       if (!log(i)) return 3;
+                                     }
+                                     return link.signal() && link.wait() ? 0 : 4;
+                                   })),
+        reader(child.ok() && child.wait_signal() ? child.segment_name() : std::string()) {
+    if (reader.view.ok()) {
+      table.emplace(*reader.view);
+      cursor = RingCursor::create(*reader.view, 0);
+    }
+  }
+  bool ok() const { return reader.view.ok() && cursor.ok(); }
+
+  ProducerChild child;
+  Reader reader;
+  std::optional<CallSiteTable> table;
+  absl::StatusOr<RingCursor> cursor = absl::UnknownError("no view");
+};
+
 // Pages of [begin, begin + bytes) that this process's page tables map now
 // (/proc/self/pagemap bit 63, which needs no privilege), or -1 if unreadable.
 int64_t present_pages(const std::byte* begin, uint64_t bytes) {
@@ -189,24 +216,18 @@ TEST(IngestRing, ReadingLeavesRingPagesUnmapped) {
   constexpr uint64_t kEvents = 6000;  // ~190 KiB of records: dozens of pages
   Options options = ringtail::test::small_producer_options("rt-ring-pages");
   options.ring_bytes = uint64_t{1} << 20;
-  ProducerChild child = ProducerChild::start(options, [](ProducerChild::Link& link) {
-    for (uint64_t i = 0; i < kEvents; ++i) {
-      if (!RINGTAIL_INFO("paged", kv("i", i), kv("payload", std::string_view("ring page")))) return 3;
-    }
-    return link.signal() && link.wait() ? 0 : 4;
+  WaitingRing ring(options, kEvents, [](uint64_t i) {
+    return RINGTAIL_INFO("paged", kv("i", i), kv("payload", std::string_view("ring page")));
   });
-  ASSERT_TRUE(child.ok()) << child.error();
-  ASSERT_TRUE(child.wait_signal());
-  Reader reader(child.segment_name());
-  ASSERT_TRUE(reader.view.ok()) << reader.view.status();
-  CallSiteTable table(*reader.view);
-  absl::StatusOr<RingCursor> cursor = RingCursor::create(*reader.view, 0);
-  ASSERT_TRUE(cursor.ok());
+  ASSERT_TRUE(ring.ok()) << ring.child.error() << ring.reader.view.status();
+  RingCursor* cursor = &*ring.cursor;
+  Reader& reader = ring.reader;
+  ProducerChild& child = ring.child;
   uint64_t events = 0;
   for (int batch = 0; batch < 1000; ++batch) {
     CollectingSink sink;
     BatchStats stats;
-    ASSERT_TRUE(cursor->read_batch(table, sink, &stats).ok()) << cursor->poison_status();
+    ASSERT_TRUE(cursor->read_batch(*ring.table, sink, &stats).ok()) << cursor->poison_status();
     cursor->commit();
     for (const DecodedEvent* e : testing::events_of(sink.items)) {
       EXPECT_EQ(std::get<uint64_t>(e->fields[0].value), events);
@@ -239,17 +260,10 @@ TEST(IngestRing, ReadingLeavesRingPagesUnmapped) {
 TEST(IngestRing, RingDataCutShortMarksTheViewCut) {
   Options options = ringtail::test::small_producer_options("rt-ring-cut");
   options.ring_bytes = uint64_t{64} << 10;
-  ProducerChild child = ProducerChild::start(options, [](ProducerChild::Link& link) {
-    for (uint64_t i = 0; i < 1000; ++i) RINGTAIL_INFO("cut", kv("i", i));
-    return link.signal() && link.wait() ? 0 : 4;
-  });
-  ASSERT_TRUE(child.ok()) << child.error();
-  ASSERT_TRUE(child.wait_signal());
-  Reader reader(child.segment_name());
-  ASSERT_TRUE(reader.view.ok()) << reader.view.status();
-  CallSiteTable table(*reader.view);
-  absl::StatusOr<RingCursor> cursor = RingCursor::create(*reader.view, 0);
-  ASSERT_TRUE(cursor.ok());
+  WaitingRing ring(options, 1000, [](uint64_t i) { return RINGTAIL_INFO("cut", kv("i", i)); });
+  ASSERT_TRUE(ring.ok()) << ring.child.error() << ring.reader.view.status();
+  Reader& reader = ring.reader;
+  ProducerChild& child = ring.child;
   const uint64_t keep = reader.view->geometry().ring_data_offset(0);  // the ring's data goes
   const int fd = ::open(("/dev/shm/" + child.segment_name()).c_str(), O_RDWR | O_CLOEXEC);
   ASSERT_GE(fd, 0);
@@ -257,7 +271,7 @@ TEST(IngestRing, RingDataCutShortMarksTheViewCut) {
   ::close(fd);
 
   CollectingSink sink;
-  const absl::Status status = cursor->read_batch(table, sink, nullptr);
+  const absl::Status status = ring.cursor->read_batch(*ring.table, sink, nullptr);
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
   EXPECT_NE(status.message().find("cut short"), std::string_view::npos) << status;
   EXPECT_TRUE(testing::events_of(sink.items).empty());
