@@ -8,10 +8,10 @@ Two scenarios, each run --repeat times (the median is reported):
            --once` drains the finished segments. This is the reader alone:
            decode, merge, format, write (segments decoded in parallel when
            there are several).
-  live     `ringtail drain --follow` runs while loadgen produces with
-           --retry-when-full (nothing dropped); after loadgen exits the drain
-           gets SIGTERM, drains what is left and exits. Producers and reader
-           share the machine's cores.
+  live     `ringtail drain --follow --pid` (loadgen's) runs while loadgen
+           produces with --retry-when-full (nothing dropped); after loadgen
+           exits the drain gets SIGTERM, drains what is left and exits.
+           Producers and reader share the machine's cores.
 
 Per run: events, wall seconds, reader CPU seconds (user + sys of every reader
 thread, from wait4's rusage), events/s, JSONL MB/s, reader CPU-seconds per
@@ -107,13 +107,19 @@ def live_run(args, out_dir):
     service = "e2e-live"
     ringtail = os.path.join(args.build, "tools", "ringtail")
     start = time.monotonic()
-    drain = subprocess.Popen([ringtail, "drain", "--follow", "--out", out_dir], stdout=subprocess.DEVNULL)
-    time.sleep(0.2)  # the drain is up and has scanned once
-    gen = subprocess.run(loadgen_argv(args, service, True), stdout=subprocess.PIPE, check=True)
-    stats = json.loads(gen.stdout.decode().strip().splitlines()[-1])
+    # Loadgen first, so that the drain can be limited to its pid: a drain of
+    # every segment would also consume other programs' (a test suite's).
+    gen = subprocess.Popen(loadgen_argv(args, service, True), stdout=subprocess.PIPE)
+    drain = subprocess.Popen([ringtail, "drain", "--follow", "--out", out_dir, "--pid", str(gen.pid)],
+                             stdout=subprocess.DEVNULL)
+    out, _ = gen.communicate()
+    if gen.returncode != 0:
+        drain.kill()
+        sys.exit(f"loadgen failed with status {gen.returncode}")
+    stats = json.loads(out.decode().strip().splitlines()[-1])
     drain.send_signal(signal.SIGTERM)
     cpu, rss = reap(drain)
-    wall = time.monotonic() - start - 0.2
+    wall = time.monotonic() - start
     return stats["committed"], wall, cpu, rss
 
 
