@@ -391,8 +391,10 @@ void DrainEngine::check_output_resumed() {
     return;
   }
   if (output_->flushed() < resume_batch_) return;
-  stall_->resumed(std::chrono::steady_clock::now(), report_);
+  // The marks go before the line that says so: whoever reads "output
+  // resumed" (a person, a test, `ringtail ls` after it) finds them cleared.
   for (auto& [name, drainer] : segments_) drainer->clear_output_stalled();
+  stall_->resumed(std::chrono::steady_clock::now(), report_);
 }
 
 void DrainEngine::run(const std::atomic<bool>& stop) {
