@@ -107,10 +107,31 @@ void check_lines(const std::string& out) {
   if (!out.empty() && out.back() != '\n') __builtin_trap();
 }
 
+// The shapes cover the lines one after the other, and every span lies in its line.
+void check_shapes(const reader::ShapedLines& lines) {
+  uint64_t offset = 0;
+  for (const reader::LineShape& shape : lines.lines) {
+    if (shape.offset != offset || shape.size == 0 || lines.text[shape.offset + shape.size - 1] != '\n')
+      __builtin_trap();
+    offset += shape.size;
+    if (shape.message_offset + uint64_t{shape.message_size} > shape.size) __builtin_trap();
+    if (shape.first_field + uint64_t{shape.field_count} > lines.fields.size()) __builtin_trap();
+    for (uint32_t i = 0; i < shape.field_count; ++i) {
+      const reader::FieldSpan& field = lines.fields[shape.first_field + i];
+      if (field.key_offset + uint64_t{field.key_size} > shape.size) __builtin_trap();
+      if (field.value_offset + uint64_t{field.value_size} > shape.size) __builtin_trap();
+    }
+  }
+  if (offset != lines.text.size()) __builtin_trap();
+}
+
 class JsonSink : public reader::RecordSink {
  public:
   explicit JsonSink(const reader::SegmentView& view) : formatter_(view.identity()) {}
-  ~JsonSink() override { check_lines(out_); }
+  ~JsonSink() override {
+    check_lines(out_.text);
+    check_shapes(out_);
+  }
 
   void on_event(const reader::DecodedEvent& event) override {
     if (event.callsite == nullptr || !event.callsite->valid) __builtin_trap();  // the cursor's promise
@@ -126,13 +147,14 @@ class JsonSink : public reader::RecordSink {
 
  private:
   void check_some() {
-    if (out_.size() < 65536) return;
-    check_lines(out_);
+    if (out_.text.size() < 65536) return;
+    check_lines(out_.text);
+    check_shapes(out_);
     out_.clear();
   }
 
   reader::EventJsonFormatter formatter_;
-  std::string out_;
+  reader::ShapedLines out_;
 };
 
 void read_ring(const reader::SegmentView& view, reader::CallSiteTable& table, uint32_t slot,

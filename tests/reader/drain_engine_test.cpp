@@ -38,7 +38,7 @@
 #include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/ring_cursor.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
-#include "ringtail/reader/storage/store_sink.hpp"
+#include "ringtail/reader/sinks/store_sink.hpp"
 #include "ringtail/ringtail.hpp"
 #include "stored_files.hpp"
 
@@ -258,9 +258,9 @@ TEST(DrainEngine, WithoutTheWriterThreadTheSame) {
 // nothing is lost or repeated.
 class SlowSink : public MemorySink {
  public:
-  absl::Status write(const SegmentIdentity& segment, std::string_view lines) override {
+  absl::Status write(const EventBatch& batch) override {
     std::this_thread::sleep_for(200us);
-    return MemorySink::write(segment, lines);
+    return MemorySink::write(batch);
   }
 };
 
@@ -374,9 +374,9 @@ class AppendingSink : public MemorySink {
   }
   bool ok() const { return base_ != nullptr; }
 
-  absl::Status write(const SegmentIdentity& segment, std::string_view lines) override {
+  absl::Status write(const EventBatch& batch) override {
     append(100);
-    return MemorySink::write(segment, lines);
+    return MemorySink::write(batch);
   }
   int appended = 0;
 

@@ -1,4 +1,4 @@
-// Helpers for the drain engine tests: an in-memory LineSink, the JSONL lines
+// Helpers for the drain engine tests: an in-memory EventSink, the JSONL lines
 // parsed back (simdjson), and ringtail-loadgen run as a child process.
 #pragma once
 
@@ -25,19 +25,22 @@
 
 #include "absl/status/status.h"
 #include "bin_dir.hpp"
-#include "ringtail/reader/drain/line_sink.hpp"
+#include "ringtail/reader/sinks/event_sink.hpp"
+#include "shape_check.hpp"
 #include "subprocess.hpp"
 
 namespace ringtail::reader::testing {
 
-// Keeps what was flushed; can be told to fail.
-class MemorySink : public LineSink {
+// Keeps what was flushed; can be told to fail. Checks every batch's shapes.
+class MemorySink : public EventSink {
  public:
-  absl::Status write(const SegmentIdentity& segment, std::string_view lines) override {
+  absl::Status write(const EventBatch& batch) override {
     if (fail_write) return absl::ResourceExhaustedError("test: write fails");
+    const std::string_view lines = batch.text;
     if (lines.empty() || lines.back() != '\n') ADD_FAILURE() << "write() got lines not ending in a newline";
+    check_shapes(batch);
     pending.append(lines);
-    pids.push_back(segment.pid);
+    pids.push_back(batch.segment->pid);
     return absl::OkStatus();
   }
   absl::Status flush() override {

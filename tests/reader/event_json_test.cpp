@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "shape_check.hpp"
+
 namespace ringtail::reader {
 namespace {
 
@@ -219,10 +221,12 @@ StringValue cut_str(std::string bytes, uint32_t original_bytes) {
   return v;
 }
 
+// The event's line, once its shape is checked against it.
 std::string format(EventJsonFormatter& f, const DecodedEvent& event) {
-  std::string out;
+  ShapedLines out;
   f.append_event(out, event);
-  return out;
+  testing::check_shapes(out);
+  return out.text;
 }
 
 const std::vector<std::string> kReservedOrder = {"timestamp", "level", "message", "service", "pid", "tid", "seq"};
@@ -691,8 +695,10 @@ TEST(EventJson, GapLine) {
   gap.first_seq = 18;
   gap.last_seq = 41;
   gap.count = 24;
-  std::string out;
-  f.append_gap(out, gap, kExampleNs);
+  ShapedLines lines;
+  const std::string& out = lines.text;
+  f.append_gap(lines, gap, kExampleNs);
+  testing::check_shapes(lines);
   EXPECT_EQ(out, R"({"timestamp":"2026-11-22T21:00:00.123456789Z","level":"WARN","message":"ringtail.dropped",)"
                  R"("service":"agent","pid":1234,"tid":1240,"dropped":24,"first_seq":18,"last_seq":41})"
                  "\n");
@@ -704,8 +710,9 @@ TEST(EventJson, GapLine) {
 
 TEST(EventJson, NoteLine) {
   EventJsonFormatter f(realtime_identity());
-  std::string out;
-  f.append_note(out, kExampleNs, Level::kError, "ringtail.crashed",
+  ShapedLines lines;
+  const std::string& out = lines.text;
+  f.append_note(lines, kExampleNs, Level::kError, "ringtail.crashed",
                 {{"state", std::string_view("running")},
                  {"undrained", uint64_t{UINT64_MAX}},
                  {"delta", int64_t{-3}},
@@ -725,8 +732,10 @@ TEST(EventJson, NoteLine) {
   EXPECT_EQ(j.keys(), (std::vector<std::string>{"timestamp", "level", "message", "service", "pid", "state", "undrained",
                                                 "delta", "ratio", "clean", "tid", "_message", "_seq", "odd\"key\x01"}));
 
-  out.clear();
-  f.append_note(out, 0, Level::kWarn, "ringtail.lost", {});
+  testing::check_shapes(lines);
+  lines.clear();
+  f.append_note(lines, 0, Level::kWarn, "ringtail.lost", {});
+  testing::check_shapes(lines);
   EXPECT_EQ(out, R"({"timestamp":"1970-01-01T00:00:00.000000000Z","level":"WARN","message":"ringtail.lost",)"
                  R"("service":"agent","pid":1234})"
                  "\n");
@@ -767,7 +776,8 @@ TEST(EventJson, ManyLinesIntoOneBuffer) {
   EventJsonFormatter f(realtime_identity());
   const CallSiteInfo a = make_site(Level::kInfo, "a", {{"s", FieldType::kString}, {"pid", FieldType::kI32}}, 0);
   const CallSiteInfo b = make_site(Level::kDebug, "b", {{"x", FieldType::kF64}}, 1);
-  std::string out;
+  ShapedLines shaped;
+  const std::string& out = shaped.text;
   DropGap gap;
   gap.tid = 9;
   gap.first_seq = 5;
@@ -775,13 +785,15 @@ TEST(EventJson, ManyLinesIntoOneBuffer) {
   gap.count = 1;
   for (uint64_t i = 0; i < 1000; ++i) {
     if (i % 3 == 0) {
-      f.append_event(out, make_event(a, {i % 2 ? cut_str("cut", 10) : str("ok"), int64_t{-1}}, 9, i, kExampleNs + i));
+      f.append_event(shaped,
+                     make_event(a, {i % 2 ? cut_str("cut", 10) : str("ok"), int64_t{-1}}, 9, i, kExampleNs + i));
     } else if (i % 3 == 1) {
-      f.append_event(out, make_event(b, {static_cast<double>(i) / 7}, 9, i, kExampleNs + i * 1'000'000'000));
+      f.append_event(shaped, make_event(b, {static_cast<double>(i) / 7}, 9, i, kExampleNs + i * 1'000'000'000));
     } else {
-      f.append_gap(out, gap, kExampleNs);
+      f.append_gap(shaped, gap, kExampleNs);
     }
   }
+  testing::check_shapes(shaped);
   const std::vector<Json> lines = parse_lines(out);
   ASSERT_EQ(lines.size(), 1000u);
   for (size_t i = 0; i < lines.size(); ++i) {

@@ -9,18 +9,21 @@
 
 #include <gtest/gtest.h>
 
-#include "ringtail/reader/drain/stream_sink.hpp"
+#include "ringtail/reader/sinks/stream_sink.hpp"
+#include "shaped_text.hpp"
 
 namespace ringtail::reader {
 namespace {
+
+const SegmentIdentity segment;
 
 TEST(StreamSink, WritesAndFlushes) {
   char buffer[64] = {};
   std::FILE* stream = ::fmemopen(buffer, sizeof(buffer), "w");
   ASSERT_NE(stream, nullptr);
   StreamSink sink(stream, "memory");
-  ASSERT_TRUE(sink.write(SegmentIdentity{}, "a\n").ok());
-  ASSERT_TRUE(sink.write(SegmentIdentity{}, "b\n").ok());
+  ASSERT_TRUE(sink.write(testing::batch_of(segment, "a\n")).ok());
+  ASSERT_TRUE(sink.write(testing::batch_of(segment, "b\n")).ok());
   ASSERT_TRUE(sink.flush().ok());
   EXPECT_STREQ(buffer, "a\nb\n");
   std::fclose(stream);
@@ -37,7 +40,7 @@ TEST(StreamSink, ClosedPipeIsAnError) {
   std::FILE* stream = ::fdopen(fds[1], "w");
   ASSERT_NE(stream, nullptr);
   StreamSink sink(stream, "the pipe");
-  const absl::Status written = sink.write(SegmentIdentity{}, "line\n");  // buffered by stdio: may pass
+  const absl::Status written = sink.write(testing::batch_of(segment, "line\n"));  // buffered by stdio: may pass
   const absl::Status flushed = sink.flush();
   EXPECT_FALSE(written.ok() && flushed.ok());
   const absl::Status& error = written.ok() ? flushed : written;

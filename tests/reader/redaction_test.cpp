@@ -26,6 +26,7 @@
 #include "producer_child.hpp"
 #include "ringtail/reader/output/event_json.hpp"
 #include "ringtail/ringtail.hpp"
+#include "shape_check.hpp"
 #include "signal_ready.hpp"
 #include "stored_files.hpp"
 #include "subprocess.hpp"
@@ -235,14 +236,17 @@ std::string format_event(const Redactor* redactor, const CallSiteInfo& site, con
   }
   EventJsonFormatter cached(test_identity(), redactor);
   EventJsonFormatter uncached(test_identity(), redactor);
-  std::string a, b;
-  cached.append_event(a, event);
-  cached.append_event(a, event);  // the second through the built cache
+  ShapedLines lines_a, lines_b;
+  cached.append_event(lines_a, event);
+  cached.append_event(lines_a, event);  // the second through the built cache
   DecodedEvent plain = event;
   plain.callsite_id = UINT32_MAX;
-  uncached.append_event(b, plain);
-  uncached.append_event(b, plain);
-  EXPECT_EQ(a, b);
+  uncached.append_event(lines_b, plain);
+  uncached.append_event(lines_b, plain);
+  testing::check_shapes(lines_a);
+  testing::check_shapes(lines_b);
+  const std::string& a = lines_a.text;
+  EXPECT_EQ(a, lines_b.text);
   EXPECT_EQ(a.substr(0, a.size() / 2), a.substr(a.size() / 2));
   return a.substr(0, a.size() / 2);
 }
@@ -357,12 +361,14 @@ TEST(Redaction, FormatterAppliesTheRules) {
   }
   EventJsonFormatter cached(identity, &r);
   EventJsonFormatter uncached(identity, &r);
-  std::string a, b;
-  cached.append_event(a, event);
+  ShapedLines lines_a, lines_b;
+  cached.append_event(lines_a, event);
   DecodedEvent plain = event;
   plain.callsite_id = UINT32_MAX;
-  uncached.append_event(b, plain);
-  EXPECT_EQ(a, b);
+  uncached.append_event(lines_b, plain);
+  testing::check_shapes(lines_a);
+  const std::string& a = lines_a.text;
+  EXPECT_EQ(a, lines_b.text);
   simdjson::dom::parser parser;
   simdjson::dom::element line;
   ASSERT_EQ(parser.parse(a).get(line), simdjson::SUCCESS) << a;
@@ -530,19 +536,21 @@ TEST(Redaction, ContextSpansAndNotesAreScrubbed) {
   event.fields.push_back(DecodedField{site.fields[0].name, site.fields[0].type, int64_t{1}});
 
   EventJsonFormatter formatter(test_identity(), &r);
-  std::string out;
-  formatter.append_event(out, event);
+  ShapedLines shaped;
+  const std::string& out = shaped.text;
+  formatter.append_event(shaped, event);
   SpanEdge start;
   start.context = &context;
   start.span_index = 1;
-  formatter.append_span(out, start, 0);
+  formatter.append_span(shaped, start, 0);
   SpanEdge end = start;
   end.end = true;
   end.outcome.push_back({"status", shm::FieldType::kString, str("ERROR")});
   end.outcome.push_back({"error", shm::FieldType::kError, err("E", "denied for Basic Q0FOQVJZOm91dGNvbWU=", "")});
-  formatter.append_span(out, end, 0);
-  formatter.append_note(out, 0, shm::Level::kError, "ringtail.ring_corrupt",
+  formatter.append_span(shaped, end, 0);
+  formatter.append_note(shaped, 0, shm::Level::kError, "ringtail.ring_corrupt",
                         {{"slot", uint64_t{1}}, {"reason", std::string_view("x Bearer CANARY-note-1")}});
+  testing::check_shapes(shaped);
 
   EXPECT_EQ(out.find("CANARY"), std::string::npos) << out;
   EXPECT_EQ(out.find("Q0FOQVJZOm91dGNvbWU"), std::string::npos) << out;

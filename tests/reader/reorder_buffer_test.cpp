@@ -17,13 +17,42 @@ ReorderBuffer make(uint32_t lanes, uint64_t max_lines = 1000, uint64_t max_bytes
 }
 
 // Pushes line "<text>\n" with key `key` into `lane`; end_pos = key * 8.
+// Its shape has the key as its time and one field whose key and value
+// are the text, so that text_of() can tell the shapes followed their lines.
 void push(ReorderBuffer& buffer, uint32_t lane, int64_t key, const std::string& text,
           ReorderBuffer::Kind kind = ReorderBuffer::Kind::kEvent) {
-  std::string& bytes = buffer.lane_bytes(lane);
-  const size_t start = bytes.size();
-  bytes += text;
-  bytes += '\n';
-  buffer.push(lane, key, static_cast<uint64_t>(key) * 8, start, kind);
+  ShapedLines& lines = buffer.lane_lines(lane);
+  LineShape shape;
+  shape.offset = lines.text.size();
+  shape.size = static_cast<uint32_t>(text.size() + 1);
+  shape.time_ns = key;
+  shape.first_field = static_cast<uint32_t>(lines.fields.size());
+  shape.field_count = 1;
+  const auto size = static_cast<uint32_t>(text.size());
+  lines.fields.push_back(FieldSpan{0, size, 0, size});
+  lines.text += text;
+  lines.text += '\n';
+  lines.lines.push_back(shape);
+  buffer.push(lane, key, static_cast<uint64_t>(key) * 8, kind);
+}
+
+// The released text, once each shape is checked against its line.
+std::string text_of(const ShapedLines& out) {
+  uint64_t offset = 0;
+  for (const LineShape& shape : out.lines) {
+    EXPECT_EQ(shape.offset, offset);
+    offset += shape.size;
+    const std::string_view line = out.line(shape);
+    EXPECT_EQ(shape.field_count, 1u);
+    if (shape.field_count == 1) {
+      const FieldSpan& field = out.fields[shape.first_field];
+      EXPECT_EQ(out.key(shape, field), line.substr(0, line.size() - 1));
+      EXPECT_EQ(out.value(shape, field), line.substr(0, line.size() - 1));
+    }
+  }
+  EXPECT_EQ(offset, out.text.size());
+  EXPECT_EQ(out.fields.size(), out.lines.size());
+  return out.text;
 }
 
 TEST(ReorderBuffer, MergesLanesByKey) {
@@ -34,13 +63,13 @@ TEST(ReorderBuffer, MergesLanesByKey) {
   push(buffer, 1, 20, "b20");
   push(buffer, 1, 30, "b30");
   push(buffer, 2, 15, "n15", ReorderBuffer::Kind::kNote);
-  std::string out;
+  ShapedLines out;
   const ReorderBuffer::Released r = buffer.release(INT64_MIN, /*flush_all=*/true, 0, out);
-  EXPECT_EQ(out, "a10\nn15\nb20\nb30\na40\n");
+  EXPECT_EQ(text_of(out), "a10\nn15\nb20\nb30\na40\n");
   EXPECT_EQ(r.lines, 5u);
   EXPECT_EQ(r.events, 4u);
   EXPECT_EQ(r.notes, 1u);
-  EXPECT_EQ(r.bytes, out.size());
+  EXPECT_EQ(r.bytes, out.text.size());
   EXPECT_EQ(r.late, 0u);
   EXPECT_TRUE(buffer.empty());
 }
@@ -51,10 +80,10 @@ TEST(ReorderBuffer, KeepsLaneOrderWhenTimestampsGoBackwards) {
   push(buffer, 0, 50, "a50");
   push(buffer, 0, 10, "a10");  // this thread's clock went backwards
   push(buffer, 1, 30, "b30");
-  std::string out;
+  ShapedLines out;
   const ReorderBuffer::Released r = buffer.release(INT64_MIN, true, 0, out);
   // a10 never overtakes a50; it is late (below the 50 already written).
-  EXPECT_EQ(out, "b30\na50\na10\n");
+  EXPECT_EQ(text_of(out), "b30\na50\na10\n");
   EXPECT_EQ(r.late, 1u);
 }
 
@@ -64,9 +93,9 @@ TEST(ReorderBuffer, HoldsLinesAboveTheWatermark) {
   push(buffer, 0, 100, "a100");
   push(buffer, 1, 150, "b150");
   push(buffer, 0, 200, "a200");
-  std::string out;
+  ShapedLines out;
   buffer.release(/*watermark=*/150, false, 0, out);
-  EXPECT_EQ(out, "a100\nb150\n");
+  EXPECT_EQ(text_of(out), "a100\nb150\n");
   EXPECT_EQ(buffer.held_lines(), 1u);
   EXPECT_EQ(buffer.released_end_pos(0), 800u);  // a100's end: a200 is still held
   EXPECT_EQ(buffer.released_end_pos(1), 1200u);
@@ -78,7 +107,7 @@ TEST(ReorderBuffer, HoldsLinesAboveTheWatermark) {
   push(buffer, 1, 120, "b120");
   out.clear();
   const ReorderBuffer::Released r = buffer.release(150, false, 10, out);
-  EXPECT_EQ(out, "b120\n");
+  EXPECT_EQ(text_of(out), "b120\n");
   EXPECT_EQ(r.late, 1u);
 }
 
@@ -86,11 +115,11 @@ TEST(ReorderBuffer, AgeRuleWritesLinesHeldForTheWindow) {
   ReorderBuffer buffer = make(1);
   buffer.begin_pass(1000);
   push(buffer, 0, 5000, "future");  // far above any watermark
-  std::string out;
+  ShapedLines out;
   buffer.release(0, false, 1000 + kWindow - 1, out);
-  EXPECT_TRUE(out.empty());
+  EXPECT_TRUE(out.text.empty());
   buffer.release(0, false, 1000 + kWindow, out);
-  EXPECT_EQ(out, "future\n");
+  EXPECT_EQ(text_of(out), "future\n");
 }
 
 TEST(ReorderBuffer, LimitsWriteTheOldestEarly) {
@@ -101,9 +130,9 @@ TEST(ReorderBuffer, LimitsWriteTheOldestEarly) {
     text += std::to_string(k);
     push(buffer, static_cast<uint32_t>(k % 2), 1000 + k, text);
   }
-  std::string out;
+  ShapedLines out;
   const ReorderBuffer::Released r = buffer.release(0, false, 0, out);
-  EXPECT_EQ(out, "l0\nl1\n");
+  EXPECT_EQ(text_of(out), "l0\nl1\n");
   EXPECT_EQ(r.forced, 2u);
   EXPECT_EQ(buffer.held_lines(), 3u);
 
@@ -113,24 +142,24 @@ TEST(ReorderBuffer, LimitsWriteTheOldestEarly) {
   out.clear();
   by_bytes.release(0, false, 0, out);
   EXPECT_EQ(by_bytes.held_bytes(), 10u);
-  EXPECT_EQ(out, "1234\n1234\n");
+  EXPECT_EQ(text_of(out), "1234\n1234\n");
 }
 
 TEST(ReorderBuffer, OutLimitStopsAndResumes) {
   ReorderBuffer buffer = make(1);
   buffer.begin_pass(0);
   for (int k = 0; k < 10; ++k) push(buffer, 0, k, "x");
-  std::string out;
+  ShapedLines out;
   buffer.release(INT64_MAX, false, 0, out, /*out_limit=*/4);
-  EXPECT_EQ(out, "x\nx\n");
+  EXPECT_EQ(text_of(out), "x\nx\n");
   buffer.release(INT64_MAX, false, 0, out);
-  EXPECT_EQ(out.size(), 20u);
+  EXPECT_EQ(text_of(out).size(), 20u);
 }
 
 TEST(ReorderBuffer, ManyLinesThroughCompaction) {
   // Lines pushed and released in waves, so lanes compact while holding some.
   ReorderBuffer buffer = make(2, 1 << 20);
-  std::string out;
+  ShapedLines out;
   int64_t next = 0;
   int64_t expected = 0;
   std::string expected_out;
@@ -141,7 +170,7 @@ TEST(ReorderBuffer, ManyLinesThroughCompaction) {
   }
   buffer.release(0, true, 0, out);
   for (; expected < next; ++expected) expected_out += std::to_string(expected) + "\n";
-  EXPECT_EQ(out, expected_out);
+  EXPECT_EQ(text_of(out), expected_out);
   EXPECT_TRUE(buffer.empty());
 }
 

@@ -30,6 +30,7 @@
 
 #include "eventually.hpp"
 #include "ringtail/reader/output/json_text.hpp"
+#include "ringtail/reader/sinks/store_sink.hpp"
 #include "ringtail/reader/storage/compress_file.hpp"
 #include "ringtail/reader/storage/file_index.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
@@ -38,7 +39,7 @@
 #include "ringtail/reader/storage/store_dir.hpp"
 #include "ringtail/reader/storage/store_maintainer.hpp"
 #include "ringtail/reader/storage/store_names.hpp"
-#include "ringtail/reader/storage/store_sink.hpp"
+#include "shaped_text.hpp"
 #include "tmpfs_mount.hpp"
 
 namespace ringtail::reader {
@@ -276,7 +277,9 @@ TEST_F(StoreMaintenanceTest, MaintainerFinishesWhatTheSinkCloses) {
     sink_options.directory = dir_.string();
     // Each pass's four lines fill a file exactly: it rotates at every flush below.
     sink_options.max_file_bytes = 4 * line(kNow, "INFO", "tick").size();
-    sink_options.on_closed = [&](const std::string& path) { maintainer.file_closed(path); };
+    sink_options.on_closed = [&](const std::string& path, std::optional<FileIndex> index) {
+      maintainer.file_closed(path, std::move(index));
+    };
     StoreSink sink(sink_options);
     SegmentIdentity id;
     id.pid = 77;
@@ -285,7 +288,7 @@ TEST_F(StoreMaintenanceTest, MaintainerFinishesWhatTheSinkCloses) {
       std::string chunk;
       for (int i = 0; i < 4; ++i) chunk += line(kNow + (pass * 4 + i) * kNs, "INFO", "tick");
       texts.push_back(chunk);
-      ASSERT_TRUE(sink.write(id, chunk).ok());
+      ASSERT_TRUE(sink.write(testing::batch_of(id, chunk)).ok());
       ASSERT_TRUE(sink.flush().ok());
     }
     maintainer.wait_idle();
@@ -428,7 +431,9 @@ TEST_F(StoreMaintenanceTest, RetentionGoesByWhenTheReaderWroteAFile) {
     StoreSinkOptions options;
     options.directory = dir_.string();
     options.now_ns = [&] { return clock; };
-    options.on_closed = [&](const std::string& path) { maintainer.file_closed(path); };
+    options.on_closed = [&](const std::string& path, std::optional<FileIndex> index) {
+      maintainer.file_closed(path, std::move(index));
+    };
     StoreSink sink(options);
     for (const Written& file : written) {
       SegmentIdentity id;
@@ -437,7 +442,7 @@ TEST_F(StoreMaintenanceTest, RetentionGoesByWhenTheReaderWroteAFile) {
       clock = file.written_ns;
       const std::string text = absl::StrCat(R"({"timestamp":")", file.timestamp, R"(","level":")",
                                             std::string(file.level), R"(","message":"m","pid":)", file.pid, "}\n");
-      ASSERT_TRUE(sink.write(id, text).ok());
+      ASSERT_TRUE(sink.write(testing::batch_of(id, text)).ok());
       ASSERT_TRUE(sink.flush().ok());
       sink.segment_finished(id);
     }

@@ -3,7 +3,7 @@
 // the first and last line's stamps, discard, adopting a file a killed drain
 // left open, closing orphans, links never adopted or entered, and the time a
 // closed file carries.
-#include "ringtail/reader/storage/store_sink.hpp"
+#include "ringtail/reader/sinks/store_sink.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -27,6 +27,7 @@
 #include "ringtail/reader/storage/store_checkpoint.hpp"
 #include "ringtail/reader/storage/store_files.hpp"
 #include "ringtail/reader/storage/store_names.hpp"
+#include "shaped_text.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -69,7 +70,7 @@ class StoreSinkTest : public ::testing::Test {
     StoreSinkOptions o;
     o.directory = dir_.string();
     o.now_ns = [this] { return now_; };
-    o.on_closed = [this](const std::string& path) { closed_.push_back(path); };
+    o.on_closed = [this](const std::string& path, std::optional<FileIndex> /*index*/) { closed_.push_back(path); };
     return o;
   }
   static SegmentIdentity identity(uint32_t pid, std::string service, uint64_t start = 1) {
@@ -158,7 +159,7 @@ TEST_F(StoreSinkTest, LinesGoToTheirClassFilesInOrder) {
     chunk += l;
     want[level_class_of(levels[i])] += l;
   }
-  ASSERT_TRUE(sink.write(id, chunk).ok());
+  ASSERT_TRUE(sink.write(testing::batch_of(id, chunk)).ok());
   EXPECT_EQ(sink.open_files(), 4u);
   ASSERT_TRUE(sink.flush().ok());
   std::map<std::string, std::string> found = files();
@@ -202,7 +203,7 @@ TEST_F(StoreSinkTest, RotatesBySizeAgeAndDate) {
     for (int i = 0; i < count; ++i, ++n) {
       const std::string l = line(now_ + n, "INFO", n);  // distinct stamps: no two files share a name
       all += l;
-      ASSERT_TRUE(sink.write(id, l).ok());
+      ASSERT_TRUE(sink.write(testing::batch_of(id, l)).ok());
     }
     ASSERT_TRUE(sink.flush().ok());
   };
@@ -265,10 +266,10 @@ TEST_F(StoreSinkTest, RotatesBySizeWithinAPass) {
   }
   std::string singles;
   for (int n = 60; n < 80; ++n) singles += line(now_ + n, "INFO", n);
-  ASSERT_TRUE(sink.write(id, chunk).ok());  // one piece: ~4.6 KB of INFO lines
+  ASSERT_TRUE(sink.write(testing::batch_of(id, chunk)).ok());  // one piece: ~4.6 KB of INFO lines
   for (size_t at = 0; at < singles.size();) {
     const size_t end = singles.find('\n', at) + 1;
-    ASSERT_TRUE(sink.write(id, std::string_view(singles).substr(at, end - at)).ok());
+    ASSERT_TRUE(sink.write(testing::batch_of(id, std::string_view(singles).substr(at, end - at))).ok());
     at = end;
   }
   // Nothing closed before the flush covers it; every open file is listed.
@@ -306,7 +307,7 @@ TEST_F(StoreSinkTest, RotatesBySizeWithinAPass) {
   // A failed pass that filled files: all of it is taken back, and nothing
   // but flushed lines stays stored.
   const size_t closed_before = closed_.size();
-  for (int n = 80; n < 110; ++n) ASSERT_TRUE(sink.write(id, line(now_ + n, "INFO", n)).ok());
+  for (int n = 80; n < 110; ++n) ASSERT_TRUE(sink.write(testing::batch_of(id, line(now_ + n, "INFO", n))).ok());
   EXPECT_GT(sink.open_paths().size(), 2u);
   sink.discard();
   std::string kept;
@@ -330,14 +331,14 @@ TEST_F(StoreSinkTest, DiscardTakesBackWhatWasNotFlushed) {
   const SegmentIdentity id = identity(7, "svc");
   const std::string one = line(kMorning, "INFO", 1), two = line(kMorning + kNs, "INFO", 2),
                     three = line(kMorning + 2 * kNs, "INFO", 3);
-  ASSERT_TRUE(sink.write(id, one).ok());
+  ASSERT_TRUE(sink.write(testing::batch_of(id, one)).ok());
   ASSERT_TRUE(sink.flush().ok());
-  ASSERT_TRUE(sink.write(id, two + three).ok());
+  ASSERT_TRUE(sink.write(testing::batch_of(id, two + three)).ok());
   const std::string path = sink.open_paths().at(0);
   EXPECT_EQ(read(path), one + two + three);
   sink.discard();
   EXPECT_EQ(read(path), one);
-  ASSERT_TRUE(sink.write(id, two).ok());
+  ASSERT_TRUE(sink.write(testing::batch_of(id, two)).ok());
   ASSERT_TRUE(sink.flush().ok());
   sink.segment_finished(id);
   ASSERT_EQ(closed_.size(), 1u);
@@ -362,7 +363,7 @@ TEST_F(StoreSinkTest, AdoptsAFileAKilledDrainLeftOpenAndCutsItsTornLine) {
     ASSERT_GE(fd, 0);
     ASSERT_EQ(::flock(fd, LOCK_EX), 0);
     StoreSink sink(options());
-    ASSERT_TRUE(sink.write(id, line(kMorning + kNs, "INFO", 2)).ok());
+    ASSERT_TRUE(sink.write(testing::batch_of(id, line(kMorning + kNs, "INFO", 2))).ok());
     ASSERT_TRUE(sink.flush().ok());
     EXPECT_EQ(sink.open_paths().at(0), left.string());  // the unlocked one
     ::close(fd);
@@ -409,10 +410,10 @@ TEST_F(StoreSinkTest, ClosedNamesNeverClash) {
   StoreSink sink(options());
   const SegmentIdentity a = identity(5, "svc", 1);
   const SegmentIdentity b = identity(5, "svc", 2);  // the pid reused by another process, same second
-  ASSERT_TRUE(sink.write(a, line(kMorning, "INFO", 1)).ok());
+  ASSERT_TRUE(sink.write(testing::batch_of(a, line(kMorning, "INFO", 1))).ok());
   ASSERT_TRUE(sink.flush().ok());
   sink.segment_finished(a);
-  ASSERT_TRUE(sink.write(b, line(kMorning, "INFO", 2)).ok());
+  ASSERT_TRUE(sink.write(testing::batch_of(b, line(kMorning, "INFO", 2))).ok());
   ASSERT_TRUE(sink.flush().ok());
   sink.segment_finished(b);
   ASSERT_EQ(closed_.size(), 2u);
@@ -441,7 +442,7 @@ TEST_F(StoreSinkTest, NeverAdoptsOrWritesThroughALink) {
   const std::string text = line(kMorning, "INFO", 1);
   {
     StoreSink sink(o);
-    ASSERT_TRUE(sink.write(identity(9, "svc"), text).ok());
+    ASSERT_TRUE(sink.write(testing::batch_of(identity(9, "svc"), text)).ok());
     ASSERT_TRUE(sink.flush().ok());
     ASSERT_EQ(sink.open_paths().size(), 1u);
     EXPECT_NE(sink.open_paths()[0], link.string());
@@ -449,7 +450,7 @@ TEST_F(StoreSinkTest, NeverAdoptsOrWritesThroughALink) {
     const std::filesystem::path elsewhere = outside() / "svc2";
     std::filesystem::create_directories(elsewhere);
     std::filesystem::create_symlink(elsewhere, dir_ / "svc2");
-    const absl::Status status = sink.write(identity(10, "svc2"), text);
+    const absl::Status status = sink.write(testing::batch_of(identity(10, "svc2"), text));
     EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
     EXPECT_NE(status.message().find((dir_ / "svc2").string()), std::string_view::npos) << status;
     EXPECT_TRUE(std::filesystem::is_empty(elsewhere));
@@ -473,7 +474,7 @@ TEST_F(StoreSinkTest, AClosedFileCarriesTheTimeTheSinkLastWroteIt) {
   const std::string far = R"({"timestamp":"9999-12-31T23:59:59.999999999Z","level":"INFO","message":"m"})"
                           "\n";
   now_ = kMorning + 5 * kNs;
-  ASSERT_TRUE(sink.write(id, far).ok());
+  ASSERT_TRUE(sink.write(testing::batch_of(id, far)).ok());
   ASSERT_TRUE(sink.flush().ok());
   now_ += 100 * kNs;
   ASSERT_TRUE(sink.flush().ok());  // nothing written: the time stays
@@ -493,7 +494,7 @@ TEST_F(StoreSinkTest, UnwritableDirectoryIsAnError) {
   StoreSinkOptions o = options();
   o.directory = (dir_ / "file").string();
   StoreSink sink(o);
-  EXPECT_FALSE(sink.write(identity(1, "svc"), line(kMorning, "INFO", 1)).ok());
+  EXPECT_FALSE(sink.write(testing::batch_of(identity(1, "svc"), line(kMorning, "INFO", 1))).ok());
 }
 
 }  // namespace
@@ -509,7 +510,7 @@ namespace {
 TEST_F(StoreSinkTest, CheckpointsListTheFilesAtTheSizesTheirLinesReached) {
   const SegmentIdentity id = identity(21, "svc", 77);
   StoreSink sink(options());
-  ASSERT_TRUE(sink.write(id, line(kMorning, "INFO", 1)).ok());
+  ASSERT_TRUE(sink.write(testing::batch_of(id, line(kMorning, "INFO", 1))).ok());
   // Listed before a line went in (nothing of it is covered yet).
   absl::StatusOr<std::optional<StoreCheckpoint>> stored = read_checkpoint(dir_.string(), 21, 77);
   ASSERT_TRUE(stored.ok() && stored->has_value()) << stored.status();
@@ -527,7 +528,7 @@ TEST_F(StoreSinkTest, CheckpointsListTheFilesAtTheSizesTheirLinesReached) {
   EXPECT_EQ(sink.resume_point(id), "resume-1");
 
   // A line of another class: its file is listed at 0, the first at its size, the resume point kept.
-  ASSERT_TRUE(sink.write(id, line(kMorning + kNs, "WARN", 2)).ok());
+  ASSERT_TRUE(sink.write(testing::batch_of(id, line(kMorning + kNs, "WARN", 2))).ok());
   stored = read_checkpoint(dir_.string(), 21, 77);
   ASSERT_TRUE(stored.ok() && stored->has_value());
   ASSERT_EQ((*stored)->files.size(), 2u);
@@ -552,9 +553,11 @@ TEST_F(StoreSinkTest, RecoveryCutsWhatAKilledDrainWroteAfterItsCheckpoint) {
     // A drain that is killed: lines flushed with a checkpoint, more lines
     // written after it, then gone without closing anything.
     auto* sink = new StoreSink(o);
-    CHILD_EXPECT(ch, sink->write(id, line(kMorning, "INFO", 1)).ok());
+    CHILD_EXPECT(ch, sink->write(testing::batch_of(id, line(kMorning, "INFO", 1))).ok());
     CHILD_EXPECT(ch, sink->flush_with({SegmentCheckpoint{id, "at-1"}}).ok());
-    CHILD_EXPECT(ch, sink->write(id, line(kMorning + kNs, "INFO", 2) + line(kMorning + kNs, "ERROR", 3)).ok());
+    CHILD_EXPECT(
+        ch,
+        sink->write(testing::batch_of(id, line(kMorning + kNs, "INFO", 2) + line(kMorning + kNs, "ERROR", 3))).ok());
     return 0;
   });
   ASSERT_CHILD_OK(drain.finish());
@@ -582,9 +585,9 @@ TEST_F(StoreSinkTest, RecoveryLeavesAFileALiveDrainHoldsAndRefusesForeignPaths) 
   StoreSinkOptions o = options();
   o.buffer_bytes = 1;
   StoreSink live(o);
-  ASSERT_TRUE(live.write(id, line(kMorning, "INFO", 1)).ok());
+  ASSERT_TRUE(live.write(testing::batch_of(id, line(kMorning, "INFO", 1))).ok());
   ASSERT_TRUE(live.flush_with({SegmentCheckpoint{id, "at-1"}}).ok());
-  ASSERT_TRUE(live.write(id, line(kMorning + kNs, "INFO", 2)).ok());  // written, not covered yet
+  ASSERT_TRUE(live.write(testing::batch_of(id, line(kMorning + kNs, "INFO", 2))).ok());  // written, not covered yet
   const std::string path = live.open_paths().at(0);
   absl::StatusOr<StoreDir> root = StoreDir::open(dir_.string());
   ASSERT_TRUE(root.ok());

@@ -16,8 +16,8 @@
 #include "redaction_flags.hpp"
 #include "retention_flags.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
+#include "ringtail/reader/sinks/store_sink.hpp"
 #include "ringtail/reader/storage/store_maintainer.hpp"
-#include "ringtail/reader/storage/store_sink.hpp"
 #include "stop_signals.hpp"
 #include "verbs.hpp"
 
@@ -124,7 +124,9 @@ int run_drain(const DrainConfig& config) {
   // Declared before the sink: the sink hands it the files it closes, also
   // when it goes away, and the maintainer finishes them before it does.
   reader::StoreMaintainer maintainer(maintainer_options);
-  sink_options.on_closed = [&maintainer](const std::string& path) { maintainer.file_closed(path); };
+  sink_options.on_closed = [&maintainer](const std::string& path, std::optional<reader::FileIndex> index) {
+    maintainer.file_closed(path, std::move(index));
+  };
   reader::StoreSink sink(sink_options);
   // Out of space: retention, if set, frees what it may at once rather than
   // at its next minute (once per try: the engine calls this per failed try).

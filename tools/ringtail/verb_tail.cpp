@@ -18,8 +18,8 @@
 #include "filter_flags.hpp"
 #include "redaction_flags.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
-#include "ringtail/reader/drain/stream_sink.hpp"
 #include "ringtail/reader/query/parsed_line.hpp"
+#include "ringtail/reader/sinks/stream_sink.hpp"
 #include "ringtail/shm/errno_text.hpp"
 #include "ringtail/shm/level.hpp"
 #include "stop_signals.hpp"
@@ -51,27 +51,25 @@ struct TailConfig {
 // tail ends quietly then.
 // With --where, only the lines that pass the filter (parsed on the writer
 // thread, like `ringtail query` does).
-class StdoutSink : public reader::LineSink {
+class StdoutSink : public reader::EventSink {
  public:
   explicit StdoutSink(std::optional<reader::Filter> filter) : filter_(std::move(filter)) {}
 
-  absl::Status write(const reader::SegmentIdentity& segment, std::string_view lines) override {
-    if (!filter_) return check(inner_.write(segment, lines));
+  absl::Status write(const reader::EventBatch& batch) override {
+    if (!filter_) return check(inner_.write(batch));
     kept_.clear();
-    size_t at = 0;
-    while (at < lines.size()) {
-      size_t end = lines.find('\n', at);
-      if (end == std::string_view::npos) end = lines.size() - 1;
-      const std::string_view line = lines.substr(at, end - at);
+    kept_.segment = batch.segment;
+    for (const reader::LineShape& shape : batch.lines) {
+      // Without its '\n'.
+      const std::string_view line = batch.line(shape).substr(0, shape.size - 1);
       simdjson::dom::element parsed;
       if (filter_->may_match(line) && parser_.parse(line.data(), line.size()).get(parsed) == simdjson::SUCCESS &&
           filter_->matches(parsed)) {
-        kept_.append(lines.substr(at, end + 1 - at));
+        kept_.append_line(batch, shape);
       }
-      at = end + 1;
     }
     if (kept_.empty()) return absl::OkStatus();
-    return check(inner_.write(segment, kept_));
+    return check(inner_.write(kept_));
   }
   absl::Status flush() override { return check(inner_.flush()); }
   bool broken_pipe() const { return broken_pipe_.load(std::memory_order_relaxed); }
@@ -90,7 +88,7 @@ class StdoutSink : public reader::LineSink {
 
   std::optional<reader::Filter> filter_;
   simdjson::dom::parser parser_;
-  std::string kept_;
+  reader::EventBatch kept_;
   reader::StreamSink inner_{stdout, "stdout"};
   std::atomic<bool> broken_pipe_{false};  // set on the writer thread, read by the report callback
 };

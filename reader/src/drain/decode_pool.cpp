@@ -26,32 +26,32 @@ DecodePool::~DecodePool() {
   for (std::thread& worker : workers_) worker.join();
 }
 
-absl::Status DecodePool::Forwarder::write(const SegmentIdentity& segment, std::string& lines) {
+absl::Status DecodePool::Forwarder::write(EventBatch& batch) {
   DecodePool& pool = pool_;
   if (pool.failed_.load(std::memory_order_acquire)) {
-    lines.clear();
+    batch.clear();
     std::lock_guard lock(pool.error_mutex_);
     return pool.error_;
   }
-  if (lines.empty()) return absl::OkStatus();
+  if (batch.empty()) return absl::OkStatus();
   pool.free_slots_.wait();  // bounded: the forwarding thread signals a slot per chunk it takes
-  Chunk chunk{&segment, std::move(lines)};
-  lines.clear();
-  (void)pool.spare_.try_dequeue(lines);
+  Chunk chunk = std::move(batch);
+  batch = EventBatch{};
+  (void)pool.spare_.try_dequeue(batch);
   pool.chunks_.enqueue(std::move(chunk));
   return absl::OkStatus();
 }
 
 void DecodePool::forward(Chunk& chunk, ChunkOutput& output) {
   free_slots_.signal();
-  absl::Status status = output.write(*chunk.segment, chunk.lines);
+  absl::Status status = output.write(chunk);
   if (!status.ok() && !failed_.load(std::memory_order_relaxed)) {
     std::lock_guard lock(error_mutex_);
     error_ = std::move(status);
     failed_.store(true, std::memory_order_release);
   }
-  // output.write() left chunk.lines empty, maybe with a recycled buffer's capacity.
-  if (chunk.lines.capacity() != 0 && spare_.size_approx() < kMaxQueuedChunks) spare_.enqueue(std::move(chunk.lines));
+  // output.write() left the chunk empty, maybe with a recycled one's capacity.
+  if (chunk.text.capacity() != 0 && spare_.size_approx() < kMaxQueuedChunks) spare_.enqueue(std::move(chunk));
 }
 
 absl::Status DecodePool::run(size_t jobs, const Job& job, ChunkOutput& output) {

@@ -52,15 +52,13 @@ class DecodePool {
  private:
   static constexpr int kMaxQueuedChunks = 8;
 
-  struct Chunk {
-    const SegmentIdentity* segment = nullptr;
-    std::string lines;
-  };
+  // A chunk of a job's lines; one without a segment says a worker is done.
+  using Chunk = EventBatch;
   // The ChunkOutput jobs see: queues to the thread in run().
   class Forwarder final : public ChunkOutput {
    public:
     explicit Forwarder(DecodePool& pool) : pool_(pool) {}
-    absl::Status write(const SegmentIdentity& segment, std::string& lines) override;
+    absl::Status write(EventBatch& batch) override;
 
    private:
     DecodePool& pool_;
@@ -74,7 +72,7 @@ class DecodePool {
   Forwarder forwarder_{*this};
   moodycamel::BlockingConcurrentQueue<Chunk> chunks_;
   moodycamel::LightweightSemaphore free_slots_{kMaxQueuedChunks};
-  moodycamel::ConcurrentQueue<std::string> spare_;  // emptied chunk buffers, capacity kept
+  moodycamel::ConcurrentQueue<EventBatch> spare_;  // emptied chunks, capacity kept
 
   std::mutex mutex_;
   std::condition_variable wake_;                      // a new run, or stop

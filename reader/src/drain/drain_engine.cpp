@@ -70,7 +70,7 @@ struct DrainEngine::PendingCommit {
   std::vector<std::string> abandoned;  // segments cut short: let go without removing them
 };
 
-DrainEngine::DrainEngine(DrainOptions options, LineSink& sink, std::function<void(std::string_view)> report)
+DrainEngine::DrainEngine(DrainOptions options, EventSink& sink, std::function<void(std::string_view)> report)
     : options_(std::move(options)), sink_(sink), report_(std::move(report)) {
   if (!report_) report_ = [](std::string_view) {};
   output_ = std::make_unique<OutputPipeline>(sink_, options_.writer_thread, options_.max_output_bytes_in_flight);

@@ -12,7 +12,7 @@ constexpr int kMaxSpare = 4;
 
 }  // namespace
 
-OutputPipeline::OutputPipeline(LineSink& sink, bool threaded, uint64_t max_bytes_in_flight)
+OutputPipeline::OutputPipeline(EventSink& sink, bool threaded, uint64_t max_bytes_in_flight)
     : sink_(sink), threaded_(threaded), max_bytes_in_flight_(max_bytes_in_flight) {
   if (threaded_) {
     writer_ = std::thread([this] {
@@ -34,32 +34,31 @@ void OutputPipeline::fail(absl::Status status) {
   if (error_.ok()) error_ = std::move(status);
 }
 
-absl::Status OutputPipeline::write(const SegmentIdentity& segment, std::string& lines) {
-  if (lines.empty()) return error();
+absl::Status OutputPipeline::write(EventBatch& batch) {
+  if (batch.empty()) return error();
   if (!threaded_) {
-    absl::Status status = sink_.write(segment, lines);
-    lines.clear();
+    absl::Status status = sink_.write(batch);
+    batch.clear();
     std::lock_guard lock(mutex_);
     if (!status.ok()) fail(status);
     return status;
   }
-  const uint64_t bytes = lines.size();
+  const uint64_t bytes = batch.text.size();
   {
     std::unique_lock lock(mutex_);
     // Bounded memory: wait for the writer (it skips chunks after an error, so this ends).
     changed_.wait(lock, [&] { return bytes_in_flight_ == 0 || bytes_in_flight_ + bytes <= max_bytes_in_flight_; });
     if (!error_.ok()) {
-      lines.clear();
+      batch.clear();
       return error_;
     }
     bytes_in_flight_ += bytes;
   }
   Item item;
   item.kind = Item::Kind::kLines;
-  item.segment = &segment;
-  item.lines = std::move(lines);
-  lines.clear();
-  if (spare_.try_dequeue(lines)) spare_count_.fetch_sub(1, std::memory_order_relaxed);
+  item.batch = std::move(batch);
+  batch = EventBatch{};
+  if (spare_.try_dequeue(batch)) spare_count_.fetch_sub(1, std::memory_order_relaxed);
   queue_.enqueue(std::move(item));
   return absl::OkStatus();
 }
@@ -141,12 +140,12 @@ void OutputPipeline::writer_loop() {
       case Item::Kind::kStop:
         return;
       case Item::Kind::kLines: {
-        absl::Status status = failed ? absl::OkStatus() : sink_.write(*item.segment, item.lines);
-        const uint64_t bytes = item.lines.size();
+        absl::Status status = failed ? absl::OkStatus() : sink_.write(item.batch);
+        const uint64_t bytes = item.batch.text.size();
         if (spare_count_.load(std::memory_order_relaxed) < kMaxSpare) {
-          item.lines.clear();
+          item.batch.clear();
           spare_count_.fetch_add(1, std::memory_order_relaxed);
-          spare_.enqueue(std::move(item.lines));
+          spare_.enqueue(std::move(item.batch));
         }
         std::lock_guard lock(mutex_);
         bytes_in_flight_ -= bytes;

@@ -1,10 +1,10 @@
-// OutputPipeline: between the drain engine's thread and its LineSink (private
+// OutputPipeline: between the drain engine's thread and its EventSink (private
 // to the engine; see drain_engine.hpp).
 //
 // Threaded (the default): a writer thread owns the sink. The engine hands it
 // chunks of lines through a moodycamel::BlockingConcurrentQueue, then ends
 // each pass with a flush marker (end_batch() returns the batch number); the
-// writer calls LineSink::write per chunk and LineSink::flush per marker and
+// writer calls EventSink::write per chunk and EventSink::flush per marker and
 // publishes the highest batch whose flush returned OK (flushed()). The engine
 // commits a pass's read positions once flushed() reaches its batch, so the
 // commit rule is the same as in the direct mode, only later; meanwhile the
@@ -15,7 +15,7 @@
 //
 // After a write or flush error the writer skips everything up to the next
 // discard(), which the engine calls once it has seen error(): discard()
-// waits for the writer to reach it, calls LineSink::discard() there and clears
+// waits for the writer to reach it, calls EventSink::discard() there and clears
 // the error.
 //
 // Direct (threaded = false): every call goes straight to the sink on the
@@ -41,27 +41,27 @@
 #include "chunk_output.hpp"
 #include "concurrentqueue/blockingconcurrentqueue.h"
 #include "concurrentqueue/concurrentqueue.h"
-#include "ringtail/reader/drain/line_sink.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
+#include "ringtail/reader/sinks/event_sink.hpp"
 
 namespace ringtail::reader {
 
 class OutputPipeline final : public ChunkOutput {
  public:
-  OutputPipeline(LineSink& sink, bool threaded, uint64_t max_bytes_in_flight);
+  OutputPipeline(EventSink& sink, bool threaded, uint64_t max_bytes_in_flight);
   ~OutputPipeline() override;  // the writer finishes what is queued (without a flush) and stops
   OutputPipeline(const OutputPipeline&) = delete;
   OutputPipeline& operator=(const OutputPipeline&) = delete;
 
-  // Hands complete lines of a segment on and leaves `lines` empty (with the
-  // capacity of a recycled buffer when one is spare). `segment`
-  // must stay valid until the batch this write belongs to is flushed or
-  // discarded. Threaded: blocks while too much is in flight; returns the
-  // first error the writer met (if any) instead of queueing. Direct: the
-  // sink's own result.
-  absl::Status write(const SegmentIdentity& segment, std::string& lines) override;
+  // Hands a chunk of a segment's lines on and leaves `batch` empty (with the
+  // capacity of a recycled chunk when one is spare). batch.segment must stay
+  // valid until the pass this write belongs to is flushed or discarded.
+  // Threaded: blocks while too much is in flight; returns the first error
+  // the writer met (if any) instead of queueing. Direct: the sink's own
+  // result.
+  absl::Status write(EventBatch& batch) override;
   // Ends a batch: the sink is flushed after what was written before it,
-  // storing `checkpoints` with it (LineSink::flush_with). Returns the batch's
+  // storing `checkpoints` with it (EventSink::flush_with). Returns the batch's
   // number (1, 2, ...). Direct: flushes now.
   uint64_t end_batch(std::vector<SegmentCheckpoint> checkpoints = {});
   // Queued after the current batch; skipped after an error.
@@ -74,14 +74,13 @@ class OutputPipeline final : public ChunkOutput {
   // Waits until batch `batch` was flushed or an error happened; error().
   absl::Status wait_flushed(uint64_t batch);
   // After an error: waits until the writer has reached this point, calls
-  // LineSink::discard() and clears the error.
+  // EventSink::discard() and clears the error.
   void discard();
 
  private:
   struct Item {
     enum class Kind { kLines, kFlush, kSegmentFinished, kDiscard, kStop } kind = Kind::kStop;
-    const SegmentIdentity* segment = nullptr;    // kLines
-    std::string lines;                           // kLines
+    EventBatch batch;                            // kLines
     SegmentIdentity finished;                    // kSegmentFinished
     uint64_t number = 0;                         // kFlush: batch; kDiscard: request
     std::vector<SegmentCheckpoint> checkpoints;  // kFlush
@@ -90,13 +89,13 @@ class OutputPipeline final : public ChunkOutput {
   void writer_loop();
   void fail(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
-  LineSink& sink_;
+  EventSink& sink_;
   const bool threaded_;
   const uint64_t max_bytes_in_flight_;
   moodycamel::BlockingConcurrentQueue<Item> queue_;
-  // Chunk buffers the writer is done with, for the engine to fill again
-  // (keeps their capacity: no reallocation and page faults per chunk).
-  moodycamel::ConcurrentQueue<std::string> spare_;
+  // Chunks the writer is done with, for the engine to fill again (keeps
+  // their capacity: no reallocation and page faults per chunk).
+  moodycamel::ConcurrentQueue<EventBatch> spare_;
   std::atomic<int> spare_count_{0};
   std::thread writer_;
   uint64_t next_batch_ = 0;    // engine thread

@@ -17,12 +17,11 @@ void ReorderBuffer::heap_push(uint32_t lane) {
   std::push_heap(heap_.begin(), heap_.end(), heap_after);
 }
 
-void ReorderBuffer::push(uint32_t lane, int64_t key, uint64_t end_pos, size_t line_start, Kind kind,
-                         uint64_t next_seq) {
+void ReorderBuffer::push(uint32_t lane, int64_t key, uint64_t end_pos, Kind kind, uint64_t next_seq) {
   Lane& l = lanes_[lane];
   const bool was_empty = l.head == l.entries.size();
-  const uint32_t size = static_cast<uint32_t>(l.bytes.size() - line_start);
-  l.entries.push_back(Entry{key, end_pos, l.base + line_start, pass_, next_seq, size, kind});
+  const uint32_t size = l.lines.lines.back().size;
+  l.entries.push_back(Entry{key, end_pos, pass_, next_seq, kind});
   if (was_empty) heap_push(lane);
   ++held_lines_;
   held_bytes_ += size;
@@ -48,8 +47,7 @@ void ReorderBuffer::forget_line(uint64_t pass) {
 void ReorderBuffer::compact(Lane& lane) {
   if (lane.head == lane.entries.size()) {
     // Everything written: start over without freeing the capacity.
-    lane.base += lane.bytes.size();
-    lane.bytes.clear();
+    lane.lines.clear();
     lane.entries.clear();
     lane.head = 0;
     return;
@@ -57,10 +55,18 @@ void ReorderBuffer::compact(Lane& lane) {
   // Drop the written prefix once it is at least half of what the lane holds,
   // so that each byte is moved O(1) times on average.
   if (lane.head < 1024 || lane.head * 2 < lane.entries.size()) return;
-  const uint64_t drop_bytes = lane.entries[lane.head].offset - lane.base;
-  lane.bytes.erase(0, drop_bytes);
-  lane.base += drop_bytes;
-  lane.entries.erase(lane.entries.begin(), lane.entries.begin() + static_cast<ptrdiff_t>(lane.head));
+  std::vector<LineShape>& shapes = lane.lines.lines;
+  const uint64_t drop_bytes = shapes[lane.head].offset;
+  const uint32_t drop_fields = shapes[lane.head].first_field;
+  lane.lines.text.erase(0, drop_bytes);
+  lane.lines.fields.erase(lane.lines.fields.begin(), lane.lines.fields.begin() + drop_fields);
+  const auto head = static_cast<ptrdiff_t>(lane.head);
+  shapes.erase(shapes.begin(), shapes.begin() + head);
+  for (LineShape& shape : shapes) {
+    shape.offset -= drop_bytes;
+    shape.first_field -= drop_fields;
+  }
+  lane.entries.erase(lane.entries.begin(), lane.entries.begin() + head);
   lane.head = 0;
 }
 
@@ -81,27 +87,41 @@ void ReorderBuffer::sift_down_top() {
   heap_[i] = item;
 }
 
-void ReorderBuffer::flush_run(std::string& out, Run& run) {
+void ReorderBuffer::flush_run(ShapedLines& out, Run& run) {
   if (!run.active) return;
   Lane& lane = lanes_[run.lane];
-  out.append(lane.bytes.data() + (run.begin - lane.base), run.end - run.begin);
+  const uint64_t text_start = out.text.size();
+  out.text.append(lane.lines.text.data() + run.begin, run.end - run.begin);
+  // The run's lines' fields are consecutive too.
+  const std::vector<LineShape>& shapes = lane.lines.lines;
+  const uint32_t first_field = shapes[run.first].first_field;
+  const uint32_t end_field = shapes[run.last - 1].first_field + shapes[run.last - 1].field_count;
+  const auto field_start = static_cast<uint32_t>(out.fields.size());
+  out.fields.insert(out.fields.end(), lane.lines.fields.begin() + first_field, lane.lines.fields.begin() + end_field);
+  for (size_t i = run.first; i < run.last; ++i) {
+    LineShape& shape = out.lines.emplace_back(shapes[i]);
+    shape.offset = shape.offset - run.begin + text_start;
+    shape.first_field = shape.first_field - first_field + field_start;
+  }
   run.active = false;
   compact(lane);  // only now: the run's bytes are copied out
 }
 
-void ReorderBuffer::write_top(std::string& out, Released& r, Run& run) {
+void ReorderBuffer::write_top(ShapedLines& out, Released& r, Run& run) {
   const uint32_t top = heap_.front().lane;
   Lane& lane = lanes_[top];
   const Entry& e = lane.entries[lane.head];
+  const LineShape& shape = lane.lines.lines[lane.head];
   // Consecutive lines of one lane are consecutive bytes: copy them as one run.
-  if (run.active && (run.lane != top || run.end != e.offset)) flush_run(out, run);
+  if (run.active && (run.lane != top || run.last != lane.head)) flush_run(out, run);
   if (run.active) {
-    run.end += e.size;
+    run.end += shape.size;
+    ++run.last;
   } else {
-    run = Run{true, top, e.offset, e.offset + e.size};
+    run = Run{true, top, lane.head, lane.head + 1, shape.offset, shape.offset + shape.size};
   }
   ++r.lines;
-  r.bytes += e.size;
+  r.bytes += shape.size;
   switch (e.kind) {
     case Kind::kEvent:
       ++r.events;
@@ -119,7 +139,7 @@ void ReorderBuffer::write_top(std::string& out, Released& r, Run& run) {
   lane.released_end_pos = std::max(lane.released_end_pos, e.end_pos);
   if (e.next_seq != kNoSeq) lane.released_next_seq = e.next_seq;
   --held_lines_;
-  held_bytes_ -= e.size;
+  held_bytes_ -= shape.size;
   forget_line(e.pass);
   ++lane.head;
   if (lane.head < lane.entries.size()) {
@@ -133,10 +153,10 @@ void ReorderBuffer::write_top(std::string& out, Released& r, Run& run) {
 }
 
 ReorderBuffer::Released ReorderBuffer::release(int64_t watermark, bool flush_all, int64_t steady_now_ns,
-                                               std::string& out, size_t out_limit) {
+                                               ShapedLines& out, size_t out_limit) {
   Released r;
   Run run;
-  while (!heap_.empty() && out.size() + run.bytes() < out_limit) {
+  while (!heap_.empty() && out.text.size() + run.bytes() < out_limit) {
     const int64_t key = heap_.front().key;
     const bool over_limits = held_lines_ > limits_.max_lines || held_bytes_ > limits_.max_bytes;
     const bool aged = !passes_.empty() && steady_now_ns - passes_.front().steady_ns >= limits_.window_ns;
@@ -148,11 +168,11 @@ ReorderBuffer::Released ReorderBuffer::release(int64_t watermark, bool flush_all
   return r;
 }
 
-ReorderBuffer::Released ReorderBuffer::release_until(uint32_t lane, uint64_t end_pos, std::string& out,
+ReorderBuffer::Released ReorderBuffer::release_until(uint32_t lane, uint64_t end_pos, ShapedLines& out,
                                                      size_t out_limit) {
   Released r;
   Run run;
-  while (!lane_empty(lane) && head_end_pos(lane) < end_pos && out.size() + run.bytes() < out_limit) {
+  while (!lane_empty(lane) && head_end_pos(lane) < end_pos && out.text.size() + run.bytes() < out_limit) {
     write_top(out, r, run);
     ++r.forced;
   }
@@ -162,8 +182,7 @@ ReorderBuffer::Released ReorderBuffer::release_until(uint32_t lane, uint64_t end
 
 void ReorderBuffer::clear() {
   for (Lane& lane : lanes_) {
-    lane.base += lane.bytes.size();
-    lane.bytes.clear();
+    lane.lines.clear();
     lane.entries.clear();
     lane.head = 0;
   }

@@ -99,24 +99,22 @@ void SegmentDrainer::check_producer(DrainContext& ctx) {
     const uint64_t lost = now.audit_lost_outside_rings - loss_seen_.audit_lost_outside_rings;
     loss_seen_.audit_lost_outside_rings = now.audit_lost_outside_rings;
     ctx.stats.audit_lost += lost;
-    std::string& bytes = buffer_.lane_bytes(notes_lane_);
-    const size_t start = bytes.size();
-    formatter_.append_note(bytes, ctx.realtime_now_ns, shm::Level::kError, "ringtail.audit_lost",
+    ShapedLines& lines = buffer_.lane_lines(notes_lane_);
+    formatter_.append_note(lines, ctx.realtime_now_ns, shm::Level::kError, "ringtail.audit_lost",
                            {{"audit_lost", lost},
                             {"audit_lost_total", now.audit_lost_outside_rings},
                             {"cause", std::string_view("no_ring_or_callsite_table_full")}});
-    buffer_.push(notes_lane_, ctx.realtime_now_ns, 0, start, ReorderBuffer::Kind::kNote);
+    buffer_.push(notes_lane_, ctx.realtime_now_ns, 0, ReorderBuffer::Kind::kNote);
     ctx.report(absl::StrCat("AUDIT EVENTS LOST: segment ", name(), " (service \"", identity().service, "\", pid ",
                             identity().pid, ") lost ", lost, " audit events before they reached a ring (",
                             now.audit_lost_outside_rings,
                             " in all): a thread had no ring or the call-site table was full"));
   }
   if (no_ring == 0 && table_full == 0) return;
-  std::string& bytes = buffer_.lane_bytes(notes_lane_);
-  const size_t start = bytes.size();
-  formatter_.append_note(bytes, ctx.realtime_now_ns, shm::Level::kWarn, "ringtail.lost",
+  ShapedLines& lines = buffer_.lane_lines(notes_lane_);
+  formatter_.append_note(lines, ctx.realtime_now_ns, shm::Level::kWarn, "ringtail.lost",
                          {{"lost_no_ring", no_ring}, {"lost_callsite_table_full", table_full}});
-  buffer_.push(notes_lane_, ctx.realtime_now_ns, 0, start, ReorderBuffer::Kind::kNote);
+  buffer_.push(notes_lane_, ctx.realtime_now_ns, 0, ReorderBuffer::Kind::kNote);
 }
 
 void SegmentDrainer::add_ring(DrainContext& ctx, uint32_t slot) {
@@ -180,11 +178,10 @@ void SegmentDrainer::on_event(const DecodedEvent& event) {
   if (!has_high_ || key > high_) high_ = key;
   has_high_ = true;
   if (options_.min_level.has_value() && event.callsite->level < *options_.min_level) return;
-  std::string& bytes = buffer_.lane_bytes(ring.slot);
-  const size_t start = bytes.size();
-  formatter_.append_event(bytes, event, key);
+  ShapedLines& lines = buffer_.lane_lines(ring.slot);
+  formatter_.append_event(lines, event, key);
   // During on_event the cursor's position is the end of this event's record.
-  buffer_.push(ring.slot, key, ring.cursor->position(), start, ReorderBuffer::Kind::kEvent, event.seq + 1);
+  buffer_.push(ring.slot, key, ring.cursor->position(), ReorderBuffer::Kind::kEvent, event.seq + 1);
 }
 
 void SegmentDrainer::on_span(const SpanEdge& edge) {
@@ -197,10 +194,9 @@ void SegmentDrainer::on_span(const SpanEdge& edge) {
   if (!has_high_ || key > high_) high_ = key;
   has_high_ = true;
   if (options_.min_level.has_value() && EventJsonFormatter::span_level(edge) < *options_.min_level) return;
-  std::string& bytes = buffer_.lane_bytes(ring.slot);
-  const size_t start = bytes.size();
-  formatter_.append_span(bytes, edge, key);
-  buffer_.push(ring.slot, key, ring.cursor->position(), start, ReorderBuffer::Kind::kEvent);
+  ShapedLines& lines = buffer_.lane_lines(ring.slot);
+  formatter_.append_span(lines, edge, key);
+  buffer_.push(ring.slot, key, ring.cursor->position(), ReorderBuffer::Kind::kEvent);
 }
 
 void SegmentDrainer::on_skipped(const SkippedRecord& record) {
@@ -208,16 +204,15 @@ void SegmentDrainer::on_skipped(const SkippedRecord& record) {
   Ring& ring = *current_;
   const int64_t key = formatter_.realtime_ns(record.timestamp_raw);
   if (!ring.pending_gaps.empty()) write_gaps(ring, key, key);
-  std::string& bytes = buffer_.lane_bytes(ring.slot);
-  const size_t start = bytes.size();
-  formatter_.append_note(bytes, key, shm::Level::kWarn, "ringtail.too_big",
+  ShapedLines& lines = buffer_.lane_lines(ring.slot);
+  formatter_.append_note(lines, key, shm::Level::kWarn, "ringtail.too_big",
                          {{"slot", uint64_t{ring.slot}},
                           {"tid", uint64_t{record.tid}},
                           {"record_seq", record.seq},
                           {"record_bytes", record.bytes},
                           {"limit_bytes", uint64_t{kMaxRecordCopyBytes}}});
   // A skipped frame pop spends no seq.
-  buffer_.push(ring.slot, key, ring.cursor->position(), start, ReorderBuffer::Kind::kNote,
+  buffer_.push(ring.slot, key, ring.cursor->position(), ReorderBuffer::Kind::kNote,
                record.callsite_id == shm::kFramePopId ? ReorderBuffer::kNoSeq : record.seq + 1);
   ++skipped_unaccounted_;
 }
@@ -229,11 +224,10 @@ void SegmentDrainer::on_gap(const DropGap& gap) {
 }
 
 void SegmentDrainer::write_gaps(Ring& ring, int64_t key, int64_t timestamp_ns) {
-  std::string& bytes = buffer_.lane_bytes(ring.slot);
+  ShapedLines& lines = buffer_.lane_lines(ring.slot);
   for (const PendingGap& pending : ring.pending_gaps) {
-    const size_t start = bytes.size();
-    formatter_.append_gap(bytes, pending.gap, timestamp_ns);
-    buffer_.push(ring.slot, key, pending.pos, start, ReorderBuffer::Kind::kGap, pending.gap.last_seq + 1);
+    formatter_.append_gap(lines, pending.gap, timestamp_ns);
+    buffer_.push(ring.slot, key, pending.pos, ReorderBuffer::Kind::kGap, pending.gap.last_seq + 1);
     dropped_unaccounted_ += pending.gap.count;
   }
   ring.pending_gaps.clear();
@@ -243,11 +237,10 @@ void SegmentDrainer::poisoned(DrainContext& ctx, Ring& ring, const absl::Status&
   ring.poisoned = true;
   ++ctx.stats.rings_poisoned;
   if (!ring.pending_gaps.empty()) write_gaps(ring, ctx.realtime_now_ns, ctx.realtime_now_ns);
-  std::string& bytes = buffer_.lane_bytes(ring.slot);
-  const size_t start = bytes.size();
-  formatter_.append_note(bytes, ctx.realtime_now_ns, shm::Level::kError, "ringtail.ring_corrupt",
+  ShapedLines& lines = buffer_.lane_lines(ring.slot);
+  formatter_.append_note(lines, ctx.realtime_now_ns, shm::Level::kError, "ringtail.ring_corrupt",
                          {{"slot", uint64_t{ring.slot}}, {"reason", view_of(error)}});
-  buffer_.push(ring.slot, ctx.realtime_now_ns, ring.cursor->position(), start, ReorderBuffer::Kind::kNote);
+  buffer_.push(ring.slot, ctx.realtime_now_ns, ring.cursor->position(), ReorderBuffer::Kind::kNote);
   ctx.report(std::string(view_of(error)));
 }
 
@@ -328,8 +321,9 @@ int64_t SegmentDrainer::watermark(const DrainContext& ctx, bool final) const {
 
 absl::Status SegmentDrainer::write_out(DrainContext& ctx) {
   if (out_.empty()) return absl::OkStatus();
-  ctx.stats.bytes += out_.size();
-  return ctx.output.write(identity(), out_);
+  ctx.stats.bytes += out_.text.size();
+  out_.segment = &identity();
+  return ctx.output.write(out_);
 }
 
 template <class Step>
@@ -349,7 +343,7 @@ absl::Status SegmentDrainer::move_lines(DrainContext& ctx, Step step) {
                               options_.reorder_window.count(),
                               " ms) late and were written out of timestamp order (counted, reported once)"));
     }
-    if (out_.size() < kChunkBytes) return absl::OkStatus();
+    if (out_.text.size() < kChunkBytes) return absl::OkStatus();
     if (absl::Status status = write_out(ctx); !status.ok()) return status;
   }
 }
@@ -436,14 +430,13 @@ void SegmentDrainer::audit_notes(DrainContext& ctx) {
     const uint64_t lost = now - ring.audit_lost_seen;
     ring.audit_lost_seen = now;
     ctx.stats.audit_lost += lost;
-    std::string& bytes = buffer_.lane_bytes(notes_lane_);
-    const size_t start = bytes.size();
-    formatter_.append_note(bytes, ctx.realtime_now_ns, shm::Level::kError, "ringtail.audit_lost",
+    ShapedLines& lines = buffer_.lane_lines(notes_lane_);
+    formatter_.append_note(lines, ctx.realtime_now_ns, shm::Level::kError, "ringtail.audit_lost",
                            {{"tid", uint64_t{ring.cursor->owner_tid()}},
                             {"slot", uint64_t{slot}},
                             {"audit_lost", lost},
                             {"audit_lost_total", now}});
-    buffer_.push(notes_lane_, ctx.realtime_now_ns, 0, start, ReorderBuffer::Kind::kNote);
+    buffer_.push(notes_lane_, ctx.realtime_now_ns, 0, ReorderBuffer::Kind::kNote);
     ctx.report(absl::StrCat("AUDIT EVENTS LOST: segment ", name(), " (service \"", identity().service, "\", pid ",
                             identity().pid, ") thread ", ring.cursor->owner_tid(), " dropped ", lost, " audit events (",
                             now, " in all): a full ring after waiting for room (the reader is too slow), or too big"));

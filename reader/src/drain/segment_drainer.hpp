@@ -30,6 +30,7 @@
 #include "ringtail/reader/ingest/segment_directory.hpp"
 #include "ringtail/reader/ingest/segment_view.hpp"
 #include "ringtail/reader/output/event_json.hpp"
+#include "ringtail/reader/sinks/event_batch.hpp"
 
 namespace ringtail::reader {
 
@@ -179,8 +180,8 @@ class SegmentDrainer : private RecordSink {
   uint64_t skipped_unaccounted_ = 0;  // "ringtail.too_big" notes made since the last release(), for DrainStats
   bool finished_ = false;
   bool crash_noted_ = false;  // the "ringtail.crashed" note was written (or was, before a restart)
-  std::string out_;
-  SegmentResume resume_;  // the last resume point built (or the one this drainer started from)
+  EventBatch out_;            // lines released, handed to the output in chunks
+  SegmentResume resume_;      // the last resume point built (or the one this drainer started from)
 };
 
 }  // namespace ringtail::reader

@@ -77,8 +77,40 @@ void EventJsonFormatter::append_head(std::string& out, int64_t realtime_ns, shm:
   out.append(kHeadStart);
   timestamps_.append(out, realtime_ns);
   out.append(head_level_key(level));
+  const size_t message_start = out.size();
   append_json_string(out, message);
+  head_shape(realtime_ns, level, message_start + 1, out.size() - message_start - 2);
   out.append(service_pid_);
+}
+
+void EventJsonFormatter::begin_line(ShapedLines& out, LineKind kind) {
+  shaped_ = &out;
+  shape_ = LineShape{};
+  shape_.offset = out.text.size();
+  shape_.kind = kind;
+  first_field_ = out.fields.size();
+}
+
+void EventJsonFormatter::head_shape(int64_t realtime_ns, shm::Level level, size_t message_offset, size_t message_size) {
+  shape_.time_ns = realtime_ns;
+  shape_.level = level;
+  shape_.message_offset = static_cast<uint32_t>(message_offset - shape_.offset);
+  shape_.message_size = static_cast<uint32_t>(message_size);
+}
+
+void EventJsonFormatter::field_span(size_t key_offset, size_t key_size, size_t value_offset, size_t value_end) {
+  const size_t line = shape_.offset;
+  shaped_->fields.push_back(FieldSpan{static_cast<uint32_t>(key_offset - line), static_cast<uint32_t>(key_size),
+                                      static_cast<uint32_t>(value_offset - line),
+                                      static_cast<uint32_t>(value_end - value_offset)});
+}
+
+void EventJsonFormatter::end_line() {
+  shape_.size = static_cast<uint32_t>(shaped_->text.size() - shape_.offset);
+  shape_.first_field = static_cast<uint32_t>(first_field_);
+  shape_.field_count = static_cast<uint32_t>(shaped_->fields.size() - first_field_);
+  shaped_->lines.push_back(shape_);
+  shaped_ = nullptr;
 }
 
 EventJsonFormatter::KeySpan EventJsonFormatter::append_key(std::string& out, std::string_view name,
@@ -134,6 +166,7 @@ const EventJsonFormatter::SiteCache* EventJsonFormatter::site_cache(const Decode
   }
   cache.head.assign(head_level_key(site->level));
   append_json_string(cache.head, site->message);
+  cache.message_size = static_cast<uint32_t>(cache.head.size() - head_level_key(site->level).size() - 2);
   cache.head.append(service_pid_);
   cache.head.append(R"(,"tid":)");
   cache.keys.clear();
@@ -285,6 +318,7 @@ void EventJsonFormatter::finish_line(std::string& out) {
     out.resize(start + bound);
     char* const end = write_cut_object(out.data() + start, out.data());
     out.resize(static_cast<size_t>(end - out.data()));
+    field_span(start + 2, 4, start + kCutOpen.size() - 1, out.size());  // ,"_cut":{…}
   }
   out.append("}\n", 2);
 }
@@ -313,6 +347,9 @@ void EventJsonFormatter::write_cached_line(std::string& out, const SiteCache& ca
   char* p = base + start;
   p = write_raw(p, kHeadStart);
   p = timestamps_.write(p, ns);
+  head_shape(ns, cache.site->level,
+             start + kHeadStart.size() + TimestampFormatter::kBytes + head_level_key(cache.site->level).size() + 1,
+             cache.message_size);
   p = write_raw(p, cache.head);
   p = write_json_uint(p, event.tid);
   p = write_raw(p, kSeqKey);
@@ -325,16 +362,28 @@ void EventJsonFormatter::write_cached_line(std::string& out, const SiteCache& ca
     p = write_raw(p, std::string_view(cache.keys.data() + begin, size));
     // Scrubbing finds nothing here: reserved_line_bound() looked.
     const FieldValue& value = event.fields[i].value;
+    const size_t value_offset = static_cast<size_t>(p - base);
     p = ShownValue::plain(value).write(p);
+    field_span(key_offset, size - 4u, value_offset, static_cast<size_t>(p - base));
     note_cut(value, KeySpan{key_offset, size - 4u});
   }
-  if (!cuts_.empty()) p = write_cut_object(p, base);
+  if (!cuts_.empty()) {
+    const size_t cut_start = static_cast<size_t>(p - base);
+    p = write_cut_object(p, base);
+    field_span(cut_start + 2, 4, cut_start + kCutOpen.size() - 1, static_cast<size_t>(p - base));
+  }
   *p++ = '}';
   *p++ = '\n';
   out.resize(static_cast<size_t>(p - base));
 }
 
-void EventJsonFormatter::append_event(std::string& out, const DecodedEvent& event, int64_t ns) {
+void EventJsonFormatter::append_event(ShapedLines& shaped, const DecodedEvent& event, int64_t ns) {
+  std::string& out = shaped.text;
+  begin_line(shaped, LineKind::kEvent);
+  shape_.has_tid = true;
+  shape_.has_seq = true;
+  shape_.tid = event.tid;
+  shape_.seq = event.seq;
   const SiteCache* cache = site_cache(event);
   if (event.context != nullptr && !event.context->frames.empty()) [[unlikely]] {
     // The line as without a context, then its context fields before the closing brace.
@@ -349,16 +398,27 @@ void EventJsonFormatter::append_event(std::string& out, const DecodedEvent& even
     }
     append_context(out, context, event.fields, bloom);
     out.append("}\n", 2);
+    end_line();
     return;
   }
   append_event_fields(out, cache, event, ns);
+  end_line();
 }
 
 template <class Names>
 void EventJsonFormatter::append_context(std::string& out, const ContextCache& cache, const Names& names,
                                         uint64_t name_bloom) {
+  // Each entry is ,"<key>":<value> with the key at text[2].
+  auto span_of = [&](const ContextEntry& entry, size_t at) {
+    field_span(at + 2, entry.key_size, at + 4 + entry.key_size, at + entry.text.size());
+  };
   if ((cache.name_bloom & name_bloom) == 0) {
+    size_t at = out.size();
     out.append(cache.all);
+    for (const ContextEntry& entry : cache.entries) {
+      span_of(entry, at);
+      at += entry.text.size();
+    }
     return;
   }
   for (const ContextEntry& entry : cache.entries) {
@@ -369,7 +429,10 @@ void EventJsonFormatter::append_context(std::string& out, const ContextCache& ca
         break;
       }
     }
-    if (!own) out.append(entry.text);
+    if (!own) {
+      span_of(entry, out.size());
+      out.append(entry.text);
+    }
   }
 }
 
@@ -394,6 +457,7 @@ const EventJsonFormatter::ContextCache& EventJsonFormatter::context_cache(uint32
     const size_t cuts = cuts_.size();
     keys_.clear();
     const KeySpan key = append_key(entry.text, name, kEventReserved, std::size(kEventReserved));
+    entry.key_size = static_cast<uint32_t>(key.size);
     write_value(entry.text, key);
     cuts_.resize(cuts);  // a cut context value is not listed in "_cut"
     keys_.clear();
@@ -430,32 +494,37 @@ shm::Level EventJsonFormatter::span_level(const SpanEdge& edge) {
   return shm::Level::kInfo;
 }
 
-void EventJsonFormatter::append_span(std::string& out, const SpanEdge& edge, int64_t realtime_ns) {
+void EventJsonFormatter::append_span(ShapedLines& shaped, const SpanEdge& edge, int64_t realtime_ns) {
+  std::string& out = shaped.text;
   const ContextFrame& span = edge.context->frames[edge.span_index];
+  begin_line(shaped, edge.end ? LineKind::kSpanEnd : LineKind::kSpanStart);
+  shape_.has_tid = true;
+  shape_.tid = edge.tid;
   append_head(out, realtime_ns, span_level(edge), edge.end ? "span.end" : "span.start");
   out.append(R"(,"tid":)");
   append_json_uint(out, edge.tid);
+  // A key by the event rule, then its value from `write`.
+  auto field = [&](std::string_view name, auto&& write) {
+    const KeySpan key = append_key(out, name, kEventReserved, std::size(kEventReserved));
+    const size_t value = out.size();
+    write(key);
+    field_span(key.offset, key.size, value, out.size());
+  };
   // The span's own keys first; its fields then follow the event rule.
   static constexpr std::string_view kSpanKeys[] = {"span", "trace_id", "span_id", "parent_span_id"};
-  append_key(out, "span", kEventReserved, std::size(kEventReserved));
-  append_json_string(out, shown_string(span.span_name, scrub_, 0));
-  append_key(out, "trace_id", kEventReserved, std::size(kEventReserved));
-  append_json_string(out, span.trace_id);
-  append_key(out, "span_id", kEventReserved, std::size(kEventReserved));
-  append_json_string(out, span.span_id);
+  field("span", [&](KeySpan) { append_json_string(out, shown_string(span.span_name, scrub_, 0)); });
+  field("trace_id", [&](KeySpan) { append_json_string(out, span.trace_id); });
+  field("span_id", [&](KeySpan) { append_json_string(out, span.span_id); });
   if (!span.parent_span_id.empty()) {
-    append_key(out, "parent_span_id", kEventReserved, std::size(kEventReserved));
-    append_json_string(out, span.parent_span_id);
+    field("parent_span_id", [&](KeySpan) { append_json_string(out, span.parent_span_id); });
   }
   const std::vector<ContextField>& fields = edge.end ? edge.outcome : span.fields;
-  for (const ContextField& field : fields) {
-    const KeySpan key = append_key(out, field.name, kEventReserved, std::size(kEventReserved));
-    append_field_value(out, rule_for(field.name), field.value, key, false);
+  for (const ContextField& f : fields) {
+    field(f.name, [&](KeySpan key) { append_field_value(out, rule_for(f.name), f.value, key, false); });
   }
   if (edge.end) {
-    append_key(out, "duration_ms", kEventReserved, std::size(kEventReserved));
     const int64_t start_ns = this->realtime_ns(span.timestamp_raw);
-    append_json_double(out, static_cast<double>(realtime_ns - start_ns) / 1e6);
+    field("duration_ms", [&](KeySpan) { append_json_double(out, static_cast<double>(realtime_ns - start_ns) / 1e6); });
   }
   // The frames outside the span: their fields, and the trace ids of an outer
   // span only where this one's are absent (never: a span has both).
@@ -475,6 +544,7 @@ void EventJsonFormatter::append_span(std::string& out, const SpanEdge& edge, int
     append_context(out, context, names, bloom);
   }
   finish_line(out);
+  end_line();
 }
 
 void EventJsonFormatter::append_event_fields(std::string& out, const SiteCache* cache, const DecodedEvent& event,
@@ -491,6 +561,7 @@ void EventJsonFormatter::append_event_fields(std::string& out, const SiteCache* 
     cuts_.clear();
     out.append(kHeadStart);
     timestamps_.append(out, ns);
+    head_shape(ns, cache->site->level, out.size() + head_level_key(cache->site->level).size() + 1, cache->message_size);
     out.append(cache->head);
   } else {
     const CallSiteInfo* site = event.callsite;
@@ -524,7 +595,9 @@ void EventJsonFormatter::append_event_fields(std::string& out, const SiteCache* 
     } else {
       rule = rule_for(field.name);
     }
+    const size_t value = out.size();
     append_field_value(out, rule, field.value, key, trusted_hash == i);
+    field_span(key.offset, key.size, value, out.size());
   }
   finish_line(out);
 }
@@ -641,24 +714,37 @@ void EventJsonFormatter::append_redacted(std::string& out, const RedactionRule& 
   }
 }
 
-void EventJsonFormatter::append_gap(std::string& out, const DropGap& gap, int64_t realtime_ns) {
+void EventJsonFormatter::append_gap(ShapedLines& shaped, const DropGap& gap, int64_t realtime_ns) {
+  std::string& out = shaped.text;
+  begin_line(shaped, LineKind::kGap);
+  shape_.has_tid = true;
+  shape_.tid = gap.tid;
   append_head(out, realtime_ns, shm::Level::kWarn, "ringtail.dropped");
   out.append(R"(,"tid":)");
   append_json_uint(out, gap.tid);
-  out.append(R"(,"dropped":)");
-  append_json_uint(out, gap.count);
-  out.append(R"(,"first_seq":)");
-  append_json_uint(out, gap.first_seq);
-  out.append(R"(,"last_seq":)");
-  append_json_uint(out, gap.last_seq);
+  // Keys that need no escape and take no underscore.
+  auto count = [&](std::string_view key, uint64_t value) {
+    const size_t key_offset = out.size() + 2;
+    out.append(",\"").append(key).append("\":");
+    const size_t value_offset = out.size();
+    append_json_uint(out, value);
+    field_span(key_offset, key.size(), value_offset, out.size());
+  };
+  count("dropped", gap.count);
+  count("first_seq", gap.first_seq);
+  count("last_seq", gap.last_seq);
   out.append("}\n", 2);
+  end_line();
 }
 
-void EventJsonFormatter::append_note(std::string& out, int64_t realtime_ns, shm::Level level, std::string_view message,
-                                     std::span<const NoteField> fields) {
+void EventJsonFormatter::append_note(ShapedLines& shaped, int64_t realtime_ns, shm::Level level,
+                                     std::string_view message, std::span<const NoteField> fields) {
+  std::string& out = shaped.text;
+  begin_line(shaped, LineKind::kNote);
   append_head(out, realtime_ns, level, message);
   for (const NoteField& field : fields) {
-    append_key(out, field.key, kNoteReserved, std::size(kNoteReserved));
+    const KeySpan key = append_key(out, field.key, kNoteReserved, std::size(kNoteReserved));
+    const size_t value = out.size();
     std::visit(
         [&](const auto& value) {
           using T = std::decay_t<decltype(value)>;
@@ -668,8 +754,10 @@ void EventJsonFormatter::append_note(std::string& out, int64_t realtime_ns, shm:
           }
         },
         field.value);
+    field_span(key.offset, key.size, value, out.size());
   }
   finish_line(out);
+  end_line();
 }
 
 }  // namespace ringtail::reader

@@ -215,6 +215,85 @@ void append_json_string(std::string& out, std::string_view bytes) {
 
 namespace {
 
+// The value of hex digit `c`, or -1.
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void append_utf8(std::string& out, uint32_t code_point) {
+  if (code_point < 0x80) {
+    out.push_back(static_cast<char>(code_point));
+  } else if (code_point < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (code_point >> 6)));
+    out.push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xE0 | (code_point >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
+  }
+}
+
+}  // namespace
+
+std::string_view json_string_text(std::string_view written, std::string& scratch) {
+  // An unquoted span never starts with a raw quote: a written quote is escaped.
+  if (written.size() >= 2 && written.front() == '"' && written.back() == '"') {
+    written = written.substr(1, written.size() - 2);
+  }
+  if (written.find('\\') == std::string_view::npos) return written;
+  scratch.clear();
+  for (size_t i = 0; i < written.size(); ++i) {
+    const char c = written[i];
+    if (c != '\\' || i + 1 == written.size()) {
+      scratch.push_back(c);
+      continue;
+    }
+    const char e = written[++i];
+    switch (e) {
+      case 'b':
+        scratch.push_back('\b');
+        break;
+      case 'f':
+        scratch.push_back('\f');
+        break;
+      case 'n':
+        scratch.push_back('\n');
+        break;
+      case 'r':
+        scratch.push_back('\r');
+        break;
+      case 't':
+        scratch.push_back('\t');
+        break;
+      case 'u': {
+        uint32_t code_point = 0;
+        bool ok = i + 4 < written.size();
+        for (size_t k = 1; ok && k <= 4; ++k) {
+          const int digit = hex_value(written[i + k]);
+          ok = digit >= 0;
+          code_point = code_point * 16 + static_cast<uint32_t>(digit);
+        }
+        if (!ok) {
+          scratch.push_back('u');
+          break;
+        }
+        i += 4;
+        append_utf8(scratch, code_point >= 0xD800 && code_point <= 0xDFFF ? 0xFFFD : code_point);
+        break;
+      }
+      default:  // '"', '\\', '/'
+        scratch.push_back(e);
+        break;
+    }
+  }
+  return scratch;
+}
+
+namespace {
+
 constexpr std::string_view kErrorType = R"({"type":)";
 constexpr std::string_view kErrorMessage = R"(,"message":)";
 constexpr std::string_view kErrorCode = R"(,"code":)";

@@ -1,13 +1,12 @@
 #include "ringtail/reader/query/export.hpp"
 #include "ringtail/reader/query/json_value.hpp"
 
-#include <time.h>
-
 #include <cerrno>
 #include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "ringtail/reader/ingest/timestamp.hpp"
 #include "ringtail/reader/output/json_text.hpp"
 #include "ringtail/reader/output/time_text.hpp"
 #include "ringtail/reader/query/parsed_line.hpp"
@@ -17,12 +16,6 @@ namespace {
 
 constexpr std::string_view kStartSuffix = ".start";
 constexpr std::string_view kEndSuffix = ".end";
-
-int64_t realtime_now_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 // The keys a trace event carries itself; every other field goes into args.
 bool is_event_key(std::string_view key) {

@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "ringtail/reader/output/json_text.hpp"
+#include "ringtail/reader/output/line_head.hpp"
 #include "ringtail/reader/storage/file_io.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
@@ -21,34 +22,6 @@
 
 namespace ringtail::reader {
 namespace {
-
-// Counts by value while a file is read: hashed and looked up by view, so a
-// value seen before costs no allocation (a line has ~10 keys; an ordered map
-// keyed by a string made for each lookup was most of the index's time).
-// Stops at `limit` distinct values; into() gives FileIndex's form.
-class DistinctCounter {
- public:
-  explicit DistinctCounter(size_t limit) : limit_(limit) {}
-  void add(std::string_view value) {
-    // absl's heterogeneous lookup takes absl::string_view (not std's here).
-    if (auto it = counts_.find(absl::string_view(value.data(), value.size())); it != counts_.end()) {
-      ++it->second;
-    } else if (counts_.size() < limit_) {
-      counts_.emplace(value, 1);
-    } else {
-      complete_ = false;
-    }
-  }
-  void into(std::map<std::string, uint64_t>& counts, bool* complete) const {
-    for (const auto& [value, n] : counts_) counts.emplace(value, n);
-    if (complete != nullptr) *complete = complete_;
-  }
-
- private:
-  size_t limit_;
-  absl::flat_hash_map<std::string, uint64_t> counts_;
-  bool complete_ = true;
-};
 
 void append_counts(std::string& out, std::string_view name, const std::map<std::string, uint64_t>& counts) {
   out.append(",\"").append(name).append("\":{");
@@ -114,12 +87,7 @@ absl::StatusOr<FileIndex> build_index(const StoreDir& dir, std::string_view data
   if (!size.ok()) return size.status();
   index.data_bytes = *size;
   simdjson::dom::parser parser;
-  DistinctCounter keys(FileIndex::kMaxDistinct);
-  // Every level is kept: the index has no "levels complete" flag, and a
-  // query skips a file by a level it does not list.
-  DistinctCounter levels(SIZE_MAX);
-  DistinctCounter messages(FileIndex::kMaxDistinct);
-  absl::flat_hash_set<std::string> services;
+  FileIndexBuilder builder;
   for (;;) {
     absl::StatusOr<std::string_view> block = reader->next_block();
     if (!block.ok()) return block.status();
@@ -129,38 +97,100 @@ absl::StatusOr<FileIndex> build_index(const StoreDir& dir, std::string_view data
       const size_t end = block->find('\n', at);
       const std::string_view line = block->substr(at, end - at);
       at = end + 1;
-      ++index.lines;
+      builder.count_line();
       simdjson::dom::object object;
       if (parser.parse(line.data(), line.size()).get(object) != simdjson::SUCCESS) {
-        ++index.bad_lines;
+        builder.add_bad_line();
         continue;
       }
       for (auto [key, value] : object) {
-        keys.add(std::string_view(key.data(), key.size()));
+        builder.add_key(std::string_view(key.data(), key.size()));
         std::string_view text;
         if (key == "timestamp" && value.get(text) == simdjson::SUCCESS) {
-          if (index.first_timestamp.empty() || text < index.first_timestamp) index.first_timestamp = std::string(text);
-          if (index.last_timestamp.empty() || text > index.last_timestamp) index.last_timestamp = std::string(text);
+          builder.add_timestamp(text);
         } else if (key == "level" && value.get(text) == simdjson::SUCCESS) {
-          levels.add(text);
+          builder.add_level(text);
         } else if (key == "message" && value.get(text) == simdjson::SUCCESS) {
-          messages.add(text);
+          builder.add_message(text);
         } else if (key == "service" && value.get(text) == simdjson::SUCCESS) {
-          if (services.size() < FileIndex::kMaxDistinct &&
-              !services.contains(absl::string_view(text.data(), text.size())))
-            services.emplace(text);
+          builder.add_service(text);
         } else if (key == "pid") {
           uint64_t pid = 0;
-          if (value.get(pid) == simdjson::SUCCESS && index.pids.size() < FileIndex::kMaxDistinct)
-            index.pids.insert(pid);
+          if (value.get(pid) == simdjson::SUCCESS) builder.add_pid(pid);
         }
       }
     }
   }
-  keys.into(index.keys, &index.keys_complete);
-  levels.into(index.levels, nullptr);
-  messages.into(index.messages, &index.messages_complete);
-  index.services.insert(services.begin(), services.end());
+  return builder.finish(std::string(data_name), *size);
+}
+
+FileIndexBuilder::FileIndexBuilder()
+    // Every level is kept: the index has no "levels complete" flag, and a
+    // query skips a file by a level it does not list.
+    : keys_(FileIndex::kMaxDistinct), levels_(SIZE_MAX), messages_(FileIndex::kMaxDistinct) {}
+
+void FileIndexBuilder::DistinctCounter::add(std::string_view value) {
+  // absl's heterogeneous lookup takes absl::string_view (not std's here).
+  if (auto it = counts_.find(absl::string_view(value.data(), value.size())); it != counts_.end()) {
+    ++it->second;
+  } else if (counts_.size() < limit_) {
+    counts_.emplace(value, 1);
+  } else {
+    complete_ = false;
+  }
+}
+
+void FileIndexBuilder::DistinctCounter::into(std::map<std::string, uint64_t>& counts, bool* complete) const {
+  for (const auto& [value, n] : counts_) counts.emplace(value, n);
+  if (complete != nullptr) *complete = complete_;
+}
+
+void FileIndexBuilder::add_timestamp(std::string_view text) {
+  if (first_timestamp_.empty() || text < first_timestamp_) first_timestamp_ = std::string(text);
+  if (last_timestamp_.empty() || text > last_timestamp_) last_timestamp_ = std::string(text);
+}
+
+void FileIndexBuilder::add_service(std::string_view service) {
+  if (services_.size() < FileIndex::kMaxDistinct &&
+      !services_.contains(absl::string_view(service.data(), service.size())))
+    services_.emplace(service);
+}
+
+void FileIndexBuilder::add_pid(uint64_t pid) {
+  if (pids_.size() < FileIndex::kMaxDistinct) pids_.insert(pid);
+}
+
+void FileIndexBuilder::add_shaped_line(const ShapedLines& lines, const LineShape& shape, std::string_view service,
+                                       uint64_t pid) {
+  static constexpr std::string_view kHeadKeys[] = {"timestamp", "level", "message", "service", "pid"};
+  count_line();
+  for (std::string_view key : kHeadKeys) add_key(key);
+  if (shape.has_tid) add_key("tid");
+  if (shape.has_seq) add_key("seq");
+  const std::string_view line = lines.line(shape);
+  if (std::optional<std::string_view> timestamp = head_timestamp(line)) add_timestamp(*timestamp);
+  if (std::optional<std::string_view> level = head_level(line)) add_level(*level);
+  add_message(json_string_text(lines.message(shape), scratch_));
+  add_service(service);
+  add_pid(pid);
+  for (uint32_t i = 0; i < shape.field_count; ++i) {
+    add_key(json_string_text(lines.key(shape, lines.fields[shape.first_field + i]), scratch_));
+  }
+}
+
+FileIndex FileIndexBuilder::finish(std::string data_file, uint64_t data_bytes) const {
+  FileIndex index;
+  index.data_file = std::move(data_file);
+  index.data_bytes = data_bytes;
+  index.lines = lines_;
+  index.bad_lines = bad_lines_;
+  index.first_timestamp = first_timestamp_;
+  index.last_timestamp = last_timestamp_;
+  keys_.into(index.keys, &index.keys_complete);
+  levels_.into(index.levels, nullptr);
+  messages_.into(index.messages, &index.messages_complete);
+  index.services.insert(services_.begin(), services_.end());
+  index.pids = pids_;
   return index;
 }
 

@@ -33,7 +33,8 @@ bool may_pass(const absl::Status& status) {
 
 }  // namespace
 
-absl::Status finish_closed_file(const StoreDir& dir, std::string_view closed_name, int compression_level) {
+absl::Status finish_closed_file(const StoreDir& dir, std::string_view closed_name, int compression_level,
+                                std::optional<FileIndex> counted) {
   std::optional<StoredFileName> name = parse_stored_file_name(closed_name);
   if (!name || name->kind != StoredFileName::Kind::kClosed) {
     return absl::InvalidArgumentError(absl::StrCat(dir.path_of(closed_name), " is not a closed plain storage file"));
@@ -51,8 +52,14 @@ absl::Status finish_closed_file(const StoreDir& dir, std::string_view closed_nam
   }
   if (!existing.ok() && existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
   if (!existing.ok()) {
-    // Index first (from the plain file: cheaper to read), then compress.
-    absl::StatusOr<FileIndex> index = build_index(dir, closed_name);
+    // The index the drain counted, if it describes the file as it is; else
+    // one from the data (before compressing: the plain file is cheaper to read).
+    absl::StatusOr<struct stat> plain = dir.status(closed_name);
+    if (!plain.ok()) return plain.status();
+    const bool trusted = counted.has_value() && counted->data_file == closed_name &&
+                         counted->data_bytes == static_cast<uint64_t>(plain->st_size);
+    absl::StatusOr<FileIndex> index =
+        trusted ? absl::StatusOr<FileIndex>(std::move(*counted)) : build_index(dir, closed_name);
     if (!index.ok()) return index.status();
     if (absl::Status status = compress_file(dir, closed_name, compressed, compression_level); !status.ok()) {
       return status;
@@ -71,10 +78,11 @@ absl::Status finish_closed_file(const StoreDir& dir, std::string_view closed_nam
   return absl::OkStatus();
 }
 
-absl::Status finish_closed_file(const std::string& closed_path, int compression_level, const std::string& store_root) {
+absl::Status finish_closed_file(const std::string& closed_path, int compression_level, const std::string& store_root,
+                                std::optional<FileIndex> counted) {
   absl::StatusOr<StoreDir> dir = StoreDir::open_parent(closed_path, store_root);
   if (!dir.ok()) return dir.status();
-  return finish_closed_file(*dir, file_name_of(closed_path), compression_level);
+  return finish_closed_file(*dir, file_name_of(closed_path), compression_level, std::move(counted));
 }
 
 absl::StatusOr<size_t> recover_store(const std::string& directory,
@@ -128,7 +136,7 @@ struct StoreMaintainer::WorkQueue {
 StoreMaintainer::StoreMaintainer(StoreMaintainerOptions options)
     : options_(std::move(options)), queue_(std::make_unique<WorkQueue>()), files_(std::make_unique<WorkQueue>()) {
   absl::StatusOr<size_t> recovered = recover_store(
-      options_.directory, [this](const std::string& path) { file_closed(path); },
+      options_.directory, [this](const std::string& path) { file_closed(path, std::nullopt); },
       [this](std::string_view line) {
         if (options_.report) options_.report(absl::StrCat("recovery: ", std::string(line)));
       });
@@ -143,22 +151,22 @@ StoreMaintainer::~StoreMaintainer() {
   // Every file handed over first: the queue keeps order per producing thread
   // only, and files may come from the drain's writer thread.
   wait_idle();
-  for (size_t i = 0; i < workers_.size(); ++i) files_->items.enqueue(Work{Work::Kind::kStop, {}});
+  for (size_t i = 0; i < workers_.size(); ++i) files_->items.enqueue(Work{Work::Kind::kStop, {}, {}});
   for (std::thread& worker : workers_) worker.join();
-  queue_->items.enqueue(Work{Work::Kind::kStop, {}});
+  queue_->items.enqueue(Work{Work::Kind::kStop, {}, {}});
   thread_.join();
 }
 
-void StoreMaintainer::file_closed(const std::string& path) {
+void StoreMaintainer::file_closed(const std::string& path, std::optional<FileIndex> index) {
   submitted_.fetch_add(1, std::memory_order_relaxed);
-  files_->items.enqueue(Work{Work::Kind::kFile, path});
+  files_->items.enqueue(Work{Work::Kind::kFile, path, std::move(index)});
 }
 
 bool StoreMaintainer::retain_now() {
   if (!options_.retention) return false;
   // One wake-up per run: later requests find the flag set and add nothing.
   if (!retention_requested_.exchange(true, std::memory_order_acq_rel))
-    queue_->items.enqueue(Work{Work::Kind::kRetain, {}});
+    queue_->items.enqueue(Work{Work::Kind::kRetain, {}, {}});
   return true;
 }
 
@@ -187,8 +195,9 @@ void StoreMaintainer::run_retention() {
   (void)apply_retention(*plan, options_.directory, options_.archive_directory, options_.report);
 }
 
-void StoreMaintainer::finish(const std::string& path, bool retry) {
-  const absl::Status status = finish_closed_file(path, options_.compression_level, options_.directory);
+void StoreMaintainer::finish(const std::string& path, std::optional<FileIndex> index, bool retry) {
+  const absl::Status status =
+      finish_closed_file(path, options_.compression_level, options_.directory, std::move(index));
   if (status.ok()) return;
   if (may_pass(status)) {
     {
@@ -211,7 +220,7 @@ void StoreMaintainer::retry_failed() {
     paths.swap(failed_);
   }
   std::shared_lock shared(store_mutex_);
-  for (const std::string& path : paths) finish(path, /*retry=*/true);
+  for (const std::string& path : paths) finish(path, std::nullopt, /*retry=*/true);
 }
 
 void StoreMaintainer::file_worker() {
@@ -221,7 +230,7 @@ void StoreMaintainer::file_worker() {
     if (work.kind == Work::Kind::kStop) return;  // sent once every file handed over is finished
     {
       std::shared_lock shared(store_mutex_);
-      finish(work.path, /*retry=*/false);
+      finish(work.path, std::move(work.index), /*retry=*/false);
     }
     {
       std::lock_guard lock(idle_mutex_);

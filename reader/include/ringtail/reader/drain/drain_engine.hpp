@@ -1,6 +1,7 @@
-// DrainEngine: finds producers' segments, drains their rings, writes JSONL
-// lines to a LineSink and (consume mode) publishes the read positions and
-// removes the segments of producers that are gone. docs/ARCHITECTURE.md
+// DrainEngine: finds producers' segments, drains their rings, hands the
+// JSONL lines with their shapes (sinks/event_batch.hpp) to an EventSink and
+// (consume mode) publishes the read positions and removes the segments of
+// producers that are gone. docs/ARCHITECTURE.md
 // ("The reader") describes the same flow for readers of the ABI.
 //
 // One pass of the engine, per segment:
@@ -37,7 +38,7 @@
 //      early in DrainStats::reorder_forced. drain_once() and the final
 //      drain of a dead producer use no window.
 //   4. Output: the lines are handed to the sink per segment (in chunks of
-//      about 1 MiB), then, once per pass, LineSink::flush() (both on the
+//      about 1 MiB), then, once per pass, EventSink::flush() (both on the
 //      writer thread, see below).
 //   5. Commit (consume mode), only after that pass's flush() returned OK:
 //      each ring's read_pos is published (RingCursor::commit_to) up to the
@@ -59,10 +60,10 @@
 //      lost_callsite_table_full totals when nonzero); a clean exit gets no
 //      extra line. After flush and commit, consume mode with
 //      remove_drained_dead_segments releases the lease and removes the
-//      segment (LineSink::segment_finished is called for it). Peek mode, or
+//      segment (EventSink::segment_finished is called for it). Peek mode, or
 //      consume mode without removal, only stops reading it.
 //
-// Output errors: a failed LineSink::write() or flush() makes the pass (the
+// Output errors: a failed EventSink::write() or flush() makes the pass (the
 // one that sees it) fail: nothing more is committed, the sink's discard() is
 // called (on the writer thread, once it has reached that point), and every
 // segment starts over: a new SegmentDrainer on the same open view and lease
@@ -120,11 +121,11 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "ringtail/reader/drain/line_sink.hpp"
 #include "ringtail/reader/drain/segment_resume.hpp"
 #include "ringtail/reader/ingest/consumer_lease.hpp"
 #include "ringtail/reader/ingest/segment_directory.hpp"
 #include "ringtail/reader/output/redaction.hpp"
+#include "ringtail/reader/sinks/event_sink.hpp"
 #include "ringtail/shm/layout.hpp"
 
 namespace ringtail::reader {
@@ -195,7 +196,7 @@ class DecodePool;
 class DrainEngine {
  public:
   // report: one-line diagnostics (the CLI prints them to stderr with "ringtail: ").
-  DrainEngine(DrainOptions options, LineSink& sink, std::function<void(std::string_view)> report);
+  DrainEngine(DrainOptions options, EventSink& sink, std::function<void(std::string_view)> report);
   ~DrainEngine();
   DrainEngine(const DrainEngine&) = delete;
   DrainEngine& operator=(const DrainEngine&) = delete;
@@ -252,7 +253,7 @@ class DrainEngine {
   void report(std::string_view line);
 
   DrainOptions options_;
-  LineSink& sink_;
+  EventSink& sink_;
   std::function<void(std::string_view)> report_;
   std::map<std::string, std::unique_ptr<SegmentDrainer>> segments_;  // by name
   std::vector<PendingCommit> pending_;  // oldest batch first (few: the writer is at most a pass or two behind)

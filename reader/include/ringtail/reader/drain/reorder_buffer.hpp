@@ -4,8 +4,9 @@
 //
 // Lanes: one per ring slot, plus one for the segment's own notes. Each lane is
 // a FIFO of lines in the order they were pushed (ring order). Lines are
-// formatted straight into the lane's byte buffer (lane_bytes(), then push()
-// with where the line started), so buffering costs no allocation per line.
+// formatted, with their shapes (sinks/event_batch.hpp), straight into the
+// lane's ShapedLines (lane_lines(), then push()), so buffering costs no
+// allocation per line; they leave with their shapes.
 //
 // The merge rule (window W):
 //   - Output is a k-way merge of the lanes: the next line written is always
@@ -47,6 +48,8 @@
 #include <string>
 #include <vector>
 
+#include "ringtail/reader/sinks/event_batch.hpp"
+
 namespace ringtail::reader {
 
 class ReorderBuffer {
@@ -78,23 +81,23 @@ class ReorderBuffer {
   // `steady_now_ns` (monotonic clock), for the age rule.
   void begin_pass(int64_t steady_now_ns);
 
-  // Format a line by appending it to lane_bytes(lane), then push() it with
-  // the size lane_bytes(lane) had before (`line_start`).
-  std::string& lane_bytes(uint32_t lane) { return lanes_[lane].bytes; }
+  // Format a line (with its shape) into lane_lines(lane), then push() it:
+  // the lane's last line is the one pushed.
+  ShapedLines& lane_lines(uint32_t lane) { return lanes_[lane].lines; }
   static constexpr uint64_t kNoSeq = UINT64_MAX;
-  void push(uint32_t lane, int64_t key, uint64_t end_pos, size_t line_start, Kind kind, uint64_t next_seq = kNoSeq);
+  void push(uint32_t lane, int64_t key, uint64_t end_pos, Kind kind, uint64_t next_seq = kNoSeq);
 
   // Appends the lines the rule above lets go to `out`, in merge order.
   // Stops early (returns) once `out` holds at least `out_limit` bytes, so the
   // caller can hand `out` on and call again.
-  Released release(int64_t watermark, bool flush_all, int64_t steady_now_ns, std::string& out,
+  Released release(int64_t watermark, bool flush_all, int64_t steady_now_ns, ShapedLines& out,
                    size_t out_limit = SIZE_MAX);
 
   // Writes lines in merge order (counted in `forced`) until `lane` holds no
   // line with an end_pos below `end_pos`, so that its ring's read_pos can be
   // committed up to there: the caller's bound on how much of a ring held
   // lines may pin (see drain_engine.hpp). Stops early like release().
-  Released release_until(uint32_t lane, uint64_t end_pos, std::string& out, size_t out_limit = SIZE_MAX);
+  Released release_until(uint32_t lane, uint64_t end_pos, ShapedLines& out, size_t out_limit = SIZE_MAX);
 
   // The end_pos of the oldest line `lane` holds; the lane must not be empty.
   uint64_t head_end_pos(uint32_t lane) const { return lanes_[lane].entries[lanes_[lane].head].end_pos; }
@@ -110,18 +113,17 @@ class ReorderBuffer {
   void clear();
 
  private:
+  // What the merge needs of a line; its text and shape are lines.lines[i]
+  // for entries[i].
   struct Entry {
     int64_t key;
     uint64_t end_pos;
-    uint64_t offset;  // in the lane's byte stream (see Lane::base)
     uint64_t pass;
     uint64_t next_seq;
-    uint32_t size;
     Kind kind;
   };
   struct Lane {
-    std::string bytes;  // lines of entries[head..] (and maybe some already written, until compacted)
-    uint64_t base = 0;  // stream offset of bytes[0]
+    ShapedLines lines;  // of entries[head..] (and maybe some already written, until compacted)
     std::vector<Entry> entries;
     size_t head = 0;
     uint64_t released_end_pos = 0;
@@ -140,11 +142,14 @@ class ReorderBuffer {
   static bool heap_after(const HeapItem& a, const HeapItem& b) {
     return a.key != b.key ? a.key > b.key : a.lane > b.lane;
   }
-  // Lines being written that are consecutive in one lane's bytes, stream
-  // offsets [begin, end): copied to `out` in one piece by flush_run().
+  // Lines being written that are consecutive in one lane, its lines
+  // [first, last) at bytes [begin, end): copied to `out` in one piece by
+  // flush_run().
   struct Run {
     bool active = false;
     uint32_t lane = 0;
+    size_t first = 0;
+    size_t last = 0;
     uint64_t begin = 0;
     uint64_t end = 0;
     uint64_t bytes() const { return active ? end - begin : 0; }
@@ -154,8 +159,8 @@ class ReorderBuffer {
   void sift_down_top();
   // Takes the smallest head out (into `run`; the lane is compacted when the
   // run is flushed, never while a run points into it).
-  void write_top(std::string& out, Released& r, Run& run);
-  void flush_run(std::string& out, Run& run);
+  void write_top(ShapedLines& out, Released& r, Run& run);
+  void flush_run(ShapedLines& out, Run& run);
   void compact(Lane& lane);
   void forget_line(uint64_t pass);
 

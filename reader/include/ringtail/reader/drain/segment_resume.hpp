@@ -5,9 +5,9 @@
 // notes are written twice and no context is lost.
 //
 // The engine builds one per segment with every pass and hands it to the
-// sink with the flush of that pass's lines (LineSink::flush_with); a sink
+// sink with the flush of that pass's lines (EventSink::flush_with); a sink
 // that keeps it with its data (StoreSink's checkpoint) gives it back when
-// the segment is opened again (LineSink::resume_point). The bytes are
+// the segment is opened again (EventSink::resume_point). The bytes are
 // encode()'s, read back by decode() as untrusted input: every count and
 // length is checked against the limits below, and anything wrong makes
 // decode() fail (the drain then starts at the rings' read positions, as

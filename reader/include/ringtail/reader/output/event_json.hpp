@@ -32,6 +32,7 @@
 #include "ringtail/reader/ingest/timestamp.hpp"
 #include "ringtail/reader/output/json_text.hpp"
 #include "ringtail/reader/output/redaction.hpp"
+#include "ringtail/reader/sinks/event_batch.hpp"
 #include "ringtail/shm/layout.hpp"
 
 namespace ringtail::reader {
@@ -52,32 +53,34 @@ class EventJsonFormatter {
   // Wall-clock ns of an event, from the segment's clock calibration.
   int64_t realtime_ns(uint64_t timestamp_raw);
 
-  // Each appends one '\n'-terminated line to `out`.
-  void append_event(std::string& out, const DecodedEvent& event) {
+  // Each appends one '\n'-terminated line to `out.text`, and its shape
+  // (sinks/event_batch.hpp: kind, time, level, where each key and value is)
+  // to `out.lines` and `out.fields`.
+  void append_event(ShapedLines& out, const DecodedEvent& event) {
     append_event(out, event, realtime_ns(event.timestamp_raw));
   }
   // The same, with the event's realtime_ns() already at hand.
-  void append_event(std::string& out, const DecodedEvent& event, int64_t realtime_ns);
+  void append_event(ShapedLines& out, const DecodedEvent& event, int64_t realtime_ns);
   // {"timestamp":…,"level":"WARN","message":"ringtail.dropped","service":…,"pid":…,"tid":…,
   //  "dropped":N,"first_seq":A,"last_seq":B}. `realtime_ns` is when the gap
   // was seen: the timestamp of the event after it, or the drain time for
   // drops at the end of a ring.
-  void append_gap(std::string& out, const DropGap& gap, int64_t realtime_ns);
+  void append_gap(ShapedLines& out, const DropGap& gap, int64_t realtime_ns);
   // {"timestamp":…,"level":…,"message":<message>,"service":…,"pid":…, fields…}
   // for what the reader itself reports ("ringtail.crashed", "ringtail.ring_corrupt", …).
   // Field keys follow the event rule, with timestamp, level, message,
   // service, pid, seq and _cut reserved (only events have a "seq").
-  void append_note(std::string& out, int64_t realtime_ns, shm::Level level, std::string_view message,
+  void append_note(ShapedLines& out, int64_t realtime_ns, shm::Level level, std::string_view message,
                    std::initializer_list<NoteField> fields) {
     append_note(out, realtime_ns, level, message, std::span<const NoteField>(fields.begin(), fields.size()));
   }
-  void append_note(std::string& out, int64_t realtime_ns, shm::Level level, std::string_view message,
+  void append_note(ShapedLines& out, int64_t realtime_ns, shm::Level level, std::string_view message,
                    std::span<const NoteField> fields);
   // {"timestamp":…,"level":"INFO","message":"span.start","service":…,"pid":…,"tid":…,"span":<name>,
   //  "trace_id":…,"span_id":…,"parent_span_id":…, attributes…, context…}, or for an end
   //  "span.end" (WARN when its status is ERROR) with the outcome (status, error) and
   //  "duration_ms" from the span's start in place of the attributes.
-  void append_span(std::string& out, const SpanEdge& edge, int64_t realtime_ns);
+  void append_span(ShapedLines& out, const SpanEdge& edge, int64_t realtime_ns);
   // The level append_span writes the edge's line at.
   static shm::Level span_level(const SpanEdge& edge);
 
@@ -103,12 +106,14 @@ class EventJsonFormatter {
     std::string keys;                           // ,"<key>": of each field (collisions resolved), concatenated
     std::vector<uint32_t> key_ends;             // end of each field's part of `keys`
     uint64_t name_bloom = 0;                    // name_bit() of each field's name
+    uint32_t message_size = 0;                  // the escaped message's length, quotes excluded
   };
   // A thread's context as the fields it adds to a line, formatted once per
   // state of the ring's frames (ThreadContext::version).
   struct ContextEntry {
-    std::string name;  // the field's name as the producer gave it
-    std::string text;  // ,"<key>":<value>, redaction applied, reserved names prefixed with '_'
+    std::string name;       // the field's name as the producer gave it
+    std::string text;       // ,"<key>":<value>, redaction applied, reserved names prefixed with '_'
+    uint32_t key_size = 0;  // the key starts at text[2]; the value follows it and its '"' and ':'
   };
   struct ContextCache {
     uint64_t version = 0;
@@ -117,6 +122,13 @@ class EventJsonFormatter {
     uint64_t name_bloom = 0;
   };
 
+  // The shape of the line being written (sinks/event_batch.hpp): begin_line()
+  // before its first byte, a field_span() per key and value written after the
+  // head, end_line() after its '\n'.
+  void begin_line(ShapedLines& out, LineKind kind);
+  void head_shape(int64_t realtime_ns, shm::Level level, size_t message_offset, size_t message_size);
+  void field_span(size_t key_offset, size_t key_size, size_t value_offset, size_t value_end);
+  void end_line();
   // The cache for this event's call site (built or rebuilt if needed), or
   // nullptr when the event cannot use one (no call site, implausible id).
   const SiteCache* site_cache(const DecodedEvent& event);
@@ -167,7 +179,7 @@ class EventJsonFormatter {
   // Appends the context's fields that the line's own fields (`names`, with
   // their bloom) do not already have.
   template <class Names>
-  static void append_context(std::string& out, const ContextCache& cache, const Names& names, uint64_t name_bloom);
+  void append_context(std::string& out, const ContextCache& cache, const Names& names, uint64_t name_bloom);
 
   SegmentIdentity identity_;
   std::string service_json_;  // the escaped, quoted service name
@@ -183,6 +195,9 @@ class EventJsonFormatter {
   std::vector<uint32_t> site_index_;    // by call-site id: index in sites_ + 1, 0 when none
   std::vector<ContextCache> contexts_;  // by ring slot
   ContextCache span_context_;           // for span lines (not cached across lines)
+  ShapedLines* shaped_ = nullptr;       // where the current line goes (between begin_line and end_line)
+  LineShape shape_;                     // the current line's shape (offset, size and fields set by end_line)
+  size_t first_field_ = 0;              // shaped_->fields.size() at begin_line
 };
 
 }  // namespace ringtail::reader

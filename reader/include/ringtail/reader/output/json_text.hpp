@@ -38,6 +38,12 @@ inline char* write_raw(char* out, std::string_view text) {
   return out + text.size();
 }
 
+// The text of a JSON string as the reader writes it (json_escape.hpp): with
+// its quotes, or without them as a line's key and message spans are. A view
+// of `written` when it holds no escape, else unescaped into `scratch`
+// (\uXXXX to UTF-8; a lone surrogate, never written, as U+FFFD).
+std::string_view json_string_text(std::string_view written, std::string& scratch);
+
 // Appends a double with the shortest text that reads back to the same value.
 // JSON has no NaN or infinities: they are written as the strings "NaN",
 // "Infinity" and "-Infinity" (the proto3 JSON convention), so no value is lost

@@ -2,11 +2,14 @@
 // ("<base>.index.json", store_names.hpp), which lets queries skip files without
 // reading them. docs/STORAGE.md documents the format for other tools.
 //
-// It is built from the data (never from what the drain believed it wrote) in
-// the background when a file is closed, and it names the data file it
-// describes with that file's size on disk: an index whose data file is
-// missing or has another size, that does not parse, or has another version
-// is not trusted but rebuilt from the data (load_or_rebuild_index).
+// The drain's StoreSink builds it as it writes, from the shapes of the lines
+// (sinks/event_batch.hpp: no line is parsed again), for each file that holds
+// only lines it wrote and kept; any other closed file (one a killed drain
+// left, one whose unflushed lines were taken back) is indexed from its data
+// in the background. It names the data file it describes with that file's
+// size on disk: an index whose data file is missing or has another size,
+// that does not parse, or has another version is not trusted but rebuilt
+// from the data (load_or_rebuild_index).
 //
 // Counts by message and by key stop at kMaxDistinct distinct values (then
 // *_complete is false, and a query cannot skip the file by them).
@@ -20,8 +23,11 @@
 #include <string>
 #include <string_view>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ringtail/reader/sinks/event_batch.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
 
 namespace ringtail::reader {
@@ -45,6 +51,59 @@ struct FileIndex {
   std::set<uint64_t> pids;
 
   bool operator==(const FileIndex&) const = default;
+};
+
+// Counts what a FileIndex holds, line by line: from a line's parsed object
+// (build_index) or from its shape as the drain writes it (add_shaped_line).
+// Counts by value are hashed and looked up by view, so a value seen before
+// costs no allocation.
+class FileIndexBuilder {
+ public:
+  FileIndexBuilder();
+
+  // A line the reader wrote, from its shape (no parsing): its head keys, tid
+  // and seq as its shape says, and its fields. `service` as the line shows it
+  // (json_string_text of the escaped name), `pid` the segment's.
+  void add_shaped_line(const ShapedLines& lines, const LineShape& shape, std::string_view service, uint64_t pid);
+
+  // The pieces, for a parsed line: count_line() once, then what it holds.
+  void count_line() { ++lines_; }
+  void add_bad_line() { ++bad_lines_; }
+  void add_key(std::string_view key) { keys_.add(key); }
+  void add_timestamp(std::string_view text);
+  void add_level(std::string_view level) { levels_.add(level); }
+  void add_message(std::string_view message) { messages_.add(message); }
+  void add_service(std::string_view service);
+  void add_pid(uint64_t pid);
+
+  uint64_t lines() const { return lines_; }
+  // The index of what was added, describing `data_file` of `data_bytes`.
+  FileIndex finish(std::string data_file, uint64_t data_bytes) const;
+
+ private:
+  // Counts by value, up to a number of distinct values.
+  class DistinctCounter {
+   public:
+    explicit DistinctCounter(size_t limit) : limit_(limit) {}
+    void add(std::string_view value);
+    void into(std::map<std::string, uint64_t>& counts, bool* complete) const;
+
+   private:
+    size_t limit_;
+    absl::flat_hash_map<std::string, uint64_t> counts_;
+    bool complete_ = true;
+  };
+
+  uint64_t lines_ = 0;
+  uint64_t bad_lines_ = 0;
+  std::string first_timestamp_;
+  std::string last_timestamp_;
+  DistinctCounter keys_;
+  DistinctCounter levels_;
+  DistinctCounter messages_;
+  absl::flat_hash_set<std::string> services_;
+  std::set<uint64_t> pids_;
+  std::string scratch_;  // an unescaped key or message
 };
 
 // Reads `data_path` (plain or .zst) and indexes every complete line. The

@@ -1,5 +1,5 @@
 // StoreCheckpoint: what a drain's store holds, per segment being drained, to
-// make its output exactly once (drain_engine.hpp, line_sink.hpp): the
+// make its output exactly once (drain_engine.hpp, sinks/event_sink.hpp): the
 // engine's resume point (opaque here) and the size each of the segment's
 // "-open" files had when the lines up to that point were written.
 //

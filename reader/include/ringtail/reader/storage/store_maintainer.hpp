@@ -42,6 +42,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "ringtail/reader/storage/file_index.hpp"
 #include "ringtail/reader/storage/retention.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
 
@@ -52,13 +53,16 @@ namespace ringtail::reader {
 // point the index at the compressed file, then remove the plain one. A crash
 // at any step leaves either the plain file, or a complete compressed file
 // (and maybe its plain twin). A "<base>.jsonl.zst" that is not a regular
-// file is an error, and the plain file stays.
-absl::Status finish_closed_file(const StoreDir& dir, std::string_view closed_name, int compression_level);
+// file is an error, and the plain file stays. `counted`: the index the drain
+// counted as it wrote the file (StoreSink), used when it names this file at
+// its size now; otherwise the index is built from the data.
+absl::Status finish_closed_file(const StoreDir& dir, std::string_view closed_name, int compression_level,
+                                std::optional<FileIndex> counted = std::nullopt);
 // The same for the file `closed_path`; with `store_root` (the storage
 // directory it lies in), the directories below the root are opened without
 // following links (StoreDir::open_parent).
 absl::Status finish_closed_file(const std::string& closed_path, int compression_level,
-                                const std::string& store_root = {});
+                                const std::string& store_root = {}, std::optional<FileIndex> counted = std::nullopt);
 
 // Recovery of a storage directory, as described above: calls `finish` for
 // every closed plain file to finish (orphans closed first). Entries that are
@@ -89,7 +93,8 @@ class StoreMaintainer {
   StoreMaintainer(const StoreMaintainer&) = delete;
   StoreMaintainer& operator=(const StoreMaintainer&) = delete;
 
-  void file_closed(const std::string& path);
+  // A file the sink closed, with the index it counted if any (StoreSinkOptions::on_closed).
+  void file_closed(const std::string& path, std::optional<FileIndex> index = std::nullopt);
   // Runs retention now, on the maintainer's thread (it wakes up for it),
   // instead of at the next interval; requests made before it starts count
   // as one. False (and nothing happens) when no retention policy is set.
@@ -103,7 +108,8 @@ class StoreMaintainer {
   // retention requests to the maintainer's own thread.
   struct Work {
     enum class Kind { kFile, kRetain, kStop } kind = Kind::kStop;
-    std::string path;  // kFile
+    std::string path;                // kFile
+    std::optional<FileIndex> index;  // kFile: the sink's, if it counted one
   };
 
   void loop();
@@ -111,7 +117,7 @@ class StoreMaintainer {
   void run_retention();
   // Finishes a closed file; one that failed with an error that may pass is
   // kept for a retry (reported the first time only).
-  void finish(const std::string& path, bool retry);
+  void finish(const std::string& path, std::optional<FileIndex> index, bool retry);
   void retry_failed();
 
   // The queues of Work (defined in the .cpp: the queue library is linked

@@ -1,4 +1,4 @@
-// StreamSink: lines to a stdio stream (stdout for `ringtail tail`).
+// StreamSink: the lines to a stdio stream (stdout for `ringtail tail`).
 //
 // write() is fwrite(); flush() is fflush(), so after an OK flush the lines
 // are in the OS. Errors name the stream and the OS reason; a reader of a pipe
@@ -15,16 +15,16 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "ringtail/reader/drain/line_sink.hpp"
+#include "ringtail/reader/sinks/event_sink.hpp"
 
 namespace ringtail::reader {
 
-class StreamSink : public LineSink {
+class StreamSink : public EventSink {
  public:
   // `name` is for error messages ("stdout").
   explicit StreamSink(std::FILE* stream, std::string name = "stdout");
 
-  absl::Status write(const SegmentIdentity& segment, std::string_view lines) override;
+  absl::Status write(const EventBatch& batch) override;
   absl::Status flush() override;
 
  private:

@@ -1,11 +1,18 @@
-// StoreSink: the drain's LineSink for a storage directory (store_names.hpp): one
+// StoreSink: the drain's EventSink for a storage directory (store_names.hpp): one
 // file per producer process and level class, rotated by size, age and at
-// midnight UTC, closed files handed on (to the background compressor).
+// midnight UTC, closed files handed on (to the background compressor) with
+// their index.
 //
-// Lines: each '\n'-terminated line goes to its class's file, found from the
-// level at its fixed offset (level_class_of_line); consecutive lines of one
-// class are appended as one piece. A file's name carries the timestamps of
-// its first and last lines once it is closed.
+// Lines: each line goes to its class's file, found from the level at its
+// fixed offset (level_class_of_line); consecutive lines of one class are
+// appended as one piece. A file's name carries the timestamps of its first
+// and last lines once it is closed.
+//
+// Index: as it writes a line, the sink counts it into its file's index
+// (file_index.hpp) from the line's shape, so that a closed file needs no
+// second reading to be indexed. A file it adopted (a killed drain's) or from
+// which it took back lines (discard) is handed on without an index: the
+// maintainer builds that one from the data.
 //
 // Rotation by size happens as lines are written: once a file holds
 // max_file_bytes, the next line of its class goes to a new file, so no file
@@ -33,7 +40,7 @@
 // time the reader wrote the file, which retention goes by (the name's stamps
 // are the producers' timestamps).
 //
-// Exactly once (LineSink::flush_with): flush_with() writes every buffer,
+// Exactly once (EventSink::flush_with): flush_with() writes every buffer,
 // then each segment's checkpoint (store_checkpoint.hpp) listing its open
 // files at their sizes now, then rotates; a file is created listed (a
 // checkpoint with size 0 is written first). A segment's lines count as
@@ -42,7 +49,7 @@
 // resume_point() reads it back. The constructor applies the store's
 // checkpoints (apply_checkpoints) before it adopts any "-open" file.
 //
-// Buffering, fsync, discard(): as the LineSink contract says. write()
+// Buffering, fsync, discard(): as the EventSink contract says. write()
 // buffers per file and write(2)s at buffer_bytes; flush() write(2)s every
 // buffer (then fdatasync()s with fsync); discard() drops buffers and
 // truncates every file back to its size at the last OK flush.
@@ -72,7 +79,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "ringtail/reader/drain/line_sink.hpp"
+#include "ringtail/reader/sinks/event_sink.hpp"
+#include "ringtail/reader/storage/file_index.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
 #include "ringtail/reader/storage/store_names.hpp"
 
@@ -87,8 +95,10 @@ struct StoreSinkOptions {
   mode_t directory_mode = 0750;                  // new directories (the umask applies)
   size_t buffer_bytes = size_t{1} << 20;         // per file: write(2) once this much is buffered
   size_t max_open_files = 256;                   // past this, the least recently used flushed file is closed
-  // A closed file's path (the sink is done with it). Default: nothing.
-  std::function<void(const std::string& path)> on_closed;
+  // A closed file's path (the sink is done with it), and its index when the
+  // sink counted every line in it (FileIndex::data_file and data_bytes name
+  // the closed plain file). Default: nothing.
+  std::function<void(const std::string& path, std::optional<FileIndex> index)> on_closed;
   // The realtime clock, ns since the Unix epoch (tests fake the date, the age
   // and the time a file was written).
   std::function<int64_t()> now_ns;
@@ -97,14 +107,14 @@ struct StoreSinkOptions {
   std::function<void(std::string_view)> report;
 };
 
-class StoreSink : public LineSink {
+class StoreSink : public EventSink {
  public:
   explicit StoreSink(StoreSinkOptions options);
   ~StoreSink() override;
   StoreSink(const StoreSink&) = delete;
   StoreSink& operator=(const StoreSink&) = delete;
 
-  absl::Status write(const SegmentIdentity& segment, std::string_view lines) override;
+  absl::Status write(const EventBatch& batch) override;
   absl::Status flush() override;
   absl::Status flush_with(const std::vector<SegmentCheckpoint>& checkpoints) override;
   // Reads the checkpoint file (any thread; problems go to report).
@@ -134,6 +144,10 @@ class StoreSink : public LineSink {
     std::string flushed_last_stamp;  // last_stamp at the last OK flush (discard() goes back to it)
     int64_t written_ns = 0;          // the clock at the last OK flush that wrote to it (0: none yet)
     uint64_t last_use = 0;
+    // Every line in the file, counted as written; none when the file holds
+    // lines this sink did not count (adopted) or took back some (discard).
+    std::optional<FileIndexBuilder> index;
+    std::string shown_service;  // the service as its lines show it (for the index)
   };
   // pid, process start ticks, class.
   using Key = std::tuple<uint32_t, uint64_t, LevelClass>;
@@ -142,6 +156,8 @@ class StoreSink : public LineSink {
 
   absl::StatusOr<File*> file_for(const SegmentIdentity& segment, LevelClass level_class);
   absl::Status append(File& file, std::string_view lines);
+  // Forgets the file's index if lines it counted are taken back (unflushed ones).
+  static void drop_index_if_unflushed(File& file);
   // f(key, file) for every open file: the full ones (older lines) first.
   template <class F>
   void for_each_file(F&& f) {

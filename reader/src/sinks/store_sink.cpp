@@ -1,5 +1,4 @@
-#include "ringtail/reader/storage/store_sink.hpp"
-#include "ringtail/reader/ingest/timestamp.hpp"
+#include "ringtail/reader/sinks/store_sink.hpp"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +15,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "ringtail/reader/ingest/timestamp.hpp"
+#include "ringtail/reader/output/json_text.hpp"
 #include "ringtail/reader/output/time_text.hpp"
 #include "ringtail/reader/storage/store_checkpoint.hpp"
 #include "ringtail/reader/storage/store_files.hpp"
@@ -39,9 +40,14 @@ StoreSink::StoreSink(StoreSinkOptions options) : options_(std::move(options)) {
   }
 }
 
+void StoreSink::drop_index_if_unflushed(File& file) {
+  if (!file.buffer.empty() || file.size != file.flushed_size) file.index.reset();
+}
+
 StoreSink::~StoreSink() {
   auto drop_unflushed = [this](File& file) {
     // Unflushed lines were not committed: drop them (the next drain writes them again).
+    drop_index_if_unflushed(file);
     file.buffer.clear();
     if (file.size != file.flushed_size && ::ftruncate(file.fd, static_cast<off_t>(file.flushed_size)) == 0) {
       file.size = file.flushed_size;
@@ -107,6 +113,12 @@ absl::StatusOr<StoreSink::File*> StoreSink::file_for(const SegmentIdentity& segm
     return &added;
   }
 
+  // A new file: every line in it will be counted as it is written.
+  file.index.emplace();
+  std::string escaped;
+  append_json_string(escaped, segment.service);
+  std::string scratch;
+  file.shown_service = std::string(json_string_text(escaped, scratch));
   file.name.kind = StoredFileName::Kind::kOpen;
   file.name.service = service;
   file.name.pid = segment.pid;
@@ -210,19 +222,15 @@ absl::Status StoreSink::append(File& file, std::string_view lines) {
   return absl::OkStatus();
 }
 
-absl::Status StoreSink::write(const SegmentIdentity& segment, std::string_view lines) {
-  auto line_end = [&](size_t at) {
-    const void* newline = std::memchr(lines.data() + at, '\n', lines.size() - at);
-    return newline == nullptr ? lines.size()
-                              : static_cast<size_t>(static_cast<const char*>(newline) - lines.data()) + 1;
-  };
-  size_t at = 0;
-  while (at < lines.size()) {
+absl::Status StoreSink::write(const EventBatch& batch) {
+  const SegmentIdentity& segment = *batch.segment;
+  const std::vector<LineShape>& shapes = batch.lines;
+  size_t next = 0;
+  while (next < shapes.size()) {
     // One run: consecutive lines of one class, as many as its file takes
     // before it reaches max_file_bytes (the line that reaches it included),
     // appended in one piece.
-    size_t end = line_end(at);
-    const LevelClass run_class = level_class_of_line(lines.substr(at, end - at));
+    const LevelClass run_class = level_class_of_line(batch.line(shapes[next]));
     absl::StatusOr<File*> file = file_for(segment, run_class);
     if (!file.ok()) return file.status();
     if (pending_bytes(**file) >= options_.max_file_bytes) {
@@ -233,20 +241,26 @@ absl::Status StoreSink::write(const SegmentIdentity& segment, std::string_view l
       if (!file.ok()) return file.status();
     }
     File& f = **file;
-    const size_t run_start = at;
-    size_t run_last_line = at;
-    uint64_t size = pending_bytes(f) + (end - at);
-    at = end;
-    while (at < lines.size() && size < options_.max_file_bytes) {
-      end = line_end(at);
-      if (level_class_of_line(lines.substr(at, end - at)) != run_class) break;
-      run_last_line = at;
-      size += end - at;
-      at = end;
+    const size_t run_first = next;
+    uint64_t size = pending_bytes(f) + shapes[next].size;
+    ++next;
+    while (next < shapes.size() && size < options_.max_file_bytes) {
+      if (level_class_of_line(batch.line(shapes[next])) != run_class) break;
+      size += shapes[next].size;
+      ++next;
     }
-    if (f.first_stamp.empty()) f.first_stamp = stamp_of(lines.substr(run_start));
-    if (std::string last = stamp_of(lines.substr(run_last_line)); !last.empty()) f.last_stamp = std::move(last);
-    if (absl::Status status = append(f, lines.substr(run_start, at - run_start)); !status.ok()) return status;
+    if (f.first_stamp.empty()) f.first_stamp = stamp_of(batch.line(shapes[run_first]));
+    if (std::string last = stamp_of(batch.line(shapes[next - 1])); !last.empty()) f.last_stamp = std::move(last);
+    if (f.index.has_value()) {
+      for (size_t i = run_first; i < next; ++i)
+        f.index->add_shaped_line(batch, shapes[i], f.shown_service, segment.pid);
+    }
+    // A run's lines are consecutive in the batch.
+    const uint64_t begin = shapes[run_first].offset;
+    const uint64_t end = shapes[next - 1].offset + shapes[next - 1].size;
+    if (absl::Status status = append(f, std::string_view(batch.text).substr(begin, end - begin)); !status.ok()) {
+      return status;
+    }
   }
   return absl::OkStatus();
 }
@@ -337,6 +351,7 @@ void StoreSink::discard() {
   // Take back what this sink wrote since the last OK flush, if the file
   // still ends where this sink left it; false if it could not.
   auto take_back = [](File& file) {
+    drop_index_if_unflushed(file);
     file.buffer.clear();
     bool taken_back = true;
     if (file.size != file.flushed_size) {
@@ -433,6 +448,7 @@ void StoreSink::close_file(File& file) {
   // Renamed (or removed) while still locked, so that no one takes it over
   // meanwhile; closing it releases the lock.
   std::optional<std::string> closed_path;
+  std::optional<FileIndex> index;
   absl::StatusOr<StoreDir> dir = open_directory(file.relative_directory, /*create=*/false);
   if (!dir.ok()) {
     report(dir.status());
@@ -443,13 +459,14 @@ void StoreSink::close_file(File& file) {
         rename_closed(*dir, file.name.file_name(), closed_name(file.name, file.first_stamp, file.last_stamp));
     if (name.ok()) {
       closed_path = dir->path_of(*name);
+      if (file.index.has_value()) index = file.index->finish(*name, file.size);
     } else {
       report(name.status());
     }
   }
   ::close(file.fd);
   file.fd = -1;
-  if (closed_path && options_.on_closed) options_.on_closed(*closed_path);
+  if (closed_path && options_.on_closed) options_.on_closed(*closed_path, std::move(index));
 }
 
 }  // namespace ringtail::reader

@@ -1,9 +1,11 @@
-// LineSink: where the drain engine (drain_engine.hpp) puts the JSONL lines it
-// produces, one segment's lines at a time.
+// EventSink: where the drain engine (drain/drain_engine.hpp) puts what it
+// drains: batches of one segment's JSONL lines with their shapes
+// (event_batch.hpp), which a sink encodes for its destination without parsing
+// them.
 //
 // Contract, which the engine's commit discipline rests on:
-//   - write() gets complete '\n'-terminated lines of one segment. A sink may
-//     buffer them, or pass them to the OS right away.
+//   - write() gets a batch of complete '\n'-terminated lines of one segment,
+//     each with its shape. A sink may buffer them, or pass them on right away.
 //   - flush() returns OK only once everything written before it is in the OS
 //     (write(2) done, or fflush done for a FILE*). Only then does the engine
 //     publish the ring read positions of those lines, so a reader killed at
@@ -38,6 +40,7 @@
 
 #include "absl/status/status.h"
 #include "ringtail/reader/ingest/segment_view.hpp"
+#include "ringtail/reader/sinks/event_batch.hpp"
 
 namespace ringtail::reader {
 
@@ -47,11 +50,11 @@ struct SegmentCheckpoint {
   std::string resume;  // encode(SegmentResume)
 };
 
-class LineSink {
+class EventSink {
  public:
-  virtual ~LineSink() = default;
-  // Complete '\n'-terminated lines of one segment.
-  virtual absl::Status write(const SegmentIdentity& segment, std::string_view lines) = 0;
+  virtual ~EventSink() = default;
+  // Complete '\n'-terminated lines of one segment (batch.segment), with their shapes.
+  virtual absl::Status write(const EventBatch& batch) = 0;
   // After OK, everything written is in the OS: the engine commits read positions only after this.
   virtual absl::Status flush() = 0;
   // flush(), then stores each checkpoint with the data (after it). Default:

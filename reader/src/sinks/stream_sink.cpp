@@ -1,4 +1,4 @@
-#include "ringtail/reader/drain/stream_sink.hpp"
+#include "ringtail/reader/sinks/stream_sink.hpp"
 
 #include <cerrno>
 #include <utility>
@@ -14,7 +14,8 @@ absl::Status StreamSink::error(int errno_value, std::string_view what) const {
   return absl::ErrnoToStatus(errno_value, absl::StrCat("cannot ", std::string(what), " ", name_));
 }
 
-absl::Status StreamSink::write(const SegmentIdentity& /*segment*/, std::string_view lines) {
+absl::Status StreamSink::write(const EventBatch& batch) {
+  const std::string_view lines = batch.text;
   if (lines.empty()) return absl::OkStatus();
   errno = 0;
   if (std::fwrite(lines.data(), 1, lines.size(), stream_) != lines.size()) return error(errno, "write to");
