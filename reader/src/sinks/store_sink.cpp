@@ -230,7 +230,7 @@ absl::Status StoreSink::write(const EventBatch& batch) {
     // One run: consecutive lines of one class, as many as its file takes
     // before it reaches max_file_bytes (the line that reaches it included),
     // appended in one piece.
-    const LevelClass run_class = level_class_of_line(batch.line(shapes[next]));
+    const LevelClass run_class = level_class_of(shapes[next].level);
     absl::StatusOr<File*> file = file_for(segment, run_class);
     if (!file.ok()) return file.status();
     if (pending_bytes(**file) >= options_.max_file_bytes) {
@@ -245,7 +245,7 @@ absl::Status StoreSink::write(const EventBatch& batch) {
     uint64_t size = pending_bytes(f) + shapes[next].size;
     ++next;
     while (next < shapes.size() && size < options_.max_file_bytes) {
-      if (level_class_of_line(batch.line(shapes[next])) != run_class) break;
+      if (level_class_of(shapes[next].level) != run_class) break;
       size += shapes[next].size;
       ++next;
     }

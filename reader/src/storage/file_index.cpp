@@ -13,11 +13,12 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "ringtail/reader/output/json_text.hpp"
-#include "ringtail/reader/output/line_head.hpp"
+#include "ringtail/reader/output/time_text.hpp"
 #include "ringtail/reader/storage/file_io.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
 #include "ringtail/reader/storage/store_names.hpp"
+#include "ringtail/shm/level.hpp"
 #include "simdjson.h"
 
 namespace ringtail::reader {
@@ -129,19 +130,17 @@ FileIndexBuilder::FileIndexBuilder()
     // query skips a file by a level it does not list.
     : keys_(FileIndex::kMaxDistinct), levels_(SIZE_MAX), messages_(FileIndex::kMaxDistinct) {}
 
-void FileIndexBuilder::DistinctCounter::add(std::string_view value) {
+size_t FileIndexBuilder::DistinctCounter::slot_of(std::string_view value) {
   // absl's heterogeneous lookup takes absl::string_view (not std's here).
-  if (auto it = counts_.find(absl::string_view(value.data(), value.size())); it != counts_.end()) {
-    ++it->second;
-  } else if (counts_.size() < limit_) {
-    counts_.emplace(value, 1);
-  } else {
-    complete_ = false;
-  }
+  if (auto it = slots_.find(absl::string_view(value.data(), value.size())); it != slots_.end()) return it->second;
+  if (slots_.size() >= limit_) return kNoSlot;
+  slots_.emplace(value, counts_.size());
+  counts_.push_back(0);
+  return counts_.size() - 1;
 }
 
 void FileIndexBuilder::DistinctCounter::into(std::map<std::string, uint64_t>& counts, bool* complete) const {
-  for (const auto& [value, n] : counts_) counts.emplace(value, n);
+  for (const auto& [value, slot] : slots_) counts.emplace(value, counts_[slot]);
   if (complete != nullptr) *complete = complete_;
 }
 
@@ -160,21 +159,49 @@ void FileIndexBuilder::add_pid(uint64_t pid) {
   if (pids_.size() < FileIndex::kMaxDistinct) pids_.insert(pid);
 }
 
+void FileIndexBuilder::count_escaped(DistinctCounter& counter, Recent& recent, std::string_view escaped) {
+  if (!recent.known || recent.escaped != escaped) {
+    recent.escaped.assign(escaped);
+    recent.slot = counter.slot_of(json_string_text(escaped, scratch_));
+    recent.known = true;
+  }
+  counter.count(recent.slot);
+}
+
 void FileIndexBuilder::add_shaped_line(const ShapedLines& lines, const LineShape& shape, std::string_view service,
                                        uint64_t pid) {
-  static constexpr std::string_view kHeadKeys[] = {"timestamp", "level", "message", "service", "pid"};
+  // The keys every line starts with, then tid and seq where the shape has them.
+  static constexpr std::string_view kHeadKeys[] = {"timestamp", "level", "message", "service", "pid", "tid", "seq"};
   count_line();
-  for (std::string_view key : kHeadKeys) add_key(key);
-  if (shape.has_tid) add_key("tid");
-  if (shape.has_seq) add_key("seq");
-  const std::string_view line = lines.line(shape);
-  if (std::optional<std::string_view> timestamp = head_timestamp(line)) add_timestamp(*timestamp);
-  if (std::optional<std::string_view> level = head_level(line)) add_level(*level);
-  add_message(json_string_text(lines.message(shape), scratch_));
-  add_service(service);
-  add_pid(pid);
+  for (size_t i = 0; i < 7; ++i) {
+    if (i >= 5 && !(i == 5 ? shape.has_tid : shape.has_seq)) continue;
+    if (!head_known_[i]) {
+      head_slots_[i] = keys_.slot_of(kHeadKeys[i]);
+      head_known_[i] = true;
+    }
+    keys_.count(head_slots_[i]);
+  }
+  // The line's time as its timestamp shows it (formatted from this at finish()).
+  if (!has_time_ || shape.time_ns < first_ns_) first_ns_ = shape.time_ns;
+  if (!has_time_ || shape.time_ns > last_ns_) last_ns_ = shape.time_ns;
+  has_time_ = true;
+  // The level word the line shows (head_level_key: a value past the names shows the last).
+  const size_t level = std::min<size_t>(static_cast<size_t>(shape.level), shm::kLevelNames.size() - 1);
+  if (!level_known_[level]) {
+    level_slots_[level] = levels_.slot_of(shm::kLevelNames[level]);
+    level_known_[level] = true;
+  }
+  levels_.count(level_slots_[level]);
+  count_escaped(messages_, recent_message_, lines.message(shape));
+  if (!service_pid_added_) {
+    // The same on every line of a file: one process's.
+    add_service(service);
+    add_pid(pid);
+    service_pid_added_ = true;
+  }
+  if (recent_keys_.size() < shape.field_count) recent_keys_.resize(shape.field_count);
   for (uint32_t i = 0; i < shape.field_count; ++i) {
-    add_key(json_string_text(lines.key(shape, lines.fields[shape.first_field + i]), scratch_));
+    count_escaped(keys_, recent_keys_[i], lines.key(shape, lines.fields[shape.first_field + i]));
   }
 }
 
@@ -186,6 +213,12 @@ FileIndex FileIndexBuilder::finish(std::string data_file, uint64_t data_bytes) c
   index.bad_lines = bad_lines_;
   index.first_timestamp = first_timestamp_;
   index.last_timestamp = last_timestamp_;
+  if (has_time_) {
+    const std::string first = format_timestamp(first_ns_);
+    const std::string last = format_timestamp(last_ns_);
+    if (index.first_timestamp.empty() || first < index.first_timestamp) index.first_timestamp = first;
+    if (index.last_timestamp.empty() || last > index.last_timestamp) index.last_timestamp = last;
+  }
   keys_.into(index.keys, &index.keys_complete);
   levels_.into(index.levels, nullptr);
   messages_.into(index.messages, &index.messages_complete);

@@ -65,7 +65,11 @@ std::optional<LevelClass> level_class_from_name(std::string_view name) {
 }
 
 LevelClass level_class_of(std::string_view level) {
-  switch (shm::stored_event_level(level).value_or(shm::Level::kInfo)) {
+  return level_class_of(shm::stored_event_level(level).value_or(shm::Level::kInfo));
+}
+
+LevelClass level_class_of(shm::Level level) {
+  switch (level) {
     case shm::Level::kTrace:
     case shm::Level::kDebug:
       return LevelClass::kDebug;

@@ -3,9 +3,9 @@
 // midnight UTC, closed files handed on (to the background compressor) with
 // their index.
 //
-// Lines: each line goes to its class's file, found from the level at its
-// fixed offset (level_class_of_line); consecutive lines of one class are
-// appended as one piece. A file's name carries the timestamps of its first
+// Lines: each line goes to its class's file, found from the level in its
+// shape (level_class_of); consecutive lines of one class are appended as one
+// piece. A file's name carries the timestamps of its first
 // and last lines once it is closed.
 //
 // Index: as it writes a line, the sink counts it into its file's index

@@ -22,6 +22,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -81,29 +82,63 @@ class FileIndexBuilder {
   FileIndex finish(std::string data_file, uint64_t data_bytes) const;
 
  private:
-  // Counts by value, up to a number of distinct values.
+  // Counts by value, up to a number of distinct values. A value's slot
+  // (kNoSlot past the limit) lets a caller count it again without a lookup.
   class DistinctCounter {
    public:
+    static constexpr size_t kNoSlot = SIZE_MAX;
     explicit DistinctCounter(size_t limit) : limit_(limit) {}
-    void add(std::string_view value);
+    void add(std::string_view value) { count(slot_of(value)); }
+    size_t slot_of(std::string_view value);
+    void count(size_t slot) {
+      if (slot == kNoSlot) {
+        complete_ = false;
+      } else {
+        ++counts_[slot];
+      }
+    }
     void into(std::map<std::string, uint64_t>& counts, bool* complete) const;
 
    private:
     size_t limit_;
-    absl::flat_hash_map<std::string, uint64_t> counts_;
+    absl::flat_hash_map<std::string, size_t> slots_;
+    std::vector<uint64_t> counts_;  // by slot
     bool complete_ = true;
   };
+  // The slot of the value a line had last time at this place, kept while
+  // lines repeat it (a call site's lines share their keys and message).
+  struct Recent {
+    std::string escaped;  // as the line writes it
+    size_t slot = DistinctCounter::kNoSlot;
+    bool known = false;
+  };
+  // Counts `escaped` (a key or message as written) in `counter` through `recent`.
+  void count_escaped(DistinctCounter& counter, Recent& recent, std::string_view escaped);
 
   uint64_t lines_ = 0;
   uint64_t bad_lines_ = 0;
   std::string first_timestamp_;
   std::string last_timestamp_;
+  bool has_time_ = false;  // shaped lines: their times, formatted at finish()
+  int64_t first_ns_ = 0;
+  int64_t last_ns_ = 0;
   DistinctCounter keys_;
   DistinctCounter levels_;
   DistinctCounter messages_;
   absl::flat_hash_set<std::string> services_;
   std::set<uint64_t> pids_;
   std::string scratch_;  // an unescaped key or message
+  // Shaped lines: the slots of the head keys, tid and seq (in line order),
+  // of each level, and the recent message and keys by position.
+  size_t head_slots_[7] = {DistinctCounter::kNoSlot, DistinctCounter::kNoSlot, DistinctCounter::kNoSlot,
+                           DistinctCounter::kNoSlot, DistinctCounter::kNoSlot, DistinctCounter::kNoSlot,
+                           DistinctCounter::kNoSlot};
+  bool head_known_[7] = {};
+  size_t level_slots_[8] = {};
+  bool level_known_[8] = {};
+  Recent recent_message_;
+  std::vector<Recent> recent_keys_;
+  bool service_pid_added_ = false;
 };
 
 // Reads `data_path` (plain or .zst) and indexes every complete line. The

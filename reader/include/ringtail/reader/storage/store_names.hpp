@@ -25,6 +25,8 @@
 #include <string>
 #include <string_view>
 
+#include "ringtail/shm/level.hpp"
+
 namespace ringtail::reader {
 
 enum class LevelClass : uint8_t { kDebug, kInfo, kWarn, kError };
@@ -36,6 +38,9 @@ std::optional<LevelClass> level_class_from_name(std::string_view name);
 // By the level names the JSONL uses (TRACE ... CRITICAL); anything else
 // (OFF, or text that is not a level) goes with info.
 LevelClass level_class_of(std::string_view level);
+// The same by level (a line's shape: sinks/event_batch.hpp); kOff, or a
+// value past it, goes with info as its word does.
+LevelClass level_class_of(shm::Level level);
 // The class of one JSONL line as ringtail writes it, by the level in its
 // head (output/line_head.hpp). A line without a head goes with info.
 LevelClass level_class_of_line(std::string_view line);
