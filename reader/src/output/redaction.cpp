@@ -348,23 +348,41 @@ struct Candidates {
 // The shortest text holding a credential: "://:p@" (an empty user's password).
 constexpr size_t kShortest = 6;
 
+// Strings up to this long are looked at byte by byte in one pass; longer
+// ones with a memchr per byte sought (fewer, faster passes over long text).
+// Most values are short, and for them the calls cost more than the bytes.
+constexpr size_t kShortScan = 64;
+
 Candidates candidates(std::string_view text) {
   Candidates found;
   if (text.size() < kShortest) return found;
-  found.url = std::memchr(text.data(), '@', text.size()) != nullptr && text.find("://") != std::string_view::npos;
-  for (const char b : {'b', 'B'}) {
-    for (const char* p = text.data(); (p = static_cast<const char*>(std::memchr(p, b, text.data() + text.size() - p)));
-         ++p) {
-      const size_t at = static_cast<size_t>(p - text.data());
-      const std::string_view rest = text.substr(at);
-      if ((rest.size() > 7 && word_is(rest.substr(0, 7), "bearer ")) ||
-          (rest.size() > 6 && word_is(rest.substr(0, 6), "basic "))) {
-        found.http = true;
-      } else if (b == 'B' && at >= 5 && text.substr(at - 5, 11) == "-----BEGIN ") {
-        found.key = true;
+  // text[at] is 'b' or 'B': "bearer " / "basic " (any case), or "-----BEGIN ".
+  auto look_at = [&](size_t at) {
+    const std::string_view rest = text.substr(at);
+    if ((rest.size() > 7 && word_is(rest.substr(0, 7), "bearer ")) ||
+        (rest.size() > 6 && word_is(rest.substr(0, 6), "basic "))) {
+      found.http = true;
+    } else if (text[at] == 'B' && at >= 5 && text.substr(at - 5, 11) == "-----BEGIN ") {
+      found.key = true;
+    }
+  };
+  bool at_sign = false;
+  if (text.size() <= kShortScan) {
+    for (size_t at = 0; at < text.size(); ++at) {
+      const char c = text[at];
+      at_sign = at_sign || c == '@';
+      if (c == 'b' || c == 'B') look_at(at);
+    }
+  } else {
+    at_sign = std::memchr(text.data(), '@', text.size()) != nullptr;
+    for (const char b : {'b', 'B'}) {
+      for (const char* p = text.data();
+           (p = static_cast<const char*>(std::memchr(p, b, text.data() + text.size() - p))); ++p) {
+        look_at(static_cast<size_t>(p - text.data()));
       }
     }
   }
+  found.url = at_sign && text.find("://") != std::string_view::npos;
   return found;
 }
 
