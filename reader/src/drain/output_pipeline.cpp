@@ -10,6 +10,11 @@ namespace {
 // Spare chunk buffers kept for reuse (each about a chunk, ~1-2 MiB).
 constexpr int kMaxSpare = 4;
 
+// What a queued batch holds: its text and its shapes (the bound in flight).
+uint64_t memory_of(const EventBatch& batch) {
+  return batch.text.size() + batch.lines.size() * sizeof(LineShape) + batch.fields.size() * sizeof(FieldSpan);
+}
+
 }  // namespace
 
 OutputPipeline::OutputPipeline(EventSink& sink, bool threaded, uint64_t max_bytes_in_flight)
@@ -43,7 +48,7 @@ absl::Status OutputPipeline::write(EventBatch& batch) {
     if (!status.ok()) fail(status);
     return status;
   }
-  const uint64_t bytes = batch.text.size();
+  const uint64_t bytes = memory_of(batch);
   {
     std::unique_lock lock(mutex_);
     // Bounded memory: wait for the writer (it skips chunks after an error, so this ends).
@@ -141,7 +146,7 @@ void OutputPipeline::writer_loop() {
         return;
       case Item::Kind::kLines: {
         absl::Status status = failed ? absl::OkStatus() : sink_.write(item.batch);
-        const uint64_t bytes = item.batch.text.size();
+        const uint64_t bytes = memory_of(item.batch);
         if (spare_count_.load(std::memory_order_relaxed) < kMaxSpare) {
           item.batch.clear();
           spare_count_.fetch_add(1, std::memory_order_relaxed);

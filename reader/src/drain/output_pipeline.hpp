@@ -9,9 +9,9 @@
 // commits a pass's read positions once flushed() reaches its batch, so the
 // commit rule is the same as in the direct mode, only later; meanwhile the
 // engine decodes the next pass while the writer writes. Memory is bounded:
-// write() blocks while more than max_bytes_in_flight are queued (a slow sink
-// slows the engine down, and the producers' rings fill, rather than the
-// reader's memory growing).
+// write() blocks while more than max_bytes_in_flight (lines and their shapes)
+// are queued (a slow sink slows the engine down, and the producers' rings
+// fill, rather than the reader's memory growing).
 //
 // After a write or flush error the writer skips everything up to the next
 // discard(), which the engine calls once it has seen error(): discard()

@@ -156,7 +156,7 @@ struct DrainOptions {
   // Call the sink on a writer thread, fed through a bounded queue, while the
   // engine's thread decodes the next pass; false: on the engine's thread.
   bool writer_thread = true;
-  // Writer thread: at most this many bytes of lines queued; the engine waits beyond.
+  // Writer thread: at most this many bytes of lines (and their shapes) queued; the engine waits beyond.
   uint64_t max_output_bytes_in_flight = uint64_t{64} << 20;
   // Threads that decode segments in parallel (one segment per thread at a
   // time) when a pass has several: 0 picks min(4, hardware threads); 1 (or
