@@ -64,7 +64,7 @@ struct DrainConfig {
   unsigned decode_threads = 0;
   std::string max_file_bytes = "64M";
   std::string max_file_age = "1h";
-  int compression_level = 3;
+  int compression_level = reader::StoreMaintainerOptions{}.compression_level;
   RetentionFlags retention;
   bool no_retention = false;
   RedactionFlags redaction;
