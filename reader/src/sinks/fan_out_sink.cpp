@@ -14,7 +14,7 @@
 namespace ringtail::reader {
 namespace {
 
-std::string message_of(const absl::Status& status) { return std::string(status.message()); }
+std::string message_of(const absl::Status& status) { return {status.message().data(), status.message().size()}; }
 
 // A batch shared by the best-effort queues, with its own copy of the
 // segment's identity: the engine's may be gone before a slow sink gets to it.
@@ -201,7 +201,7 @@ void FanOutSink::add(EventSink& sink, std::string name, Delivery delivery, uint6
 
 absl::Status FanOutSink::write(const EventBatch& batch) {
   for (const std::unique_ptr<Durable>& durable : durable_) {
-    const absl::Status status = durable->sink->write(batch);
+    absl::Status status = durable->sink->write(batch);
     std::lock_guard lock(durable->mutex);
     if (!status.ok()) {
       ++durable->stats.errors;
@@ -213,7 +213,9 @@ absl::Status FanOutSink::write(const EventBatch& batch) {
   if (best_effort_.empty()) return absl::OkStatus();
   auto shared = std::make_shared<SharedBatch>();
   shared->segment = *batch.segment;
-  static_cast<ShapedLines&>(shared->batch) = batch;
+  shared->batch.text = batch.text;
+  shared->batch.lines = batch.lines;
+  shared->batch.fields = batch.fields;
   shared->batch.segment = &shared->segment;  // never moves: the batch lives on the heap
   const std::shared_ptr<const SharedBatch> view = std::move(shared);
   for (const std::unique_ptr<BestEffort>& sink : best_effort_) sink->offer(view);
@@ -222,7 +224,7 @@ absl::Status FanOutSink::write(const EventBatch& batch) {
 
 absl::Status FanOutSink::flush_with(const std::vector<SegmentCheckpoint>& checkpoints) {
   for (const std::unique_ptr<Durable>& durable : durable_) {
-    const absl::Status status = durable->sink->flush_with(checkpoints);
+    absl::Status status = durable->sink->flush_with(checkpoints);
     if (!status.ok()) {
       std::lock_guard lock(durable->mutex);
       ++durable->stats.errors;

@@ -258,7 +258,8 @@ absl::Status StoreSink::write(const EventBatch& batch) {
     // A run's lines are consecutive in the batch.
     const uint64_t begin = shapes[run_first].offset;
     const uint64_t end = shapes[next - 1].offset + shapes[next - 1].size;
-    if (absl::Status status = append(f, std::string_view(batch.text).substr(begin, end - begin)); !status.ok()) {
+    const std::string_view text = batch.text;
+    if (absl::Status status = append(f, text.substr(begin, end - begin)); !status.ok()) {
       return status;
     }
   }
