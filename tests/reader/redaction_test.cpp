@@ -136,11 +136,13 @@ TEST(Redaction, ScrubsCredentialsOutOfValues) {
       // UTF-8 around a credential stays whole.
       {"\xC3\xA9 Bearer tok\xC3\xA9", "\xC3\xA9 Bearer ***REDACTED***\xC3\xA9"},
   };
-  // Each also after 70 spaces: short values are looked at byte by byte,
-  // long ones with memchr (both ways must find the same).
+  // Each also after 1, 3 and 70 spaces: short values are looked at eight
+  // bytes at a time (then byte by byte), long ones with memchr; every way,
+  // at every offset, must find the same.
   const std::string pad(70, ' ');
+  const std::string prefixes[] = {std::string(), std::string(1, ' '), std::string(3, ' '), pad};
   for (const auto& [short_text, short_want] : scrubbed) {
-    for (const std::string& prefix : {std::string(), pad}) {
+    for (const std::string& prefix : prefixes) {
       const std::string text = prefix + short_text;
       const std::string want = prefix + short_want;
       SCOPED_TRACE(text);
@@ -170,7 +172,7 @@ TEST(Redaction, ScrubsCredentialsOutOfValues) {
                                "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----",
                                "tokens: 1234, cost 0.5"};
   for (const std::string& short_text : plain) {
-    for (const std::string& prefix : {std::string(), pad}) {
+    for (const std::string& prefix : prefixes) {
       const std::string text = prefix + short_text;
       SCOPED_TRACE(text);
       std::string scratch = "untouched";

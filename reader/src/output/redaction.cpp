@@ -1,6 +1,7 @@
 #include "ringtail/reader/output/redaction.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <charconv>
 #include <cstring>
@@ -348,37 +349,65 @@ struct Candidates {
 // The shortest text holding a credential: "://:p@" (an empty user's password).
 constexpr size_t kShortest = 6;
 
-// Strings up to this long are looked at byte by byte in one pass; longer
-// ones with a memchr per byte sought (fewer, faster passes over long text).
-// Most values are short, and for them the calls cost more than the bytes.
+// Strings up to this long are looked at eight bytes at a time in one pass;
+// longer ones with a memchr per byte sought (fewer, faster passes over long
+// text). Most values are short, and for them the calls cost more than the
+// bytes.
 constexpr size_t kShortScan = 64;
+
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kHighs = 0x8080808080808080ULL;
+static_assert(std::endian::native == std::endian::little, "byte i of a loaded word is bits 8i..8i+7");
+
+// The high bit of each byte of `word` that equals `byte` (a bit may also be
+// set in the byte just above one that does: callers check the byte itself).
+constexpr uint64_t bytes_equal(uint64_t word, unsigned char byte) {
+  const uint64_t v = word ^ (kOnes * byte);
+  return (v - kOnes) & ~v & kHighs;
+}
 
 Candidates candidates(std::string_view text) {
   Candidates found;
   if (text.size() < kShortest) return found;
-  // text[at] is 'b' or 'B': "bearer " / "basic " (any case), or "-----BEGIN ".
+  const char* const bytes = text.data();
+  const size_t size = text.size();
+  // bytes[at] is 'b' or 'B': "bearer " / "basic " (any case) start there, or
+  // "-----BEGIN " around it. The second letter rules most out at once.
   auto look_at = [&](size_t at) {
-    const std::string_view rest = text.substr(at);
-    if ((rest.size() > 7 && word_is(rest.substr(0, 7), "bearer ")) ||
-        (rest.size() > 6 && word_is(rest.substr(0, 6), "basic "))) {
-      found.http = true;
-    } else if (text[at] == 'B' && at >= 5 && text.substr(at - 5, 11) == "-----BEGIN ") {
-      found.key = true;
+    const size_t left = size - at;
+    if (left > 6) {
+      const char second = lower_ascii(bytes[at + 1]);
+      if ((second == 'e' && left > 7 && word_is(text.substr(at, 7), "bearer ")) ||
+          (second == 'a' && word_is(text.substr(at, 6), "basic "))) {
+        found.http = true;
+        return;
+      }
     }
+    if (bytes[at] == 'B' && at >= 5 && text.substr(at - 5, 11) == "-----BEGIN ") found.key = true;
   };
   bool at_sign = false;
-  if (text.size() <= kShortScan) {
-    for (size_t at = 0; at < text.size(); ++at) {
-      const char c = text[at];
+  if (size <= kShortScan) {
+    size_t at = 0;
+    for (; at + 8 <= size; at += 8) {
+      uint64_t word = 0;
+      std::memcpy(&word, bytes + at, sizeof(word));
+      at_sign = at_sign || bytes_equal(word, '@') != 0;
+      // 'b' and 'B' are the bytes that are 'b' with bit 5 set.
+      for (uint64_t b = bytes_equal(word | (kOnes * 0x20), 'b'); b != 0; b &= b - 1) {
+        const size_t i = at + static_cast<size_t>(std::countr_zero(b)) / 8;
+        if ((static_cast<unsigned char>(bytes[i]) | 0x20U) == 'b') look_at(i);
+      }
+    }
+    for (; at < size; ++at) {
+      const auto c = static_cast<unsigned char>(bytes[at]);
       at_sign = at_sign || c == '@';
-      if (c == 'b' || c == 'B') look_at(at);
+      if ((c | 0x20U) == 'b') look_at(at);
     }
   } else {
-    at_sign = std::memchr(text.data(), '@', text.size()) != nullptr;
+    at_sign = std::memchr(bytes, '@', size) != nullptr;
     for (const char b : {'b', 'B'}) {
-      for (const char* p = text.data();
-           (p = static_cast<const char*>(std::memchr(p, b, text.data() + text.size() - p))); ++p) {
-        look_at(static_cast<size_t>(p - text.data()));
+      for (const char* p = bytes; (p = static_cast<const char*>(std::memchr(p, b, bytes + size - p))); ++p) {
+        look_at(static_cast<size_t>(p - bytes));
       }
     }
   }
