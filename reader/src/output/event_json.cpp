@@ -239,9 +239,17 @@ struct EventJsonFormatter::ShownValue {
     }
     return shown;
   }
+  // Only strings and errors have text to look at (most fields are numbers).
   bool holds_credentials() const {
-    return reader::holds_credentials(text) || reader::holds_credentials(error.type) ||
-           reader::holds_credentials(error.message) || reader::holds_credentials(error.stack);
+    switch (value->index()) {
+      case 5:
+        return reader::holds_credentials(text);
+      case 7:
+        return reader::holds_credentials(error.type) || reader::holds_credentials(error.message) ||
+               reader::holds_credentials(error.stack);
+      default:
+        return false;
+    }
   }
   size_t bound() const {
     switch (value->index()) {
