@@ -20,8 +20,9 @@ absl::StatusOr<std::unique_ptr<ShmDrain>> ShmDrain::open(const std::string& segm
   const auto& header = *reinterpret_cast<const shm::SegmentHeader*>(drain->base_);
   // The segment is our own process's, so its geometry is trusted here; a
   // real reader validates it (shm::make_geometry) first.
-  if (header.magic != shm::kMagic || header.abi_version != shm::kAbiVersion) {
-    return absl::DataLossError("not a ringtail v1 segment");
+  // Normal mode only: this drain trusts that the writer waits for read_pos.
+  if (header.magic != shm::kMagic || header.abi_version != shm::kNormalAbiVersion) {
+    return absl::DataLossError("not a normal-mode (version 2) ringtail segment");
   }
   drain->directory_ = reinterpret_cast<shm::RingSlot*>(drain->base_ + header.directory_offset);
   drain->slot_count_ = header.ring_slot_count;

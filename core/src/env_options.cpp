@@ -65,6 +65,16 @@ absl::StatusOr<Options> options_from_env() {
   if (const char* v = get("RINGTAIL_RING_BYTES")) {
     if (!parse_bytes(v, &options.ring_bytes)) return bad("RINGTAIL_RING_BYTES", v, "bytes, e.g. 1048576 or 1M");
   }
+  if (const char* v = get("RINGTAIL_MODE")) {
+    const std::string_view text = v;
+    if (text == "normal") {
+      options.mode = RingMode::kNormal;
+    } else if (text == "flight") {
+      options.mode = RingMode::kFlight;
+    } else {
+      return bad("RINGTAIL_MODE", v, "normal or flight");
+    }
+  }
   if (const char* v = get("RINGTAIL_MAX_THREADS")) {
     if (!absl::SimpleAtoi(v, &options.max_threads)) return bad("RINGTAIL_MAX_THREADS", v, "a count");
   }

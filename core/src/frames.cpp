@@ -114,6 +114,7 @@ int finish_push(const std::byte* end, bool is_span, uint32_t trace_draw) noexcep
   t_frames.draws[depth] = trace_draw;
   t_frames.sent[depth] = false;
   t.frame_depth = static_cast<uint8_t>(depth + 1);
+  if (has_ring(t)) update_chunk_hook(t);
   if (is_span) {
     t.in_trace = true;
     t.trace_draw = trace_draw;
@@ -132,6 +133,7 @@ PopWrite begin_pop(int depth, uint32_t size, shm::FrameKind kind, uint32_t field
   t.frame_depth = static_cast<uint8_t>(depth);
   refresh_trace(t);
   if (!has_ring(t)) return {nullptr, {}};
+  update_chunk_hook(t);
   if (size > t.writer.max_record_bytes) {
     t.writer.drop_too_big();
     t.status = ThreadRingStatus::kResendFrames;

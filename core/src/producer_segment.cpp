@@ -77,7 +77,8 @@ absl::StatusOr<std::unique_ptr<ProducerSegment>> ProducerSegment::create(const O
                                                                          const ClockCalibration& clock,
                                                                          const ProducerSegment* inherit) {
   absl::StatusOr<shm::SegmentGeometry> geometry =
-      shm::make_geometry(options.ring_bytes, options.max_threads, options.max_callsites);
+      shm::make_geometry(options.ring_bytes, options.max_threads, options.max_callsites,
+                         options.mode == RingMode::kFlight ? shm::flight_chunk_count(options.ring_bytes) : 0);
   if (!geometry.ok()) return geometry.status();
   if (inherit != nullptr && inherit->geometry_.callsite_capacity > geometry->callsite_capacity) {
     return absl::InvalidArgumentError("max_callsites is smaller than the parent process's table");
@@ -108,7 +109,8 @@ absl::StatusOr<std::unique_ptr<ProducerSegment>> ProducerSegment::create(const O
 
   shm::SegmentHeader& h = segment->header();
   h.magic = shm::kMagic;
-  h.abi_version = shm::kAbiVersion;
+  // Version 3 only where it matters: older readers keep reading normal segments.
+  h.abi_version = geometry->flight() ? shm::kAbiVersion : shm::kNormalAbiVersion;
   h.endian_tag = shm::kEndianTag;
   h.header_bytes = shm::kHeaderBytes;
   h.flags = clock.realtime ? shm::kFlagRealtimeTimestamps : 0;
@@ -130,6 +132,8 @@ absl::StatusOr<std::unique_ptr<ProducerSegment>> ProducerSegment::create(const O
   h.ring_capacity = geometry->ring_capacity;
   h.max_string_bytes = options.max_string_bytes;
   h.max_record_bytes = geometry->max_record_bytes();
+  h.ring_mode = static_cast<uint32_t>(geometry->flight() ? shm::RingMode::kFlight : shm::RingMode::kNormal);
+  h.ring_chunk_count = geometry->ring_chunk_count;
   const std::string program = program_name();
   copy_name(h.service, options.service.empty() ? program : options.service);
   copy_name(h.program, program);

@@ -90,6 +90,13 @@ absl::Status validate(const Options& options) {
     return absl::InvalidArgumentError(
         absl::StrCat("max_string_bytes ", options.max_string_bytes, " is not between 16 and 16 MiB"));
   }
+  if (options.mode != RingMode::kNormal && options.mode != RingMode::kFlight) {
+    return absl::InvalidArgumentError("mode is not a ring mode");
+  }
+  if (options.mode == RingMode::kFlight && shm::flight_chunk_count(options.ring_bytes) == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("flight mode needs rings of at least ",
+                                                   2 * shm::kMinFlightChunkBytes, " bytes, not ", options.ring_bytes));
+  }
   if ((options.shm_mode & ~0777U) != 0 || (options.shm_mode & 0600U) != 0600U) {
     return absl::InvalidArgumentError(
         absl::StrFormat("shm_mode %#o must be permission bits including 0600", options.shm_mode));

@@ -73,9 +73,10 @@ bool take_slot(ProducerSegment& segment, uint32_t index, shm::RingWriter& writer
                const char (&name)[shm::kThreadNameBytes], bool realtime_clock) {
   shm::RingSlot& slot = segment.slot(index);
   const SlotLedger& ledger = segment.ledger(index);
-  writer.attach(&slot, segment.ring_data(index),
-                {segment.geometry().ring_capacity, segment.geometry().max_record_bytes(), ledger.write_pos,
-                 ledger.committed, ledger.dropped});
+  writer.attach(
+      &slot, segment.ring_data(index),
+      {segment.geometry().ring_capacity, segment.geometry().max_record_bytes(), ledger.write_pos, ledger.committed,
+       ledger.dropped, segment.geometry().flight() ? segment.geometry().chunk_bytes() : 0, tid, name});
   const shm::RingWriter::Reservation reservation = writer.reserve(sizeof(shm::ThreadStartRecord));
   if (reservation.at == nullptr) return false;
   shm::ThreadStartRecord start{};
@@ -162,6 +163,7 @@ bool claim_ring(bool for_event) noexcept {
   t.audit_wait_ns = static_cast<uint64_t>(std::chrono::nanoseconds(rt.options.audit_wait).count());
   // Frames bound before the thread had this ring go into it before its first event.
   t.status = t.frame_depth != 0 ? ThreadRingStatus::kResendFrames : ThreadRingStatus::kActive;
+  update_chunk_hook(t);
   t_retirer.epoch = rt.segment_epoch;
   t_retirer.slot_index = index - 1;
   t_retirer.armed = true;
@@ -196,6 +198,15 @@ uint8_t prepare_thread(uint8_t on_full) noexcept {
     return static_cast<uint8_t>(EmitResult::kRingFull);
   }
   return static_cast<uint8_t>(EmitResult::kCommitted);
+}
+
+void update_chunk_hook(ThreadState& thread) noexcept {
+  shm::RingWriter& ring = thread.writer;
+  // Flight mode: while frames are bound, each chunk gets them again (before
+  // the thread's next event), so a reader starting at a chunk knows them.
+  const bool resend = ring.chunk_mask != 0 && thread.frame_depth != 0;
+  ring.chunk_hook = resend ? reinterpret_cast<uint8_t*>(&thread.status) : nullptr;
+  ring.chunk_hook_value = static_cast<uint8_t>(ThreadRingStatus::kResendFrames);
 }
 
 shm::RingWriter::Reservation wait_for_room(ThreadState& thread, uint32_t size) noexcept {

@@ -15,6 +15,8 @@ constexpr uint64_t round_up(uint64_t value, uint64_t alignment) {
 }  // namespace
 
 uint32_t SegmentGeometry::max_record_bytes() const {
+  if (flight())
+    return static_cast<uint32_t>(std::min<uint64_t>(chunk_bytes(), uint64_t{1} << 31) - sizeof(ThreadStartRecord));
   return static_cast<uint32_t>(std::min<uint64_t>(ring_capacity / 2, uint64_t{1} << 31));
 }
 
@@ -26,8 +28,13 @@ uint64_t SegmentGeometry::callsite_offset(uint32_t id) const {
   return callsite_table_offset + uint64_t{id} * kCallSiteEntryBytes;
 }
 
+uint32_t flight_chunk_count(uint64_t ring_capacity) {
+  const uint64_t chunks = std::min<uint64_t>(kFlightChunks, ring_capacity / kMinFlightChunkBytes);
+  return chunks >= kMinFlightChunks ? static_cast<uint32_t>(chunks) : 0;
+}
+
 absl::StatusOr<SegmentGeometry> make_geometry(uint64_t ring_capacity, uint32_t ring_slot_count,
-                                              uint32_t callsite_capacity) {
+                                              uint32_t callsite_capacity, uint32_t ring_chunk_count) {
   if (ring_capacity < kMinRingCapacity || ring_capacity > kMaxRingCapacity ||
       (ring_capacity & (ring_capacity - 1)) != 0) {
     return absl::InvalidArgumentError(absl::StrCat("ring capacity ", ring_capacity, " is not a power of two between ",
@@ -41,8 +48,17 @@ absl::StatusOr<SegmentGeometry> make_geometry(uint64_t ring_capacity, uint32_t r
     return absl::InvalidArgumentError(absl::StrCat("call-site capacity ", callsite_capacity, " is not between ",
                                                    kMinCallSites, " and ", kMaxCallSites));
   }
+  if (ring_chunk_count != 0 &&
+      (ring_chunk_count < kMinFlightChunks || ring_chunk_count > kMaxFlightChunks ||
+       (ring_chunk_count & (ring_chunk_count - 1)) != 0 || ring_capacity / ring_chunk_count < kMinFlightChunkBytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ring chunk count ", ring_chunk_count, " is not a power of two between ", kMinFlightChunks,
+                     " and ", kMaxFlightChunks, " leaving chunks of at least ", kMinFlightChunkBytes, " bytes of the ",
+                     ring_capacity, "-byte ring"));
+  }
   SegmentGeometry g;
   g.ring_capacity = ring_capacity;
+  g.ring_chunk_count = ring_chunk_count;
   g.ring_slot_count = ring_slot_count;
   g.callsite_capacity = callsite_capacity;
   g.callsite_table_offset = kHeaderBytes;

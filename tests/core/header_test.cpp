@@ -59,7 +59,7 @@ TEST(HeaderTest, IdentityGeometryAndNames) {
 
   EXPECT_EQ(h.magic, shm::kMagic);
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(&h.magic), 8), "RINGTAIL");
-  EXPECT_EQ(h.abi_version, shm::kAbiVersion);
+  EXPECT_EQ(h.abi_version, shm::kNormalAbiVersion);  // version 3 is for flight-mode segments only
   EXPECT_EQ(h.endian_tag, shm::kEndianTag);
   EXPECT_EQ(h.header_bytes, shm::kHeaderBytes);
   EXPECT_EQ(h.pid, static_cast<uint32_t>(child.pid()));

@@ -24,6 +24,20 @@ std::optional<Level> parse_level(std::string_view text);
 // "TRACE" ... "CRITICAL", "OFF".
 std::string_view level_name(Level level);
 
+// What a thread's ring does when no reader keeps up.
+enum class RingMode {
+  // New events are dropped (and counted) while the ring is full.
+  kNormal,
+  // Flight recorder: the ring overwrites its oldest events, so that it always
+  // holds the thread's last ones (at least 7/8 of ring_bytes for rings of
+  // 32 KiB and more; 1/2 for 8 KiB), for a reader to drain after a crash or to
+  // copy live (`ringtail snapshot`). The largest event is then a ring chunk
+  // (ring_bytes / 8, at most; 4 KiB at least) less 48 bytes, and ring_bytes
+  // must be at least 8 KiB. A reader that falls behind counts what was
+  // overwritten before it read it.
+  kFlight,
+};
+
 struct Options {
   // Names the producer in the reader's output. Empty: the program's name.
   std::string service;
@@ -31,6 +45,8 @@ struct Options {
   Level min_level = Level::kInfo;
   // Bytes of each thread's ring: a power of two, 4 KiB to 1 GiB.
   uint64_t ring_bytes = uint64_t{1} << 20;
+  // Drop new events when a ring is full (kNormal) or overwrite the oldest (kFlight).
+  RingMode mode = RingMode::kNormal;
   // Ring slots: how many threads may hold a ring at once.
   uint32_t max_threads = 256;
   // Distinct call sites (RINGTAIL_LOG statements) the segment can describe.
@@ -58,7 +74,8 @@ struct Options {
 };
 
 // Reads RINGTAIL_SERVICE, RINGTAIL_LEVEL (trace|debug|info|warn|error|critical|off),
-// RINGTAIL_RING_BYTES (bytes, or with a K/M/G suffix), RINGTAIL_MAX_THREADS,
+// RINGTAIL_RING_BYTES (bytes, or with a K/M/G suffix), RINGTAIL_MODE (normal
+// or flight), RINGTAIL_MAX_THREADS,
 // RINGTAIL_MAX_CALLSITES, RINGTAIL_MAX_STRING_BYTES, RINGTAIL_SHM_MODE
 // (octal), RINGTAIL_AUDIT_WAIT_MS, RINGTAIL_SAMPLE, RINGTAIL_HASH_KEY_FILE
 // (a file whose bytes are the key) and RINGTAIL_ERROR_STACKS (0 or 1) over
@@ -104,7 +121,8 @@ LossCounters loss_counters();
 // RINGTAIL_LOG would have: for RINGTAIL_TRY_LOG callers that give up.
 void count_dropped();
 
-// The largest record a ring accepts (ring_bytes / 2), 0 before init.
+// The largest record a ring accepts (ring_bytes / 2; in flight mode a chunk
+// less 48 bytes), 0 before init.
 uint64_t max_event_bytes();
 
 }  // namespace ringtail

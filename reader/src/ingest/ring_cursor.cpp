@@ -48,6 +48,8 @@ absl::StatusOr<RingCursor> RingCursor::create(const SegmentView& view, uint32_t 
   cursor.callsite_capacity_ = view.callsite_capacity();
   cursor.max_record_bytes_ = view.geometry().max_record_bytes();
   cursor.max_string_bytes_ = view.identity().max_string_bytes;
+  cursor.flight_ = view.geometry().flight();
+  cursor.chunk_bytes_ = view.geometry().chunk_bytes();
   cursor.options_ = options;
   cursor.event_.slot_index = slot_index;
   cursor.gap_.slot_index = slot_index;
@@ -65,7 +67,8 @@ absl::Status RingCursor::fail(const std::string& reason, uint64_t at) {
 // kPeek: true (and the cursor resynchronised) if a consuming reader's read_pos
 // passed `at`, so that what was read there may have been overwritten.
 bool RingCursor::consumer_passed(uint64_t at) {
-  if (options_.mode != RingCursorOptions::Mode::kPeek) return false;
+  // A flight ring's writer ignores read_pos: the torn-read rule protects peeks there.
+  if (options_.mode != RingCursorOptions::Mode::kPeek || flight_) return false;
   // acquire fence: the ring bytes copied before it are ordered before this
   // load, so a read_pos not past `at` means the producer could not yet
   // overwrite them while they were copied (it writes below read_pos + capacity).
@@ -157,7 +160,7 @@ bool RingCursor::resume_from(const RingResume& resume) {
   const uint64_t read_pos = position_;
   const uint64_t write_pos = std::min(slot_->write_pos.load(std::memory_order_acquire), end_limit_);
   if (resume.position % 8 != 0 || resume.position < read_pos || resume.position > write_pos ||
-      resume.position - read_pos > capacity_) {
+      (!flight_ && resume.position - read_pos > capacity_)) {
     return false;
   }
   if (resume.owner_name.size() > shm::kThreadNameBytes || resume.frames.size() > shm::kMaxFrameDepth) return false;
@@ -272,7 +275,8 @@ void RingCursor::start() {
   if (read_pos % 8 != 0) (void)fail(absl::StrCat("read_pos ", read_pos, " is not a multiple of 8"), read_pos);
 }
 
-void RingCursor::emit_gap(RecordSink& sink, uint64_t first, uint64_t last, BatchStats& stats) {
+void RingCursor::emit_gap(RecordSink& sink, uint64_t first, uint64_t last, BatchStats& stats, DropGap::Cause cause) {
+  gap_.cause = cause;
   gap_.tid = owner_tid_;
   gap_.thread_name = owner_name_;
   gap_.first_seq = first;
@@ -280,7 +284,59 @@ void RingCursor::emit_gap(RecordSink& sink, uint64_t first, uint64_t last, Batch
   gap_.count = last - first + 1;
   ++stats.gaps;
   stats.dropped += gap_.count;
+  if (cause == DropGap::Cause::kOverwritten) stats.overwritten += gap_.count;
   sink.on_gap(gap_);
+}
+
+uint64_t RingCursor::oldest_intact(uint64_t write_pos) const {
+  // The writer may be writing anywhere in write_pos's chunk, which holds what
+  // was a capacity earlier; a write_pos so large that this overflows is
+  // caught by the check against the capacity that follows every use.
+  const uint64_t chunk_end = (write_pos & ~(chunk_bytes_ - 1)) + chunk_bytes_;
+  return chunk_end > capacity_ ? chunk_end - capacity_ : 0;
+}
+
+void RingCursor::jump_to(uint64_t to, BatchStats& stats) {
+  if (!lap_pending_) {
+    // Position 0 is where the ring's first owner started, with seq 0.
+    lap_has_expected_ = has_expected_seq_ || position_ == 0;
+    lap_expected_ = has_expected_seq_ ? expected_seq_ : 0;
+    lap_pending_ = true;
+  }
+  position_ = to;
+  staged_begin_ = staged_end_ = to;
+  forget_stream();
+  ++stats.laps;
+  snapshot();
+}
+
+bool RingCursor::jumped_after_copy(BatchStats& stats) {
+  if (overwritten_to_ == 0) return false;
+  const uint64_t to = overwritten_to_;
+  overwritten_to_ = 0;
+  jump_to(to, stats);
+  return true;
+}
+
+absl::Status RingCursor::account_seq(RecordSink& sink, uint64_t seq, uint64_t at, const char* what, BatchStats& stats) {
+  if (lap_pending_) {
+    lap_pending_ = false;
+    if (lap_has_expected_ && seq < lap_expected_) {
+      return fail(absl::StrCat(what, " seq ", seq, " after overwritten records is below the expected ", lap_expected_),
+                  at);
+    }
+    if (lap_has_expected_ && seq > lap_expected_) {
+      emit_gap(sink, lap_expected_, seq - 1, stats, DropGap::Cause::kOverwritten);
+    }
+    has_expected_seq_ = true;
+    expected_seq_ = seq;
+    return absl::OkStatus();
+  }
+  if (has_expected_seq_ && seq < expected_seq_) {
+    return fail(absl::StrCat(what, " seq ", seq, " is below the expected ", expected_seq_), at);
+  }
+  if (has_expected_seq_ && seq > expected_seq_) emit_gap(sink, expected_seq_, seq - 1, stats);
+  return absl::OkStatus();
 }
 
 absl::Status RingCursor::stage(uint64_t at, uint64_t size, uint64_t write_pos, const std::byte** out) {
@@ -296,6 +352,17 @@ absl::Status RingCursor::stage(uint64_t at, uint64_t size, uint64_t write_pos, c
       return fail(absl::StrCat("cannot copy ring bytes: ", s.message()), at);
     }
     staged_end_ = at + bytes;
+    if (flight_) {
+      // acquire fence: the copy above is ordered before the load of
+      // write_pos below; a byte the copy saw that the writer wrote after
+      // entering a chunk means this load sees write_pos in or past that chunk.
+      std::atomic_thread_fence(std::memory_order_acquire);
+      const uint64_t intact = oldest_intact(slot_->write_pos.load(std::memory_order_relaxed));
+      if (at < intact) {
+        overwritten_to_ = intact;  // the copy may be torn: the caller jumps (jumped_after_copy())
+        staged_end_ = at;
+      }
+    }
   }
   *out = reinterpret_cast<const std::byte*>(staging().data()) + (at - staged_begin_);
   return absl::OkStatus();
@@ -319,6 +386,9 @@ absl::Status RingCursor::read_batch(CallSiteTable& table, RecordSink& sink, Batc
   if (write_pos < position_) {
     return fail(absl::StrCat("write_pos ", write_pos, " is behind the read position"), position_);
   }
+  if (flight_ && write_pos % 8 == 0 && position_ < oldest_intact(write_pos)) {
+    jump_to(oldest_intact(write_pos), stats);  // the writer has lapped the cursor
+  }
   if (write_pos - position_ > capacity_) {
     return fail(absl::StrCat("write_pos ", write_pos, " is more than the capacity ", capacity_, " ahead"), position_);
   }
@@ -336,18 +406,19 @@ absl::Status RingCursor::read_batch(CallSiteTable& table, RecordSink& sink, Batc
 
 absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table, RecordSink& sink, BatchStats& stats) {
   const uint64_t batch_start = position_;
-  const uint64_t mask = capacity_ - 1;
   while (position_ < write_pos && position_ - batch_start < options_.max_batch_bytes) {
     const uint64_t at = position_;
-    const uint64_t offset = at & mask;
     // Checked below before any use; from here on only the staged copy is read.
     const std::byte* staged = nullptr;
     if (absl::Status s = stage(at, shm::kRecordPrefixBytes, write_pos, &staged); !s.ok()) return s;
+    if (jumped_after_copy(stats)) continue;
     uint32_t prefix_untrusted[2];
     std::memcpy(prefix_untrusted, staged, sizeof(prefix_untrusted));
     const uint32_t size = prefix_untrusted[0];
     const uint32_t id = prefix_untrusted[1];
-    const uint64_t room = capacity_ - offset;  // >= 8: positions stay multiples of 8
+    // To the end of the ring, or of a flight ring's chunk: no record crosses it.
+    const uint64_t room = chunk_bytes_ - (at & (chunk_bytes_ - 1));  // >= 8: positions stay multiples of 8
+    const char* const room_end = flight_ ? "chunk" : "ring";
     const uint64_t available = write_pos - at;
     // Any failure below may be a consumer overtaking a peeking cursor rather
     // than corruption: check that first.
@@ -361,12 +432,14 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
     if (size < shm::kRecordPrefixBytes || size % 8 != 0) {
       return reject(absl::StrCat("record size ", size, " is not a positive multiple of 8"));
     }
-    if (size > room) return reject(absl::StrCat("record of ", size, " bytes runs past the end of the ring"));
+    if (size > room) return reject(absl::StrCat("record of ", size, " bytes runs past the end of the ", room_end));
     if (size > available) {
       return reject(absl::StrCat("record of ", size, " bytes runs past write_pos ", write_pos));
     }
     if (id == shm::kPaddingId) {
-      if (size != room) return reject(absl::StrCat("padding of ", size, " bytes does not reach the end of the ring"));
+      if (size != room) {
+        return reject(absl::StrCat("padding of ", size, " bytes does not reach the end of the ", room_end));
+      }
       position_ += size;
       ++stats.records;
       ++stats.padding;
@@ -385,6 +458,7 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
         return reject(absl::StrCat("record of ", size, " bytes is shorter than its header"));
       }
       if (absl::Status s = stage(at, sizeof(shm::RecordHeader), write_pos, &staged); !s.ok()) return s;
+      if (jumped_after_copy(stats)) continue;
       shm::RecordHeader header;
       std::memcpy(&header, staged, sizeof(header));
       if (consumer_passed(at)) {
@@ -392,10 +466,7 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
         return absl::OkStatus();
       }
       if (id != shm::kFramePopId) {
-        if (has_expected_seq_ && header.seq < expected_seq_) {
-          return fail(absl::StrCat("event seq ", header.seq, " is below the expected ", expected_seq_), at);
-        }
-        if (has_expected_seq_ && header.seq > expected_seq_) emit_gap(sink, expected_seq_, header.seq - 1, stats);
+        if (absl::Status s = account_seq(sink, header.seq, at, "event", stats); !s.ok()) return s;
         has_expected_seq_ = true;
         expected_seq_ = header.seq + 1;
       }
@@ -408,6 +479,7 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
     if (id == shm::kFramePushId || id == shm::kFramePopId) {
       const std::byte* record = nullptr;
       if (absl::Status s = stage(at, size, write_pos, &record); !s.ok()) return s;
+      if (jumped_after_copy(stats)) continue;
       if (consumer_passed(at)) {
         ++stats.peek_resyncs;
         return absl::OkStatus();
@@ -415,6 +487,34 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
       if (absl::Status s = apply_frame(record, size, at, sink); !s.ok()) return s;  // moves position_ past it
       ++stats.records;
       ++stats.frames;
+      continue;
+    }
+    if (id == shm::kChunkStartId) {
+      // A flight ring's chunk start: the owner and the seq of its next event.
+      if (size != sizeof(shm::ThreadStartRecord)) {
+        return reject(
+            absl::StrCat("chunk start record of ", size, " bytes, expected ", sizeof(shm::ThreadStartRecord)));
+      }
+      const std::byte* record = nullptr;
+      if (absl::Status s = stage(at, size, write_pos, &record); !s.ok()) return s;
+      if (jumped_after_copy(stats)) continue;
+      shm::ThreadStartRecord start;
+      std::memcpy(&start, record, sizeof(start));
+      if (consumer_passed(at)) {
+        ++stats.peek_resyncs;
+        return absl::OkStatus();
+      }
+      const uint64_t seq = start.header.seq;
+      if (absl::Status s = account_seq(sink, seq, at, "chunk start", stats); !s.ok()) return s;
+      has_expected_seq_ = true;
+      expected_seq_ = seq;
+      owner_tid_ = start.os_tid;
+      owner_name_ = name_from(start.thread_name, sizeof(start.thread_name));
+      owner_known_ = true;
+      position_ += size;
+      snapshot();
+      ++stats.records;
+      ++stats.chunk_starts;
       continue;
     }
     if (id >= shm::kControlIdBase && id != shm::kThreadStartId) {
@@ -430,6 +530,7 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
       }
       const std::byte* record = nullptr;
       if (absl::Status s = stage(at, size, write_pos, &record); !s.ok()) return s;
+      if (jumped_after_copy(stats)) continue;
       shm::ThreadStartRecord start;
       std::memcpy(&start, record, sizeof(start));
       if (consumer_passed(at)) {
@@ -437,10 +538,7 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
         return absl::OkStatus();
       }
       const uint64_t seq = start.header.seq;
-      if (has_expected_seq_ && seq < expected_seq_) {
-        return fail(absl::StrCat("thread start seq ", seq, " is below the expected ", expected_seq_), at);
-      }
-      if (has_expected_seq_ && seq > expected_seq_) emit_gap(sink, expected_seq_, seq - 1, stats);
+      if (absl::Status s = account_seq(sink, seq, at, "thread start", stats); !s.ok()) return s;
       has_expected_seq_ = true;
       expected_seq_ = seq;
       owner_tid_ = start.os_tid;
@@ -467,6 +565,7 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
     }
     const std::byte* record = nullptr;
     if (absl::Status s = stage(at, size, write_pos, &record); !s.ok()) return s;
+    if (jumped_after_copy(stats)) continue;
     if (consumer_passed(at)) {
       ++stats.peek_resyncs;
       return absl::OkStatus();
@@ -486,10 +585,7 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
     if (absl::Status s = decode_event_fields(record, size, *site, max_string_bytes_, event_); !s.ok()) {
       return fail(absl::StrCat("event of call site ", id, " (seq ", header.seq, "): ", s.message()), at);
     }
-    if (has_expected_seq_ && header.seq < expected_seq_) {
-      return fail(absl::StrCat("event seq ", header.seq, " is below the expected ", expected_seq_), at);
-    }
-    if (has_expected_seq_ && header.seq > expected_seq_) emit_gap(sink, expected_seq_, header.seq - 1, stats);
+    if (absl::Status s = account_seq(sink, header.seq, at, "event", stats); !s.ok()) return s;
     has_expected_seq_ = true;
     expected_seq_ = header.seq + 1;
     event_.tid = owner_tid_;

@@ -148,7 +148,17 @@ absl::StatusOr<SegmentView> SegmentView::adopt(shm::SegmentFile file, Access acc
   const uint64_t ring_capacity = RT_FIELD(h, ring_capacity);
   const uint32_t ring_slot_count = RT_FIELD(h, ring_slot_count);
   const uint32_t callsite_capacity = RT_FIELD(h, callsite_capacity);
-  absl::StatusOr<shm::SegmentGeometry> geometry = shm::make_geometry(ring_capacity, ring_slot_count, callsite_capacity);
+  // Ring mode (v3; reserved zero bytes before, never read there).
+  const uint32_t ring_mode = abi_version >= 3 ? RT_FIELD(h, ring_mode) : 0;
+  const uint32_t ring_chunk_count = abi_version >= 3 ? RT_FIELD(h, ring_chunk_count) : 0;
+  if (ring_mode > static_cast<uint32_t>(shm::RingMode::kFlight)) {
+    return data_loss(name, absl::StrCat("unknown ring mode ", ring_mode));
+  }
+  if ((ring_mode == static_cast<uint32_t>(shm::RingMode::kFlight)) != (ring_chunk_count != 0)) {
+    return data_loss(name, absl::StrCat("ring mode ", ring_mode, " with ", ring_chunk_count, " chunks per ring"));
+  }
+  absl::StatusOr<shm::SegmentGeometry> geometry =
+      shm::make_geometry(ring_capacity, ring_slot_count, callsite_capacity, ring_chunk_count);
   if (!geometry.ok()) {
     return data_loss(name, absl::StrCat("bad geometry: ", geometry.status().message()));
   }
@@ -192,6 +202,7 @@ absl::StatusOr<SegmentView> SegmentView::adopt(shm::SegmentFile file, Access acc
   identity.clock.anchor_realtime_ns = RT_FIELD(h, anchor_realtime_ns);
   identity.max_string_bytes = RT_FIELD(h, max_string_bytes);
   identity.max_record_bytes = RT_FIELD(h, max_record_bytes);
+  identity.ring_mode = static_cast<shm::RingMode>(ring_mode);
   identity.service = h.name(offsetof(shm::SegmentHeader, service), shm::kNameBytes);
   identity.program = h.name(offsetof(shm::SegmentHeader, program), shm::kNameBytes);
   identity.hostname = h.name(offsetof(shm::SegmentHeader, hostname), shm::kNameBytes);

@@ -86,6 +86,10 @@ uint8_t prepare_thread(uint8_t on_full) noexcept;
 // marked resent) and makes it kActive; false, and nothing written, if the
 // ring lacks room for them all.
 bool resend_frames(ThreadState& thread) noexcept;
+// Flight mode: points the thread's writer's chunk hook at its status while
+// frames are bound (so every chunk gets them again), clears it otherwise.
+// Called whenever frame_depth changes on a thread with a ring.
+void update_chunk_hook(ThreadState& thread) noexcept;
 // Bytes resend_frames() writes.
 uint32_t frames_bytes(const ThreadState& thread) noexcept;
 // Cold path of an event whose call site has a sampling rule (keep != 0):

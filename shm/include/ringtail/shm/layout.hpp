@@ -37,11 +37,16 @@ namespace ringtail::shm {
 
 // "RINGTAIL" read as a little-endian u64.
 inline constexpr uint64_t kMagic = 0x4C494154474E4952ULL;
-inline constexpr uint32_t kAbiVersion = 2;
+inline constexpr uint32_t kAbiVersion = 3;
 // The oldest version a reader of this one still reads. Version 2 only added
 // to version 1 (field type kError, frame records, sampling words), so a
 // version 1 segment is a version 2 segment that never uses them.
 inline constexpr uint32_t kMinAbiVersion = 1;
+// Version 3 adds flight-recorder rings (SegmentHeader::ring_mode) and nothing
+// else, and only a flight-mode segment is written as version 3: a normal one
+// is still version 2, which older readers read, while they refuse a flight
+// one, whose rings they would misread (its writer does not wait for them).
+inline constexpr uint32_t kNormalAbiVersion = 2;
 // Written in the producer's byte order; a reader of the other order sees 0x04030201.
 inline constexpr uint32_t kEndianTag = 0x01020304U;
 
@@ -70,6 +75,20 @@ inline constexpr uint32_t kMaxRingSlots = 4096;
 inline constexpr uint32_t kMinCallSites = 16;
 inline constexpr uint32_t kMaxCallSites = 65536;
 
+// Flight-recorder rings (v3, SegmentHeader::ring_mode == kFlight): the ring is
+// cut into ring_chunk_count chunks of equal size; no record straddles a chunk
+// boundary, every chunk starts with a kChunkStartId record, and the writer
+// overwrites the oldest chunk instead of waiting for read_pos.
+enum class RingMode : uint32_t {
+  kNormal = 0,  // the writer never passes read_pos: a full ring drops new events
+  kFlight = 1,  // the writer overwrites the oldest chunk: a ring keeps the last events
+};
+// A chunk holds its start record and a record of max_record_bytes, which is
+// at least kMinMaxRecordBytes: so at least 4 KiB, and a flight ring at least two.
+inline constexpr uint64_t kMinFlightChunkBytes = 4096;
+inline constexpr uint32_t kMinFlightChunks = 2;
+inline constexpr uint32_t kMaxFlightChunks = 64;  // a reader accepts up to this many
+inline constexpr uint32_t kFlightChunks = 8;      // a producer cuts a large enough ring into this many
 // SegmentHeader::flags
 inline constexpr uint32_t kFlagRealtimeTimestamps = 1U << 0;  // no usable TSC: ts are CLOCK_REALTIME ns
 
@@ -147,7 +166,13 @@ struct alignas(64) SegmentHeader {
   char service[kNameBytes];
   char program[kNameBytes];
   char hostname[kNameBytes];
-  uint8_t reserved0[56];
+  // Ring mode (offset 328, v3): a RingMode, and for kFlight the chunks each
+  // ring is cut into (a power of two, kMinFlightChunks to kMaxFlightChunks,
+  // chunks of at least kMinFlightChunkBytes); 0 and 0 in a normal segment
+  // (reserved zero bytes before version 3).
+  uint32_t ring_mode;
+  uint32_t ring_chunk_count;
+  uint8_t reserved0[48];
 
   // Producer-written live words (offset 384).
   alignas(64) std::atomic<uint32_t> state;         // SegmentState; release-stored
@@ -279,6 +304,11 @@ inline constexpr uint32_t kPaddingId = 0xFFFFFFFFU;
 // Starts the records of a new owner of the ring: a ThreadStartRecord. Its seq
 // is the seq the owner's first event will carry.
 inline constexpr uint32_t kThreadStartId = 0xFFFFFFFEU;
+// Starts every chunk of a flight-mode ring (v3): a ThreadStartRecord (same
+// layout) naming the ring's current owner, whose seq is the seq its next
+// event will carry and whose timestamp is 0, so that a reader can decode the
+// ring from any chunk start on. Not a new owner: it takes no seq.
+inline constexpr uint32_t kChunkStartId = 0xFFFFFFFBU;
 
 struct ThreadStartRecord {
   RecordHeader header;
@@ -392,6 +422,8 @@ static_assert(offsetof(SegmentHeader, max_record_bytes) == 132);
 static_assert(offsetof(SegmentHeader, service) == 136);
 static_assert(offsetof(SegmentHeader, program) == 200);
 static_assert(offsetof(SegmentHeader, hostname) == 264);
+static_assert(offsetof(SegmentHeader, ring_mode) == 328);
+static_assert(offsetof(SegmentHeader, ring_chunk_count) == 332);
 static_assert(offsetof(SegmentHeader, state) == 384);
 static_assert(offsetof(SegmentHeader, callsite_count) == 388);
 static_assert(offsetof(SegmentHeader, lost_no_ring) == 392);

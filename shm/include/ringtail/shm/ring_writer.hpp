@@ -20,8 +20,19 @@
 // reader writes can make it write outside the ring. RingWriter is trivial and
 // constant-initialisable so that it can live in initial-exec TLS with no
 // guard or wrapper call.
+//
+// Flight mode (chunk_mask != 0, docs/ARCHITECTURE.md "Flight-recorder
+// rings"): the ring is cut into chunks and the writer never reads read_pos.
+// room_end is the end of write_pos's chunk, so reserve() keeps its one add
+// and one compare and the slow path runs once per chunk: it pads the rest of
+// the chunk, publishes write_pos at the next chunk's start, issues a release
+// fence (a reader whose copy saw any byte written after it then sees
+// write_pos at or past that chunk: the seqlock rule the reader relies on),
+// and writes the chunk's start record before the record asked for. A reserve
+// never fails for a record of at most max_record_bytes.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -40,6 +51,14 @@ struct RingWriter {
   uint64_t committed = 0;    // mirrors slot->committed
   uint64_t dropped = 0;      // dropped_full + dropped_too_big, mirrored in the slot
   uint32_t max_record_bytes = 0;
+  // Flight mode only (cold: read once per chunk).
+  uint64_t chunk_mask = 0;  // chunk bytes - 1; 0: normal mode
+  uint32_t owner_tid = 0;   // for the chunk start records
+  char owner_name[kThreadNameBytes] = {};
+  // Stored to when a chunk starts, if not null: the producer points it at its
+  // thread's state so that the thread's frames are sent again in every chunk.
+  uint8_t* chunk_hook = nullptr;
+  uint8_t chunk_hook_value = 0;
 
   // Sequence number of the next event, committed or dropped.
   uint64_t next_seq() const noexcept { return committed + dropped; }
@@ -68,6 +87,7 @@ struct RingWriter {
   // reserve() for a record that passes room_end: it may need padding before
   // it (it would straddle the end of the ring) or a fresh read of read_pos.
   Reservation reserve_past_room_end(uint32_t size) noexcept {
+    if (chunk_mask != 0) return reserve_in_chunk(size);
     uint64_t pos = write_pos;
     const uint64_t offset = pos & mask;
     const uint64_t tail = mask + 1 - offset;
@@ -89,6 +109,44 @@ struct RingWriter {
       pos += padding;
     }
     return {data + (pos & mask), end};
+  }
+
+  // Flight mode's slow path: the record does not fit before the end of
+  // write_pos's chunk (or room_end is not set yet).
+  Reservation reserve_in_chunk(uint32_t size) noexcept {
+    const uint64_t chunk_bytes = chunk_mask + 1;
+    if (uint64_t{size} + sizeof(ThreadStartRecord) > chunk_bytes) return {nullptr, 0};
+    uint64_t pos = write_pos;
+    const uint64_t chunk_end = (pos | chunk_mask) + 1;
+    if ((pos & chunk_mask) != 0 && pos + size > chunk_end) {
+      // A record never straddles a chunk: pad to the chunk's end and publish
+      // the padding, so that write_pos reaches the next chunk before any byte of it is written.
+      const uint32_t prefix[2] = {static_cast<uint32_t>(chunk_end - pos), kPaddingId};
+      std::memcpy(data + (pos & mask), prefix, sizeof(prefix));
+      pos = chunk_end;
+      write_pos = pos;
+      // release: publishes the padding.
+      slot->write_pos.store(pos, std::memory_order_release);
+    }
+    // release fence: orders the store of write_pos (at or past the start of
+    // the chunk written next) before every byte written from here on; a
+    // reader whose copy saw one of them then sees that write_pos after its
+    // acquire fence, and so knows what was overwritten.
+    std::atomic_thread_fence(std::memory_order_release);
+    if ((pos & chunk_mask) == 0) {
+      ThreadStartRecord start{};
+      start.header = {sizeof(ThreadStartRecord), kChunkStartId, next_seq(), 0};
+      start.os_tid = owner_tid;
+      std::memcpy(start.thread_name, owner_name, sizeof(owner_name));
+      std::memcpy(data + (pos & mask), &start, sizeof(start));
+      pos += sizeof(start);
+      write_pos = pos;
+      // release: publishes the chunk start record.
+      slot->write_pos.store(pos, std::memory_order_release);
+      if (chunk_hook != nullptr) *chunk_hook = chunk_hook_value;
+    }
+    room_end = (pos | chunk_mask) + 1;
+    return {data + (pos & mask), pos + size};
   }
 
   // Publishes an event record reserved by reserve(). `ring_slot` and
@@ -144,6 +202,9 @@ struct RingWriter {
     uint64_t write_pos;
     uint64_t committed;
     uint64_t dropped;
+    uint64_t chunk_bytes = 0;  // flight mode: the ring's chunk size; 0: normal mode
+    uint32_t owner_tid = 0;
+    const char* owner_name = nullptr;  // kThreadNameBytes bytes, or nullptr
   };
 
   // Takes over `slot` (fresh or retired) with its ring at `ring_data`.
@@ -157,6 +218,11 @@ struct RingWriter {
     write_limit = 0;  // forces a read of read_pos on the first reserve
     room_end = 0;
     max_record_bytes = start.max_record_bytes;
+    chunk_mask = start.chunk_bytes != 0 ? start.chunk_bytes - 1 : 0;
+    owner_tid = start.owner_tid;
+    if (start.owner_name != nullptr) std::memcpy(owner_name, start.owner_name, sizeof(owner_name));
+    chunk_hook = nullptr;
+    chunk_hook_value = 0;
   }
 };
 

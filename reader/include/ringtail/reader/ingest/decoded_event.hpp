@@ -129,6 +129,10 @@ struct SpanEdge {
 // Events [first_seq, last_seq] of ring `slot_index` were dropped by its
 // writer (tid, as the owner was known at the time), count = last - first + 1.
 struct DropGap {
+  // Why the events are missing. kOverwritten: a flight-mode ring overwrote
+  // them before this reader copied them (the writer does not wait for it).
+  enum class Cause : uint8_t { kDropped, kOverwritten };
+  Cause cause = Cause::kDropped;
   uint32_t slot_index = 0;
   uint32_t tid = 0;
   std::string thread_name;

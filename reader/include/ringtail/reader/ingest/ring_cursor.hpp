@@ -75,6 +75,24 @@
 // since the last commit_to() (at most kMaxResumeSnapshots; past that the
 // oldest go, and resume_at() cannot answer for positions before them).
 //
+// Flight-mode rings (SegmentIdentity::ring_mode == kFlight; see
+// docs/ARCHITECTURE.md "Flight-recorder rings"): the writer does not wait for
+// read_pos and overwrites the ring's oldest chunk. Every chunk starts with a
+// kChunkStartId record (owner and the seq of the owner's next event), so any
+// chunk start is a place to start decoding. The torn-read rule, seqlock
+// style: after each copy of ring bytes (acquire fence) the cursor reloads
+// write_pos W; every position below (start of W's chunk) + chunk - capacity
+// may have been overwritten during the copy, and if the copy began below it
+// the copy is discarded. The cursor then jumps to that position (a chunk
+// start), forgets the thread's frames and owner until the chunk's start
+// record, and reports the events it skipped as a DropGap of cause
+// kOverwritten (BatchStats::overwritten) before the next record with a seq.
+// A batch that starts behind the oldest intact chunk jumps the same way
+// before copying. A cursor starting at position 0 knows the ring's first seq
+// is 0, so even a first jump is counted. kPeek cursors of a flight ring do
+// not resynchronise on read_pos (the writer ignores it); the rule above is
+// what keeps them safe.
+//
 // Threading: one thread per cursor. Cursors of different rings may run in
 // parallel if each has its own CallSiteTable (the table is not thread-safe).
 // At most one kConsume cursor per ring, across all processes (the reader lease
@@ -138,7 +156,10 @@ struct BatchStats {
   uint64_t gaps = 0;
   uint64_t dropped = 0;  // sum of the gaps' counts
   uint64_t peek_resyncs = 0;
-  bool caught_up = false;  // reached the write_pos loaded at the start of the batch
+  uint64_t chunk_starts = 0;  // flight mode: chunk start records read
+  uint64_t laps = 0;          // flight mode: jumps past overwritten bytes
+  uint64_t overwritten = 0;   // flight mode: events lost to overwriting (also in gaps and dropped)
+  bool caught_up = false;     // reached the write_pos loaded at the start of the batch
 };
 
 class RingCursor {
@@ -207,7 +228,20 @@ class RingCursor {
   absl::Status decode_records(uint64_t write_pos, CallSiteTable& table, RecordSink& sink, BatchStats& stats);
   absl::Status fail(const std::string& reason, uint64_t at);
   bool consumer_passed(uint64_t at);
-  void emit_gap(RecordSink& sink, uint64_t first, uint64_t last, BatchStats& stats);
+  void emit_gap(RecordSink& sink, uint64_t first, uint64_t last, BatchStats& stats,
+                DropGap::Cause cause = DropGap::Cause::kDropped);
+  // Flight mode: the oldest position whose bytes cannot have been overwritten
+  // while write_pos was at most `write_pos` (a chunk start).
+  uint64_t oldest_intact(uint64_t write_pos) const;
+  // Flight mode: moves the cursor to `to` (a chunk start past position_),
+  // forgetting the stream; the skipped events are reported at the next seq.
+  void jump_to(uint64_t to, BatchStats& stats);
+  // Flight mode: after a stage(), true (and the cursor moved on) if the copy
+  // may hold overwritten bytes.
+  bool jumped_after_copy(BatchStats& stats);
+  // The seq checks for a record carrying `seq` (an event's, or the next
+  // event's); emits the gap before it. An error when seq goes back.
+  absl::Status account_seq(RecordSink& sink, uint64_t seq, uint64_t at, const char* what, BatchStats& stats);
   // Points *out at a private copy of ring positions [at, at + size), which
   // lie below write_pos and within the ring; refills the staging copy from
   // `at` when it does not hold them. Valid until the next stage().
@@ -222,6 +256,8 @@ class RingCursor {
   uint32_t callsite_capacity_ = 0;
   uint32_t max_record_bytes_ = 0;
   uint32_t max_string_bytes_ = 0;
+  uint64_t chunk_bytes_ = 0;  // the ring's capacity, or a flight ring's chunk size
+  bool flight_ = false;
   RingCursorOptions options_;
 
   bool started_ = false;
@@ -234,6 +270,11 @@ class RingCursor {
   std::string owner_name_;
   bool owner_known_ = false;
   absl::Status poison_;
+  // Flight mode.
+  uint64_t overwritten_to_ = 0;  // set by stage(): the copy began below this, jump there
+  bool lap_pending_ = false;     // jumped: the next seq closes an overwritten gap
+  bool lap_has_expected_ = false;
+  uint64_t lap_expected_ = 0;  // the seq expected where the cursor jumped from
 
   absl::Status apply_frame(const std::byte* record, uint32_t size, uint64_t at, RecordSink& sink);
   void clear_frames();

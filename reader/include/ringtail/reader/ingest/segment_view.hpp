@@ -74,6 +74,8 @@ struct SegmentIdentity {
   ClockCalibration clock;
   uint32_t max_string_bytes = 0;
   uint32_t max_record_bytes = 0;
+  // v3: kFlight rings overwrite their oldest chunk (geometry().ring_chunk_count chunks).
+  shm::RingMode ring_mode = shm::RingMode::kNormal;
   // Bytes up to the first NUL (at most kNameBytes); not checked for UTF-8.
   std::string service;
   std::string program;
