@@ -5,6 +5,7 @@
 //   ringtail gc [--dry-run] [--invalid]                 remove dead producers' drained segments
 //   ringtail drain --out DIR (--once | --follow) ...    consume events into JSONL files
 //   ringtail tail [--pid PID]... [--level L]            follow events without consuming them
+//   ringtail snapshot PID --out FILE                    copy a process's current events, peeking
 //
 // `ringtail VERB --help` describes each verb. Exit status: 0 success;
 // 1 runtime error; 2 usage error. Errors are one line on stderr,
@@ -38,6 +39,7 @@ int run(int argc, char** argv) {
   ringtail::cli::add_gc(app);
   ringtail::cli::add_drain(app);
   ringtail::cli::add_tail(app);
+  ringtail::cli::add_snapshot(app);
   ringtail::cli::add_retain(app);
   ringtail::cli::add_query(app);
   ringtail::cli::add_export(app);
