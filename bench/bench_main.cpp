@@ -3,7 +3,7 @@
 //   ringtail_bench [benchmark flags]            the benchmarks (bench/README.md)
 //   ringtail_bench --latency [--json] [--pin] [--latency-samples=N] [--latency-spacing-ns=N]
 //   ringtail_bench --latency=bursts [--json] [--bursts=N] [--burst-size=N] [--ringtail-binary=PATH]
-//   ringtail_bench --callgrind-emits=N [--callgrind-subject=ringtail|context|span|disabled|raw|empty]
+//   ringtail_bench --callgrind-emits=N [--callgrind-subject=ringtail|flight|context|span|disabled|raw|empty]
 //   any mode: [--ring-bytes=N] (default 1 MiB; 4 MiB in callgrind mode)
 //
 // The process calls ringtail::init once (service "bench"), runs a background
@@ -117,7 +117,8 @@ int run_callgrind(const Flags& flags) {
   const uint64_t n = flags.callgrind_emits;
   uint64_t done = 0;
   uint64_t expected = n;
-  if (flags.callgrind_subject == "ringtail") {
+  if (flags.callgrind_subject == "ringtail" || flags.callgrind_subject == "flight") {
+    // "flight": the same loop on flight-recorder rings (run() inits them so).
     benchmark::DoNotOptimize(ringtail_bench::emit_tool_call(-1, 0.0));  // claim the ring, describe the site
     done = rtb_loop_ringtail(n);
   } else if (flags.callgrind_subject == "context") {
@@ -139,7 +140,7 @@ int run_callgrind(const Flags& flags) {
     done = rtb_loop_empty(n);
     expected = n / 2;
   } else {
-    usage_error("--callgrind-subject must be ringtail, context, span, disabled, raw or empty");
+    usage_error("--callgrind-subject must be ringtail, flight, context, span, disabled, raw or empty");
   }
   std::printf("callgrind subject=%s emits=%" PRIu64 " result=%" PRIu64 "\n", flags.callgrind_subject.c_str(), n, done);
   if (done != expected) {
@@ -171,6 +172,7 @@ int run(int argc, char** argv) {
   options.ring_bytes = flags.ring_bytes != 0 ? flags.ring_bytes
                        : flags.callgrind     ? uint64_t{4} << 20
                                              : uint64_t{1} << 20;
+  if (flags.callgrind && flags.callgrind_subject == "flight") options.mode = ringtail::RingMode::kFlight;
   if (absl::Status s = ringtail::init(options); !s.ok()) {
     std::fprintf(stderr, "ringtail_bench: ringtail::init: %s\n", s.ToString().c_str());
     return 1;

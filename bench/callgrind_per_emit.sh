@@ -17,14 +17,19 @@ N2=16000  # the raw ring holds 16384 events, ringtail's 4 MiB ring 65535: no dro
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 printf '%-10s %12s %12s %10s\n' subject "Ir(N=$N1)" "Ir(N=$N2)" Ir/call
-# "context" runs ringtail's loop inside a ScopedContext and a Span; "span"
-# begins and ends one span per iteration.
-for subject in ringtail context span disabled raw empty; do
+# "flight" runs ringtail's loop on flight-recorder rings (RINGTAIL_MODE=flight;
+# 4 MiB: 8 chunks of 512 KiB); "context" runs it inside a ScopedContext and a
+# Span; "span" begins and ends one span per iteration. RING_BYTES=N gives the
+# flight subject --ring-bytes=N (e.g. 65536: chunks of 8 KiB, a chunk start
+# every ~130 events; the normal subjects need their 4 MiB to drop nothing).
+for subject in ringtail flight context span disabled raw empty; do
   loop=$subject
   [ "$subject" = context ] && loop=ringtail
+  ring=""
+  [ "$subject" = flight ] && loop=ringtail && ring=${RING_BYTES:+--ring-bytes=$RING_BYTES}
   for n in $N1 $N2; do
     valgrind --tool=callgrind --callgrind-out-file="$OUT/cg.$subject.$n" --toggle-collect="rtb_loop_$loop" \
-      "$BENCH" --callgrind-emits="$n" --callgrind-subject="$subject" >"$OUT/log.$subject.$n" 2>&1 ||
+      "$BENCH" --callgrind-emits="$n" --callgrind-subject="$subject" $ring >"$OUT/log.$subject.$n" 2>&1 ||
       { cat "$OUT/log.$subject.$n" >&2; exit 1; }
   done
   ir1=$(sed -n 's/^summary: //p' "$OUT/cg.$subject.$N1")
