@@ -1,20 +1,18 @@
 // ringtail snapshot PID --out FILE: the events a process's rings hold now, as
 // JSONL in FILE, without consuming them (reader/snapshot/process_snapshot.hpp).
-#include <fcntl.h>
 #include <sys/types.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "common.hpp"
 #include "redaction_flags.hpp"
-#include "ringtail/reader/sinks/stream_sink.hpp"
+#include "ringtail/reader/sinks/event_sink.hpp"
 #include "ringtail/reader/snapshot/process_snapshot.hpp"
-#include "ringtail/shm/errno_text.hpp"
+#include "ringtail/reader/storage/store_dir.hpp"
 #include "verbs.hpp"
 
 namespace ringtail::cli {
@@ -28,7 +26,8 @@ constexpr const char* kSnapshotHelp =
     "before they could be copied are left out and counted in \"ringtail.dropped\" lines. For a normal-mode "
     "producer it is the events no reader has consumed yet.\n"
     "snapshot only peeks: it takes no lease and never moves a ring's read position, so a running "
-    "`ringtail drain` loses nothing. FILE is written whole (a temporary file renamed over it), mode 0600; "
+    "`ringtail drain` loses nothing. FILE is written whole (a temporary file beside it, renamed over it; a "
+    "link at FILE is replaced, not followed), mode 0600; "
     "redaction applies as for drain and tail.\n"
     "Exit status: 0 written; 1 no segment of PID, or FILE could not be written; 2 usage error.";
 
@@ -39,41 +38,44 @@ struct SnapshotConfig {
   RedactionFlags redaction;
 };
 
+// Lines straight into the temporary file that becomes FILE.
+class TemporaryFileSink : public reader::EventSink {
+ public:
+  explicit TemporaryFileSink(reader::TemporaryFile& file) : file_(file) {}
+  absl::Status write(const reader::EventBatch& batch) override { return file_.write(batch.text); }
+  absl::Status flush() override { return absl::OkStatus(); }  // write() leaves nothing buffered
+
+ private:
+  reader::TemporaryFile& file_;
+};
+
 int run_snapshot(const SnapshotConfig& config) {
   reader::SnapshotOptions options;
   options.pid = config.pid;
   options.all_users = config.all_users;
   options.redactor = make_redactor(config.redaction, "");
 
-  // A temporary file beside FILE, renamed over it once complete.
-  const std::string temporary = absl::StrCat(config.out, ".tmp.", ::getpid());
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    print_error(absl::StrCat("cannot create ", temporary, ": ", shm::errno_text(errno)));
+  // FILE is written whole or not at all: a temporary beside it, renamed over it.
+  absl::StatusOr<reader::StoreDir> dir = reader::StoreDir::open_parent(config.out);
+  if (!dir.ok()) {
+    print_error(absl::StrCat("cannot write ", config.out, ": ", dir.status().message()));
     return kExitRuntime;
   }
-  std::FILE* stream = ::fdopen(fd, "w");
-  if (stream == nullptr) {
-    print_error(absl::StrCat("cannot write ", temporary, ": ", shm::errno_text(errno)));
-    ::close(fd);
-    ::unlink(temporary.c_str());
+  absl::StatusOr<reader::TemporaryFile> file =
+      reader::TemporaryFile::create(*dir, reader::file_name_of(config.out), 0600);
+  if (!file.ok()) {
+    print_error(absl::StrCat("cannot write ", config.out, ": ", file.status().message()));
     return kExitRuntime;
   }
-  absl::StatusOr<reader::SnapshotResult> result;
-  {
-    reader::StreamSink sink(stream, config.out);
-    result = reader::snapshot_process(options, sink, [](std::string_view line) { print_error(line); });
+  TemporaryFileSink sink(*file);
+  const absl::StatusOr<reader::SnapshotResult> result =
+      reader::snapshot_process(options, sink, [](std::string_view line) { print_error(line); });
+  if (!result.ok()) {
+    print_error(absl::StrCat(result.status().message()));
+    return kExitRuntime;  // the temporary goes with `file`
   }
-  const bool closed = std::fclose(stream) == 0;
-  if (!result.ok() || !closed) {
-    print_error(result.ok() ? absl::StrCat("cannot write ", config.out, ": ", shm::errno_text(errno))
-                            : absl::StrCat(result.status().message()));
-    ::unlink(temporary.c_str());
-    return kExitRuntime;
-  }
-  if (::rename(temporary.c_str(), config.out.c_str()) != 0) {
-    print_error(absl::StrCat("cannot rename ", temporary, " to ", config.out, ": ", shm::errno_text(errno)));
-    ::unlink(temporary.c_str());
+  if (absl::Status s = file->commit(/*replace=*/true); !s.ok()) {
+    print_error(absl::StrCat("cannot write ", config.out, ": ", s.message()));
     return kExitRuntime;
   }
   std::fprintf(stderr, "ringtail: pid %d: %llu events (%llu lines) from %llu segment(s) to %s", config.pid,
