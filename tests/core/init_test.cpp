@@ -154,7 +154,7 @@ class EnvScope {
   static constexpr const char* kNames[] = {"RINGTAIL_SERVICE",       "RINGTAIL_LEVEL",
                                            "RINGTAIL_RING_BYTES",    "RINGTAIL_MAX_THREADS",
                                            "RINGTAIL_MAX_CALLSITES", "RINGTAIL_MAX_STRING_BYTES",
-                                           "RINGTAIL_SHM_MODE"};
+                                           "RINGTAIL_SHM_MODE",      "RINGTAIL_MODE"};
   std::vector<std::pair<std::string, std::string>> saved_;
 };
 
@@ -179,6 +179,7 @@ TEST(EnvOptionsTest, DefaultsWithoutVariables) {
   EXPECT_EQ(options->max_callsites, defaults.max_callsites);
   EXPECT_EQ(options->max_string_bytes, defaults.max_string_bytes);
   EXPECT_EQ(options->shm_mode, defaults.shm_mode);
+  EXPECT_EQ(options->mode, RingMode::kNormal);
 }
 
 TEST(EnvOptionsTest, ParsesEveryVariable) {
@@ -190,6 +191,7 @@ TEST(EnvOptionsTest, ParsesEveryVariable) {
   env.set("RINGTAIL_MAX_CALLSITES", "100");
   env.set("RINGTAIL_MAX_STRING_BYTES", "1k");
   env.set("RINGTAIL_SHM_MODE", "0640");
+  env.set("RINGTAIL_MODE", "flight");
   const absl::StatusOr<Options> options = options_from_env();
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->service, "env-service");
@@ -199,6 +201,7 @@ TEST(EnvOptionsTest, ParsesEveryVariable) {
   EXPECT_EQ(options->max_callsites, 100U);
   EXPECT_EQ(options->max_string_bytes, 1024U);
   EXPECT_EQ(options->shm_mode, 0640U);
+  EXPECT_EQ(options->mode, RingMode::kFlight);
 }
 
 TEST(EnvOptionsTest, LevelNamesInAnyCase) {
@@ -248,6 +251,9 @@ TEST(EnvOptionsTest, BadValuesNameTheVariable) {
   expect_env_error("RINGTAIL_SHM_MODE", "rw-r-----");
   expect_env_error("RINGTAIL_SHM_MODE", "01000");
   expect_env_error("RINGTAIL_SHM_MODE", "");
+  expect_env_error("RINGTAIL_MODE", "Flight");
+  expect_env_error("RINGTAIL_MODE", "overwrite");
+  expect_env_error("RINGTAIL_MODE", "");
 }
 
 TEST(InitTest, InitFromEnvironment) {
