@@ -352,6 +352,49 @@ TEST(FlightRing, PeeksOfALiveProducerAreNeverTornAndConsumeNothing) {
   EXPECT_EQ(child.join(), 128 + SIGKILL);
 }
 
+// A thread's context reaches every chunk: a reader that starts at the oldest
+// chunk of a crashed producer's ring (it never saw the context bound) has it
+// from the event after the one that opened the chunk on; a reader following
+// the ring keeps it throughout (the re-sends replace it, writing no lines).
+TEST(FlightRing, ContextIsSentAgainInEveryChunk) {
+  ProducerChild child = ProducerChild::start(flight_options(), [](ProducerChild::Link& link) {
+    const ScopedContext context{kv("session", "s-1")};
+    for (uint64_t i = 0; i < 3000; ++i) log_event(i);
+    link.signal();
+    link.wait();
+    return 0;
+  });
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  ASSERT_EQ(::kill(child.pid(), SIGKILL), 0);
+  ASSERT_EQ(child.join(), 128 + SIGKILL);
+
+  absl::StatusOr<SegmentView> view = SegmentView::open(child.segment_name(), SegmentView::Access::kReadOnly);
+  ASSERT_TRUE(view.ok()) << view.status();
+  CallSiteTable table(*view);
+  absl::StatusOr<RingCursor> cursor =
+      RingCursor::create(*view, 0, RingCursorOptions{.mode = RingCursorOptions::Mode::kPeek});
+  ASSERT_TRUE(cursor.ok());
+  // The frames each event had when it was delivered.
+  class ContextSink : public CollectingSink {
+   public:
+    void on_event(const DecodedEvent& event) override {
+      CollectingSink::on_event(event);
+      const bool session =
+          event.context != nullptr && event.context->frames.size() == 1 && event.context->frames[0].fields.size() == 1;
+      with_context.push_back(session);
+    }
+    std::vector<bool> with_context;
+  } sink;
+  const Read read = read_ring(*cursor, table, &sink);
+  ASSERT_TRUE(read.status.ok()) << read.status;
+  EXPECT_EQ(expect_intact_and_accounted(read.items), 3000u);
+  ASSERT_GT(sink.with_context.size(), 10u);
+  EXPECT_FALSE(sink.with_context[0]);  // opened the chunk, before the re-send
+  for (size_t k = 1; k < sink.with_context.size(); ++k) EXPECT_TRUE(sink.with_context[k]) << "event " << k;
+  EXPECT_GE(read.totals.chunk_starts, 3u);
+}
+
 // Normal mode is unchanged: version 2, no chunks, half the ring per record.
 TEST(FlightRing, NormalSegmentsStayVersionTwo) {
   Options options = flight_options();
