@@ -322,7 +322,9 @@ TEST(FlightRing, ConsumerLappedBetweenBatchesSkipsToTheOldestIntactChunk) {
 // microseconds, also while a peek copies): every event decoded is intact,
 // events and overwritten gaps account for every seq, and read_pos stays 0.
 TEST(FlightRing, PeeksOfALiveProducerAreNeverTornAndConsumeNothing) {
-  ProducerChild child = ProducerChild::start(flight_options(), [](ProducerChild::Link& link) {
+  Options options = flight_options();
+  options.ring_bytes = 8192;  // two chunks: the writer laps a copy as often as it can
+  ProducerChild child = ProducerChild::start(options, [](ProducerChild::Link& link) {
     for (uint64_t i = 0; i < (uint64_t{1} << 40); ++i) {
       log_event(i);
       if (i == 1000) link.signal();
