@@ -706,6 +706,16 @@ TEST(EventJson, GapLine) {
   EXPECT_EQ(j.keys(), (std::vector<std::string>{"timestamp", "level", "message", "service", "pid", "tid", "dropped",
                                                 "first_seq", "last_seq"}));
   EXPECT_EQ(j.at("dropped").i, 24);
+
+  // Overwritten by a flight-recorder ring: the cause says so.
+  gap.cause = DropGap::Cause::kOverwritten;
+  lines.clear();
+  f.append_gap(lines, gap, kExampleNs);
+  testing::check_shapes(lines);
+  EXPECT_EQ(out, R"({"timestamp":"2026-11-22T21:00:00.123456789Z","level":"WARN","message":"ringtail.dropped",)"
+                 R"("service":"agent","pid":1234,"tid":1240,"dropped":24,"first_seq":18,"last_seq":41,)"
+                 R"("cause":"overwritten"})"
+                 "\n");
 }
 
 TEST(EventJson, NoteLine) {

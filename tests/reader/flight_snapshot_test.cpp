@@ -94,9 +94,11 @@ TEST(FlightSnapshot, CopiesTheWindowOfALiveProducerWithoutConsumingIt) {
   for (size_t k = 1; k < values.size(); ++k) EXPECT_EQ(values[k], values[k - 1] + 1);
   EXPECT_EQ(result->events, values.size());
   EXPECT_EQ(result->dropped, values.front());
+  EXPECT_EQ(result->overwritten, values.front()) << "every missing event was overwritten, none dropped";
   EXPECT_EQ(result->segments, 1u);
   EXPECT_TRUE(has(first.text, absl::StrCat(R"("message":"ringtail.dropped")")));
-  EXPECT_TRUE(has(first.text, absl::StrCat(R"("first_seq":0,"last_seq":)", values.front() - 1)));
+  EXPECT_TRUE(
+      has(first.text, absl::StrCat(R"("first_seq":0,"last_seq":)", values.front() - 1, R"(,"cause":"overwritten"})")));
 
   StringSink second;
   ASSERT_TRUE(snapshot_process(options, second, [](std::string_view) {}).ok());

@@ -78,6 +78,9 @@ void print_summary(const reader::DrainStats& s, const std::string& out) {
               static_cast<unsigned long long>(s.bytes), out.c_str(), static_cast<unsigned long long>(s.segments_seen),
               static_cast<unsigned long long>(s.segments_removed));
   if (s.dropped > 0) std::printf(", %llu events dropped by producers", static_cast<unsigned long long>(s.dropped));
+  if (s.overwritten > 0) {
+    std::printf(" (%llu of them overwritten in flight-recorder rings)", static_cast<unsigned long long>(s.overwritten));
+  }
   if (s.audit_lost > 0) std::printf(", %llu AUDIT EVENTS LOST", static_cast<unsigned long long>(s.audit_lost));
   if (s.segments_invalid > 0) std::printf(", %llu invalid", static_cast<unsigned long long>(s.segments_invalid));
   if (s.segments_busy > 0) std::printf(", %llu busy", static_cast<unsigned long long>(s.segments_busy));

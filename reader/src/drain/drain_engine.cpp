@@ -34,12 +34,13 @@ void sleep_unless_stopped(std::chrono::nanoseconds duration, const std::atomic<b
 }
 
 void add_counts(DrainStats& into, const DrainStats& from) {
-  static_assert(sizeof(DrainStats) == 18 * sizeof(uint64_t), "a new DrainStats field: add it here");
+  static_assert(sizeof(DrainStats) == 19 * sizeof(uint64_t), "a new DrainStats field: add it here");
   into.events += from.events;
   into.lines += from.lines;
   into.bytes += from.bytes;
   into.gaps += from.gaps;
   into.dropped += from.dropped;
+  into.overwritten += from.overwritten;
   into.segments_seen += from.segments_seen;
   into.segments_removed += from.segments_removed;
   into.segments_invalid += from.segments_invalid;

@@ -229,6 +229,7 @@ void SegmentDrainer::write_gaps(Ring& ring, int64_t key, int64_t timestamp_ns) {
     formatter_.append_gap(lines, pending.gap, timestamp_ns);
     buffer_.push(ring.slot, key, pending.pos, ReorderBuffer::Kind::kGap, pending.gap.last_seq + 1);
     dropped_unaccounted_ += pending.gap.count;
+    if (pending.gap.cause == DropGap::Cause::kOverwritten) overwritten_unaccounted_ += pending.gap.count;
   }
   ring.pending_gaps.clear();
 }
@@ -329,6 +330,7 @@ absl::Status SegmentDrainer::write_out(DrainContext& ctx) {
 template <class Step>
 absl::Status SegmentDrainer::move_lines(DrainContext& ctx, Step step) {
   ctx.stats.dropped += std::exchange(dropped_unaccounted_, 0);
+  ctx.stats.overwritten += std::exchange(overwritten_unaccounted_, 0);
   ctx.stats.records_too_big += std::exchange(skipped_unaccounted_, 0);
   for (;;) {
     const ReorderBuffer::Released r = step();

@@ -174,8 +174,9 @@ class SegmentDrainer : private RecordSink {
   ProducerState state_ = ProducerState::kAlive;
   SegmentLossCounters loss_seen_;
   bool has_high_ = false;
-  int64_t high_ = 0;                  // highest event timestamp read from the segment
-  uint64_t dropped_unaccounted_ = 0;  // events of gap lines made since the last release(), for DrainStats
+  int64_t high_ = 0;                      // highest event timestamp read from the segment
+  uint64_t dropped_unaccounted_ = 0;      // events of gap lines made since the last release(), for DrainStats
+  uint64_t overwritten_unaccounted_ = 0;  // of those, overwritten in a flight-recorder ring
   bool late_reported_ = false;
   uint64_t skipped_unaccounted_ = 0;  // "ringtail.too_big" notes made since the last release(), for DrainStats
   bool finished_ = false;

@@ -741,6 +741,13 @@ void EventJsonFormatter::append_gap(ShapedLines& shaped, const DropGap& gap, int
   count("dropped", gap.count);
   count("first_seq", gap.first_seq);
   count("last_seq", gap.last_seq);
+  if (gap.cause == DropGap::Cause::kOverwritten) {
+    // A flight-recorder ring overwrote them (a full ring or a record too big otherwise).
+    constexpr std::string_view kCause = R"(,"cause":"overwritten")";
+    const size_t key_offset = out.size() + 2;
+    out.append(kCause);
+    field_span(key_offset, 5, key_offset + 7, out.size());
+  }
   out.append("}\n", 2);
   end_line();
 }

@@ -41,6 +41,7 @@ absl::StatusOr<SnapshotResult> snapshot_process(const SnapshotOptions& options, 
   result.events = stats.events;
   result.lines = stats.lines;
   result.dropped = stats.dropped;
+  result.overwritten = stats.overwritten;
   return result;
 }
 

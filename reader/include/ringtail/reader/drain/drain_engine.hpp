@@ -173,6 +173,7 @@ struct DrainStats {
   uint64_t bytes = 0;             // bytes written to the sink
   uint64_t gaps = 0;              // "ringtail.dropped" lines
   uint64_t dropped = 0;           // events those lines report
+  uint64_t overwritten = 0;       // of those, overwritten by a flight-recorder ring before they were read
   uint64_t segments_seen = 0;     // segments opened
   uint64_t segments_removed = 0;  // dead producers' segments drained and removed
   uint64_t segments_invalid = 0;  // segments that failed to open or validate

@@ -62,7 +62,7 @@ class EventJsonFormatter {
   // The same, with the event's realtime_ns() already at hand.
   void append_event(ShapedLines& out, const DecodedEvent& event, int64_t realtime_ns);
   // {"timestamp":…,"level":"WARN","message":"ringtail.dropped","service":…,"pid":…,"tid":…,
-  //  "dropped":N,"first_seq":A,"last_seq":B}. `realtime_ns` is when the gap
+  //  "dropped":N,"first_seq":A,"last_seq":B[,"cause":"overwritten"]}. `realtime_ns` is when the gap
   // was seen: the timestamp of the event after it, or the drain time for
   // drops at the end of a ring.
   void append_gap(ShapedLines& out, const DropGap& gap, int64_t realtime_ns);

@@ -25,8 +25,8 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "ringtail/reader/sinks/event_sink.hpp"
 #include "ringtail/reader/output/redaction.hpp"
+#include "ringtail/reader/sinks/event_sink.hpp"
 
 namespace ringtail::reader {
 
@@ -38,10 +38,11 @@ struct SnapshotOptions {
 };
 
 struct SnapshotResult {
-  uint64_t segments = 0;  // segments of the process read
-  uint64_t events = 0;    // event lines written
-  uint64_t lines = 0;     // all lines written (events, drop and crash notes)
-  uint64_t dropped = 0;   // events missing from the window (overwritten, dropped), in "ringtail.dropped" lines
+  uint64_t segments = 0;     // segments of the process read
+  uint64_t events = 0;       // event lines written
+  uint64_t lines = 0;        // all lines written (events, drop and crash notes)
+  uint64_t dropped = 0;      // events missing from the window (overwritten, dropped), in "ringtail.dropped" lines
+  uint64_t overwritten = 0;  // of those, overwritten by the flight-recorder ring
 };
 
 // Writes the current window of every ring of `options.pid`'s segments to
