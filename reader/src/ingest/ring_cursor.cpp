@@ -489,44 +489,20 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
       ++stats.frames;
       continue;
     }
-    if (id == shm::kChunkStartId) {
-      // A flight ring's chunk start: the owner and the seq of its next event.
-      if (size != sizeof(shm::ThreadStartRecord)) {
-        return reject(
-            absl::StrCat("chunk start record of ", size, " bytes, expected ", sizeof(shm::ThreadStartRecord)));
-      }
-      const std::byte* record = nullptr;
-      if (absl::Status s = stage(at, size, write_pos, &record); !s.ok()) return s;
-      if (jumped_after_copy(stats)) continue;
-      shm::ThreadStartRecord start;
-      std::memcpy(&start, record, sizeof(start));
-      if (consumer_passed(at)) {
-        ++stats.peek_resyncs;
-        return absl::OkStatus();
-      }
-      const uint64_t seq = start.header.seq;
-      if (absl::Status s = account_seq(sink, seq, at, "chunk start", stats); !s.ok()) return s;
-      has_expected_seq_ = true;
-      expected_seq_ = seq;
-      owner_tid_ = start.os_tid;
-      owner_name_ = name_from(start.thread_name, sizeof(start.thread_name));
-      owner_known_ = true;
-      position_ += size;
-      snapshot();
-      ++stats.records;
-      ++stats.chunk_starts;
-      continue;
-    }
-    if (id >= shm::kControlIdBase && id != shm::kThreadStartId) {
+    if (id >= shm::kControlIdBase && id != shm::kThreadStartId && id != shm::kChunkStartId) {
       position_ += size;  // a control record this reader does not know
       ++stats.records;
       ++stats.unknown_control;
       continue;
     }
-    if (id == shm::kThreadStartId) {
+    if (id == shm::kThreadStartId || id == shm::kChunkStartId) {
+      // The owner and the seq of its next event: a thread took the ring
+      // over, or (a flight ring) a chunk begins, so that a reader starting
+      // there knows both. Only a thread start resets the thread's frames.
+      const bool thread_start = id == shm::kThreadStartId;
+      const char* const what = thread_start ? "thread start" : "chunk start";
       if (size != sizeof(shm::ThreadStartRecord)) {
-        return reject(
-            absl::StrCat("thread start record of ", size, " bytes, expected ", sizeof(shm::ThreadStartRecord)));
+        return reject(absl::StrCat(what, " record of ", size, " bytes, expected ", sizeof(shm::ThreadStartRecord)));
       }
       const std::byte* record = nullptr;
       if (absl::Status s = stage(at, size, write_pos, &record); !s.ok()) return s;
@@ -538,17 +514,23 @@ absl::Status RingCursor::decode_records(uint64_t write_pos, CallSiteTable& table
         return absl::OkStatus();
       }
       const uint64_t seq = start.header.seq;
-      if (absl::Status s = account_seq(sink, seq, at, "thread start", stats); !s.ok()) return s;
+      if (absl::Status s = account_seq(sink, seq, at, what, stats); !s.ok()) return s;
       has_expected_seq_ = true;
       expected_seq_ = seq;
       owner_tid_ = start.os_tid;
       owner_name_ = name_from(start.thread_name, sizeof(start.thread_name));
       owner_known_ = true;
+      position_ += size;
+      if (!thread_start) {
+        snapshot();
+        ++stats.records;
+        ++stats.chunk_starts;
+        continue;
+      }
       clear_frames();
       thread_start_.tid = owner_tid_;
       thread_start_.thread_name = owner_name_;
       thread_start_.seq = seq;
-      position_ += size;
       snapshot();
       ++stats.records;
       ++stats.thread_starts;
