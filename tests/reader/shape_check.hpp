@@ -13,6 +13,7 @@
 #include <simdjson.h>
 
 #include "ringtail/reader/output/json_text.hpp"
+#include "ringtail/reader/output/line_head.hpp"
 #include "ringtail/reader/output/time_text.hpp"
 #include "ringtail/reader/sinks/event_batch.hpp"
 #include "ringtail/shm/level.hpp"
@@ -93,8 +94,7 @@ inline void check_shapes(const ShapedLines& batch) {
     }
     EXPECT_EQ(i, head.size() + shape.field_count) << "keys on the line vs in the shape";
     EXPECT_EQ(std::string_view(object["timestamp"].get_string().value()), format_timestamp(shape.time_ns));
-    EXPECT_EQ(std::string_view(object["level"].get_string().value()),
-              shm::kLevelNames[std::min<size_t>(static_cast<size_t>(shape.level), shm::kLevelNames.size() - 1)]);
+    EXPECT_EQ(std::string_view(object["level"].get_string().value()), head_level_name(shape.level));
     EXPECT_EQ(json_string_text(batch.message(shape), scratch),
               std::string_view(object["message"].get_string().value()));
     if (shape.has_tid) {

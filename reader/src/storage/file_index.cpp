@@ -13,12 +13,12 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "ringtail/reader/output/json_text.hpp"
+#include "ringtail/reader/output/line_head.hpp"
 #include "ringtail/reader/output/time_text.hpp"
 #include "ringtail/reader/storage/file_io.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
 #include "ringtail/reader/storage/store_names.hpp"
-#include "ringtail/shm/level.hpp"
 #include "simdjson.h"
 
 namespace ringtail::reader {
@@ -185,8 +185,8 @@ void FileIndexBuilder::add_shaped_line(const ShapedLines& lines, const LineShape
   if (!has_time_ || shape.time_ns < first_ns_) first_ns_ = shape.time_ns;
   if (!has_time_ || shape.time_ns > last_ns_) last_ns_ = shape.time_ns;
   has_time_ = true;
-  // The level word the line shows (head_level_key: a value past the names shows the last).
-  const size_t level = std::min<size_t>(static_cast<size_t>(shape.level), shm::kLevelNames.size() - 1);
+  // The level word the line shows.
+  const size_t level = head_level_index(shape.level);
   if (!level_known_[level]) {
     level_slots_[level] = levels_.slot_of(shm::kLevelNames[level]);
     level_known_[level] = true;

@@ -66,11 +66,19 @@ inline constexpr std::array<LevelKey, shm::kLevelNames.size()> kLevelKeys = make
 
 }  // namespace detail
 
-// What follows the quoted timestamp: `,"level":"WARN","message":`. A value
-// that is not a level writes OFF (a call site may declare kOff; no honest
-// producer logs at it). A table lookup: the formatter calls it per event.
+// The index in shm::kLevelNames of the word a line shows for `level`: a
+// value that is not a level shows OFF (a call site may declare kOff; no
+// honest producer logs at it).
+constexpr size_t head_level_index(shm::Level level) {
+  return std::min(static_cast<size_t>(level), shm::kLevelNames.size() - 1);
+}
+// That word ("WARN").
+constexpr std::string_view head_level_name(shm::Level level) { return shm::kLevelNames[head_level_index(level)]; }
+
+// What follows the quoted timestamp: `,"level":"WARN","message":`. A table
+// lookup: the formatter calls it per event.
 constexpr std::string_view head_level_key(shm::Level level) {
-  const size_t index = std::min(static_cast<size_t>(level), detail::kLevelKeys.size() - 1);
+  const size_t index = head_level_index(level);
   return {detail::kLevelKeys[index].text.data(), detail::kLevelKeys[index].size};
 }
 

@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "ringtail/reader/sinks/event_batch.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
+#include "ringtail/shm/level.hpp"
 
 namespace ringtail::reader {
 
@@ -134,8 +135,8 @@ class FileIndexBuilder {
                            DistinctCounter::kNoSlot, DistinctCounter::kNoSlot, DistinctCounter::kNoSlot,
                            DistinctCounter::kNoSlot};
   bool head_known_[7] = {};
-  size_t level_slots_[8] = {};
-  bool level_known_[8] = {};
+  size_t level_slots_[shm::kLevelNames.size()] = {};
+  bool level_known_[shm::kLevelNames.size()] = {};
   Recent recent_message_;
   std::vector<Recent> recent_keys_;
   bool service_pid_added_ = false;
