@@ -14,8 +14,6 @@
 namespace ringtail::reader {
 namespace {
 
-std::string message_of(const absl::Status& status) { return {status.message().data(), status.message().size()}; }
-
 // A batch shared by the best-effort queues, with its own copy of the
 // segment's identity: the engine's may be gone before a slow sink gets to it.
 struct SharedBatch {
@@ -109,7 +107,7 @@ class FanOutSink::BestEffort {
       failing_ = true;
     }
     if (first)
-      say(absl::StrCat("sink ", name_, ": ", std::string(what), " failed: ", message_of(status),
+      say(absl::StrCat("sink ", name_, ": ", std::string(what), " failed: ", std::string{status.message()},
                        " (counted; retried)"));
   }
   void loop() {
