@@ -41,15 +41,7 @@ Options flight_options() {
   return options;
 }
 
-// Event i's payload: its length varies, so that records end anywhere in a chunk.
-std::string payload(uint64_t i) {
-  const size_t length = (i * 37) % 301;
-  std::string s(length, '\0');
-  for (size_t k = 0; k < length; ++k) s[k] = static_cast<char>('a' + (i + k) % 26);
-  return s;
-}
-
-bool log_event(uint64_t i) { return RINGTAIL_INFO("flight", kv("i", i), kv("payload", payload(i))); }
+bool log_event(uint64_t i) { return RINGTAIL_INFO("flight", kv("i", i), kv("payload", testing::varied_payload(i))); }
 
 // What a run of batches over ring 0 gave.
 struct Read {
@@ -101,7 +93,8 @@ uint64_t expect_intact_and_accounted(const std::vector<Item>& items, uint64_t fi
         ADD_FAILURE() << "event " << e->seq << " has " << e->fields.size() << " fields";
       } else {
         EXPECT_EQ(std::get<uint64_t>(e->fields[0].value), e->seq);
-        EXPECT_EQ(std::get<StringValue>(e->fields[1].value).bytes, payload(e->seq)) << "event " << e->seq;
+        EXPECT_EQ(std::get<StringValue>(e->fields[1].value).bytes, testing::varied_payload(e->seq))
+            << "event " << e->seq;
       }
       expected = e->seq + 1;
     }

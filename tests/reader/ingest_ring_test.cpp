@@ -31,21 +31,14 @@ Options tiny_ring_options(uint32_t max_string_bytes = 512) {
   return options;
 }
 
-// Payload of event i: its length varies so that record sizes vary and the
-// ring's end falls inside records (padding).
-std::string payload(uint64_t i) {
-  const size_t length = (i * 37) % 301;
-  std::string s(length, '\0');
-  for (size_t k = 0; k < length; ++k) s[k] = static_cast<char>('a' + (i + k) % 26);
-  return s;
+uint32_t record_bytes(uint64_t i) {
+  return 24 + 8 + 8 + ((static_cast<uint32_t>(testing::varied_payload(i).size()) + 7) & ~7U);
 }
-
-uint32_t record_bytes(uint64_t i) { return 24 + 8 + 8 + ((static_cast<uint32_t>(payload(i).size()) + 7) & ~7U); }
 
 void expect_payload_event(const DecodedEvent& e, uint64_t i) {
   ASSERT_EQ(e.fields.size(), 2u);
   EXPECT_EQ(std::get<uint64_t>(e.fields[0].value), i);
-  EXPECT_EQ(std::get<StringValue>(e.fields[1].value).bytes, payload(i)) << "event " << i;
+  EXPECT_EQ(std::get<StringValue>(e.fields[1].value).bytes, testing::varied_payload(i)) << "event " << i;
 }
 
 struct Reader {
@@ -63,7 +56,7 @@ TEST(IngestRing, WrapAroundInRoundsWithPadding) {
       uint32_t bytes = 0;
       while (bytes + record_bytes(i) <= 1800) {
         bytes += record_bytes(i);
-        if (!RINGTAIL_INFO("wrap", kv("i", i), kv("payload", payload(i)))) return 3;
+        if (!RINGTAIL_INFO("wrap", kv("i", i), kv("payload", testing::varied_payload(i)))) return 3;
         ++i;
       }
       if (!link.signal() || !link.wait()) return 4;
@@ -112,7 +105,7 @@ TEST(IngestRing, DrainWhileProducerWrites) {
   constexpr uint64_t kEvents = 20000;
   ProducerChild child = ProducerChild::start(tiny_ring_options(), [](ProducerChild::Link&) {
     for (uint64_t i = 0; i < kEvents; ++i) {
-      while (!RINGTAIL_INFO("live", kv("i", i), kv("payload", payload(i)))) sched_yield();
+      while (!RINGTAIL_INFO("live", kv("i", i), kv("payload", testing::varied_payload(i)))) sched_yield();
     }
     return 0;
   });

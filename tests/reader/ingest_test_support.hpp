@@ -162,4 +162,13 @@ inline std::string describe(const FieldValue& v) {
       v);
 }
 
+// A varied payload for event i: its length (0 to 300 bytes) changes from
+// event to event, so that records end anywhere in a ring, a lap or a chunk.
+inline std::string varied_payload(uint64_t i) {
+  const size_t length = (i * 37) % 301;
+  std::string s(length, '\0');
+  for (size_t k = 0; k < length; ++k) s[k] = static_cast<char>('a' + (i + k) % 26);
+  return s;
+}
+
 }  // namespace ringtail::reader::testing
