@@ -42,6 +42,9 @@ constexpr std::string_view kEventReserved[] = {"timestamp", "level", "message", 
 // which is how a consumer tells them apart (docs/FORMAT.md).
 constexpr std::string_view kNoteReserved[] = {"timestamp", "level", "message", "service", "pid", "seq", "_cut"};
 
+constexpr std::string_view kSeqKey = R"(,"seq":)";
+constexpr std::string_view kCutOpen = R"(,"_cut":{)";
+
 // Call-site ids are below the table capacity, at most 65536 (shm limits); an
 // event claiming a larger one is formatted without a cache.
 constexpr uint32_t kMaxCachedSiteId = 65536;
@@ -179,6 +182,8 @@ const EventJsonFormatter::SiteCache* EventJsonFormatter::site_cache(const Decode
     cache.key_ends.push_back(static_cast<uint32_t>(cache.keys.size()));
   }
   keys_.clear();
+  cache.fixed_bound = kHeadStart.size() + TimestampFormatter::kBytes + cache.head.size() + kJsonNumberBound +
+                      kSeqKey.size() + kJsonNumberBound + cache.keys.size() + 2 + fields.size() * kJsonNumberBound;
   return &cache;
 }
 
@@ -199,6 +204,8 @@ static_assert(std::is_same_v<std::variant_alternative_t<4, FieldValue>, double>)
 static_assert(std::is_same_v<std::variant_alternative_t<5, FieldValue>, StringValue>);
 static_assert(std::is_same_v<std::variant_alternative_t<6, FieldValue>, DurationValue>);
 static_assert(std::is_same_v<std::variant_alternative_t<7, FieldValue>, ErrorValue>);
+constexpr size_t kStringType = 5;
+constexpr size_t kErrorType = 7;
 
 // An error value's JSON object as written unredacted.
 JsonError json_error(const ErrorValue& error) {
@@ -207,8 +214,6 @@ JsonError json_error(const ErrorValue& error) {
   return JsonError{type, error.message.bytes, error.stack.bytes, error.code, error.has_code, &detail::shown_frame};
 }
 
-constexpr std::string_view kSeqKey = R"(,"seq":)";
-constexpr std::string_view kCutOpen = R"(,"_cut":{)";
 
 // The text whose cut "_cut" lists for a value: a string's, an error's
 // message (type and stack cuts are not listed); nullptr for other types.
@@ -242,9 +247,9 @@ struct EventJsonFormatter::ShownValue {
   // Only strings and errors have text to look at (most fields are numbers).
   bool holds_credentials() const {
     switch (value->index()) {
-      case 5:
+      case kStringType:
         return reader::holds_credentials(text);
-      case 7:
+      case kErrorType:
         return reader::holds_credentials(error.type) || reader::holds_credentials(error.message) ||
                reader::holds_credentials(error.stack);
       default:
@@ -253,9 +258,9 @@ struct EventJsonFormatter::ShownValue {
   }
   size_t bound() const {
     switch (value->index()) {
-      case 5:
+      case kStringType:
         return json_string_bound(text.size());
-      case 7:
+      case kErrorType:
         return json_error_bound(error);
       default:
         return kJsonNumberBound;
@@ -264,22 +269,31 @@ struct EventJsonFormatter::ShownValue {
   // Writes at most bound() bytes at `p`; returns the end.
   char* write(char* p) const {
     switch (value->index()) {
-      case 0:
-        return write_raw(p, std::get<bool>(*value) ? "true" : "false");
-      case 1:
-        return write_json_int(p, std::get<int64_t>(*value));
-      case 2:
-        return write_json_uint(p, std::get<uint64_t>(*value));
-      case 3:
-        return write_json_float(p, std::get<float>(*value));
-      case 4:
-        return write_json_double(p, std::get<double>(*value));
-      case 5:
+      case kStringType:
         return write_json_string(p, text);
-      case 6:
-        return write_json_int(p, std::get<DurationValue>(*value).ns);  // integer nanoseconds, see docs/FORMAT.md
-      default:
+      case kErrorType:
         return write_json_error(p, error);
+      default:
+        return write_number(p, *value);
+    }
+  }
+  // A value that is neither a string nor an error (nothing to scrub, at
+  // most kJsonNumberBound bytes), without a ShownValue.
+  static char* write_number(char* p, const FieldValue& value) {
+    switch (value.index()) {
+      case 0:
+        return write_raw(p, *std::get_if<bool>(&value) ? "true" : "false");
+      case 1:
+        return write_json_int(p, *std::get_if<int64_t>(&value));
+      case 2:
+        return write_json_uint(p, *std::get_if<uint64_t>(&value));
+      case 3:
+        return write_json_float(p, *std::get_if<float>(&value));
+      case 4:
+        return write_json_double(p, *std::get_if<double>(&value));
+      default:
+        // integer nanoseconds, see docs/FORMAT.md
+        return write_json_int(p, std::get_if<DurationValue>(&value)->ns);
     }
   }
 };
@@ -332,15 +346,18 @@ void EventJsonFormatter::finish_line(std::string& out) {
 }
 
 size_t EventJsonFormatter::reserved_line_bound(const SiteCache& cache, const DecodedEvent& event) const {
-  size_t bound = kHeadStart.size() + TimestampFormatter::kBytes + cache.head.size() + kJsonNumberBound +
-                 kSeqKey.size() + kJsonNumberBound + cache.keys.size() + 2;
+  // Numbers are in fixed_bound: only text is looked at (and scanned), most
+  // fields cost one type test.
+  size_t bound = cache.fixed_bound;
   bool any_cut = false;
   for (const DecodedField& field : event.fields) {
+    const size_t type = field.value.index();
+    if (type != kStringType && type != kErrorType) continue;
     const ShownValue shown = ShownValue::plain(field.value);
     if (scrub_ && shown.holds_credentials()) return SIZE_MAX;
     bound += shown.bound();
     const StringValue* text = listed_text(field.value);
-    any_cut = any_cut || (text != nullptr && text->cut);
+    any_cut = any_cut || text->cut;
   }
   // "_cut":{ then "key":N per cut field: at most each key again, plus a number and 3 bytes.
   if (any_cut) bound += kCutOpen.size() + 1 + cache.keys.size() + event.fields.size() * (kJsonNumberBound + 3);
@@ -363,17 +380,32 @@ void EventJsonFormatter::write_cached_line(std::string& out, const SiteCache& ca
   p = write_raw(p, kSeqKey);
   p = write_json_uint(p, event.seq);
   cuts_.clear();
-  for (size_t i = 0; i < event.fields.size(); ++i) {
+  // The fields' spans are written in place (one resize rather than a
+  // push_back each); offsets are relative to the line.
+  std::vector<FieldSpan>& spans = shaped_->fields;
+  const size_t first_span = spans.size();
+  spans.resize(first_span + event.fields.size());
+  FieldSpan* span = spans.data() + first_span;
+  const char* const line = base + shape_.offset;
+  for (size_t i = 0; i < event.fields.size(); ++i, ++span) {
     const uint32_t begin = i == 0 ? 0 : cache.key_ends[i - 1];
     const uint32_t size = cache.key_ends[i] - begin;
     const size_t key_offset = static_cast<size_t>(p - base) + 2;  // inside ,"…":
+    span->key_offset = static_cast<uint32_t>(p + 2 - line);
+    span->key_size = size - 4u;
     p = write_raw(p, std::string_view(cache.keys.data() + begin, size));
     // Scrubbing finds nothing here: reserved_line_bound() looked.
     const FieldValue& value = event.fields[i].value;
-    const size_t value_offset = static_cast<size_t>(p - base);
-    p = ShownValue::plain(value).write(p);
-    field_span(key_offset, size - 4u, value_offset, static_cast<size_t>(p - base));
-    note_cut(value, KeySpan{key_offset, size - 4u});
+    char* const value_start = p;
+    const size_t type = value.index();
+    if (type == kStringType || type == kErrorType) {
+      p = ShownValue::plain(value).write(p);
+      note_cut(value, KeySpan{key_offset, size - 4u});
+    } else {
+      p = ShownValue::write_number(p, value);
+    }
+    span->value_offset = static_cast<uint32_t>(value_start - line);
+    span->value_size = static_cast<uint32_t>(p - value_start);
   }
   if (!cuts_.empty()) {
     const size_t cut_start = static_cast<size_t>(p - base);

@@ -107,6 +107,9 @@ class EventJsonFormatter {
     std::vector<uint32_t> key_ends;             // end of each field's part of `keys`
     uint64_t name_bloom = 0;                    // name_bit() of each field's name
     uint32_t message_size = 0;                  // the escaped message's length, quotes excluded
+    // What any line of this site needs at most, strings' and errors' text
+    // aside: the head, tid, seq, keys, braces, and a number's bound per field.
+    size_t fixed_bound = 0;
   };
   // A thread's context as the fields it adds to a line, formatted once per
   // state of the ring's frames (ThreadContext::version).
