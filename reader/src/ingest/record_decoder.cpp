@@ -32,6 +32,59 @@ void set_value(FieldValue& slot, T value) {
   }
 }
 
+// What set_scalar() answers for a type that is not a scalar (a string, an
+// error, or a code no CallSiteTable admits): decode_value() handles those.
+constexpr const char* kNotScalar = "";
+
+// A scalar field's 8-byte word into `value`: nullptr when it is one of its
+// type, else what it is not (kNotScalar for a type that is no scalar).
+// Inlined into the per-field loop: most fields are scalars.
+[[gnu::always_inline]] inline const char* set_scalar(shm::FieldType type, uint64_t word, FieldValue& value) {
+  using shm::FieldType;
+  switch (type) {
+    case FieldType::kBool:
+      if (word > 1) return "a bool";
+      set_value<bool>(value, word != 0);
+      return nullptr;
+    case FieldType::kI8:
+    case FieldType::kI16:
+    case FieldType::kI32: {
+      const int bits = type == FieldType::kI8 ? 8 : type == FieldType::kI16 ? 16 : 32;
+      if (!fits_signed(word, bits)) return "a sign-extended integer of its width";
+      set_value<int64_t>(value, static_cast<int64_t>(word));
+      return nullptr;
+    }
+    case FieldType::kI64:
+      set_value<int64_t>(value, static_cast<int64_t>(word));
+      return nullptr;
+    case FieldType::kU8:
+    case FieldType::kU16:
+    case FieldType::kU32: {
+      const int bits = type == FieldType::kU8 ? 8 : type == FieldType::kU16 ? 16 : 32;
+      if ((word >> bits) != 0) return "a zero-extended integer of its width";
+      set_value<uint64_t>(value, word);
+      return nullptr;
+    }
+    case FieldType::kU64:
+      set_value<uint64_t>(value, word);
+      return nullptr;
+    case FieldType::kF32: {
+      if ((word >> 32) != 0) return "a float followed by 4 zero bytes";
+      const uint32_t bits = static_cast<uint32_t>(word);
+      set_value<float>(value, std::bit_cast<float>(bits));
+      return nullptr;
+    }
+    case FieldType::kF64:
+      set_value<double>(value, std::bit_cast<double>(word));
+      return nullptr;
+    case FieldType::kDurationNs:
+      set_value<DurationValue>(value, DurationValue{static_cast<int64_t>(word)});
+      return nullptr;
+    default:
+      return kNotScalar;
+  }
+}
+
 }  // namespace
 
 absl::Status decode_value(const std::byte* record, uint32_t size, uint64_t& pos, shm::FieldType type,
@@ -49,45 +102,6 @@ absl::Status decode_value(const std::byte* record, uint32_t size, uint64_t& pos,
     return absl::DataLossError(absl::StrCat("the word at byte ", at, " is not ", what));
   };
   switch (type) {
-    case FieldType::kBool:
-      if (word > 1) return bad_value("a bool");
-      set_value<bool>(value, word != 0);
-      return absl::OkStatus();
-    case FieldType::kI8:
-    case FieldType::kI16:
-    case FieldType::kI32: {
-      const int bits = type == FieldType::kI8 ? 8 : type == FieldType::kI16 ? 16 : 32;
-      if (!fits_signed(word, bits)) return bad_value("a sign-extended integer of its width");
-      set_value<int64_t>(value, static_cast<int64_t>(word));
-      return absl::OkStatus();
-    }
-    case FieldType::kI64:
-      set_value<int64_t>(value, static_cast<int64_t>(word));
-      return absl::OkStatus();
-    case FieldType::kU8:
-    case FieldType::kU16:
-    case FieldType::kU32: {
-      const int bits = type == FieldType::kU8 ? 8 : type == FieldType::kU16 ? 16 : 32;
-      if ((word >> bits) != 0) return bad_value("a zero-extended integer of its width");
-      set_value<uint64_t>(value, word);
-      return absl::OkStatus();
-    }
-    case FieldType::kU64:
-      set_value<uint64_t>(value, word);
-      return absl::OkStatus();
-    case FieldType::kF32: {
-      if ((word >> 32) != 0) return bad_value("a float followed by 4 zero bytes");
-      const uint32_t bits = static_cast<uint32_t>(word);
-      set_value<float>(value, std::bit_cast<float>(bits));
-      return absl::OkStatus();
-    }
-    case FieldType::kF64: {
-      set_value<double>(value, std::bit_cast<double>(word));
-      return absl::OkStatus();
-    }
-    case FieldType::kDurationNs:
-      set_value<DurationValue>(value, DurationValue{static_cast<int64_t>(word)});
-      return absl::OkStatus();
     case FieldType::kString: {
       pos -= 8;
       StringValue* string = std::get_if<StringValue>(&value);
@@ -123,6 +137,9 @@ absl::Status decode_value(const std::byte* record, uint32_t size, uint64_t& pos,
       return absl::OkStatus();
     }
     default:
+      if (const char* what = set_scalar(type, word, value); what != kNotScalar) {
+        return what == nullptr ? absl::OkStatus() : bad_value(what);
+      }
       // CallSiteTable admits only known types; this guards against a caller's own CallSiteInfo.
       return absl::DataLossError(absl::StrCat("unknown type code ", static_cast<int>(type)));
   }
@@ -169,22 +186,33 @@ absl::Status decode_string(const std::byte* record, uint32_t size, uint64_t& pos
 
 absl::Status decode_event_fields(const std::byte* record, uint32_t size, const CallSiteInfo& site,
                                  uint32_t max_string_bytes, DecodedEvent& out) {
-  out.fields.resize(site.fields.size());
+  const size_t field_count = site.fields.size();
+  out.fields.resize(field_count);
   uint64_t pos = sizeof(shm::RecordHeader);
   if (size < pos)
     return absl::DataLossError(absl::StrCat("event record of ", size, " bytes has no room for its header"));
-  for (size_t i = 0; i < site.fields.size(); ++i) {
-    const FieldInfo& info = site.fields[i];
-    DecodedField& field = out.fields[i];
+  // Read once: a string's bytes are copied through a char*, which may alias
+  // anything, so the compiler would reload these per field.
+  const FieldInfo* const infos = site.fields.data();
+  DecodedField* const fields = out.fields.data();
+  for (size_t i = 0; i < field_count; ++i) {
+    const FieldInfo& info = infos[i];
+    DecodedField& field = fields[i];
     field.name = info.name;
     field.type = info.type;
+    // A scalar that is one of its type, inline; anything else (strings,
+    // errors, and every failure, for its message) through decode_value().
+    if (pos <= size && size - pos >= 8 && set_scalar(info.type, word_at(record + pos), field.value) == nullptr) {
+      pos += 8;
+      continue;
+    }
     if (absl::Status s = decode_value(record, size, pos, info.type, max_string_bytes, field.value); !s.ok()) {
       return absl::DataLossError(absl::StrCat("field ", i, " (", info.name, "): ", s.message()));
     }
   }
   if (pos != size) {
     return absl::DataLossError(
-        absl::StrCat("record is ", size, " bytes but its ", site.fields.size(), " fields end at byte ", pos));
+        absl::StrCat("record is ", size, " bytes but its ", field_count, " fields end at byte ", pos));
   }
   return absl::OkStatus();
 }

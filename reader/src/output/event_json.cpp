@@ -352,7 +352,14 @@ size_t EventJsonFormatter::reserved_line_bound(const SiteCache& cache, const Dec
   bool any_cut = false;
   for (const DecodedField& field : event.fields) {
     const size_t type = field.value.index();
-    if (type != kStringType && type != kErrorType) continue;
+    if (type == kStringType) {
+      const StringValue& text = *std::get_if<StringValue>(&field.value);
+      if (scrub_ && reader::holds_credentials(text.bytes)) return SIZE_MAX;
+      bound += json_string_bound(text.bytes.size());
+      any_cut = any_cut || text.cut;
+      continue;
+    }
+    if (type != kErrorType) continue;
     const ShownValue shown = ShownValue::plain(field.value);
     if (scrub_ && shown.holds_credentials()) return SIZE_MAX;
     bound += shown.bound();
@@ -362,6 +369,16 @@ size_t EventJsonFormatter::reserved_line_bound(const SiteCache& cache, const Dec
   // "_cut":{ then "key":N per cut field: at most each key again, plus a number and 3 bytes.
   if (any_cut) bound += kCutOpen.size() + 1 + cache.keys.size() + event.fields.size() * (kJsonNumberBound + 3);
   return bound;
+}
+
+char* EventJsonFormatter::write_tid(char* p, uint64_t tid) {
+  static_assert(sizeof(tid_text_) <= kJsonNumberBound, "the copy stays within the room reserved for the tid");
+  if (tid_size_ == 0 || tid != tid_) {
+    tid_ = tid;
+    tid_size_ = static_cast<uint8_t>(write_json_uint(tid_text_, tid) - tid_text_);
+  }
+  std::memcpy(p, tid_text_, sizeof(tid_text_));  // within the number's bound; the line's size ends the copy
+  return p + tid_size_;
 }
 
 void EventJsonFormatter::write_cached_line(std::string& out, const SiteCache& cache, const DecodedEvent& event,
@@ -376,26 +393,32 @@ void EventJsonFormatter::write_cached_line(std::string& out, const SiteCache& ca
              start + kHeadStart.size() + TimestampFormatter::kBytes + head_level_key(cache.site->level).size() + 1,
              cache.message_size);
   p = write_raw(p, cache.head);
-  p = write_json_uint(p, event.tid);
+  p = write_tid(p, event.tid);
   p = write_raw(p, kSeqKey);
   p = write_json_uint(p, event.seq);
   cuts_.clear();
   // The fields' spans are written in place (one resize rather than a
   // push_back each); offsets are relative to the line.
+  // Sizes and data pointers are read once: the writes through `p` (a char*)
+  // may alias anything, so the compiler would reload them per field.
+  const size_t field_count = event.fields.size();
+  const DecodedField* const fields = event.fields.data();
+  const uint32_t* const key_ends = cache.key_ends.data();
+  const char* const keys = cache.keys.data();
   std::vector<FieldSpan>& spans = shaped_->fields;
   const size_t first_span = spans.size();
-  spans.resize(first_span + event.fields.size());
+  spans.resize(first_span + field_count);
   FieldSpan* span = spans.data() + first_span;
   const char* const line = base + shape_.offset;
-  for (size_t i = 0; i < event.fields.size(); ++i, ++span) {
-    const uint32_t begin = i == 0 ? 0 : cache.key_ends[i - 1];
-    const uint32_t size = cache.key_ends[i] - begin;
+  for (size_t i = 0; i < field_count; ++i, ++span) {
+    const uint32_t begin = i == 0 ? 0 : key_ends[i - 1];
+    const uint32_t size = key_ends[i] - begin;
     const size_t key_offset = static_cast<size_t>(p - base) + 2;  // inside ,"…":
     span->key_offset = static_cast<uint32_t>(p + 2 - line);
     span->key_size = size - 4u;
-    p = write_raw(p, std::string_view(cache.keys.data() + begin, size));
+    p = write_raw(p, std::string_view(keys + begin, size));
     // Scrubbing finds nothing here: reserved_line_bound() looked.
-    const FieldValue& value = event.fields[i].value;
+    const FieldValue& value = fields[i].value;
     char* const value_start = p;
     const size_t type = value.index();
     if (type == kStringType || type == kErrorType) {

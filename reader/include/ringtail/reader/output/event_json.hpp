@@ -188,6 +188,12 @@ class EventJsonFormatter {
   std::string service_json_;  // the escaped, quoted service name
   std::string service_pid_;   // ,"service":<service_json_>,"pid":<pid>
   TimestampFormatter timestamps_;
+  // The last tid written, as text: a thread's lines come in runs, and its
+  // tid is then copied rather than converted again.
+  uint64_t tid_ = 0;
+  uint8_t tid_size_ = 0;  // 0: none yet
+  char tid_text_[24] = {};
+  char* write_tid(char* p, uint64_t tid);
   RealtimeConverter clock_;
   const Redactor* redactor_ = nullptr;
   bool scrub_ = false;                  // the redactor scrubs credentials out of string values
