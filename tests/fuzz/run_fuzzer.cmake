@@ -86,19 +86,29 @@ endif()
 # --- Seeds: real segments ---------------------------------------------------------------
 # Each loadgen run leaves its finished segment in /dev/shm; it is copied into
 # seeds/ and removed. Small geometry (4 KiB rings, 2 slots, 16 call sites:
-# 32 KiB segments) so that mutations reach the records.
+# 32 KiB segments) so that mutations reach the records. A run that starts
+# with "flight " writes a flight-recorder segment (ABI v3: ring_mode,
+# ring_chunk_count, chunk start records) with the smallest flight ring, 8 KiB
+# in 2 chunks, lapped so that its oldest chunks were overwritten.
 set(_seed_runs
   "--threads 2 --events 20 --string-bytes 10"   # a few events per ring
   "--threads 1 --events 400 --string-bytes 24"  # wrapped ring, drops (nobody drains it)
-  "--threads 2 --events 30 --string-bytes 40")  # strings cut to RINGTAIL_MAX_STRING_BYTES
+  "--threads 2 --events 30 --string-bytes 40"   # strings cut to RINGTAIL_MAX_STRING_BYTES
+  "flight --threads 1 --events 500 --string-bytes 24"             # overwritten chunks
+  "flight --threads 2 --events 300 --string-bytes 10 --context")  # frames re-sent at chunk starts
 if(FUZZER STREQUAL "segment")
 set(_seed_index 0)
 if(LOADGEN AND EXISTS ${LOADGEN})
   foreach(_run IN LISTS _seed_runs)
     set(_args_text "${_run}")
+    set(_mode_env RINGTAIL_MODE=normal RINGTAIL_RING_BYTES=4096)
+    if(_args_text MATCHES "^flight ")
+      string(REGEX REPLACE "^flight " "" _args_text "${_args_text}")
+      set(_mode_env RINGTAIL_MODE=flight RINGTAIL_RING_BYTES=8192)
+    endif()
     separate_arguments(_args UNIX_COMMAND "${_args_text}")
     execute_process(
-      COMMAND ${CMAKE_COMMAND} -E env RINGTAIL_RING_BYTES=4096 RINGTAIL_MAX_THREADS=2 RINGTAIL_MAX_CALLSITES=16
+      COMMAND ${CMAKE_COMMAND} -E env ${_mode_env} RINGTAIL_MAX_THREADS=2 RINGTAIL_MAX_CALLSITES=16
         RINGTAIL_MAX_STRING_BYTES=24 RINGTAIL_SERVICE=fuzz-seed ${LOADGEN} ${_args}
       RESULT_VARIABLE _rc OUTPUT_VARIABLE _json ERROR_VARIABLE _err)
     if(NOT _rc EQUAL 0)
