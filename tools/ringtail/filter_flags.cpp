@@ -12,10 +12,6 @@
 namespace ringtail::cli {
 namespace {
 
-std::string message_of(const absl::Status& status) {
-  return std::string(status.message().data(), status.message().size());
-}
-
 }  // namespace
 
 void add_filter_flags(CLI::App* app, FilterFlags& flags) {
@@ -38,17 +34,17 @@ reader::Filter build_filter(const FilterFlags& flags) {
   const int64_t now = reader::realtime_now_ns();
   if (!flags.since.empty()) {
     absl::StatusOr<int64_t> since = reader::parse_time_bound(flags.since, now);
-    if (!since.ok()) usage_error(absl::StrCat("--since: ", message_of(since.status())));
+    if (!since.ok()) usage_error(absl::StrCat("--since: ", since.status().message()));
     filter.set_since(*since);
   }
   if (!flags.until.empty()) {
     absl::StatusOr<int64_t> until = reader::parse_time_bound(flags.until, now);
-    if (!until.ok()) usage_error(absl::StrCat("--until: ", message_of(until.status())));
+    if (!until.ok()) usage_error(absl::StrCat("--until: ", until.status().message()));
     filter.set_until(*until);
   }
   if (!flags.level.empty()) {
     absl::StatusOr<shm::Level> level = reader::parse_min_level(flags.level);
-    if (!level.ok()) usage_error(absl::StrCat("--level: ", message_of(level.status())));
+    if (!level.ok()) usage_error(absl::StrCat("--level: ", level.status().message()));
     filter.set_min_level(*level);
   }
   if (!flags.message.empty()) filter.add(reader::WhereClause::equals("message", flags.message));
@@ -64,7 +60,7 @@ reader::Filter build_filter(const FilterFlags& flags) {
   }
   for (const std::string& text : flags.where) {
     absl::StatusOr<reader::WhereClause> clause = reader::parse_where(text);
-    if (!clause.ok()) usage_error(message_of(clause.status()));
+    if (!clause.ok()) usage_error(std::string{clause.status().message()});
     filter.add(std::move(*clause));
   }
   return filter;

@@ -53,10 +53,6 @@ struct ExportConfig {
   bool no_index = false;
 };
 
-std::string message_of(const absl::Status& status) {
-  return std::string(status.message().data(), status.message().size());
-}
-
 int run_export(const ExportConfig& config) {
   const reader::Filter filter = build_filter(config.filter);
   reader::ExportOptions options;
@@ -98,13 +94,13 @@ int run_export(const ExportConfig& config) {
   if (to_file) {
     struct stat st {};
     if (::stat(config.output.c_str(), &st) == 0 && S_ISREG(st.st_mode) && std::remove(config.output.c_str()) == 0) {
-      print_error(absl::StrCat(config.output, ": ", message_of(status), "; the partial file was removed"));
+      print_error(absl::StrCat(config.output, ": ", status.message(), "; the partial file was removed"));
       return kExitRuntime;
     }
-    print_error(absl::StrCat(config.output, ": ", message_of(status)));
+    print_error(absl::StrCat(config.output, ": ", status.message()));
     return kExitRuntime;
   }
-  print_error(message_of(status));
+  print_error(std::string{status.message()});
   // Drop what stdout still buffers: finish() would only fail on it again and
   // print a second line for the same error.
   ::__fpurge(stdout);

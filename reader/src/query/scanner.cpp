@@ -16,10 +16,6 @@
 namespace ringtail::reader {
 namespace {
 
-std::string message_of(const absl::Status& status) {
-  return std::string(status.message().data(), status.message().size());
-}
-
 }  // namespace
 
 class Scanner::Cursor {
@@ -35,7 +31,7 @@ class Scanner::Cursor {
   bool open() {
     absl::StatusOr<JsonlReader> reader = JsonlReader::open(file_.path);
     if (!reader.ok()) {
-      s_.report_(absl::StrCat(file_.path, ": ", message_of(reader.status()), "; skipped"));
+      s_.report_(absl::StrCat(file_.path, ": ", reader.status().message(), "; skipped"));
       ++s_.stats_.damaged_files;
       return false;
     }
@@ -172,7 +168,7 @@ class Scanner::Cursor {
     if (!reader_) return false;
     absl::StatusOr<std::string_view> block = reader_->next_block();
     if (!block.ok()) {
-      s_.report_(absl::StrCat(file_.path, ": ", message_of(block.status()), "; the rest of the file is skipped"));
+      s_.report_(absl::StrCat(file_.path, ": ", block.status().message(), "; the rest of the file is skipped"));
       ++s_.stats_.damaged_files;
       reader_.reset();
       return false;

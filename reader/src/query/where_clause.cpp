@@ -28,7 +28,6 @@ using internal::number_of;
 using internal::printable;
 namespace dom = simdjson::dom;
 
-std::string message_of(const absl::Status& status) { return std::string{status.message()}; }
 
 bool is_space(char c) { return absl::ascii_isspace(static_cast<unsigned char>(c)); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -298,7 +297,7 @@ absl::StatusOr<WhereClause> parse_where(std::string_view text) {
     clause.value_ = std::move(pattern);
   } else {
     absl::StatusOr<JsonScalar> scalar = read_value(parser, value, clause.op_, prefix);
-    if (!scalar.ok()) return bad_where(text, message_of(scalar.status()));
+    if (!scalar.ok()) return bad_where(text, std::string{scalar.status().message()});
     clause.value_ = std::move(*scalar);
   }
   clause.make_needle();

@@ -21,10 +21,6 @@
 namespace ringtail::reader {
 namespace {
 
-std::string message_of(const absl::Status& status) {
-  return std::string(status.message().data(), status.message().size());
-}
-
 // Errors that may pass without anyone touching the store: no space (ENOSPC,
 // EDQUOT), too many open files, a resource busy for now.
 bool may_pass(const absl::Status& status) {
@@ -140,7 +136,7 @@ StoreMaintainer::StoreMaintainer(StoreMaintainerOptions options)
       [this](std::string_view line) {
         if (options_.report) options_.report(absl::StrCat("recovery: ", std::string(line)));
       });
-  if (!recovered.ok() && options_.report) options_.report(absl::StrCat("recovery: ", message_of(recovered.status())));
+  if (!recovered.ok() && options_.report) options_.report(absl::StrCat("recovery: ", recovered.status().message()));
   unsigned threads = options_.file_threads;
   if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1U, 4U);
   for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { file_worker(); });
@@ -180,7 +176,7 @@ void StoreMaintainer::run_retention() {
   std::unique_lock exclusive(store_mutex_);
   absl::StatusOr<RetentionPlan> plan = plan_retention(options_.directory, *options_.retention, realtime_now_ns());
   if (!plan.ok()) {
-    if (options_.report) options_.report(absl::StrCat("retention: ", message_of(plan.status())));
+    if (options_.report) options_.report(absl::StrCat("retention: ", plan.status().message()));
     return;
   }
   if (options_.report) {
@@ -205,12 +201,12 @@ void StoreMaintainer::finish(const std::string& path, std::optional<FileIndex> i
       failed_.push_back(path);
     }
     if (!retry && options_.report) {
-      options_.report(absl::StrCat("compressing ", path, ": ", message_of(status), " (the plain file is kept and ",
+      options_.report(absl::StrCat("compressing ", path, ": ", status.message(), " (the plain file is kept and ",
                                    "tried again every ", options_.retry_interval.count(), " s)"));
     }
     return;
   }
-  if (options_.report) options_.report(absl::StrCat("compressing ", path, ": ", message_of(status)));
+  if (options_.report) options_.report(absl::StrCat("compressing ", path, ": ", status.message()));
 }
 
 void StoreMaintainer::retry_failed() {
