@@ -18,7 +18,7 @@
 #include "filter_flags.hpp"
 #include "redaction_flags.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
-#include "ringtail/reader/query/parsed_line.hpp"
+#include "ringtail/reader/query/shaped_filter.hpp"
 #include "ringtail/reader/sinks/stream_sink.hpp"
 #include "ringtail/shm/errno_text.hpp"
 #include "ringtail/shm/level.hpp"
@@ -49,24 +49,20 @@ struct TailConfig {
 
 // StreamSink that remembers a reader of stdout going away (EPIPE), so that
 // tail ends quietly then.
-// With --where, only the lines that pass the filter (parsed on the writer
-// thread, like `ringtail query` does).
+// With --where, only the lines that pass the filter (read from their
+// shapes on the writer thread, never parsed whole).
 class StdoutSink : public reader::EventSink {
  public:
-  explicit StdoutSink(std::optional<reader::Filter> filter) : filter_(std::move(filter)) {}
+  explicit StdoutSink(std::optional<reader::Filter> filter) {
+    if (filter) filter_.emplace(std::move(*filter));
+  }
 
   absl::Status write(const reader::EventBatch& batch) override {
     if (!filter_) return check(inner_.write(batch));
     kept_.clear();
     kept_.segment = batch.segment;
     for (const reader::LineShape& shape : batch.lines) {
-      // Without its '\n'.
-      const std::string_view line = batch.line(shape).substr(0, shape.size - 1);
-      simdjson::dom::element parsed;
-      if (filter_->may_match(line) && parser_.parse(line.data(), line.size()).get(parsed) == simdjson::SUCCESS &&
-          filter_->matches(parsed)) {
-        kept_.append_line(batch, shape);
-      }
+      if (filter_->matches(batch, shape)) kept_.append_line(batch, shape);
     }
     if (kept_.empty()) return absl::OkStatus();
     return check(inner_.write(kept_));
@@ -86,8 +82,7 @@ class StdoutSink : public reader::EventSink {
     return status;
   }
 
-  std::optional<reader::Filter> filter_;
-  simdjson::dom::parser parser_;
+  std::optional<reader::ShapedFilter> filter_;
   reader::EventBatch kept_;
   reader::StreamSink inner_{stdout, "stdout"};
   std::atomic<bool> broken_pipe_{false};  // set on the writer thread, read by the report callback

@@ -16,9 +16,11 @@ bool lookup(simdjson::dom::element line, std::string_view key, simdjson::dom::el
   simdjson::dom::object object;
   if (line.get_object().get(object) != simdjson::SUCCESS) return false;
   if (object.at_key(key).get(*value) == simdjson::SUCCESS) return true;
-  if (!is_json_path(key)) return false;
-  simdjson::dom::element at = line;
-  for (std::string_view rest = key;;) {
+  return is_json_path(key) && walk_path(line, key, value);
+}
+
+bool walk_path(simdjson::dom::element at, std::string_view path, simdjson::dom::element* value) {
+  for (std::string_view rest = path;;) {
     const size_t dot = rest.find('.');
     simdjson::dom::object nested;
     if (at.get_object().get(nested) != simdjson::SUCCESS ||

@@ -25,4 +25,9 @@ bool is_json_path(std::string_view key);
 // line that is not an object).
 bool lookup(simdjson::dom::element line, std::string_view key, simdjson::dom::element* value);
 
+// The value under `path` (a usable path, or one key) inside `at`, segment by
+// segment, into *value; false when a segment is missing or a step is not an
+// object. lookup() walks a line's paths with it.
+bool walk_path(simdjson::dom::element at, std::string_view path, simdjson::dom::element* value);
+
 }  // namespace ringtail::reader
