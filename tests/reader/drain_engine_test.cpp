@@ -862,8 +862,7 @@ TEST(DrainEngine, RunBacksOffWhileTheOutputFailsAndResumesByItself) {
   const size_t still_failing = reports.count("output still failing for");
   const auto elapsed = std::chrono::steady_clock::now() - started;
   EXPECT_EQ(reports.count("output failed, nothing after the last flush was committed"), 1u);
-  EXPECT_LE(still_failing, static_cast<size_t>(1 + elapsed / options.sink_error_report_interval))
-      << "not rate-limited";
+  EXPECT_LE(still_failing, static_cast<size_t>(1 + elapsed / options.sink_error_report_interval)) << "not rate-limited";
   EXPECT_EQ(engine.stats().output_stalls, 1u);
   EXPECT_EQ(slot_of(child.segment_name(), 0).read_pos_untrusted, 0u);
   const uint64_t lease = lease_word(child.segment_name());

@@ -10,9 +10,7 @@
 #include "ringtail/reader/output/time_text.hpp"
 
 namespace ringtail::cli {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 void add_filter_flags(CLI::App* app, FilterFlags& flags) {
   app->add_option("--since", flags.since, "From this time on (RFC 3339, or relative: -1h, -7d, 30m)")

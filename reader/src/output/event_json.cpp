@@ -214,7 +214,6 @@ JsonError json_error(const ErrorValue& error) {
   return JsonError{type, error.message.bytes, error.stack.bytes, error.code, error.has_code, &detail::shown_frame};
 }
 
-
 // The text whose cut "_cut" lists for a value: a string's, an error's
 // message (type and stack cuts are not listed); nullptr for other types.
 const StringValue* listed_text(const FieldValue& value) {

@@ -14,9 +14,7 @@
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 
 namespace ringtail::reader {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 class Scanner::Cursor {
  public:

@@ -28,7 +28,6 @@ using internal::number_of;
 using internal::printable;
 namespace dom = simdjson::dom;
 
-
 bool is_space(char c) { return absl::ascii_isspace(static_cast<unsigned char>(c)); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 

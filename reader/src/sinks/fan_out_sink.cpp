@@ -107,8 +107,7 @@ class FanOutSink::BestEffort {
       failing_ = true;
     }
     if (first)
-      say(absl::StrCat("sink ", name_, ": ", std::string(what), " failed: ", status.message(),
-                       " (counted; retried)"));
+      say(absl::StrCat("sink ", name_, ": ", std::string(what), " failed: ", status.message(), " (counted; retried)"));
   }
   void loop() {
     for (;;) {
