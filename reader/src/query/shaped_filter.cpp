@@ -92,10 +92,11 @@ bool ShapedFilter::clause_matches(const WhereClause& clause, std::string_view es
   const std::string_view path = clause.key();
   const size_t dot = path.find('.');
   const std::string_view first = path.substr(0, dot);
-  std::string escaped_first;
-  append_json_string(escaped_first, first);
+  std::string quoted_first;
+  append_json_string(quoted_first, first);
+  const std::string_view escaped_first = quoted_first;
   const std::optional<std::string_view> json =
-      top_level(batch, shape, first, std::string_view(escaped_first).substr(1, escaped_first.size() - 2));
+      top_level(batch, shape, first, escaped_first.substr(1, escaped_first.size() - 2));
   simdjson::dom::element object;
   simdjson::dom::element found;
   if (!json || json_kind(*json) != JsonKind::kObject ||
