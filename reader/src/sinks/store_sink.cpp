@@ -40,23 +40,28 @@ StoreSink::StoreSink(StoreSinkOptions options) : options_(std::move(options)) {
   }
 }
 
-void StoreSink::drop_index_if_unflushed(File& file) {
+bool StoreSink::take_back_unflushed(File& file) {
+  // The counted index no longer describes the file once lines it counted go.
   if (!file.buffer.empty() || file.size != file.flushed_size) file.index.reset();
+  file.buffer.clear();
+  if (file.size != file.flushed_size) {
+    struct stat st;
+    if (::fstat(file.fd, &st) != 0 || static_cast<uint64_t>(st.st_size) != file.size ||
+        ::ftruncate(file.fd, static_cast<off_t>(file.flushed_size)) != 0) {
+      return false;
+    }
+    file.size = file.flushed_size;
+  }
+  file.last_stamp = file.flushed_last_stamp;
+  if (file.flushed_size == 0) file.first_stamp.clear();
+  return true;
 }
 
 StoreSink::~StoreSink() {
-  auto drop_unflushed = [this](File& file) {
-    // Unflushed lines were not committed: drop them (the next drain writes them again).
-    drop_index_if_unflushed(file);
-    file.buffer.clear();
-    if (file.size != file.flushed_size && ::ftruncate(file.fd, static_cast<off_t>(file.flushed_size)) == 0) {
-      file.size = file.flushed_size;
-      file.last_stamp = file.flushed_last_stamp;
-    }
+  for_each_file([this](const Key&, File& file) {
+    (void)take_back_unflushed(file);
     close_file(file);
-  };
-  for (auto& [key, file] : full_) drop_unflushed(file);
-  for (auto& [key, file] : files_) drop_unflushed(file);
+  });
 }
 
 int64_t StoreSink::now() const { return options_.now_ns ? options_.now_ns() : realtime_now_ns(); }
@@ -349,39 +354,19 @@ absl::Status StoreSink::flush_with(const std::vector<SegmentCheckpoint>& checkpo
 }
 
 void StoreSink::discard() {
-  // Take back what this sink wrote since the last OK flush, if the file
-  // still ends where this sink left it; false if it could not.
-  auto take_back = [](File& file) {
-    drop_index_if_unflushed(file);
-    file.buffer.clear();
-    bool taken_back = true;
-    if (file.size != file.flushed_size) {
-      struct stat st;
-      if (::fstat(file.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) == file.size &&
-          ::ftruncate(file.fd, static_cast<off_t>(file.flushed_size)) == 0) {
-        file.size = file.flushed_size;
-      } else {
-        taken_back = false;  // unknown state: close it as it is (its lines are whole: only complete writes count)
-      }
-    }
-    file.last_stamp = file.flushed_last_stamp;
-    if (file.flushed_size == 0) file.first_stamp.clear();
-    return taken_back;
-  };
   // A file that filled up in the failed pass holds, after the take-back,
   // only lines a stored checkpoint covers: closed (or removed, if empty).
   for (auto& [key, file] : full_) {
-    (void)take_back(file);
+    (void)take_back_unflushed(file);
     close_file(file);
   }
   full_.clear();
   for (auto it = files_.begin(); it != files_.end();) {
     File& file = it->second;
-    const bool keep = take_back(file);
-    if (keep) {
+    if (take_back_unflushed(file)) {
       ++it;
     } else {
-      close_file(file);
+      close_file(file);  // in an unknown state: closed as it is
       it = files_.erase(it);
     }
   }

@@ -156,8 +156,12 @@ class StoreSink : public EventSink {
 
   absl::StatusOr<File*> file_for(const SegmentIdentity& segment, LevelClass level_class);
   absl::Status append(File& file, std::string_view lines);
-  // Forgets the file's index if lines it counted are taken back (unflushed ones).
-  static void drop_index_if_unflushed(File& file);
+  // Takes back what was written to `file` since its last OK flush (lines
+  // not committed: the next drain writes them again), its buffer and its
+  // index's counts of them with it, if the file still ends where this sink
+  // left it; false if it could not (the file then keeps those lines, whole:
+  // only complete writes count).
+  static bool take_back_unflushed(File& file);
   // f(key, file) for every open file: the full ones (older lines) first.
   template <class F>
   void for_each_file(F&& f) {
