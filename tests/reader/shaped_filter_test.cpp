@@ -6,13 +6,10 @@
 // fields, paths, missing keys) and a few combined filters both answers are
 // compared.
 #include <signal.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <limits>
-#include <map>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "every_kind_of_line.hpp"
 #include "producer_child.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
 #include "ringtail/reader/query/parsed_line.hpp"
@@ -152,30 +150,7 @@ class ComparingSink : public EventSink {
 };
 
 TEST(ShapedFilterTest, AnswersAsTheParsedLineForEveryKindOfLineAndClause) {
-  Options producer;
-  producer.service = "counted \"index\"\x01";  // a service name the lines escape
-  producer.ring_bytes = 4096;                  // small: the burst below drops
-  producer.max_threads = 4;
-  producer.max_string_bytes = 64;
-  producer.min_level = Level::kDebug;
-  ProducerChild child = ProducerChild::start(producer, [](ProducerChild::Link&) {
-    ScopedContext outer{kv("session_id", "s-1"), kv("user", "u\"1")};
-    RINGTAIL_DEBUG("debug line", kv("n", 1));
-    RINGTAIL_INFO("tool call", kv("message", "a field named message"), kv("key\"with\tescapes", true),
-                  kv("long", std::string(200, 'x')), kv("ratio", 0.5), kv("count", uint64_t{7}),
-                  kv("big", std::numeric_limits<uint64_t>::max()), kv("flag", true));
-    {
-      Span span("process_query", kv("query_id", 7));
-      RINGTAIL_WARN("inside the span", kv("step", -3), kv("flag", false));
-      span.fail(std::runtime_error("it failed"));
-    }
-    RINGTAIL_ERROR("failed", kv("error", std::runtime_error("boom")));
-    RINGTAIL_CRITICAL("critical \u00e9 message");
-    for (int i = 0; i < 500; ++i) RINGTAIL_INFO("burst", kv("i", i));  // past the ring: drops
-    RINGTAIL_INFO("after the burst", kv("i", 42));
-    ::kill(::getpid(), SIGKILL);  // a crashed producer: the drain adds its note
-    return 0;
-  });
+  ProducerChild child = testing::start_every_kind_of_line();
   ASSERT_TRUE(child.ok()) << child.error();
   ASSERT_EQ(child.join(), 128 + SIGKILL);
 
