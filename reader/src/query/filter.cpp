@@ -17,7 +17,7 @@ namespace {
 namespace dom = simdjson::dom;
 
 // A line's level string passes `floor`: a stored event level at or above it.
-bool level_passes(std::string_view text, shm::Level floor) {
+bool level_at_or_above(std::string_view text, shm::Level floor) {
   const std::optional<shm::Level> level = shm::stored_event_level(text);
   return level.has_value() && *level >= floor;
 }
@@ -56,11 +56,16 @@ bool Filter::timestamp_in_bounds(std::string_view timestamp) const {
     return true;
   }
   const absl::StatusOr<int64_t> ns = parse_rfc3339(timestamp);
-  if (!ns.ok()) return false;
-  if (since_ns_ && *ns < *since_ns_) return false;
-  if (until_ns_ && *ns >= *until_ns_) return false;
+  return ns.ok() && time_in_bounds(*ns);
+}
+
+bool Filter::time_in_bounds(int64_t ns) const {
+  if (since_ns_ && ns < *since_ns_) return false;
+  if (until_ns_ && ns >= *until_ns_) return false;
   return true;
 }
+
+bool Filter::level_passes(std::string_view level) const { return !min_level_ || level_at_or_above(level, *min_level_); }
 
 bool Filter::may_match(std::string_view raw_line) const {
   if (since_ns_ || until_ns_) {
@@ -72,7 +77,7 @@ bool Filter::may_match(std::string_view raw_line) const {
   if (min_level_) {
     // Without a head (or with an escaped level) the parse decides.
     const std::optional<std::string_view> level = head_level(raw_line);
-    if (level && !level_passes(*level, *min_level_)) return false;
+    if (level && !level_passes(*level)) return false;
   }
   for (const WhereClause& clause : clauses_) {
     const std::optional<std::string>& needle = clause.needle();
@@ -98,7 +103,7 @@ bool Filter::matches(const ParsedLine& parsed) const {
   if (min_level_) {
     std::string_view level;
     if (object.at_key("level").get_string().get(level) != simdjson::SUCCESS) return false;
-    if (!level_passes(level, *min_level_)) return false;
+    if (!level_passes(level)) return false;
   }
   for (const WhereClause& clause : clauses_) {
     if (!clause.matches(parsed)) return false;

@@ -7,7 +7,6 @@
 #include "ringtail/reader/output/line_head.hpp"
 #include "ringtail/reader/query/json_path.hpp"
 #include "ringtail/reader/query/parsed_line.hpp"
-#include "ringtail/shm/level.hpp"
 
 namespace ringtail::reader {
 
@@ -41,11 +40,25 @@ class ShapedFilter::Value {
   simdjson::dom::parser& parser_;
 };
 
+namespace {
+
+// `text` as a line writes it: escaped, without its quotes.
+std::string escaped_text(std::string_view text) {
+  std::string quoted;
+  append_json_string(quoted, text);
+  return quoted.substr(1, quoted.size() - 2);
+}
+
+}  // namespace
+
 ShapedFilter::ShapedFilter(Filter filter) : filter_(std::move(filter)) {
   for (const WhereClause& clause : filter_.clauses()) {
-    std::string escaped;
-    append_json_string(escaped, clause.key());
-    escaped_keys_.push_back(escaped.substr(1, escaped.size() - 2));
+    ClauseKey& key = keys_.emplace_back();
+    key.escaped = escaped_text(clause.key());
+    if (clause.is_path()) {
+      key.first = clause.key().substr(0, clause.key().find('.'));
+      key.escaped_first = escaped_text(key.first);
+    }
   }
 }
 
@@ -80,9 +93,9 @@ std::optional<std::string_view> ShapedFilter::top_level(const EventBatch& batch,
   return std::nullopt;
 }
 
-bool ShapedFilter::clause_matches(const WhereClause& clause, std::string_view escaped_key, const EventBatch& batch,
+bool ShapedFilter::clause_matches(const WhereClause& clause, const ClauseKey& key, const EventBatch& batch,
                                   const LineShape& shape) {
-  if (const std::optional<std::string_view> json = top_level(batch, shape, clause.key(), escaped_key)) {
+  if (const std::optional<std::string_view> json = top_level(batch, shape, clause.key(), key.escaped)) {
     Value value(*json, scratch_, parser_);
     return internal::test_value(clause, &value);
   }
@@ -90,18 +103,12 @@ bool ShapedFilter::clause_matches(const WhereClause& clause, std::string_view es
   // A path (json_path.hpp): its first segment is a top-level key, whose
   // value is parsed to look up the rest.
   const std::string_view path = clause.key();
-  const size_t dot = path.find('.');
-  const std::string_view first = path.substr(0, dot);
-  std::string quoted_first;
-  append_json_string(quoted_first, first);
-  const std::string_view escaped_first = quoted_first;
-  const std::optional<std::string_view> json =
-      top_level(batch, shape, first, escaped_first.substr(1, escaped_first.size() - 2));
+  const std::optional<std::string_view> json = top_level(batch, shape, key.first, key.escaped_first);
   simdjson::dom::element object;
   simdjson::dom::element found;
   if (!json || json_kind(*json) != JsonKind::kObject ||
       parser_.parse(json->data(), json->size()).get(object) != simdjson::SUCCESS ||
-      !walk_path(object, path.substr(dot + 1), &found)) {
+      !walk_path(object, path.substr(key.first.size() + 1), &found)) {
     return internal::test_value<Value>(clause, nullptr);
   }
   internal::DomValue value(found);
@@ -115,16 +122,13 @@ bool ShapedFilter::matches(const EventBatch& batch, const LineShape& shape) {
     simdjson::dom::element parsed;
     return parser_.parse(line.data(), line.size()).get(parsed) == simdjson::SUCCESS && filter_.matches(parsed);
   }
-  if (filter_.since() && shape.time_ns < *filter_.since()) return false;
-  if (filter_.until() && shape.time_ns >= *filter_.until()) return false;
+  if (!filter_.time_in_bounds(shape.time_ns)) return false;
   if (filter_.min_level()) {
     const std::optional<std::string_view> level = head_level(line);
-    if (!level) return false;
-    const std::optional<shm::Level> stored = shm::stored_event_level(*level);
-    if (!stored || *stored < *filter_.min_level()) return false;
+    if (!level || !filter_.level_passes(*level)) return false;
   }
   for (size_t i = 0; i < filter_.clauses().size(); ++i) {
-    if (!clause_matches(filter_.clauses()[i], escaped_keys_[i], batch, shape)) return false;
+    if (!clause_matches(filter_.clauses()[i], keys_[i], batch, shape)) return false;
   }
   return true;
 }

@@ -210,6 +210,11 @@ class Filter {
   // Whether the parsed line passes every condition.
   bool matches(const ParsedLine& line) const;
 
+  // The time bounds and the level floor alone, for a caller that has the
+  // line's time in ns or its level word without parsing (ShapedFilter).
+  bool time_in_bounds(int64_t ns) const;
+  bool level_passes(std::string_view level) const;
+
  private:
   bool timestamp_in_bounds(std::string_view timestamp) const;
 

@@ -36,18 +36,25 @@ class ShapedFilter {
   // Whether line `shape` of `batch` passes every condition of the filter.
   bool matches(const EventBatch& batch, const LineShape& shape);
 
+ private:
   class Value;  // a value of a shaped line (shaped_filter.cpp)
 
- private:
+  // A clause's key as lines write it (escaped, without quotes); for a path,
+  // also its first segment, and that escaped.
+  struct ClauseKey {
+    std::string escaped;
+    std::string first;
+    std::string escaped_first;
+  };
+
   // The JSON text of top-level key `key` (escaped as `escaped_key`) of the
   // line, or nullopt when the line has no such key.
   std::optional<std::string_view> top_level(const EventBatch& batch, const LineShape& shape, std::string_view key,
                                             std::string_view escaped_key);
-  bool clause_matches(const WhereClause& clause, std::string_view escaped_key, const EventBatch& batch,
-                      const LineShape& shape);
+  bool clause_matches(const WhereClause& clause, const ClauseKey& key, const EventBatch& batch, const LineShape& shape);
 
   Filter filter_;
-  std::vector<std::string> escaped_keys_;  // per clause: its key as a line writes it, without quotes
+  std::vector<ClauseKey> keys_;  // per clause
   simdjson::dom::parser parser_;
   std::string scratch_;  // unescaped strings
   std::string number_;   // pid, tid or seq as text
