@@ -7,7 +7,8 @@
 # it: the segment fuzzer from real segments written by ringtail-loadgen, the
 # others from tests/fuzz/seeds/<FUZZER>/.
 # Prints "[fuzz] SKIPPED: <why>" and succeeds when clang++ or libFuzzer is
-# missing (the test's SKIP_REGULAR_EXPRESSION turns that into a skip).
+# missing (the test's SKIP_REGULAR_EXPRESSION turns that into a skip), except
+# under CI (CI set in the environment), where a missing fuzzer is a failure.
 cmake_minimum_required(VERSION 3.25)
 
 string(TIMESTAMP _start "%s" UTC)
@@ -25,6 +26,9 @@ endif()
 set(_budget_seconds 30)  # build + seeds + fuzzing, when the build is up to date
 
 function(skip why)
+  if(DEFINED ENV{CI} AND NOT "$ENV{CI}" STREQUAL "" AND NOT "$ENV{CI}" STREQUAL "false")
+    message(FATAL_ERROR "[fuzz] cannot run under CI: ${why}")
+  endif()
   message("[fuzz] SKIPPED: ${why}")
 endfunction()
 
