@@ -420,7 +420,14 @@ void EventJsonFormatter::write_cached_line(std::string& out, const SiteCache& ca
     const FieldValue& value = fields[i].value;
     char* const value_start = p;
     const size_t type = value.index();
-    if (type == kStringType || type == kErrorType) {
+    if (type == kStringType) {
+      // Straight from the string: a ShownValue (an error's room too) would
+      // be zeroed and stored to the stack per field, then reloaded.
+      const StringValue& text = *std::get_if<StringValue>(&value);
+      p = write_json_string(p, text.bytes);
+      if (text.cut) [[unlikely]]
+        cuts_.push_back(CutField{KeySpan{key_offset, size - 4u}, text.original_bytes});
+    } else if (type == kErrorType) [[unlikely]] {
       p = ShownValue::plain(value).write(p);
       note_cut(value, KeySpan{key_offset, size - 4u});
     } else {
