@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ringtail::reader {
@@ -173,10 +174,11 @@ TEST(JsonNumbers, DoublesRoundTripAndNonFiniteAreStrings) {
   EXPECT_EQ(out, "-9223372036854775808 18446744073709551615");
 }
 
-// Every byte value at every position of strings around the 8-byte scanning
-// step: the result must be the same as escaping byte by byte.
+// Every byte value at every position of strings around the 8- and 16-byte
+// scanning steps (and the overlapping last load): the result must be the
+// same as escaping byte by byte.
 TEST(JsonString, EveryByteAtEveryPositionAsAlone) {
-  for (size_t size = 1; size <= 19; ++size) {
+  for (size_t size = 1; size <= 40; ++size) {
     for (size_t at = 0; at < size; ++at) {
       for (int b = 0; b < 256; ++b) {
         std::string text(size, 'a');
@@ -192,6 +194,39 @@ TEST(JsonString, EveryByteAtEveryPositionAsAlone) {
         std::string got;
         append_json_string(got, text);
         ASSERT_EQ(got, want) << "size " << size << " at " << at << " byte " << b;
+      }
+    }
+  }
+}
+
+// Two bytes that need escaping, at every pair of positions: the scan goes
+// on after the first one's escape, and a last load that overlaps it must
+// not find it again. Nothing is written past the end returned, though the
+// scan copies ahead into the room the rest of the text takes.
+TEST(JsonString, TwoEscapesAtEveryPairOfPositions) {
+  constexpr char kMarks[] = {'"', '\n', '\\', '\x01', '\x80'};
+  auto alone = [](char c) {
+    std::string one;
+    append_json_string(one, std::string(1, c));
+    return one.substr(1, one.size() - 2);
+  };
+  for (size_t size = 2; size <= 40; ++size) {
+    for (size_t first = 0; first < size; ++first) {
+      for (size_t second = first + 1; second < size; ++second) {
+        for (const char mark : kMarks) {
+          std::string text;
+          for (size_t i = 0; i < size; ++i) text.push_back(static_cast<char>('a' + i % 26));
+          text[first] = mark;
+          text[second] = '"';
+          std::string want(1, '"');
+          for (const char c : text) want += alone(c);
+          want.push_back('"');
+          std::string room(json_string_bound(size) + 16, '#');
+          const char* end = write_json_string(room.data(), text);
+          ASSERT_EQ(std::string_view(room.data(), static_cast<size_t>(end - room.data())), want)
+              << "size " << size << " at " << first << " and " << second;
+          ASSERT_EQ(room.find_first_not_of('#', want.size()), std::string::npos) << "written past the end";
+        }
       }
     }
   }

@@ -136,11 +136,12 @@ TEST(Redaction, ScrubsCredentialsOutOfValues) {
       // UTF-8 around a credential stays whole.
       {"\xC3\xA9 Bearer tok\xC3\xA9", "\xC3\xA9 Bearer ***REDACTED***\xC3\xA9"},
   };
-  // Each also after 1, 3 and 70 spaces: short values are looked at eight
-  // bytes at a time (then byte by byte), long ones with memchr; every way,
-  // at every offset, must find the same.
+  // Each also after 1, 3, 9, 17 and 70 spaces: short values are looked at
+  // sixteen or eight bytes at a time (then byte by byte), long ones with
+  // memchr; every way, at every offset, must find the same.
   const std::string pad(70, ' ');
-  const std::string prefixes[] = {std::string(), std::string(1, ' '), std::string(3, ' '), pad};
+  const std::string prefixes[] = {std::string(),       std::string(1, ' '),  std::string(3, ' '),
+                                  std::string(9, ' '), std::string(17, ' '), pad};
   for (const auto& [short_text, short_want] : scrubbed) {
     for (const std::string& prefix : prefixes) {
       const std::string text = prefix + short_text;

@@ -1,9 +1,14 @@
 #include "ringtail/reader/output/json_text.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "ringtail/shm/json_escape.hpp"
 
@@ -91,6 +96,45 @@ size_t plain_ascii_end(const unsigned char* s, size_t i, size_t n) {
   return i;
 }
 
+// Copies the longest run of plain ASCII from s[i] to `out` and returns its
+// end (as plain_ascii_end). It may copy more of s[i, n) than the run: no
+// further than out + (n - i), which the rest of the text overwrites (each of
+// its bytes becomes at least one). Where SSE2 is (every x86-64) and 16 bytes
+// or more are left, sixteen at a time, each copied as it is looked at (no
+// memcpy call for a plain string), the last load overlapping the one before.
+size_t copy_plain_ascii(const unsigned char* s, size_t i, size_t n, char* out) {
+#if defined(__SSE2__)
+  if (n - i >= 16) {
+    char* const to = out - i;  // s[k] goes to to[k]
+    // A byte below 0x20 or of 0x80 and above is below 0x20 as a signed char.
+    const __m128i space = _mm_set1_epi8(0x20);
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    auto special = [&](const unsigned char* from, char* dest) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dest), v);
+      const __m128i marked =
+          _mm_or_si128(_mm_cmplt_epi8(v, space), _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+      return static_cast<unsigned>(_mm_movemask_epi8(marked));
+    };
+    for (; i + 16 <= n; i += 16) {
+      if (const unsigned found = special(s + i, to + i); found != 0) {
+        return i + static_cast<size_t>(std::countr_zero(found));
+      }
+    }
+    if (i == n) return n;
+    // At least one load ran, so the last one starts at or after where this
+    // call did: the bytes it looks at again were plain.
+    const size_t last = n - 16;
+    const unsigned found = special(s + last, to + last);
+    return found != 0 ? last + static_cast<size_t>(std::countr_zero(found)) : n;
+  }
+#endif
+  const size_t run = plain_ascii_end(s, i, n);
+  std::memcpy(out, s + i, run - i);
+  return run;
+}
+
 }  // namespace
 
 char* write_json_string(char* out, std::string_view bytes) {
@@ -100,8 +144,7 @@ char* write_json_string(char* out, std::string_view bytes) {
   size_t i = 0;
   while (i < n) {
     // Copy the longest run of plain ASCII in one go.
-    const size_t run = plain_ascii_end(s, i, n);
-    std::memcpy(out, s + i, run - i);
+    const size_t run = copy_plain_ascii(s, i, n, out);
     out += run - i;
     i = run;
     if (i == n) break;

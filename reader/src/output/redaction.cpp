@@ -7,6 +7,10 @@
 #include <cstring>
 #include <iterator>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "absl/strings/str_cat.h"
 #include "ringtail/reader/ingest/callsite_table.hpp"
 #include "ringtail/shm/hmac_token.hpp"
@@ -349,7 +353,7 @@ struct Candidates {
 // The shortest text holding a credential: "://:p@" (an empty user's password).
 constexpr size_t kShortest = 6;
 
-// Strings up to this long are looked at eight bytes at a time in one pass;
+// Strings up to this long are looked at in one pass (scan_short);
 // longer ones with a memchr per byte sought (fewer, faster passes over long
 // text). Most values are short, and for them the calls cost more than the
 // bytes.
@@ -364,6 +368,49 @@ static_assert(std::endian::native == std::endian::little, "byte i of a loaded wo
 constexpr uint64_t bytes_equal(uint64_t word, unsigned char byte) {
   const uint64_t v = word ^ (kOnes * byte);
   return (v - kOnes) & ~v & kHighs;
+}
+
+// One pass over a short text: calls look_at(i) for each 'b' or 'B' at i,
+// and returns whether it holds an '@'. Sixteen bytes at a time where SSE2
+// is (every x86-64), the last load overlapping the one before it, whose
+// bytes it skips; otherwise eight at a time, then byte by byte.
+template <class LookAt>
+bool scan_short(const char* bytes, size_t size, LookAt& look_at) {
+  bool at_sign = false;
+  size_t at = 0;
+#if defined(__SSE2__)
+  if (size >= 16) {
+    const __m128i at_char = _mm_set1_epi8('@');
+    const __m128i case_bit = _mm_set1_epi8(0x20);
+    const __m128i b_char = _mm_set1_epi8('b');
+    auto scan = [&](size_t from, unsigned seen) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + from));
+      at_sign = at_sign || _mm_movemask_epi8(_mm_cmpeq_epi8(v, at_char)) != 0;
+      // Exactly 'b' and 'B' are 'b' with bit 5 set.
+      auto b = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(v, case_bit), b_char)));
+      for (b &= ~0U << seen; b != 0; b &= b - 1) look_at(from + static_cast<size_t>(std::countr_zero(b)));
+    };
+    for (; at + 16 <= size; at += 16) scan(at, 0);
+    if (at < size) scan(size - 16, static_cast<unsigned>(at - (size - 16)));
+    return at_sign;
+  }
+#endif
+  for (; at + 8 <= size; at += 8) {
+    uint64_t word = 0;
+    std::memcpy(&word, bytes + at, sizeof(word));
+    at_sign = at_sign || bytes_equal(word, '@') != 0;
+    // 'b' and 'B' are the bytes that are 'b' with bit 5 set.
+    for (uint64_t b = bytes_equal(word | (kOnes * 0x20), 'b'); b != 0; b &= b - 1) {
+      const size_t i = at + static_cast<size_t>(std::countr_zero(b)) / 8;
+      if ((static_cast<unsigned char>(bytes[i]) | 0x20U) == 'b') look_at(i);
+    }
+  }
+  for (; at < size; ++at) {
+    const auto c = static_cast<unsigned char>(bytes[at]);
+    at_sign = at_sign || c == '@';
+    if ((c | 0x20U) == 'b') look_at(at);
+  }
+  return at_sign;
 }
 
 Candidates candidates(std::string_view text) {
@@ -387,22 +434,7 @@ Candidates candidates(std::string_view text) {
   };
   bool at_sign = false;
   if (size <= kShortScan) {
-    size_t at = 0;
-    for (; at + 8 <= size; at += 8) {
-      uint64_t word = 0;
-      std::memcpy(&word, bytes + at, sizeof(word));
-      at_sign = at_sign || bytes_equal(word, '@') != 0;
-      // 'b' and 'B' are the bytes that are 'b' with bit 5 set.
-      for (uint64_t b = bytes_equal(word | (kOnes * 0x20), 'b'); b != 0; b &= b - 1) {
-        const size_t i = at + static_cast<size_t>(std::countr_zero(b)) / 8;
-        if ((static_cast<unsigned char>(bytes[i]) | 0x20U) == 'b') look_at(i);
-      }
-    }
-    for (; at < size; ++at) {
-      const auto c = static_cast<unsigned char>(bytes[at]);
-      at_sign = at_sign || c == '@';
-      if ((c | 0x20U) == 'b') look_at(at);
-    }
+    at_sign = scan_short(bytes, size, look_at);
   } else {
     at_sign = std::memchr(bytes, '@', size) != nullptr;
     for (const char b : {'b', 'B'}) {

@@ -31,6 +31,8 @@ void append_json_string(std::string& out, std::string_view bytes);
 // At most json_string_bound(bytes.size()) bytes: 6 per input byte (\u00XX)
 // and the quotes.
 constexpr size_t json_string_bound(size_t bytes) { return 6 * bytes + 2; }
+// Writes `bytes` as a quoted JSON string at `out` (room for
+// json_string_bound) and returns its end; it writes nothing past that end.
 char* write_json_string(char* out, std::string_view bytes);
 // Copies text that is JSON already (keys, punctuation, cached pieces) at `out`; returns the end.
 inline char* write_raw(char* out, std::string_view text) {
