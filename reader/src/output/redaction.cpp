@@ -343,11 +343,17 @@ struct CredentialFinder {
 // password needs an '@' and a "://"; the rest start with a 'b' or 'B'
 // ("bearer ", "basic " in any case; "-----BEGIN "). A few memchr()s over a
 // text without them, a few compares for each 'b' or 'B' of one with them.
+// One word of bits, not three bools: GCC built those in memory a byte at a
+// time and returned them as one load, a store-forwarding stall per call.
 struct Candidates {
-  bool http = false;
-  bool url = false;
-  bool key = false;
-  bool any() const { return http || url || key; }
+  static constexpr unsigned kHttp = 1;
+  static constexpr unsigned kUrl = 2;
+  static constexpr unsigned kKey = 4;
+  unsigned kinds = 0;
+  bool http() const { return (kinds & kHttp) != 0; }
+  bool url() const { return (kinds & kUrl) != 0; }
+  bool key() const { return (kinds & kKey) != 0; }
+  bool any() const { return kinds != 0; }
 };
 
 // The shortest text holding a credential: "://:p@" (an empty user's password).
@@ -414,23 +420,23 @@ bool scan_short(const char* bytes, size_t size, LookAt& look_at) {
 }
 
 Candidates candidates(std::string_view text) {
-  Candidates found;
-  if (text.size() < kShortest) return found;
+  if (text.size() < kShortest) return Candidates{};
   const char* const bytes = text.data();
   const size_t size = text.size();
   // bytes[at] is 'b' or 'B': "bearer " / "basic " (any case) start there, or
   // "-----BEGIN " around it. The second letter rules most out at once.
+  unsigned kinds = 0;
   auto look_at = [&](size_t at) {
     const size_t left = size - at;
     if (left > 6) {
       const char second = lower_ascii(bytes[at + 1]);
       if ((second == 'e' && left > 7 && word_is(text.substr(at, 7), "bearer ")) ||
           (second == 'a' && word_is(text.substr(at, 6), "basic "))) {
-        found.http = true;
+        kinds |= Candidates::kHttp;
         return;
       }
     }
-    if (bytes[at] == 'B' && at >= 5 && text.substr(at - 5, 11) == "-----BEGIN ") found.key = true;
+    if (bytes[at] == 'B' && at >= 5 && text.substr(at - 5, 11) == "-----BEGIN ") kinds |= Candidates::kKey;
   };
   bool at_sign = false;
   if (size <= kShortScan) {
@@ -443,8 +449,8 @@ Candidates candidates(std::string_view text) {
       }
     }
   }
-  found.url = at_sign && text.find("://") != std::string_view::npos;
-  return found;
+  if (at_sign && text.find("://") != std::string_view::npos) kinds |= Candidates::kUrl;
+  return Candidates{kinds};
 }
 
 constexpr size_t kFinders = 3;
@@ -453,7 +459,7 @@ void start_finders(std::string_view text, const Candidates& found, CredentialFin
   finders[0].next = &next_http_credential;
   finders[1].next = &next_url_password;
   finders[2].next = &next_private_key;
-  const bool wanted[kFinders] = {found.http, found.url, found.key};
+  const bool wanted[kFinders] = {found.http(), found.url(), found.key()};
   for (size_t i = 0; i < kFinders; ++i) {
     if (wanted[i]) finders[i].match = finders[i].next(text, finders[i].from);
   }
@@ -465,11 +471,11 @@ bool holds_credentials(std::string_view text) {
   const Candidates found = candidates(text);
   if (!found.any()) return false;
   size_t from = 0;
-  if (found.url && next_url_password(text, from).found()) return true;
+  if (found.url() && next_url_password(text, from).found()) return true;
   from = 0;
-  if (found.key && next_private_key(text, from).found()) return true;
+  if (found.key() && next_private_key(text, from).found()) return true;
   from = 0;
-  return found.http && next_http_credential(text, from).found();
+  return found.http() && next_http_credential(text, from).found();
 }
 
 std::string_view scrub_credentials(std::string_view text, std::string& scratch) {
