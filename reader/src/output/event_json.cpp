@@ -109,10 +109,12 @@ void EventJsonFormatter::field_span(size_t key_offset, size_t key_size, size_t v
 }
 
 void EventJsonFormatter::end_line() {
-  shape_.size = static_cast<uint32_t>(shaped_->text.size() - shape_.offset);
-  shape_.first_field = static_cast<uint32_t>(first_field_);
-  shape_.field_count = static_cast<uint32_t>(shaped_->fields.size() - first_field_);
-  shaped_->lines.push_back(shape_);
+  // Copied first, completed in the copy: stores into shape_ just before a
+  // wide copy of it would stall the copy's loads (store forwarding).
+  LineShape& line = shaped_->lines.emplace_back(shape_);
+  line.size = static_cast<uint32_t>(shaped_->text.size() - shape_.offset);
+  line.first_field = static_cast<uint32_t>(first_field_);
+  line.field_count = static_cast<uint32_t>(shaped_->fields.size() - first_field_);
   shaped_ = nullptr;
 }
 
