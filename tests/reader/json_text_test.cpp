@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <random>
@@ -240,6 +241,11 @@ TEST(JsonNumbers, IntegersMatchToChars) {
   }
   std::mt19937_64 rng(11);
   for (int i = 0; i < 20000; ++i) values.push_back(rng() >> (rng() % 64));
+  // Eight digits are made at once: every value below 10^5, and a stride
+  // through those below 10^8 and 10^16.
+  for (uint64_t v = 0; v < 100000; ++v) values.push_back(v);
+  for (uint64_t v = 0; v < 100000000; v += 9973) values.push_back(v);
+  for (uint64_t v = 0; v < 10000000000000000; v += 998244353ULL * 9973) values.push_back(v);
   for (uint64_t v : values) {
     std::string out;
     append_json_uint(out, v);
@@ -294,6 +300,16 @@ TEST(Timestamp, FormatsRfc3339WithNanoseconds) {
   out.clear();
   f.append(out, -1);  // one ns before the epoch
   EXPECT_EQ(out, R"("1969-12-31T23:59:59.999999999Z")");
+  // The nanoseconds' nine digits, through the range.
+  for (int64_t nanos = 0; nanos < 1'000'000'000; nanos += 999'983) {
+    for (const int64_t ns : {nanos, 999'999'999 - nanos}) {
+      out.clear();
+      f.append(out, 1795381200LL * 1'000'000'000 + ns);
+      char want[16];
+      std::snprintf(want, sizeof(want), "%09lld", static_cast<long long>(ns));
+      ASSERT_EQ(out.substr(21, 9), want) << ns;
+    }
+  }
 }
 
 }  // namespace
