@@ -69,6 +69,8 @@ absl::Status RingCursor::fail(const std::string& reason, uint64_t at) {
 bool RingCursor::consumer_passed(uint64_t at) {
   // A flight ring's writer ignores read_pos: the torn-read rule protects peeks there.
   if (options_.mode != RingCursorOptions::Mode::kPeek || flight_) return false;
+  // The record's bytes came with the staging copy, checked as a whole.
+  if (at >= staged_read_pos_) return false;
   // acquire fence: the ring bytes copied before it are ordered before this
   // load, so a read_pos not past `at` means the producer could not yet
   // overwrite them while they were copied (it writes below read_pos + capacity).
@@ -305,6 +307,7 @@ void RingCursor::jump_to(uint64_t to, BatchStats& stats) {
   }
   position_ = to;
   staged_begin_ = staged_end_ = to;
+  staged_read_pos_ = UINT64_MAX;
   forget_stream();
   ++stats.laps;
   snapshot();
@@ -352,6 +355,14 @@ absl::Status RingCursor::stage(uint64_t at, uint64_t size, uint64_t write_pos, c
       return fail(absl::StrCat("cannot copy ring bytes: ", s.message()), at);
     }
     staged_end_ = at + bytes;
+    staged_read_pos_ = UINT64_MAX;
+    if (options_.mode == RingCursorOptions::Mode::kPeek && !flight_) {
+      // acquire fence: the copy above is ordered before this load (as in
+      // consumer_passed()): from the loaded read_pos on, nothing the copy
+      // holds can have been reused by the producer while it was copied.
+      std::atomic_thread_fence(std::memory_order_acquire);
+      staged_read_pos_ = slot_->read_pos.load(std::memory_order_relaxed);
+    }
     if (flight_) {
       // acquire fence: the copy above is ordered before the load of
       // write_pos below; a byte the copy saw that the writer wrote after
@@ -379,6 +390,7 @@ absl::Status RingCursor::read_batch(CallSiteTable& table, RecordSink& sink, Batc
   // (a dead writer's last position) nothing is read, whoever moved it.
   const uint64_t write_pos = std::min(slot_->write_pos.load(std::memory_order_acquire), end_limit_);
   const uint64_t batch_start = position_;
+  staged_read_pos_ = UINT64_MAX;  // of the last batch's copy: look again
   if (consumer_passed(position_)) {
     ++stats.peek_resyncs;
     return absl::OkStatus();

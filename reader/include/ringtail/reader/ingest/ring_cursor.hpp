@@ -299,6 +299,11 @@ class RingCursor {
   // start of every batch: the staging buffer is shared by the thread's cursors).
   uint64_t staged_begin_ = 0;
   uint64_t staged_end_ = 0;
+  // A peeking cursor (not flight): the consumer's read_pos loaded just after
+  // the staging copy. A record at or past it was not reused while copied,
+  // which spares consumer_passed() a fence and a load of shared memory per
+  // record. UINT64_MAX: not known, look again.
+  uint64_t staged_read_pos_ = UINT64_MAX;
   std::vector<uint64_t> buffer_;  // resume_from(): a stored frame record being checked (8-byte aligned)
   ThreadContext context_;         // the frames of the ring's current thread
   DecodedFrame frame_;            // the frame record being decoded (storage reused)
