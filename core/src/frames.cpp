@@ -189,6 +189,15 @@ bool resend_frames(ThreadState& t) noexcept {
   return true;
 }
 
+shm::RingWriter::Reservation resend_frames_and_reserve(ThreadState& t, uint32_t size) noexcept {
+  // The hook set kResendFrames; a re-send that fails leaves it set.
+  if (t.status == ThreadRingStatus::kResendFrames) (void)resend_frames(t);
+  // Plain reserve(): should the frames have filled the chunk, the event
+  // opens the next one without them (its hook marks the thread again), and
+  // this never loops.
+  return t.writer.reserve(size);
+}
+
 CurrentSpan current_span() noexcept {
   const ThreadState& t = t_thread_state;
   for (uint32_t i = t.frame_depth; i-- > 0;) {

@@ -127,7 +127,12 @@ template <FullRing kOnFull, class... V>
     if (thread.frame_depth != 0) thread.status = ThreadRingStatus::kResendFrames;
     return EmitResult::kTooBig;
   }
-  shm::RingWriter::Reservation reservation = ring.reserve(static_cast<uint32_t>(size));
+  shm::RingWriter::Reservation reservation = ring.reserve_event(static_cast<uint32_t>(size));
+  if (reservation.at == nullptr && reservation.end == shm::RingWriter::kHookFired) [[unlikely]] {
+    // A flight ring's chunk started: the thread's frames go first, so that a
+    // reader starting at that chunk has this event's context too.
+    reservation = resend_frames_and_reserve(thread, static_cast<uint32_t>(size));
+  }
   if (reservation.at == nullptr) [[unlikely]] {
     if constexpr (kOnFull == FullRing::kReport) return EmitResult::kRingFull;
     if constexpr (kOnFull == FullRing::kWait) {

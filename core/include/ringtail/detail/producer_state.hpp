@@ -86,6 +86,11 @@ uint8_t prepare_thread(uint8_t on_full) noexcept;
 // marked resent) and makes it kActive; false, and nothing written, if the
 // ring lacks room for them all.
 bool resend_frames(ThreadState& thread) noexcept;
+// Flight mode, an event that opened a chunk (reserve_event() stopped at the
+// hook): writes the thread's frames (resend_frames(); if they do not fit,
+// the thread stays kResendFrames and the next event tries again), then
+// reserves `size` bytes for the event with reserve().
+shm::RingWriter::Reservation resend_frames_and_reserve(ThreadState& thread, uint32_t size) noexcept;
 // Flight mode: points the thread's writer's chunk hook at its status while
 // frames are bound (so every chunk gets them again), clears it otherwise.
 // Called whenever frame_depth changes on a thread with a ring.

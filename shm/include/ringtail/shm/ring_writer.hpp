@@ -71,14 +71,26 @@ struct RingWriter {
     uint64_t end;   // write_pos after the record
   };
 
+  // Reservation::end from reserve_event() when a flight ring's chunk started
+  // and its hook fired: nothing is reserved. The caller writes what the hook
+  // asks for (the thread's frames) first, then reserves with reserve().
+  static constexpr uint64_t kHookFired = 1;
+
   // Reserves a record of `size` bytes (a multiple of 8, at most
   // max_record_bytes) on an attached writer. `at` is nullptr when the ring
   // lacks room for it.
-  [[gnu::always_inline]] Reservation reserve(uint32_t size) noexcept {
+  [[gnu::always_inline]] Reservation reserve(uint32_t size) noexcept { return reserve_or_stop<false>(size); }
+  // reserve() for an event: a chunk start whose hook fires stops it
+  // ({nullptr, kHookFired}), so that the frames go before the event that
+  // opened the chunk. The fast path is reserve()'s.
+  [[gnu::always_inline]] Reservation reserve_event(uint32_t size) noexcept { return reserve_or_stop<true>(size); }
+
+  template <bool kStopAtHook>
+  [[gnu::always_inline]] Reservation reserve_or_stop(uint32_t size) noexcept {
     const uint64_t pos = write_pos;
     const uint64_t end = pos + size;
     if (end > room_end) [[unlikely]]
-      return reserve_past_room_end(size);
+      return reserve_past_room_end(size, kStopAtHook);
     std::byte* const at = data + (pos & mask);
     if (at == nullptr) __builtin_unreachable();  // attached: data is a mapping, so the caller's test folds away
     return {at, end};
@@ -86,8 +98,8 @@ struct RingWriter {
 
   // reserve() for a record that passes room_end: it may need padding before
   // it (it would straddle the end of the ring) or a fresh read of read_pos.
-  Reservation reserve_past_room_end(uint32_t size) noexcept {
-    if (chunk_mask != 0) return reserve_in_chunk(size);
+  Reservation reserve_past_room_end(uint32_t size, bool stop_at_hook = false) noexcept {
+    if (chunk_mask != 0) return reserve_in_chunk(size, stop_at_hook);
     uint64_t pos = write_pos;
     const uint64_t offset = pos & mask;
     const uint64_t tail = mask + 1 - offset;
@@ -113,7 +125,7 @@ struct RingWriter {
 
   // Flight mode's slow path: the record does not fit before the end of
   // write_pos's chunk (or room_end is not set yet).
-  Reservation reserve_in_chunk(uint32_t size) noexcept {
+  Reservation reserve_in_chunk(uint32_t size, bool stop_at_hook) noexcept {
     const uint64_t chunk_bytes = chunk_mask + 1;
     if (uint64_t{size} + sizeof(ThreadStartRecord) > chunk_bytes) return {nullptr, 0};
     uint64_t pos = write_pos;
@@ -133,6 +145,7 @@ struct RingWriter {
     // reader whose copy saw one of them then sees that write_pos after its
     // acquire fence, and so knows what was overwritten.
     std::atomic_thread_fence(std::memory_order_release);
+    room_end = (pos | chunk_mask) + 1;  // the chunk's end, also after its start record
     if ((pos & chunk_mask) == 0) {
       ThreadStartRecord start{};
       start.header = {sizeof(ThreadStartRecord), kChunkStartId, next_seq(), 0};
@@ -143,9 +156,11 @@ struct RingWriter {
       write_pos = pos;
       // release: publishes the chunk start record.
       slot->write_pos.store(pos, std::memory_order_release);
-      if (chunk_hook != nullptr) *chunk_hook = chunk_hook_value;
+      if (chunk_hook != nullptr) {
+        *chunk_hook = chunk_hook_value;
+        if (stop_at_hook) return {nullptr, kHookFired};
+      }
     }
-    room_end = (pos | chunk_mask) + 1;
     return {data + (pos & mask), pos + size};
   }
 
