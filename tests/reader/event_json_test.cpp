@@ -818,6 +818,33 @@ TEST(EventJson, ManyLinesIntoOneBuffer) {
   }
 }
 
+// A seq one more than the line before's is written by changing the text of
+// the last one: every carry, a jump, two threads' seqs interleaved and the
+// largest seqs must still read back exactly.
+TEST(EventJson, SeqTextFollowsEverySeq) {
+  EventJsonFormatter f(realtime_identity());
+  const CallSiteInfo site = make_site(Level::kInfo, "s", {{"n", FieldType::kI64}}, 0);
+  std::vector<std::pair<uint32_t, uint64_t>> seqs;  // tid, seq
+  for (uint64_t seq = 0; seq < 2100; ++seq) seqs.emplace_back(9, seq);
+  for (uint64_t seq = 999'999'990; seq < 1'000'000'012; ++seq) seqs.emplace_back(9, seq);
+  for (uint64_t seq = 0; seq < 40; ++seq) {
+    seqs.emplace_back(9, 5000 + seq);
+    seqs.emplace_back(10, 7 + seq);  // another thread's run, interleaved
+  }
+  for (uint64_t seq = UINT64_MAX - 12; seq != 0; ++seq) seqs.emplace_back(9, seq);
+  ShapedLines shaped;
+  for (const auto& [tid, seq] : seqs) f.append_event(shaped, make_event(site, {int64_t{1}}, tid, seq));
+  testing::check_shapes(shaped);
+  const std::vector<Json> lines = parse_lines(shaped.text);
+  ASSERT_EQ(lines.size(), seqs.size());
+  // simdjson gives a number below 2^63 as an int64, above it as a uint64.
+  auto number = [](const Json& j) { return j.kind == Json::Kind::kUint ? j.u : static_cast<uint64_t>(j.i); };
+  for (size_t i = 0; i < lines.size(); ++i) {
+    ASSERT_EQ(number(lines[i].at("seq")), seqs[i].second) << "line " << i;
+    ASSERT_EQ(number(lines[i].at("tid")), seqs[i].first) << "line " << i;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Error values: {"type":…,"message":…,"code":N,"stack":[…]}.
 

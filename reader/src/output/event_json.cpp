@@ -382,6 +382,18 @@ char* EventJsonFormatter::write_tid(char* p, uint64_t tid) {
   return p + tid_size_;
 }
 
+char* EventJsonFormatter::write_seq(char* p, uint64_t seq) {
+  static_assert(sizeof(seq_text_) <= kJsonNumberBound, "the copy stays within the room reserved for the seq");
+  if (seq_size_ != 0 && seq == seq_ + 1 && seq_text_[seq_size_ - 1] != '9') {
+    ++seq_text_[seq_size_ - 1];
+  } else {
+    seq_size_ = static_cast<uint8_t>(write_json_uint(seq_text_, seq) - seq_text_);
+  }
+  seq_ = seq;
+  std::memcpy(p, seq_text_, sizeof(seq_text_));  // within the number's bound; the line's size ends the copy
+  return p + seq_size_;
+}
+
 void EventJsonFormatter::write_cached_line(std::string& out, const SiteCache& cache, const DecodedEvent& event,
                                            int64_t ns, size_t bound) {
   const size_t start = out.size();
@@ -396,7 +408,7 @@ void EventJsonFormatter::write_cached_line(std::string& out, const SiteCache& ca
   p = write_raw(p, cache.head);
   p = write_tid(p, event.tid);
   p = write_raw(p, kSeqKey);
-  p = write_json_uint(p, event.seq);
+  p = write_seq(p, event.seq);
   cuts_.clear();
   // The fields' spans are written in place (one resize rather than a
   // push_back each); offsets are relative to the line.

@@ -194,6 +194,12 @@ class EventJsonFormatter {
   uint8_t tid_size_ = 0;  // 0: none yet
   char tid_text_[24] = {};
   char* write_tid(char* p, uint64_t tid);
+  // The last seq written, as text: in a run of a thread's lines each seq is
+  // the one before plus one, mostly a change of the last digit alone.
+  uint64_t seq_ = 0;
+  uint8_t seq_size_ = 0;  // 0: none yet
+  char seq_text_[24] = {};
+  char* write_seq(char* p, uint64_t seq);
   RealtimeConverter clock_;
   const Redactor* redactor_ = nullptr;
   bool scrub_ = false;                  // the redactor scrubs credentials out of string values
