@@ -57,6 +57,8 @@ void append_json_int(std::string& out, int64_t value);
 void append_json_uint(std::string& out, uint64_t value);
 
 // The bound of every write_json_<number> (the longest double text is 24).
+// Each needs that much room at `out`: the integers store whole words and may
+// leave bytes past the end they return, within the bound.
 inline constexpr size_t kJsonNumberBound = 32;
 char* write_json_double(char* out, double value);
 char* write_json_float(char* out, float value);
