@@ -307,7 +307,6 @@ void RingCursor::jump_to(uint64_t to, BatchStats& stats) {
   }
   position_ = to;
   staged_begin_ = staged_end_ = to;
-  staged_read_pos_ = UINT64_MAX;
   forget_stream();
   ++stats.laps;
   snapshot();
@@ -355,7 +354,6 @@ absl::Status RingCursor::stage(uint64_t at, uint64_t size, uint64_t write_pos, c
       return fail(absl::StrCat("cannot copy ring bytes: ", s.message()), at);
     }
     staged_end_ = at + bytes;
-    staged_read_pos_ = UINT64_MAX;
     if (options_.mode == RingCursorOptions::Mode::kPeek && !flight_) {
       // acquire fence: the copy above is ordered before this load (as in
       // consumer_passed()): from the loaded read_pos on, nothing the copy

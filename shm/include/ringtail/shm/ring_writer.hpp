@@ -98,7 +98,7 @@ struct RingWriter {
 
   // reserve() for a record that passes room_end: it may need padding before
   // it (it would straddle the end of the ring) or a fresh read of read_pos.
-  Reservation reserve_past_room_end(uint32_t size, bool stop_at_hook = false) noexcept {
+  Reservation reserve_past_room_end(uint32_t size, bool stop_at_hook) noexcept {
     if (chunk_mask != 0) return reserve_in_chunk(size, stop_at_hook);
     uint64_t pos = write_pos;
     const uint64_t offset = pos & mask;
