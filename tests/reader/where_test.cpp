@@ -413,6 +413,8 @@ TEST(WhereTest, ParseErrorsNameTheBadPart) {
       {"k~(", "the regex '(' is invalid: missing )"},
       {"k~a[", "the regex 'a[' is invalid"},
       {"k~\"(\"", "the regex '(' is invalid"},
+      // RE2 quotes the pattern in its message: a newline in it is escaped there too.
+      {"k~\"(\\n\"", "the regex '(\\x0a' is invalid: missing ): (\\x0a"},
       {"k~\"abc", "the regex '\"abc' starts with '\"' but is not a valid JSON string"},
       {"k==1", "the value '=1' starts with '=' (a typo in the operator?)"},
       {"k=>1", "the value '>1' starts with '>'"},

@@ -290,7 +290,7 @@ absl::StatusOr<WhereClause> parse_where(std::string_view text) {
     options.set_log_errors(false);  // the error goes to the caller, not stderr
     auto regex = std::make_shared<const RE2>(pattern, options);
     if (!regex->ok()) {
-      return bad_where(text, cat("the regex '", printable(pattern), "' is invalid: ", regex->error()));
+      return bad_where(text, cat("the regex '", printable(pattern), "' is invalid: ", printable(regex->error())));
     }
     clause.regex_ = std::move(regex);
     clause.value_ = std::move(pattern);
