@@ -625,17 +625,17 @@ TEST(DrainEngine, LostEventsAreNoted) {
   EXPECT_EQ(lost[0].get("lost_callsite_table_full"), 0);
 }
 
-TEST(DrainEngine, ReorderMergesThreadsByTimestamp) {
-  // Two threads log strictly in turn (k = 0, 1, 2, ...): one ring holds the
-  // even k, the other the odd. Read ring by ring, only the merge restores k order.
-  ProducerChild child = ProducerChild::start(producer_options(), [](ProducerChild::Link&) {
+// Two threads log "tick" strictly in turn (k = 0, 1, 2, ... total - 1): one
+// ring holds the even k, the other the odd. Read ring by ring, only the
+// merge restores k order.
+ProducerChild start_taking_turns(int total, uint64_t ring_bytes = uint64_t{1} << 20) {
+  return ProducerChild::start(producer_options(ring_bytes), [total](ProducerChild::Link&) {
     std::atomic<int> turn{0};
-    constexpr int kTotal = 400;
     auto play = [&](int parity) {
       for (;;) {
         int k = turn.load();
-        while (k < kTotal && k % 2 != parity) k = turn.load();
-        if (k >= kTotal) return;
+        while (k < total && k % 2 != parity) k = turn.load();
+        if (k >= total) return;
         // Well apart in time: the cores' clocks may disagree by a little
         // (a VM's TSCs by ~100 ns), which the merge cannot know about.
         const auto until = std::chrono::steady_clock::now() + 20us;
@@ -650,6 +650,21 @@ TEST(DrainEngine, ReorderMergesThreadsByTimestamp) {
     other.join();
     return 0;
   });
+}
+
+// The lines of start_taking_turns(), in k order, from both threads.
+void expect_in_turn_order(const std::vector<Line>& lines, size_t total) {
+  ASSERT_EQ(lines.size(), total);
+  std::set<uint64_t> tids;
+  for (size_t k = 0; k < lines.size(); ++k) {
+    ASSERT_EQ(lines[k].get("k"), static_cast<int64_t>(k)) << lines[k].raw;
+    tids.insert(lines[k].tid);
+  }
+  EXPECT_EQ(tids.size(), 2u);
+}
+
+TEST(DrainEngine, ReorderMergesThreadsByTimestamp) {
+  ProducerChild child = start_taking_turns(400);
   ASSERT_TRUE(child.ok()) << child.error();
   ASSERT_EQ(child.join(), 0);
   MemorySink sink;
@@ -659,15 +674,76 @@ TEST(DrainEngine, ReorderMergesThreadsByTimestamp) {
   options.reorder_window = 60s;
   DrainEngine engine(options, sink, nullptr);
   ASSERT_TRUE(engine.drain_once().ok());
-  const std::vector<Line> lines = parse_lines(sink.text);
-  ASSERT_EQ(lines.size(), 400u);
-  std::set<uint64_t> tids;
-  for (size_t k = 0; k < lines.size(); ++k) {
-    ASSERT_EQ(lines[k].get("k"), static_cast<int64_t>(k)) << lines[k].raw;
-    tids.insert(lines[k].tid);
-  }
-  EXPECT_EQ(tids.size(), 2u);
+  expect_in_turn_order(parse_lines(sink.text), 400);
   EXPECT_EQ(engine.stats().late_events, 0u);
+  EXPECT_EQ(engine.stats().passes, 1u);
+}
+
+// A dead producer's backlog of more than pass_bytes goes out in several
+// passes, each flushed (and committed) before the next: merged across the
+// ends of the passes as in one pass.
+TEST(DrainEngine, ABacklogOverPassBytesGoesOutInSeveralPassesStillMerged) {
+  // Rings of several batches (256 KiB) each: a pass reads at least one.
+  constexpr int kTotal = 40000;
+  ProducerChild child = start_taking_turns(kTotal, 4 << 20);
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_EQ(child.join(), 0);
+  MemorySink sink;
+  DrainOptions options = options_for(child.pid());
+  options.reorder_window = 60s;
+  options.pass_bytes = 64 << 10;
+  DrainEngine engine(options, sink, nullptr);
+  ASSERT_TRUE(engine.drain_once().ok());
+  expect_in_turn_order(parse_lines(sink.text), kTotal);
+  const DrainStats stats = engine.stats();
+  EXPECT_EQ(stats.late_events, 0u);
+  EXPECT_EQ(stats.events, static_cast<uint64_t>(kTotal));
+  EXPECT_GE(stats.passes, 3u);
+  EXPECT_GE(sink.flushes, static_cast<int>(stats.passes));  // each pass was flushed
+  EXPECT_EQ(sink.finished, std::vector<uint32_t>{static_cast<uint32_t>(child.pid())});
+  EXPECT_FALSE(segment_exists(child.segment_name()));
+}
+
+// A crashed producer's backlog over several passes: its trailing drops and
+// its crash note come once, after every event, in the pass that ends it.
+TEST(DrainEngine, ACrashedProducersNoteComesAfterItsLastPass) {
+  ProducerChild child = ProducerChild::start(producer_options(4 << 20), [](ProducerChild::Link&) {
+    if (log_from_threads(2, 15000) != 0) return 3;
+    ::kill(::getpid(), SIGKILL);
+    return 4;
+  });
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_EQ(child.join(), 128 + SIGKILL);
+  MemorySink sink;
+  DrainOptions options = options_for(child.pid());
+  options.pass_bytes = 64 << 10;
+  DrainEngine engine(options, sink, nullptr);
+  ASSERT_TRUE(engine.drain_once().ok());
+  const std::vector<Line> lines = parse_lines(sink.text);
+  expect_each_once_in_thread_order(lines, 2, 15000);
+  ASSERT_EQ(with_message(lines, "ringtail.crashed").size(), 1u);
+  EXPECT_EQ(lines.back().message, "ringtail.crashed");
+  EXPECT_TRUE(with_message(lines, "ringtail.dropped").empty());
+  EXPECT_GE(engine.stats().passes, 3u);
+  EXPECT_EQ(engine.stats().producers_crashed, 1u);
+  EXPECT_FALSE(segment_exists(child.segment_name()));
+}
+
+// drain_once() of a live producer is one pass bounded by its rings, however
+// small pass_bytes is: it cannot chase a producer that keeps writing.
+TEST(DrainEngine, ALiveProducersDrainOnceIsOnePassWhateverPassBytes) {
+  ProducerChild child = start_logging_then_holding(2, 1000);
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  MemorySink sink;
+  DrainOptions options = options_for(child.pid());
+  options.pass_bytes = 1;
+  DrainEngine engine(options, sink, nullptr);
+  ASSERT_TRUE(engine.drain_once().ok());
+  expect_each_once_in_thread_order(parse_lines(sink.text), 2, 1000);
+  EXPECT_EQ(engine.stats().passes, 1u);
+  ASSERT_TRUE(child.resume());
+  ASSERT_EQ(child.join(), 0);
 }
 
 // Several producers' segments in one pass go to the DecodePool: every event

@@ -254,7 +254,7 @@ absl::Status DrainEngine::apply_flushed() {
   return absl::OkStatus();
 }
 
-absl::Status DrainEngine::pass(bool rescan_now, bool final_drain, PassResult* result) {
+absl::Status DrainEngine::pass(bool rescan_now, bool final_drain, PassResult* result, bool continuing) {
   if (absl::Status status = apply_flushed(); !status.ok()) return status;
   DrainContext ctx{*output_, work_, report_, clock_ns(CLOCK_REALTIME), clock_ns(CLOCK_MONOTONIC), final_drain};
   if (rescan_now) {
@@ -265,7 +265,7 @@ absl::Status DrainEngine::pass(bool rescan_now, bool final_drain, PassResult* re
   }
   std::vector<SegmentDrainer*> drainers;
   for (auto& [name, drainer] : segments_) {
-    if (!drainer->retiring) drainers.push_back(drainer.get());
+    if (!drainer->retiring && (!continuing || drainer->stopped_at_pass_bytes())) drainers.push_back(drainer.get());
   }
   if (absl::Status status =
           drain_segments(drainers, rescan_now, final_drain, ctx.realtime_now_ns, ctx.steady_now_ns, result);
@@ -273,6 +273,7 @@ absl::Status DrainEngine::pass(bool rescan_now, bool final_drain, PassResult* re
     reset_after_sink_error(status);
     return status;
   }
+  for (const SegmentDrainer* drainer : drainers) result->more = result->more || drainer->stopped_at_pass_bytes();
   PendingCommit commit;
   std::vector<SegmentCheckpoint> checkpoints;
   for (auto& [name, drainer] : segments_) {
@@ -305,7 +306,10 @@ absl::Status DrainEngine::pass(bool rescan_now, bool final_drain, PassResult* re
   }
   commit.batch = output_->end_batch(std::move(checkpoints));
   pending_.push_back(std::move(commit));
-  if (final_drain) (void)output_->wait_flushed(pending_.back().batch);  // the outcome is apply_flushed()'s
+  // (A drain_once() pass with more to follow does not wait: the writer
+  // flushes it while the next one decodes.)
+  if (final_drain && !result->more)
+    (void)output_->wait_flushed(pending_.back().batch);  // the outcome is apply_flushed()'s
   if (absl::Status status = apply_flushed(); !status.ok()) return status;
   ++work_.passes;
   publish_stats();
@@ -350,6 +354,12 @@ absl::Status DrainEngine::drain_segments(const std::vector<SegmentDrainer*>& dra
 absl::Status DrainEngine::drain_once() {
   PassResult result;
   absl::Status status = pass(/*rescan=*/true, /*final_drain=*/true, &result);
+  // Dead producers' backlogs go on in passes of pass_bytes; their data is
+  // finite, and a live producer's final pass never stops at pass_bytes.
+  while (status.ok() && result.more) {
+    result = PassResult{};
+    status = pass(/*rescan=*/false, /*final_drain=*/true, &result, /*continuing=*/true);
+  }
   if (status.ok()) {
     // Returns with the sink quiet: what the pass queued after its flush
     // (segment_finished) is done too, so the caller may use the sink now.

@@ -280,10 +280,21 @@ absl::Status SegmentDrainer::read_rings(DrainContext& ctx, bool final, bool* bus
     ring.read_limit = limit;
     reading_.push_back(&ring);
   }
+  // A live producer's final drain is bounded by its rings; every other pass
+  // also by the bytes it hands on.
+  const uint64_t pass_bytes = final && !producer_dead() ? UINT64_MAX : options_.pass_bytes;
   // Merge-driven order (docs/ARCHITECTURE.md, "The reorder window"): the
   // next batch comes from the ring holding the watermark back, and what the
   // merge allows is written after each batch.
   while (!reading_.empty()) {
+    if (pass_line_bytes_ >= pass_bytes) {
+      // The rings still in reading_ hold the watermark back (watermark())
+      // until the next pass reads on.
+      for (Ring* unread : reading_) unread->lagging = true;
+      stopped_at_pass_bytes_ = true;
+      *busy = true;
+      return absl::OkStatus();
+    }
     size_t next = 0;
     for (size_t i = 1; i < reading_.size() && reading_[next]->has_high; ++i) {
       if (!reading_[i]->has_high || reading_[i]->high < reading_[next]->high) next = i;
@@ -334,6 +345,7 @@ absl::Status SegmentDrainer::move_lines(DrainContext& ctx, Step step) {
   ctx.stats.records_too_big += std::exchange(skipped_unaccounted_, 0);
   for (;;) {
     const ReorderBuffer::Released r = step();
+    pass_line_bytes_ += r.bytes;
     ctx.stats.events += r.events;
     ctx.stats.lines += r.lines;
     ctx.stats.gaps += r.gaps;
@@ -395,11 +407,16 @@ absl::Status SegmentDrainer::drain(DrainContext& ctx, bool full_slot_scan, bool*
   const bool dead = producer_dead();
   const bool final = ctx.final_drain || dead;
   scan_slots(ctx, full_slot_scan || dead);
+  pass_line_bytes_ = 0;
+  stopped_at_pass_bytes_ = false;
   if (absl::Status status = read_rings(ctx, final, busy); !status.ok()) return status;
   // What was read after the file was cut may be the zeros that stand in for
   // the lost pages: none of it goes out.
   if (cut()) return absl::OkStatus();
-  if (dead) {
+  // A pass that stopped at pass_bytes is not the last: the final steps (no
+  // window, trailing drops, the crash note) wait for the one that is.
+  const bool last = final && !stopped_at_pass_bytes_;
+  if (dead && last) {
     // Drops after each ring's last record, from the slot counters: final now.
     for (uint32_t slot : active_) {
       Ring& ring = rings_[slot];
@@ -414,8 +431,8 @@ absl::Status SegmentDrainer::drain(DrainContext& ctx, bool full_slot_scan, bool*
   if (!final) {
     if (absl::Status status = relieve_rings(ctx); !status.ok()) return status;
   }
-  if (absl::Status status = release(ctx, watermark(ctx, final), final); !status.ok()) return status;
-  if (dead) {
+  if (absl::Status status = release(ctx, watermark(ctx, last), last); !status.ok()) return status;
+  if (dead && last) {
     if (state_ == ProducerState::kCrashed && !crash_noted_) crashed_note(ctx);
     crash_noted_ = state_ == ProducerState::kCrashed;
     finished_ = true;

@@ -83,6 +83,8 @@ class SegmentDrainer : private RecordSink {
 
   // Dead producer, drained to the end and written out (after a drain()).
   bool finished() const { return finished_; }
+  // The last drain() stopped at DrainOptions::pass_bytes with data left to read.
+  bool stopped_at_pass_bytes() const { return stopped_at_pass_bytes_; }
   // The segment's file was cut short under its mapping (its owner's
   // ftruncate): nothing more is read or committed; the engine lets it go.
   bool cut() const { return view_.cut(); }
@@ -135,7 +137,9 @@ class SegmentDrainer : private RecordSink {
   void scan_slots(DrainContext& ctx, bool full);
   void add_ring(DrainContext& ctx, uint32_t slot);
   // Reads the rings a batch at a time, round robin, writing out what the
-  // merge allows after each round.
+  // merge allows after each round. Stops early (stopped_at_pass_bytes_,
+  // the rings left unread marked lagging) once the pass has released
+  // pass_bytes, unless this is a live producer's final drain.
   absl::Status read_rings(DrainContext& ctx, bool final, bool* busy);
   // One batch of one ring; false once the ring is done for this pass.
   bool read_batch(DrainContext& ctx, Ring& ring);
@@ -180,9 +184,11 @@ class SegmentDrainer : private RecordSink {
   bool late_reported_ = false;
   uint64_t skipped_unaccounted_ = 0;  // "ringtail.too_big" notes made since the last release(), for DrainStats
   bool finished_ = false;
-  bool crash_noted_ = false;  // the "ringtail.crashed" note was written (or was, before a restart)
-  EventBatch out_;            // lines released, handed to the output in chunks
-  SegmentResume resume_;      // the last resume point built (or the one this drainer started from)
+  bool stopped_at_pass_bytes_ = false;
+  uint64_t pass_line_bytes_ = 0;  // bytes of lines released in this pass
+  bool crash_noted_ = false;      // the "ringtail.crashed" note was written (or was, before a restart)
+  EventBatch out_;                // lines released, handed to the output in chunks
+  SegmentResume resume_;          // the last resume point built (or the one this drainer started from)
 };
 
 }  // namespace ringtail::reader

@@ -20,7 +20,9 @@
 //      from the ring that has reached the lowest timestamp (one not read yet
 //      first: it holds the merge back), until each has caught up or one
 //      ring's capacity was read in this pass (4 for drain_once, no limit for
-//      a dead producer). Events go through
+//      a dead producer), or the segment has handed pass_bytes of lines on
+//      (not in a live producer's drain_once: the rings bound it); the next
+//      pass reads on from there. Events go through
 //      EventJsonFormatter straight into the segment's ReorderBuffer; a
 //      DropGap becomes a "ringtail.dropped" line stamped with the time of the
 //      event that revealed it (the drain time if none follows yet); a
@@ -54,7 +56,8 @@
 //      Without one it repeats what it had written since its last commit.
 //   6. Dead producers (exited or crashed, checked in step 1 before the final
 //      read, so nothing can be written after it): every ring is read to its
-//      end, trailing drops are reported (RingCursor::report_trailing_drops),
+//      end (drain_once() runs passes of pass_bytes until then; the rest of
+//      this step is the last pass's), trailing drops are reported (RingCursor::report_trailing_drops),
 //      the reorder buffer is written out whole, then a crashed producer gets
 //      a "ringtail.crashed" ERROR note (with its lost_no_ring /
 //      lost_callsite_table_full totals when nonzero); a clean exit gets no
@@ -142,6 +145,14 @@ struct DrainOptions {
   // lines are written early (DrainStats::reorder_forced).
   uint64_t reorder_max_lines = uint64_t{1} << 20;
   uint64_t reorder_max_bytes = uint64_t{256} << 20;
+  // A pass over a segment ends once it has handed this many bytes of lines
+  // on (the next pass goes on where it stopped; drain_once() runs passes
+  // until a dead producer's rings are read to their end), so that a backlog
+  // is flushed and committed as it goes: a store file that fills up is
+  // closed, and compressed, at the end of the pass that filled it, not at
+  // the end of the backlog. A live producer's drain_once() pass is bounded
+  // by its rings instead (step 2).
+  uint64_t pass_bytes = uint64_t{32} << 20;
   // run() after a sink error: 0 returns (the error in last_error()); more
   // reports it, waits this long and starts over from the committed
   // positions, doubling the wait after each failed try up to
@@ -157,7 +168,7 @@ struct DrainOptions {
   // engine's thread decodes the next pass; false: on the engine's thread.
   bool writer_thread = true;
   // Writer thread: at most this many bytes of lines (and their shapes) queued; the engine waits beyond.
-  uint64_t max_output_bytes_in_flight = uint64_t{64} << 20;
+  uint64_t max_output_bytes_in_flight = uint64_t{8} << 20;
   // Threads that decode segments in parallel (one segment per thread at a
   // time) when a pass has several: 0 picks min(4, hardware threads); 1 (or
   // writer_thread = false) decodes on the engine's thread.
@@ -219,12 +230,15 @@ class DrainEngine {
  private:
   struct PassResult {
     bool busy = false;  // some ring had more than a little pending: do not sleep
+    bool more = false;  // some segment stopped at pass_bytes: drain_once() goes on
   };
 
   // What to publish once the output of batch `batch` is flushed.
   struct PendingCommit;
 
-  absl::Status pass(bool rescan, bool final_drain, PassResult* result);
+  // `continuing`: a further pass of drain_once(), over the segments whose
+  // last pass stopped at pass_bytes only.
+  absl::Status pass(bool rescan, bool final_drain, PassResult* result, bool continuing = false);
   // Step 2-4 for every segment not retiring: in turn, or on the DecodePool.
   absl::Status drain_segments(const std::vector<SegmentDrainer*>& drainers, bool rescan_now, bool final_drain,
                               int64_t realtime_now_ns, int64_t steady_now_ns, PassResult* result);
