@@ -385,12 +385,17 @@ char* EventJsonFormatter::write_tid(char* p, uint64_t tid) {
 char* EventJsonFormatter::write_seq(char* p, uint64_t seq) {
   static_assert(sizeof(seq_text_) <= kJsonNumberBound, "the copy stays within the room reserved for the seq");
   if (seq_size_ != 0 && seq == seq_ + 1 && seq_text_[seq_size_ - 1] != '9') {
+    // Copied before the digit changes: a wide load of the text right after
+    // a one-byte store to it would wait for that store (store forwarding).
+    std::memcpy(p, seq_text_, sizeof(seq_text_));  // within the number's bound; the line's size ends the copy
+    ++p[seq_size_ - 1];
     ++seq_text_[seq_size_ - 1];
-  } else {
-    seq_size_ = static_cast<uint8_t>(write_json_uint(seq_text_, seq) - seq_text_);
+    seq_ = seq;
+    return p + seq_size_;
   }
+  seq_size_ = static_cast<uint8_t>(write_json_uint(seq_text_, seq) - seq_text_);
   seq_ = seq;
-  std::memcpy(p, seq_text_, sizeof(seq_text_));  // within the number's bound; the line's size ends the copy
+  std::memcpy(p, seq_text_, sizeof(seq_text_));
   return p + seq_size_;
 }
 
