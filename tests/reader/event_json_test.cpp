@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "ringtail/reader/storage/file_index.hpp"
 #include "shape_check.hpp"
 
 namespace ringtail::reader {
@@ -617,6 +619,90 @@ TEST(EventJson, CallSiteCacheFollowsTheCallSite) {
   EXPECT_EQ(j.keys(), with_reserved({"_pid", "s"}));
   EXPECT_EQ(j.at("level").s, "OFF");
   EXPECT_EQ(j.at("message").s, "");
+}
+
+// LineShape::layout: the lines of one call site share one (nonzero) as long
+// as they have its keys alone; a line with a context or a "_cut" field has
+// none; another call site, one rebuilt under the same id, or another
+// formatter never has the same.
+TEST(EventJson, LinesShareALayoutOnlyWhenTheirMessageAndKeysAreTheSame) {
+  EventJsonFormatter f(realtime_identity());
+  const CallSiteInfo site = make_site(Level::kInfo, "tick", {{"k", FieldType::kI64}, {"s", FieldType::kString}}, 3);
+  const CallSiteInfo other = make_site(Level::kInfo, "tock", {{"k", FieldType::kI64}, {"s", FieldType::kString}}, 4);
+  auto layout_of = [](EventJsonFormatter& formatter, const DecodedEvent& event) {
+    ShapedLines out;
+    formatter.append_event(out, event);
+    testing::check_shapes(out);
+    EXPECT_EQ(out.lines.size(), 1u);
+    return out.lines.empty() ? ~uint64_t{0} : out.lines[0].layout;
+  };
+  const uint64_t first = layout_of(f, make_event(site, {int64_t{1}, str("a")}));
+  EXPECT_NE(first, 0u);
+  EXPECT_EQ(layout_of(f, make_event(site, {int64_t{2}, str("other text")}, 1241, 99)), first);
+  EXPECT_EQ(layout_of(f, make_event(site, {int64_t{3}, cut_str("ab", 9)})), 0u) << "a _cut field";
+  const uint64_t tock = layout_of(f, make_event(other, {int64_t{1}, str("a")}));
+  EXPECT_NE(tock, 0u);
+  EXPECT_NE(tock, first);
+
+  ThreadContext context;
+  ContextFrame frame;
+  frame.fields.push_back(ContextField{"request", FieldType::kString, str("r-1")});
+  context.frames.push_back(frame);
+  context.version = 1;
+  DecodedEvent with_context = make_event(site, {int64_t{4}, str("a")});
+  with_context.context = &context;
+  EXPECT_EQ(layout_of(f, with_context), 0u) << "its context's keys follow the site's";
+  EXPECT_EQ(layout_of(f, make_event(site, {int64_t{5}, str("a")})), first);
+
+  // The same id, another call site (and back): a new layout each time.
+  CallSiteInfo renamed = site;
+  renamed.fields[1].name = "t";
+  const uint64_t rebuilt = layout_of(f, make_event(renamed, {int64_t{1}, str("a")}));
+  EXPECT_NE(rebuilt, 0u);
+  EXPECT_NE(rebuilt, first);
+  const uint64_t back = layout_of(f, make_event(site, {int64_t{1}, str("a")}));
+  EXPECT_NE(back, first);
+  EXPECT_NE(back, rebuilt);
+
+  EventJsonFormatter g(realtime_identity());
+  const uint64_t elsewhere = layout_of(g, make_event(site, {int64_t{1}, str("a")}));
+  EXPECT_NE(elsewhere, 0u);
+  for (const uint64_t seen : {first, tock, rebuilt, back}) EXPECT_NE(elsewhere, seen);
+}
+
+// The store's index counted through layouts (FileIndexBuilder) is the index
+// counted key by key: here with more call sites than the index lists
+// messages (kMaxDistinct) and than the builder keeps layouts (its cache is
+// emptied and filled again), each site's lines far apart.
+TEST(EventJson, IndexCountedByLayoutEqualsTheIndexCountedByKey) {
+  EventJsonFormatter f(realtime_identity());
+  std::vector<CallSiteInfo> sites;
+  constexpr uint32_t kSites = FileIndex::kMaxDistinct + 904;
+  for (uint32_t i = 0; i < kSites; ++i) {
+    sites.push_back(make_site(Level::kInfo, absl::StrCat("m", i),
+                              {{absl::StrCat("k", i % 7), FieldType::kI64}, {"s", FieldType::kString}}, i));
+  }
+  ShapedLines out;
+  for (int round = 0; round < 2; ++round) {
+    for (const CallSiteInfo& site : sites) f.append_event(out, make_event(site, {int64_t{round}, str("v")}));
+  }
+  testing::check_shapes(out);
+  FileIndexBuilder by_layout;
+  FileIndexBuilder by_key;
+  for (const LineShape& shape : out.lines) {
+    ASSERT_NE(shape.layout, 0u);
+    by_layout.add_shaped_line(out, shape, "agent", 1234);
+    LineShape unknown = shape;
+    unknown.layout = 0;
+    by_key.add_shaped_line(out, unknown, "agent", 1234);
+  }
+  const FileIndex index = by_layout.finish("f.jsonl", out.text.size());
+  EXPECT_EQ(index, by_key.finish("f.jsonl", out.text.size()));
+  EXPECT_EQ(index.lines, 2u * kSites);
+  EXPECT_FALSE(index.messages_complete);
+  EXPECT_EQ(index.messages.size(), FileIndex::kMaxDistinct);
+  EXPECT_EQ(index.messages.at("m0"), 2u);
+  EXPECT_EQ(index.keys.at("s"), 2u * kSites);
 }
 
 // Three ways to write an event line: the reserved fast path (cached call

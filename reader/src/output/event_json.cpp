@@ -20,6 +20,7 @@
 #include "ringtail/reader/output/event_json.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -143,6 +144,17 @@ EventJsonFormatter::KeySpan EventJsonFormatter::append_key(std::string& out, std
   return key;
 }
 
+namespace {
+
+// LineShape::layout values: one counter for the process, so that no two
+// formatters (segments, or a segment's drainer made again) share one.
+uint64_t next_layout() {
+  static std::atomic<uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+}  // namespace
+
 const EventJsonFormatter::SiteCache* EventJsonFormatter::site_cache(const DecodedEvent& event) {
   const CallSiteInfo* site = event.callsite;
   const uint32_t id = event.callsite_id;
@@ -158,6 +170,7 @@ const EventJsonFormatter::SiteCache* EventJsonFormatter::site_cache(const Decode
 
   // (Re)build: first use of this id, or another call site under it.
   cache.site = site;
+  cache.layout = next_layout();
   cache.rules.clear();
   cache.trusted_hash = kNoTrustedHashField;
   if (redactor_ != nullptr) {
@@ -459,6 +472,8 @@ void EventJsonFormatter::write_cached_line(std::string& out, const SiteCache& ca
     const size_t cut_start = static_cast<size_t>(p - base);
     p = write_cut_object(p, base);
     field_span(cut_start + 2, 4, cut_start + kCutOpen.size() - 1, static_cast<size_t>(p - base));
+  } else {
+    shape_.layout = cache.layout;  // the site's keys alone (append_event clears it for a context)
   }
   *p++ = '}';
   *p++ = '\n';
@@ -477,6 +492,7 @@ void EventJsonFormatter::append_event(ShapedLines& shaped, const DecodedEvent& e
     // The line as without a context, then its context fields before the closing brace.
     const ContextCache& context = context_cache(event.slot_index, *event.context, event.context->frames.size());
     append_event_fields(out, cache, event, ns);
+    shape_.layout = 0;           // its context's keys follow the site's
     out.resize(out.size() - 2);  // "}\n"
     uint64_t bloom = 0;
     if (cache != nullptr) {

@@ -192,17 +192,37 @@ void FileIndexBuilder::add_shaped_line(const ShapedLines& lines, const LineShape
     level_known_[level] = true;
   }
   levels_.count(level_slots_[level]);
-  count_escaped(messages_, recent_message_, lines.message(shape));
   if (!service_pid_added_) {
     // The same on every line of a file: one process's.
     add_service(service);
     add_pid(pid);
     service_pid_added_ = true;
   }
+  if (shape.layout != 0) {
+    // The message and keys of this layout's lines are known: no comparison.
+    const LayoutSlots& slots = layout_slots(lines, shape);
+    messages_.count(slots.message);
+    for (const size_t slot : slots.keys) keys_.count(slot);
+    return;
+  }
+  count_escaped(messages_, recent_message_, lines.message(shape));
   if (recent_keys_.size() < shape.field_count) recent_keys_.resize(shape.field_count);
   for (uint32_t i = 0; i < shape.field_count; ++i) {
     count_escaped(keys_, recent_keys_[i], lines.key(shape, lines.fields[shape.first_field + i]));
   }
+}
+
+const FileIndexBuilder::LayoutSlots& FileIndexBuilder::layout_slots(const ShapedLines& lines, const LineShape& shape) {
+  if (auto it = layouts_.find(shape.layout); it != layouts_.end()) return it->second;
+  if (layouts_.size() >= kMaxLayouts) layouts_.clear();  // a producer with that many call sites: slots found again
+  LayoutSlots& slots = layouts_[shape.layout];
+  slots.message = messages_.slot_of(json_string_text(lines.message(shape), scratch_));
+  slots.keys.reserve(shape.field_count);
+  for (uint32_t i = 0; i < shape.field_count; ++i) {
+    slots.keys.push_back(
+        keys_.slot_of(json_string_text(lines.key(shape, lines.fields[shape.first_field + i]), scratch_)));
+  }
+  return slots;
 }
 
 FileIndex FileIndexBuilder::finish(std::string data_file, uint64_t data_bytes) const {

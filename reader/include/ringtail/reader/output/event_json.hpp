@@ -107,6 +107,7 @@ class EventJsonFormatter {
     std::vector<uint32_t> key_ends;             // end of each field's part of `keys`
     uint64_t name_bloom = 0;                    // name_bit() of each field's name
     uint32_t message_size = 0;                  // the escaped message's length, quotes excluded
+    uint64_t layout = 0;                        // LineShape::layout of its lines, new at each (re)build
     // What any line of this site needs at most, strings' and errors' text
     // aside: the head, tid, seq, keys, braces, and a number's bound per field.
     size_t fixed_bound = 0;

@@ -60,6 +60,11 @@ struct LineShape {
   uint32_t message_size = 0;
   uint32_t first_field = 0;  // in ShapedLines::fields
   uint32_t field_count = 0;
+  // Nonzero: every line with this layout has the same message and the same
+  // field keys, in the same order (one call site's events without context
+  // or "_cut"), so a sink may work out what it needs of them once per
+  // layout. Never reused within the reader process; 0: unknown.
+  uint64_t layout = 0;
 };
 
 // Lines with their shapes. Append-only while being written; a writer adds

@@ -140,6 +140,15 @@ class FileIndexBuilder {
   Recent recent_message_;
   std::vector<Recent> recent_keys_;
   bool service_pid_added_ = false;
+  // Shaped lines with a LineShape::layout: the slots of its message and
+  // keys, found once per layout (a bounded cache: cleared when full).
+  struct LayoutSlots {
+    size_t message = DistinctCounter::kNoSlot;
+    std::vector<size_t> keys;
+  };
+  static constexpr size_t kMaxLayouts = 4096;
+  absl::flat_hash_map<uint64_t, LayoutSlots> layouts_;
+  const LayoutSlots& layout_slots(const ShapedLines& lines, const LineShape& shape);
 };
 
 // Reads `data_path` (plain or .zst) and indexes every complete line. The
