@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -191,6 +193,45 @@ TEST_F(JsonlReaderTest, CompressedRoundTripAtSeveralBlockSizes) {
   absl::StatusOr<JsonlReader> reader = JsonlReader::open(zst);
   ASSERT_TRUE(reader.ok());
   EXPECT_TRUE(reader->compressed());
+}
+
+// A file cut short while it is compressed (another process's truncate)
+// fails the compression, which leaves no .zst (and a source read through a
+// mapping must not end the process with SIGBUS); one compressed wholly
+// before or after the cut is the content of that moment.
+TEST_F(JsonlReaderTest, AFileCutShortWhileCompressedFailsAndNeverCrashes) {
+  const std::string text = random_lines(4, 60000, 400);  // about 12 MiB: several pieces
+  const std::string plain = path("a.jsonl");
+  const std::string zst = path("a.jsonl.zst");
+  constexpr size_t kCutTo = 4096;
+  write(plain, text);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(compress_file(plain, zst, 1).ok());
+  const auto whole = std::chrono::steady_clock::now() - start;
+  int failed = 0;
+  constexpr int kTries = 16;
+  for (int i = 1; i <= kTries; ++i) {
+    SCOPED_TRACE(i);
+    fs::remove(zst);
+    write(plain, text);
+    // Cuts spread over the time one compression took.
+    std::thread cutter([&] {
+      std::this_thread::sleep_for(whole * i / (kTries + 1));
+      ASSERT_EQ(::truncate(plain.c_str(), kCutTo), 0);
+    });
+    const absl::Status status = compress_file(plain, zst, 1);
+    cutter.join();
+    if (status.ok()) {
+      const ReadResult result = read_all(zst);
+      ASSERT_TRUE(result.status.ok()) << result.status;
+      EXPECT_TRUE(result.content == text || result.content == text.substr(0, kCutTo));
+    } else {
+      EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+      EXPECT_FALSE(fs::exists(zst));
+      ++failed;
+    }
+  }
+  EXPECT_GT(failed, 0) << "no cut landed during a compression";
 }
 
 TEST_F(JsonlReaderTest, CompressLevelsAndNoTemporaryFilesLeft) {
