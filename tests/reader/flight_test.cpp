@@ -19,6 +19,7 @@
 
 #include "ingest_test_support.hpp"
 #include "producer_child.hpp"
+#include "ringtail/reader/drain/segment_resume.hpp"
 #include "ringtail/ringtail.hpp"
 #include "ringtail/shm/segment_file.hpp"
 
@@ -202,17 +203,32 @@ TEST(FlightRing, SigkilledWhileWritingLeavesNoTornRecord) {
   EXPECT_LE(slot->committed_untrusted, end + 1);
 }
 
-// The torn-read rule, deterministically: the writer laps the cursor between
-// its first copy and its second within one batch (the sink makes the child
-// write four more rings' worth on the first event). The second copy holds
-// overwritten bytes that the batch's write_pos still called valid: only the
-// write_pos reloaded after the copy tells, and the cursor must discard the
-// copy, jump to the oldest intact chunk and count the overwritten events.
-TEST(FlightRing, WriterLappingTheCursorDuringABatchIsDetectedAfterTheCopy) {
-  ProducerChild child = ProducerChild::start(flight_options(), [](ProducerChild::Link& link) {
+// Lets the producer go on (its next round, then it waits again) at the first
+// event it is handed: mid-batch.
+class LappingSink : public CollectingSink {
+ public:
+  explicit LappingSink(ProducerChild& producer) : producer_(producer) {}
+  void on_event(const DecodedEvent& event) override {
+    CollectingSink::on_event(event);
+    if (!lapped_) {
+      lapped_ = true;
+      ok_ = producer_.resume() && producer_.wait_signal();
+    }
+  }
+  bool ok() const { return lapped_ && ok_; }
+
+ private:
+  ProducerChild& producer_;
+  bool lapped_ = false;
+  bool ok_ = false;
+};
+
+// A ring and a bit (120 events), then 400 more when let go, then exits: the
+// window of the first round starts mid-ring and wraps, so that a batch over
+// it copies twice.
+ProducerChild start_lapping_producer() {
+  return ProducerChild::start(flight_options(), [](ProducerChild::Link& link) {
     uint64_t i = 0;
-    // A ring and a bit: the window then starts mid-ring and the batch
-    // wraps, so that it copies twice.
     for (; i < 120; ++i) log_event(i);
     link.signal();
     if (!link.wait()) return 4;
@@ -221,6 +237,16 @@ TEST(FlightRing, WriterLappingTheCursorDuringABatchIsDetectedAfterTheCopy) {
     if (!link.wait()) return 4;
     return 0;
   });
+}
+
+// The torn-read rule, deterministically: the writer laps the cursor between
+// its first copy and its second within one batch (the sink makes the child
+// write four more rings' worth on the first event). The second copy holds
+// overwritten bytes that the batch's write_pos still called valid: only the
+// write_pos reloaded after the copy tells, and the cursor must discard the
+// copy, jump to the oldest intact chunk and count the overwritten events.
+TEST(FlightRing, WriterLappingTheCursorDuringABatchIsDetectedAfterTheCopy) {
+  ProducerChild child = start_lapping_producer();
   ASSERT_TRUE(child.ok()) << child.error();
   ASSERT_TRUE(child.wait_signal());
   absl::StatusOr<SegmentView> view = SegmentView::open(child.segment_name(), SegmentView::Access::kReadOnly);
@@ -234,23 +260,7 @@ TEST(FlightRing, WriterLappingTheCursorDuringABatchIsDetectedAfterTheCopy) {
       RingCursor::create(*view, 0, RingCursorOptions{.mode = RingCursorOptions::Mode::kPeek});
   ASSERT_TRUE(cursor.ok());
 
-  class LappingSink : public CollectingSink {
-   public:
-    explicit LappingSink(ProducerChild& producer) : producer_(producer) {}
-    void on_event(const DecodedEvent& event) override {
-      CollectingSink::on_event(event);
-      if (!lapped_) {
-        lapped_ = true;
-        ok_ = producer_.resume() && producer_.wait_signal();
-      }
-    }
-    bool ok() const { return lapped_ && ok_; }
-
-   private:
-    ProducerChild& producer_;
-    bool lapped_ = false;
-    bool ok_ = false;
-  } sink(child);
+  LappingSink sink(child);
   BatchStats first;
   ASSERT_TRUE(cursor->read_batch(table, sink, &first).ok()) << cursor->poison_status();
   ASSERT_TRUE(sink.ok());
@@ -309,6 +319,53 @@ TEST(FlightRing, ConsumerLappedBetweenBatchesSkipsToTheOldestIntactChunk) {
   EXPECT_EQ(rounds[1].events + rounds[1].overwritten, 1000u);
   EXPECT_EQ(rounds[2].events, 20u);
   EXPECT_EQ(rounds[2].overwritten, 0u);
+}
+
+// A resume point taken right after a jump, before the next seq is read: the
+// writer laps a consuming cursor during a batch (as above), and the batch
+// ends at the jump target. A cursor resumed there still counts the events
+// the jump skipped, as overwritten, from the seq expected before it.
+TEST(FlightRing, AResumePointAtAJumpKeepsTheOverwrittenCount) {
+  ProducerChild child = start_lapping_producer();
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_TRUE(child.wait_signal());
+  absl::StatusOr<SegmentView> view = SegmentView::open(child.segment_name(), SegmentView::Access::kReadWrite);
+  ASSERT_TRUE(view.ok()) << view.status();
+  CallSiteTable table(*view);
+  // Room for the first copy's records, not for the jump after the second.
+  const RingCursorOptions options{.mode = RingCursorOptions::Mode::kConsume, .max_batch_bytes = 3 * kChunkBytes};
+  absl::StatusOr<RingCursor> first = RingCursor::create(*view, 0, options);
+  ASSERT_TRUE(first.ok());
+  LappingSink sink(child);
+  BatchStats batch;
+  ASSERT_TRUE(first->read_batch(table, sink, &batch).ok()) << first->poison_status();
+  ASSERT_TRUE(sink.ok());
+  ASSERT_EQ(batch.laps, 2u);  // before the first copy, and after the second
+  const uint64_t expected = expect_intact_and_accounted(sink.items);
+  ASSERT_GT(expected, 0u);
+  const std::optional<RingResume> at_jump = first->resume_at(first->position(), std::nullopt);
+  ASSERT_TRUE(at_jump.has_value());
+  EXPECT_TRUE(at_jump->lap_pending);
+  EXPECT_TRUE(at_jump->has_expected_seq);
+  EXPECT_EQ(at_jump->expected_seq, expected);
+  // Stored and read back as a restarted drain would.
+  SegmentResume stored;
+  stored.rings.push_back(SegmentResume::Ring{0, *at_jump, 0});
+  absl::StatusOr<SegmentResume> loaded = decode_segment_resume(encode(stored));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+
+  absl::StatusOr<RingCursor> restarted = RingCursor::create(*view, 0);
+  ASSERT_TRUE(restarted.ok());
+  ASSERT_TRUE(restarted->resume_from(loaded->rings[0].resume));
+  const Read after = read_ring(*restarted, table);
+  ASSERT_TRUE(after.status.ok()) << after.status;
+  EXPECT_EQ(expect_intact_and_accounted(after.items, expected), 520u);
+  const std::vector<DropGap> gaps = testing::gaps_of(after.items);
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_EQ(gaps[0].first_seq, expected);
+  EXPECT_EQ(after.totals.overwritten, gaps[0].count);
+  ASSERT_TRUE(child.resume());
+  ASSERT_EQ(child.join(), 0);
 }
 
 // Peeks of a producer that keeps writing (it laps a 16 KiB ring every few

@@ -174,6 +174,9 @@ TEST(RingResume, AResumePointTheRingCannotHoldIsIgnored) {
   r = *good;
   r.owner_name = std::string(17, 'n');
   bad.emplace_back("a thread name too long", r);
+  r = *good;
+  r.lap_pending = true;
+  bad.emplace_back("a jump over overwritten records in a ring that is not a flight ring", r);
   for (const auto& [why, resume] : bad) {
     SCOPED_TRACE(why);
     absl::StatusOr<RingCursor> cursor = RingCursor::create(*view, 0);
@@ -204,6 +207,7 @@ SegmentResume sample_resume() {
     ring.resume.owner_tid = 42;
     ring.resume.owner_name = "worker";
     ring.resume.frames = {std::string(24, 'a'), std::string(40, 'b')};
+    ring.resume.lap_pending = slot == 2;
     ring.audit_lost_noted = 5;
     resume.rings.push_back(ring);
   }
@@ -216,6 +220,8 @@ TEST(SegmentResumeEncoding, RoundTripsAndRejectsEveryTruncation) {
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(encode(*decoded), bytes);
   EXPECT_EQ(decoded->rings[1].resume.frames[1], std::string(40, 'b'));
+  EXPECT_FALSE(decoded->rings[0].resume.lap_pending);
+  EXPECT_TRUE(decoded->rings[1].resume.lap_pending);
   EXPECT_TRUE(decoded->crash_noted);
   for (size_t size = 0; size < bytes.size(); ++size) {
     EXPECT_FALSE(decode_segment_resume(bytes.substr(0, size)).ok()) << "cut to " << size;

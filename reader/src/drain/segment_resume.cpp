@@ -15,6 +15,7 @@ constexpr char kMagic[8] = {'R', 'T', 'R', 'E', 'S', 'U', 'M', '1'};
 
 constexpr uint32_t kHasExpectedSeq = 1;
 constexpr uint32_t kOwnerKnown = 2;
+constexpr uint32_t kLapPending = 4;  // RingResume::lap_pending
 
 }  // namespace
 
@@ -30,7 +31,8 @@ std::string encode(const SegmentResume& resume) {
   for (const SegmentResume::Ring& ring : resume.rings) {
     const RingResume& r = ring.resume;
     put_u32(out, ring.slot);
-    put_u32(out, (r.has_expected_seq ? kHasExpectedSeq : 0U) | (r.owner_known ? kOwnerKnown : 0U));
+    put_u32(out, (r.has_expected_seq ? kHasExpectedSeq : 0U) | (r.owner_known ? kOwnerKnown : 0U) |
+                     (r.lap_pending ? kLapPending : 0U));
     put_u64(out, r.position);
     put_u64(out, r.expected_seq);
     put_u64(out, ring.audit_lost_noted);
@@ -76,11 +78,12 @@ absl::StatusOr<SegmentResume> decode_segment_resume(std::string_view bytes) {
     r.owner_name = std::string(in.bytes(shm::kThreadNameBytes));
     const uint32_t frames = in.u32();
     if (in.failed()) return invalid(absl::StrCat("truncated ring ", i));
-    if ((flags & ~(kHasExpectedSeq | kOwnerKnown)) != 0) return invalid("unknown ring flags");
+    if ((flags & ~(kHasExpectedSeq | kOwnerKnown | kLapPending)) != 0) return invalid("unknown ring flags");
     if (!resume.rings.empty() && ring.slot <= resume.rings.back().slot) return invalid("rings out of order");
     if (frames > shm::kMaxFrameDepth) return invalid(absl::StrCat(frames, " frames"));
     r.has_expected_seq = (flags & kHasExpectedSeq) != 0;
     r.owner_known = (flags & kOwnerKnown) != 0;
+    r.lap_pending = (flags & kLapPending) != 0;
     size_t frame_bytes = 0;
     for (uint32_t f = 0; f < frames; ++f) {
       std::string_view frame = in.bytes(kMaxFrameBytesPerThread);

@@ -132,7 +132,12 @@ std::optional<RingResume> RingCursor::resume_at(uint64_t position, std::optional
   if (position < base_.end_pos || position > position_ || position % 8 != 0) return std::nullopt;
   RingResume resume;
   resume.position = position;
-  if (position == position_) {
+  if (position == position_ && lap_pending_) {
+    // Between a jump and the next seq: the records skipped still count.
+    resume.lap_pending = true;
+    resume.has_expected_seq = lap_has_expected_;
+    resume.expected_seq = lap_expected_;
+  } else if (position == position_) {
     resume.has_expected_seq = has_expected_seq_;
     resume.expected_seq = expected_seq_;
   } else if (expected_seq.has_value()) {
@@ -166,6 +171,7 @@ bool RingCursor::resume_from(const RingResume& resume) {
     return false;
   }
   if (resume.owner_name.size() > shm::kThreadNameBytes || resume.frames.size() > shm::kMaxFrameDepth) return false;
+  if (resume.lap_pending && !flight_) return false;  // only a flight ring's cursor jumps
   // The frames, decoded as if read from the ring (then kept by depth).
   std::vector<ContextFrame> frames;
   std::vector<std::shared_ptr<const std::string>> records;
@@ -184,8 +190,14 @@ bool RingCursor::resume_from(const RingResume& resume) {
     records.push_back(std::make_shared<const std::string>(raw));
   }
   position_ = resume.position;
-  has_expected_seq_ = resume.has_expected_seq;
-  expected_seq_ = resume.expected_seq;
+  if (resume.lap_pending) {
+    lap_pending_ = true;
+    lap_has_expected_ = resume.has_expected_seq;
+    lap_expected_ = resume.expected_seq;
+  } else {
+    has_expected_seq_ = resume.has_expected_seq;
+    expected_seq_ = resume.expected_seq;
+  }
   if (resume.owner_known) {
     owner_tid_ = resume.owner_tid;
     owner_name_ = resume.owner_name;

@@ -134,6 +134,11 @@ struct RingResume {
   uint64_t position = 0;
   bool has_expected_seq = false;
   uint64_t expected_seq = 0;
+  // Flight rings: the cursor had jumped to `position` over overwritten
+  // records and not yet read a seq there; `expected_seq` (if any) is the one
+  // expected before the jump, and the next seq closes a gap of cause
+  // kOverwritten.
+  bool lap_pending = false;
   bool owner_known = false;  // owner from a ThreadStartRecord (else the directory's, at resume)
   uint32_t owner_tid = 0;
   std::string owner_name;
