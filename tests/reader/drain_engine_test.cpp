@@ -259,9 +259,10 @@ TEST(DrainEngine, WithoutTheWriterThreadTheSame) {
 class SlowSink : public MemorySink {
  public:
   absl::Status write(const EventBatch& batch) override {
-    std::this_thread::sleep_for(200us);
+    std::this_thread::sleep_for(delay);
     return MemorySink::write(batch);
   }
+  std::chrono::microseconds delay = 200us;
 };
 
 TEST(DrainEngine, SlowSinkHoldsTheEngineBack) {
@@ -702,6 +703,52 @@ TEST(DrainEngine, ABacklogOverPassBytesGoesOutInSeveralPassesStillMerged) {
   EXPECT_GE(sink.flushes, static_cast<int>(stats.passes));  // each pass was flushed
   EXPECT_EQ(sink.finished, std::vector<uint32_t>{static_cast<uint32_t>(child.pid())});
   EXPECT_FALSE(segment_exists(child.segment_name()));
+}
+
+// drain_once()'s passes are one pass to the reorder window's age rule: a
+// backlog whose passes each take longer than the window (a slow sink) still
+// comes out in timestamp order. Here one thread logs ten times as densely as
+// the other over the same time, so a batch of the sparse ring reaches far
+// past what a batch of the dense one does: lines of the sparse ring wait for
+// several passes until the dense ring catches up with them, and lines that
+// left early because they had waited longer than the window would come out
+// before older lines of the dense ring.
+TEST(DrainEngine, ABacklogsPassesKeepTimestampOrderWhateverTheirLength) {
+  ProducerChild child = ProducerChild::start(producer_options(16 << 20), [](ProducerChild::Link&) {
+    std::atomic<bool> done{false};
+    std::thread sparse([&] {
+      for (uint64_t i = 0; !done.load(); ++i) {
+        RINGTAIL_INFO("sparse", kv("i", i));
+        std::this_thread::sleep_for(20us);
+      }
+    });
+    const auto end = std::chrono::steady_clock::now() + 300ms;
+    for (uint64_t i = 0; std::chrono::steady_clock::now() < end;) {
+      for (int k = 0; k < 10; ++k, ++i) RINGTAIL_INFO("dense", kv("i", i));
+      std::this_thread::sleep_for(20us);
+    }
+    done = true;
+    sparse.join();
+    return 0;
+  });
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_EQ(child.join(), 0);
+  SlowSink sink;
+  sink.delay = 3ms;
+  DrainOptions options = options_for(child.pid());
+  options.reorder_window = 1ms;
+  options.writer_thread = false;  // the sink's time is the pass's
+  options.pass_bytes = 64 << 10;
+  DrainEngine engine(options, sink, nullptr);
+  ASSERT_TRUE(engine.drain_once().ok());
+  const std::vector<Line> lines = parse_lines(sink.text);
+  ASSERT_GE(engine.stats().passes, 5u);
+  EXPECT_EQ(engine.stats().late_events, 0u);
+  size_t out_of_order = 0;
+  for (size_t k = 1; k < lines.size(); ++k) out_of_order += lines[k].timestamp < lines[k - 1].timestamp ? 1 : 0;
+  EXPECT_EQ(out_of_order, 0u);
+  EXPECT_GT(with_message(lines, "sparse").size(), 100u);
+  EXPECT_GT(with_message(lines, "dense").size(), 10 * with_message(lines, "sparse").size() / 2);
 }
 
 // A crashed producer's backlog over several passes: its trailing drops and

@@ -256,7 +256,12 @@ absl::Status DrainEngine::apply_flushed() {
 
 absl::Status DrainEngine::pass(bool rescan_now, bool final_drain, PassResult* result, bool continuing) {
   if (absl::Status status = apply_flushed(); !status.ok()) return status;
-  DrainContext ctx{*output_, work_, report_, clock_ns(CLOCK_REALTIME), clock_ns(CLOCK_MONOTONIC), final_drain};
+  // drain_once()'s further passes are one pass to the reorder buffer: its
+  // age rule (a line held W of the reader's time goes out whatever its
+  // timestamp) must not send a backlog's lines out of order because reading
+  // it took longer than W.
+  if (!continuing) once_steady_ns_ = clock_ns(CLOCK_MONOTONIC);
+  DrainContext ctx{*output_, work_, report_, clock_ns(CLOCK_REALTIME), once_steady_ns_, final_drain};
   if (rescan_now) {
     rescan();
     for (auto& [name, drainer] : segments_) {

@@ -431,7 +431,9 @@ absl::Status SegmentDrainer::drain(DrainContext& ctx, bool full_slot_scan, bool*
   if (!final) {
     if (absl::Status status = relieve_rings(ctx); !status.ok()) return status;
   }
-  if (absl::Status status = release(ctx, watermark(ctx, last), last); !status.ok()) return status;
+  // (A final pass that stopped at pass_bytes: its unread rings bound the
+  // watermark, as after each batch.)
+  if (absl::Status status = release(ctx, watermark(ctx, final), last); !status.ok()) return status;
   if (dead && last) {
     if (state_ == ProducerState::kCrashed && !crash_noted_) crashed_note(ctx);
     crash_noted_ = state_ == ProducerState::kCrashed;

@@ -271,6 +271,7 @@ class DrainEngine {
   EventSink& sink_;
   std::function<void(std::string_view)> report_;
   std::map<std::string, std::unique_ptr<SegmentDrainer>> segments_;  // by name
+  int64_t once_steady_ns_ = 0;  // the reader's clock at the start of the current pass (drain_once(): of its first)
   std::vector<PendingCommit> pending_;  // oldest batch first (few: the writer is at most a pass or two behind)
   // Declared after segments_ so that it goes first: the writer may still
   // point at a segment's identity.
