@@ -402,17 +402,20 @@ void SegmentDrainer::crashed_note(DrainContext& ctx) {
 }
 
 absl::Status SegmentDrainer::drain(DrainContext& ctx, bool full_slot_scan, bool* busy) {
+  stopped_at_pass_bytes_ = false;
   if (finished_ || cut()) return absl::OkStatus();
   buffer_.begin_pass(ctx.steady_now_ns);
   const bool dead = producer_dead();
   const bool final = ctx.final_drain || dead;
   scan_slots(ctx, full_slot_scan || dead);
   pass_line_bytes_ = 0;
-  stopped_at_pass_bytes_ = false;
   if (absl::Status status = read_rings(ctx, final, busy); !status.ok()) return status;
   // What was read after the file was cut may be the zeros that stand in for
-  // the lost pages: none of it goes out.
-  if (cut()) return absl::OkStatus();
+  // the lost pages: none of it goes out (and nothing more is read).
+  if (cut()) {
+    stopped_at_pass_bytes_ = false;
+    return absl::OkStatus();
+  }
   // A pass that stopped at pass_bytes is not the last: the final steps (no
   // window, trailing drops, the crash note) wait for the one that is.
   const bool last = final && !stopped_at_pass_bytes_;
