@@ -715,18 +715,24 @@ TEST(DrainEngine, ABacklogOverPassBytesGoesOutInSeveralPassesStillMerged) {
 // before older lines of the dense ring.
 TEST(DrainEngine, ABacklogsPassesKeepTimestampOrderWhateverTheirLength) {
   ProducerChild child = ProducerChild::start(producer_options(16 << 20), [](ProducerChild::Link&) {
+    // Paced by spinning on the clock, as start_taking_turns() does.
+    auto pause = [] {
+      const auto until = std::chrono::steady_clock::now() + 20us;
+      while (std::chrono::steady_clock::now() < until) {
+      }
+    };
     std::atomic<bool> done{false};
     std::thread sparse([&] {
       for (uint64_t i = 0; !done.load(); ++i) {
         RINGTAIL_INFO("sparse", kv("i", i));
-        std::this_thread::sleep_for(20us);
+        pause();
       }
     });
     // A fixed count (about 3.8 MB of records, 15 batches), so that a slower
     // build (sanitizers) makes as many passes.
     for (uint64_t i = 0; i < 60000;) {
       for (int k = 0; k < 10; ++k, ++i) RINGTAIL_INFO("dense", kv("i", i));
-      std::this_thread::sleep_for(20us);
+      pause();
     }
     done = true;
     sparse.join();
