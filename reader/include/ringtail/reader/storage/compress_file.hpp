@@ -14,7 +14,8 @@
 namespace ringtail::reader {
 
 // Compresses the plain file `plain_path` into `zst_path`: one zstd frame at
-// `level` (ZSTD_minCLevel() to ZSTD_maxCLevel()) with a content checksum,
+// `level` (ZSTD_minCLevel() to ZSTD_maxCLevel(); level 1 with a 2^11-entry hash
+// table, see the .cpp) with a content checksum,
 // readable by `zstd -dc` and by JsonlReader. Written to a temporary file beside
 // `zst_path` (TemporaryFile: "<zst name>.tmp.<pid>.<tid>", created O_EXCL, with
 // the source's permissions and modification time), fsync'ed, renamed over
