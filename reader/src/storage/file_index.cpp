@@ -170,16 +170,18 @@ void FileIndexBuilder::count_escaped(DistinctCounter& counter, Recent& recent, s
 
 void FileIndexBuilder::add_shaped_line(const ShapedLines& lines, const LineShape& shape, std::string_view service,
                                        uint64_t pid) {
-  // The keys every line starts with, then tid and seq where the shape has them.
-  static constexpr std::string_view kHeadKeys[] = {"timestamp", "level", "message", "service", "pid", "tid", "seq"};
   count_line();
-  for (size_t i = 0; i < 7; ++i) {
-    if (i >= 5 && !(i == 5 ? shape.has_tid : shape.has_seq)) continue;
-    if (!head_known_[i]) {
-      head_slots_[i] = keys_.slot_of(kHeadKeys[i]);
-      head_known_[i] = true;
-    }
-    keys_.count(head_slots_[i]);
+  if (head_lines_[0] == 0) {
+    // The keys every line starts with, then tid and seq (their slots next,
+    // as a parsed line's keys would take them).
+    static constexpr std::string_view kHeadKeys[] = {"timestamp", "level", "message", "service", "pid", "tid", "seq"};
+    for (size_t i = 0; i < 5; ++i) head_slots_[i] = keys_.slot_of(kHeadKeys[i]);
+    for (size_t i = 5; i < 7; ++i) head_slots_[i] = DistinctCounter::kNoSlot;
+  }
+  for (size_t i = 0; i < 5; ++i) ++head_lines_[i];
+  for (size_t i = 5; i < 7; ++i) {
+    if (!(i == 5 ? shape.has_tid : shape.has_seq)) continue;
+    if (head_lines_[i]++ == 0) head_slots_[i] = keys_.slot_of(i == 5 ? "tid" : "seq");
   }
   // The line's time as its timestamp shows it (formatted from this at finish()).
   if (!has_time_ || shape.time_ns < first_ns_) first_ns_ = shape.time_ns;
@@ -187,11 +189,7 @@ void FileIndexBuilder::add_shaped_line(const ShapedLines& lines, const LineShape
   has_time_ = true;
   // The level word the line shows.
   const size_t level = head_level_index(shape.level);
-  if (!level_known_[level]) {
-    level_slots_[level] = levels_.slot_of(shm::kLevelNames[level]);
-    level_known_[level] = true;
-  }
-  levels_.count(level_slots_[level]);
+  if (level_lines_[level]++ == 0) level_slots_[level] = levels_.slot_of(shm::kLevelNames[level]);
   if (!service_pid_added_) {
     // The same on every line of a file: one process's.
     add_service(service);
@@ -200,9 +198,7 @@ void FileIndexBuilder::add_shaped_line(const ShapedLines& lines, const LineShape
   }
   if (shape.layout != 0) {
     // The message and keys of this layout's lines are known: no comparison.
-    const LayoutSlots& slots = layout_slots(lines, shape);
-    messages_.count(slots.message);
-    for (const size_t slot : slots.keys) keys_.count(slot);
+    ++layout_slots(lines, shape).lines;
     return;
   }
   count_escaped(messages_, recent_message_, lines.message(shape));
@@ -212,17 +208,42 @@ void FileIndexBuilder::add_shaped_line(const ShapedLines& lines, const LineShape
   }
 }
 
-const FileIndexBuilder::LayoutSlots& FileIndexBuilder::layout_slots(const ShapedLines& lines, const LineShape& shape) {
-  if (auto it = layouts_.find(shape.layout); it != layouts_.end()) return it->second;
-  if (layouts_.size() >= kMaxLayouts) layouts_.clear();  // a producer with that many call sites: slots found again
-  LayoutSlots& slots = layouts_[shape.layout];
+FileIndexBuilder::LayoutSlots& FileIndexBuilder::layout_slots(const ShapedLines& lines, const LineShape& shape) {
+  if (shape.layout == last_layout_ && last_slots_ != nullptr) return *last_slots_;
+  if (auto it = layouts_.find(shape.layout); it != layouts_.end()) {
+    last_layout_ = shape.layout;
+    last_slots_ = &it->second;
+    return it->second;
+  }
+  if (layouts_.size() >= kMaxLayouts) {
+    // A producer with that many call sites: what the layouts counted goes
+    // into the counters, and their slots are found again.
+    for (const auto& [layout, slots] : layouts_) {
+      messages_.count(slots.message, slots.lines);
+      for (const size_t slot : slots.keys) keys_.count(slot, slots.lines);
+    }
+    layouts_.clear();
+  }
+  LayoutSlots& slots = layouts_[shape.layout];  // may move the others: last_slots_ is set again below
   slots.message = messages_.slot_of(json_string_text(lines.message(shape), scratch_));
   slots.keys.reserve(shape.field_count);
   for (uint32_t i = 0; i < shape.field_count; ++i) {
     slots.keys.push_back(
         keys_.slot_of(json_string_text(lines.key(shape, lines.fields[shape.first_field + i]), scratch_)));
   }
+  last_layout_ = shape.layout;
+  last_slots_ = &slots;
   return slots;
+}
+
+void FileIndexBuilder::add_bulk_counts(DistinctCounter& keys, DistinctCounter& levels,
+                                       DistinctCounter& messages) const {
+  for (size_t i = 0; i < 7; ++i) keys.count(head_slots_[i], head_lines_[i]);
+  for (size_t i = 0; i < shm::kLevelNames.size(); ++i) levels.count(level_slots_[i], level_lines_[i]);
+  for (const auto& [layout, slots] : layouts_) {
+    messages.count(slots.message, slots.lines);
+    for (const size_t slot : slots.keys) keys.count(slot, slots.lines);
+  }
 }
 
 FileIndex FileIndexBuilder::finish(std::string data_file, uint64_t data_bytes) const {
@@ -239,9 +260,13 @@ FileIndex FileIndexBuilder::finish(std::string data_file, uint64_t data_bytes) c
     if (index.first_timestamp.empty() || first < index.first_timestamp) index.first_timestamp = first;
     if (index.last_timestamp.empty() || last > index.last_timestamp) index.last_timestamp = last;
   }
-  keys_.into(index.keys, &index.keys_complete);
-  levels_.into(index.levels, nullptr);
-  messages_.into(index.messages, &index.messages_complete);
+  DistinctCounter keys = keys_;
+  DistinctCounter levels = levels_;
+  DistinctCounter messages = messages_;
+  add_bulk_counts(keys, levels, messages);
+  keys.into(index.keys, &index.keys_complete);
+  levels.into(index.levels, nullptr);
+  messages.into(index.messages, &index.messages_complete);
   index.services.insert(services_.begin(), services_.end());
   index.pids = pids_;
   return index;

@@ -91,11 +91,12 @@ class FileIndexBuilder {
     explicit DistinctCounter(size_t limit) : limit_(limit) {}
     void add(std::string_view value) { count(slot_of(value)); }
     size_t slot_of(std::string_view value);
-    void count(size_t slot) {
+    void count(size_t slot, uint64_t times = 1) {
+      if (times == 0) return;
       if (slot == kNoSlot) {
         complete_ = false;
       } else {
-        ++counts_[slot];
+        counts_[slot] += times;
       }
     }
     void into(std::map<std::string, uint64_t>& counts, bool* complete) const;
@@ -129,26 +130,38 @@ class FileIndexBuilder {
   absl::flat_hash_set<std::string> services_;
   std::set<uint64_t> pids_;
   std::string scratch_;  // an unescaped key or message
-  // Shaped lines: the slots of the head keys, tid and seq (in line order),
-  // of each level, and the recent message and keys by position.
+  // Shaped lines are counted in bulk: their head keys, levels and layouts
+  // by how many lines had them, added to the counters at finish() (and a
+  // layout's when the cache is cleared). Slots are still taken in the order
+  // the lines show the values, so the same values fit under the limits as
+  // when every line is counted one by one.
+  // The head keys, tid and seq (in line order): their slots and line counts.
   size_t head_slots_[7] = {DistinctCounter::kNoSlot, DistinctCounter::kNoSlot, DistinctCounter::kNoSlot,
                            DistinctCounter::kNoSlot, DistinctCounter::kNoSlot, DistinctCounter::kNoSlot,
                            DistinctCounter::kNoSlot};
-  bool head_known_[7] = {};
+  uint64_t head_lines_[7] = {};
   size_t level_slots_[shm::kLevelNames.size()] = {};
-  bool level_known_[shm::kLevelNames.size()] = {};
+  uint64_t level_lines_[shm::kLevelNames.size()] = {};
+  // The recent message and keys by position, for lines without a layout.
   Recent recent_message_;
   std::vector<Recent> recent_keys_;
   bool service_pid_added_ = false;
   // Shaped lines with a LineShape::layout: the slots of its message and
-  // keys, found once per layout (a bounded cache: cleared when full).
+  // keys, found once per layout (a bounded cache: cleared when full), and
+  // its lines not yet added to the counters.
   struct LayoutSlots {
     size_t message = DistinctCounter::kNoSlot;
     std::vector<size_t> keys;
+    uint64_t lines = 0;
   };
   static constexpr size_t kMaxLayouts = 4096;
   absl::flat_hash_map<uint64_t, LayoutSlots> layouts_;
-  const LayoutSlots& layout_slots(const ShapedLines& lines, const LineShape& shape);
+  // The layout of the last line, while lines repeat it (no lookup).
+  uint64_t last_layout_ = 0;
+  LayoutSlots* last_slots_ = nullptr;
+  LayoutSlots& layout_slots(const ShapedLines& lines, const LineShape& shape);
+  // Adds the bulk counts above to `keys`, `levels` and `messages`.
+  void add_bulk_counts(DistinctCounter& keys, DistinctCounter& levels, DistinctCounter& messages) const;
 };
 
 // Reads `data_path` (plain or .zst) and indexes every complete line. The
