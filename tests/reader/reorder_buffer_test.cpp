@@ -156,6 +156,77 @@ TEST(ReorderBuffer, OutLimitStopsAndResumes) {
   EXPECT_EQ(text_of(out).size(), 20u);
 }
 
+// Writes line "<text>\n" with key `key` straight into `out` when the buffer
+// allows it (as the drain does below its watermark), else pushes it into
+// `lane`; tells which.
+bool write_or_push(ReorderBuffer& buffer, ShapedLines& out, uint32_t lane, int64_t key, const std::string& text) {
+  if (!buffer.can_write_through(lane, key)) {
+    push(buffer, lane, key, text);
+    return false;
+  }
+  LineShape shape;
+  shape.offset = out.text.size();
+  shape.size = static_cast<uint32_t>(text.size() + 1);
+  shape.first_field = static_cast<uint32_t>(out.fields.size());
+  shape.field_count = 1;
+  const auto size = static_cast<uint32_t>(text.size());
+  out.fields.push_back(FieldSpan{0, size, 0, size});
+  out.text += text;
+  out.text += '\n';
+  out.lines.push_back(shape);
+  buffer.wrote_through(lane, key, static_cast<uint64_t>(key) * 8, ReorderBuffer::Kind::kEvent,
+                       static_cast<uint64_t>(key) + 1, shape.size);
+  return true;
+}
+
+TEST(ReorderBuffer, WriteThroughOnlyForTheNextLineInMergeOrder) {
+  ReorderBuffer buffer = make(3);
+  buffer.begin_pass(0);
+  ShapedLines out;
+  // Nothing held: the first line may go straight out.
+  EXPECT_TRUE(write_or_push(buffer, out, 0, 10, "a10"));
+  // Lane 1 holds b30: a line of lane 0 before it goes through, one after it does not.
+  push(buffer, 1, 30, "b30");
+  EXPECT_TRUE(write_or_push(buffer, out, 0, 20, "a20"));
+  EXPECT_FALSE(write_or_push(buffer, out, 0, 40, "a40"));
+  // Lane 0 now holds a line: its later lines wait behind it (lane order), even below b30.
+  EXPECT_FALSE(write_or_push(buffer, out, 0, 25, "a25"));
+  // Equal keys: the lower lane comes first.
+  push(buffer, 2, 5, "n5", ReorderBuffer::Kind::kNote);
+  EXPECT_FALSE(buffer.can_write_through(1, 5));
+  // A line below one already written would be late: it takes the merge's way.
+  EXPECT_FALSE(buffer.can_write_through(1, 15));
+
+  const ReorderBuffer::Released r = buffer.release(INT64_MIN, true, 0, out);
+  EXPECT_EQ(text_of(out), "a10\na20\nn5\nb30\na40\na25\n");
+  // The lines written through are in the counts of the release that follows them.
+  EXPECT_EQ(r.lines, 6u);
+  EXPECT_EQ(r.events, 5u);
+  EXPECT_EQ(r.bytes, out.text.size());
+  EXPECT_EQ(r.late, 1u);  // a25, after a40 (n5 also comes after a higher key, but notes are not counted)
+  EXPECT_TRUE(buffer.empty());
+}
+
+TEST(ReorderBuffer, WriteThroughMovesTheLanesCommitPoint) {
+  ReorderBuffer buffer = make(2);
+  buffer.begin_pass(0);
+  ShapedLines out;
+  ASSERT_TRUE(write_or_push(buffer, out, 0, 10, "a10"));
+  EXPECT_EQ(buffer.released_end_pos(0), 80u);
+  EXPECT_EQ(buffer.released_next_seq(0), 11u);
+  EXPECT_TRUE(buffer.lane_empty(0));
+  // A held line after it: the commit point stays at the line written through.
+  push(buffer, 1, 15, "b15");
+  ASSERT_FALSE(write_or_push(buffer, out, 0, 20, "a20"));
+  EXPECT_EQ(buffer.released_end_pos(0), 80u);
+  // Counted once: by the next release, not again by the one after.
+  ReorderBuffer::Released r = buffer.release(/*watermark=*/15, false, 0, out);
+  EXPECT_EQ(r.lines, 2u);  // a10 (through) and b15
+  r = buffer.release(15, false, 0, out);
+  EXPECT_EQ(r.lines, 0u);
+  EXPECT_EQ(text_of(out), "a10\nb15\n");
+}
+
 TEST(ReorderBuffer, ManyLinesThroughCompaction) {
   // Lines pushed and released in waves, so lanes compact while holding some.
   ReorderBuffer buffer = make(2, 1 << 20);

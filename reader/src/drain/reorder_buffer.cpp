@@ -1,6 +1,7 @@
 #include "ringtail/reader/drain/reorder_buffer.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace ringtail::reader {
 
@@ -152,9 +153,31 @@ void ReorderBuffer::write_top(ShapedLines& out, Released& r, Run& run) {
   }
 }
 
+void ReorderBuffer::wrote_through(uint32_t lane, int64_t key, uint64_t end_pos, Kind kind, uint64_t next_seq,
+                                  uint32_t bytes) {
+  Lane& l = lanes_[lane];
+  ++through_.lines;
+  through_.bytes += bytes;
+  switch (kind) {
+    case Kind::kEvent:
+      ++through_.events;
+      break;
+    case Kind::kGap:
+      ++through_.gaps;
+      break;
+    case Kind::kNote:
+      ++through_.notes;
+      break;
+  }
+  highest_written_ = wrote_any_ ? std::max(highest_written_, key) : key;
+  wrote_any_ = true;
+  l.released_end_pos = std::max(l.released_end_pos, end_pos);
+  if (next_seq != kNoSeq) l.released_next_seq = next_seq;
+}
+
 ReorderBuffer::Released ReorderBuffer::release(int64_t watermark, bool flush_all, int64_t steady_now_ns,
                                                ShapedLines& out, size_t out_limit) {
-  Released r;
+  Released r = std::exchange(through_, Released{});
   Run run;
   while (!heap_.empty() && out.text.size() + run.bytes() < out_limit) {
     const int64_t key = heap_.front().key;
@@ -170,7 +193,7 @@ ReorderBuffer::Released ReorderBuffer::release(int64_t watermark, bool flush_all
 
 ReorderBuffer::Released ReorderBuffer::release_until(uint32_t lane, uint64_t end_pos, ShapedLines& out,
                                                      size_t out_limit) {
-  Released r;
+  Released r = std::exchange(through_, Released{});
   Run run;
   while (!lane_empty(lane) && head_end_pos(lane) < end_pos && out.text.size() + run.bytes() < out_limit) {
     write_top(out, r, run);
@@ -188,6 +211,7 @@ void ReorderBuffer::clear() {
   }
   heap_.clear();
   passes_.clear();
+  through_ = Released{};
   held_lines_ = 0;
   held_bytes_ = 0;
 }

@@ -168,6 +168,19 @@ void SegmentDrainer::scan_slots(DrainContext& ctx, bool full) {
   while (next_unclaimed_ < slots && has_ring(next_unclaimed_)) ++next_unclaimed_;
 }
 
+bool SegmentDrainer::writes_through(const Ring& ring, int64_t key) const {
+  return key <= through_limit_ && buffer_.can_write_through(ring.slot, key);
+}
+
+void SegmentDrainer::hand_on(Ring& ring, bool through, int64_t key, ReorderBuffer::Kind kind, uint64_t next_seq) {
+  // The cursor's position is the end of the record the line came from.
+  if (through) {
+    buffer_.wrote_through(ring.slot, key, ring.cursor->position(), kind, next_seq, out_.lines.back().size);
+  } else {
+    buffer_.push(ring.slot, key, ring.cursor->position(), kind, next_seq);
+  }
+}
+
 void SegmentDrainer::on_event(const DecodedEvent& event) {
   Ring& ring = *current_;
   // The merge key is the event's time exactly as the formatter prints it.
@@ -178,10 +191,9 @@ void SegmentDrainer::on_event(const DecodedEvent& event) {
   if (!has_high_ || key > high_) high_ = key;
   has_high_ = true;
   if (options_.min_level.has_value() && event.callsite->level < *options_.min_level) return;
-  ShapedLines& lines = buffer_.lane_lines(ring.slot);
-  formatter_.append_event(lines, event, key);
-  // During on_event the cursor's position is the end of this event's record.
-  buffer_.push(ring.slot, key, ring.cursor->position(), ReorderBuffer::Kind::kEvent, event.seq + 1);
+  const bool through = writes_through(ring, key);
+  formatter_.append_event(through ? out_ : buffer_.lane_lines(ring.slot), event, key);
+  hand_on(ring, through, key, ReorderBuffer::Kind::kEvent, event.seq + 1);
 }
 
 void SegmentDrainer::on_span(const SpanEdge& edge) {
@@ -194,9 +206,9 @@ void SegmentDrainer::on_span(const SpanEdge& edge) {
   if (!has_high_ || key > high_) high_ = key;
   has_high_ = true;
   if (options_.min_level.has_value() && EventJsonFormatter::span_level(edge) < *options_.min_level) return;
-  ShapedLines& lines = buffer_.lane_lines(ring.slot);
-  formatter_.append_span(lines, edge, key);
-  buffer_.push(ring.slot, key, ring.cursor->position(), ReorderBuffer::Kind::kEvent);
+  const bool through = writes_through(ring, key);
+  formatter_.append_span(through ? out_ : buffer_.lane_lines(ring.slot), edge, key);
+  hand_on(ring, through, key, ReorderBuffer::Kind::kEvent, ReorderBuffer::kNoSeq);
 }
 
 void SegmentDrainer::on_skipped(const SkippedRecord& record) {
@@ -300,7 +312,12 @@ absl::Status SegmentDrainer::read_rings(DrainContext& ctx, bool final, bool* bus
       if (!reading_[i]->has_high || reading_[i]->high < reading_[next]->high) next = i;
     }
     Ring* ring = reading_[next];
-    if (!read_batch(ctx, *ring)) {
+    // Its own high grows with each record it decodes: the other rings (and
+    // the window) bound which of its lines may be written through.
+    through_limit_ = watermark(ctx, final, ring);
+    const bool more = read_batch(ctx, *ring);
+    through_limit_ = INT64_MIN;
+    if (!more) {
       if (!ring->pending_gaps.empty()) write_gaps(*ring, ctx.realtime_now_ns, ctx.realtime_now_ns);
       if (ring->lagging || ring->read_this_pass >= capacity / 4) *busy = true;
       reading_.erase(reading_.begin() + static_cast<ptrdiff_t>(next));
@@ -310,7 +327,7 @@ absl::Status SegmentDrainer::read_rings(DrainContext& ctx, bool final, bool* bus
   return absl::OkStatus();
 }
 
-int64_t SegmentDrainer::watermark(const DrainContext& ctx, bool final) const {
+int64_t SegmentDrainer::watermark(const DrainContext& ctx, bool final, const Ring* except) const {
   int64_t mark = INT64_MAX;
   if (!final) {
     const int64_t window = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.reorder_window).count();
@@ -320,13 +337,14 @@ int64_t SegmentDrainer::watermark(const DrainContext& ctx, bool final) const {
   // others: nothing above what it has reached goes out yet (the age rule in
   // the buffer still bounds the wait).
   for (const Ring* ring : reading_) {
+    if (ring == except) continue;
     // One not read yet (read_rings() takes those first) may hold anything.
     if (!ring->has_high) return INT64_MIN;
     mark = std::min(mark, ring->high);
   }
   for (uint32_t slot : active_) {
     const Ring& ring = rings_[slot];
-    if (ring.lagging && ring.has_high) mark = std::min(mark, ring.high);
+    if (&ring != except && ring.lagging && ring.has_high) mark = std::min(mark, ring.high);
   }
   return mark;
 }

@@ -129,6 +129,14 @@ class SegmentDrainer : private RecordSink {
   // Noted counters as far as their notes have left the reorder buffer.
   void update_noted();
 
+  // A line of `ring` with `key` is the next in merge order (below
+  // through_limit_, ReorderBuffer::can_write_through): it is formatted
+  // straight into out_ rather than into its lane.
+  bool writes_through(const Ring& ring, int64_t key) const;
+  // Accounts the line just formatted (into out_ if `through`, else into
+  // the ring's lane) with the buffer.
+  void hand_on(Ring& ring, bool through, int64_t key, ReorderBuffer::Kind kind, uint64_t next_seq);
+
   void on_event(const DecodedEvent& event) override;
   void on_gap(const DropGap& gap) override;
   void on_span(const SpanEdge& edge) override;
@@ -147,8 +155,8 @@ class SegmentDrainer : private RecordSink {
   void poisoned(DrainContext& ctx, Ring& ring, const absl::Status& error);
   // Lines with keys up to this may be written: the rule of
   // docs/ARCHITECTURE.md, "The reorder window" (final: no window, only the
-  // rings with unread data hold lines back).
-  int64_t watermark(const DrainContext& ctx, bool final) const;
+  // rings with unread data hold lines back). `except`: leave that ring out.
+  int64_t watermark(const DrainContext& ctx, bool final, const Ring* except = nullptr) const;
   // Moves what release() lets go to the sink, in chunks.
   absl::Status release(DrainContext& ctx, int64_t watermark, bool flush_all);
   // Bounds how much of each ring held lines pin (half of it).
@@ -186,9 +194,12 @@ class SegmentDrainer : private RecordSink {
   bool finished_ = false;
   bool stopped_at_pass_bytes_ = false;
   uint64_t pass_line_bytes_ = 0;  // bytes of lines released in this pass
-  bool crash_noted_ = false;      // the "ringtail.crashed" note was written (or was, before a restart)
-  EventBatch out_;                // lines released, handed to the output in chunks
-  SegmentResume resume_;          // the last resume point built (or the one this drainer started from)
+  // While a ring's batch is read: its events with keys up to this may be
+  // written through (ReorderBuffer::can_write_through) into out_.
+  int64_t through_limit_ = INT64_MIN;
+  bool crash_noted_ = false;  // the "ringtail.crashed" note was written (or was, before a restart)
+  EventBatch out_;            // lines released, handed to the output in chunks
+  SegmentResume resume_;      // the last resume point built (or the one this drainer started from)
 };
 
 }  // namespace ringtail::reader

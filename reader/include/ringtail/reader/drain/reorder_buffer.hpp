@@ -87,6 +87,22 @@ class ReorderBuffer {
   static constexpr uint64_t kNoSeq = UINT64_MAX;
   void push(uint32_t lane, int64_t key, uint64_t end_pos, Kind kind, uint64_t next_seq = kNoSeq);
 
+  // Write-through: a line that would be the very next one written may skip
+  // the buffer (formatted straight into the caller's output, saving its copy
+  // through the lane). That holds when `lane` holds nothing (lane order), no
+  // held line comes first in merge order, and the line would not be late;
+  // the caller adds that its key is at or below the watermark (no line not
+  // read yet can come first). wrote_through() then accounts it as pushed and
+  // written at once (the lane's released_end_pos and next seq); its counts
+  // are added to what the next release() or release_until() returns.
+  bool can_write_through(uint32_t lane, int64_t key) const {
+    if (!lane_empty(lane) || (wrote_any_ && key < highest_written_)) return false;
+    if (heap_.empty()) return true;
+    const HeapItem& top = heap_.front();
+    return top.key > key || (top.key == key && top.lane > lane);
+  }
+  void wrote_through(uint32_t lane, int64_t key, uint64_t end_pos, Kind kind, uint64_t next_seq, uint32_t bytes);
+
   // Appends the lines the rule above lets go to `out`, in merge order.
   // Stops early (returns) once `out` holds at least `out_limit` bytes, so the
   // caller can hand `out` on and call again.
@@ -174,6 +190,7 @@ class ReorderBuffer {
   uint64_t held_bytes_ = 0;
   bool wrote_any_ = false;
   int64_t highest_written_ = INT64_MIN;
+  Released through_;  // lines written through since the last release
 };
 
 }  // namespace ringtail::reader
