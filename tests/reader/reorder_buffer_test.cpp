@@ -16,12 +16,10 @@ ReorderBuffer make(uint32_t lanes, uint64_t max_lines = 1000, uint64_t max_bytes
   return ReorderBuffer(lanes, ReorderBuffer::Limits{kWindow, max_lines, max_bytes});
 }
 
-// Pushes line "<text>\n" with key `key` into `lane`; end_pos = key * 8.
-// Its shape has the key as its time and one field whose key and value
-// are the text, so that text_of() can tell the shapes followed their lines.
-void push(ReorderBuffer& buffer, uint32_t lane, int64_t key, const std::string& text,
-          ReorderBuffer::Kind kind = ReorderBuffer::Kind::kEvent) {
-  ShapedLines& lines = buffer.lane_lines(lane);
+// Appends line "<text>\n" with key `key` to `lines`; returns its size. Its
+// shape has the key as its time and one field whose key and value are the
+// text, so that text_of() can tell the shapes followed their lines.
+uint32_t append_line(ShapedLines& lines, int64_t key, const std::string& text) {
   LineShape shape;
   shape.offset = lines.text.size();
   shape.size = static_cast<uint32_t>(text.size() + 1);
@@ -33,6 +31,13 @@ void push(ReorderBuffer& buffer, uint32_t lane, int64_t key, const std::string& 
   lines.text += text;
   lines.text += '\n';
   lines.lines.push_back(shape);
+  return shape.size;
+}
+
+// Pushes that line into `lane`; end_pos = key * 8.
+void push(ReorderBuffer& buffer, uint32_t lane, int64_t key, const std::string& text,
+          ReorderBuffer::Kind kind = ReorderBuffer::Kind::kEvent) {
+  append_line(buffer.lane_lines(lane), key, text);
   buffer.push(lane, key, static_cast<uint64_t>(key) * 8, kind);
 }
 
@@ -164,18 +169,9 @@ bool write_or_push(ReorderBuffer& buffer, ShapedLines& out, uint32_t lane, int64
     push(buffer, lane, key, text);
     return false;
   }
-  LineShape shape;
-  shape.offset = out.text.size();
-  shape.size = static_cast<uint32_t>(text.size() + 1);
-  shape.first_field = static_cast<uint32_t>(out.fields.size());
-  shape.field_count = 1;
-  const auto size = static_cast<uint32_t>(text.size());
-  out.fields.push_back(FieldSpan{0, size, 0, size});
-  out.text += text;
-  out.text += '\n';
-  out.lines.push_back(shape);
+  const uint32_t size = append_line(out, key, text);
   buffer.wrote_through(lane, key, static_cast<uint64_t>(key) * 8, ReorderBuffer::Kind::kEvent,
-                       static_cast<uint64_t>(key) + 1, shape.size);
+                       static_cast<uint64_t>(key) + 1, size);
   return true;
 }
 

@@ -121,24 +121,7 @@ void ReorderBuffer::write_top(ShapedLines& out, Released& r, Run& run) {
   } else {
     run = Run{true, top, lane.head, lane.head + 1, shape.offset, shape.offset + shape.size};
   }
-  ++r.lines;
-  r.bytes += shape.size;
-  switch (e.kind) {
-    case Kind::kEvent:
-      ++r.events;
-      if (wrote_any_ && e.key < highest_written_) ++r.late;
-      break;
-    case Kind::kGap:
-      ++r.gaps;
-      break;
-    case Kind::kNote:
-      ++r.notes;
-      break;
-  }
-  if (!wrote_any_ || e.key > highest_written_) highest_written_ = e.key;
-  wrote_any_ = true;
-  lane.released_end_pos = std::max(lane.released_end_pos, e.end_pos);
-  if (e.next_seq != kNoSeq) lane.released_next_seq = e.next_seq;
+  account_written(r, lane, e.key, e.end_pos, e.kind, e.next_seq, shape.size);
   --held_lines_;
   held_bytes_ -= shape.size;
   forget_line(e.pass);
@@ -153,26 +136,31 @@ void ReorderBuffer::write_top(ShapedLines& out, Released& r, Run& run) {
   }
 }
 
-void ReorderBuffer::wrote_through(uint32_t lane, int64_t key, uint64_t end_pos, Kind kind, uint64_t next_seq,
-                                  uint32_t bytes) {
-  Lane& l = lanes_[lane];
-  ++through_.lines;
-  through_.bytes += bytes;
+void ReorderBuffer::account_written(Released& r, Lane& lane, int64_t key, uint64_t end_pos, Kind kind,
+                                    uint64_t next_seq, uint32_t bytes) {
+  ++r.lines;
+  r.bytes += bytes;
   switch (kind) {
     case Kind::kEvent:
-      ++through_.events;
+      ++r.events;
+      if (wrote_any_ && key < highest_written_) ++r.late;
       break;
     case Kind::kGap:
-      ++through_.gaps;
+      ++r.gaps;
       break;
     case Kind::kNote:
-      ++through_.notes;
+      ++r.notes;
       break;
   }
-  highest_written_ = wrote_any_ ? std::max(highest_written_, key) : key;
+  if (!wrote_any_ || key > highest_written_) highest_written_ = key;
   wrote_any_ = true;
-  l.released_end_pos = std::max(l.released_end_pos, end_pos);
-  if (next_seq != kNoSeq) l.released_next_seq = next_seq;
+  lane.released_end_pos = std::max(lane.released_end_pos, end_pos);
+  if (next_seq != kNoSeq) lane.released_next_seq = next_seq;
+}
+
+void ReorderBuffer::wrote_through(uint32_t lane, int64_t key, uint64_t end_pos, Kind kind, uint64_t next_seq,
+                                  uint32_t bytes) {
+  account_written(through_, lanes_[lane], key, end_pos, kind, next_seq, bytes);
 }
 
 ReorderBuffer::Released ReorderBuffer::release(int64_t watermark, bool flush_all, int64_t steady_now_ns,

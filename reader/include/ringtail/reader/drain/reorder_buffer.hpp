@@ -177,6 +177,10 @@ class ReorderBuffer {
   // run is flushed, never while a run points into it).
   void write_top(ShapedLines& out, Released& r, Run& run);
   void flush_run(ShapedLines& out, Run& run);
+  // Counts a line written (from its lane or through) in `r`, and moves the
+  // lane's commit point and the highest key written.
+  void account_written(Released& r, Lane& lane, int64_t key, uint64_t end_pos, Kind kind, uint64_t next_seq,
+                       uint32_t bytes);
   void compact(Lane& lane);
   void forget_line(uint64_t pass);
 
