@@ -1,6 +1,6 @@
 // ringtail-loadgen: drives the producer with a known load, for tests and benchmarks.
 //
-//   ringtail-loadgen --threads T --events N [--rate EPS] [--string-bytes B]
+//   ringtail-loadgen --threads T --events N [--rate EPS [--burst K]] [--string-bytes B]
 //                    [--retry-when-full] [--abort-after K] [--service NAME]
 //                    [--context] [--audit-every K]
 //
@@ -9,8 +9,12 @@
 //   RINGTAIL_INFO("loadgen", kv("thread_index", t), kv("i", i), kv("payload", "abc...xyzab..."))
 //
 // with i = 0..N-1 (uint64) and a payload of B bytes cycling through a-z, so a
-// reader can check every event. With --context each thread logs inside
-// ScopedContext{kv("worker", t)}, bound before its first event; with
+// reader can check every event. --rate paces the threads on a fixed
+// schedule; with --burst K a thread waits only for every K-th event's time
+// and logs K back to back, so that waits are long enough to sleep rather
+// than spin (a reader on the same cores then gets them). With --context each
+// thread logs inside ScopedContext{kv("worker", t)}, bound before its first
+// event; with
 // --audit-every K every event whose i is a multiple of K is an audit event
 // instead, RINGTAIL_AUDIT(kInfo, "loadgen.audit", the same fields) (never
 // filtered or sampled; --retry-when-full does not apply to it: it waits for
@@ -66,7 +70,8 @@ constexpr uint64_t kMaxPayloadBytes = uint64_t{16} << 20;
 struct Config {
   uint32_t threads = 0;
   uint64_t events = 0;
-  double rate = 0;  // events/s over all threads; 0: unpaced
+  double rate = 0;     // events/s over all threads; 0: unpaced
+  uint64_t burst = 1;  // with a rate: a thread waits for every K-th event's time, then logs K back to back
   uint64_t string_bytes = 16;
   bool retry_when_full = false;
   uint64_t abort_after = 0;  // 0: never
@@ -184,7 +189,7 @@ void run_thread(const Config& config, uint32_t thread_index, std::string_view pa
   if (config.context) context.emplace(ringtail::kv("worker", index));
   for (uint64_t i = 0; i < config.events; ++i) {
     if (g_failed.load(std::memory_order_relaxed)) return;
-    if (config.rate > 0) {
+    if (config.rate > 0 && i % config.burst == 0) {
       const double offset = (static_cast<double>(i) * config.threads + thread_index) * seconds_per_event;
       wait_until(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(offset)));
     }
@@ -228,6 +233,11 @@ Config parse_args(int argc, char** argv) {
       ->transform(count_between(1, kMaxThreads));
   app.add_option("--events", config.events, "Events per thread")->required()->transform(count_between(0, UINT64_MAX));
   app.add_option("--rate", config.rate, "Total events per second over all threads (default: unpaced)");
+  app.add_option("--burst", config.burst,
+                 "With --rate: wait for every K-th event's time, then log K events back to back (the same rate; "
+                 "waits of 50 us or more sleep instead of spinning, so fast rates leave the CPU to the reader)")
+      ->capture_default_str()
+      ->transform(count_between(1, UINT64_MAX));
   app.add_option("--string-bytes", config.string_bytes, "Bytes of the payload string, at most 16 MiB")
       ->capture_default_str()
       ->transform(count_between(0, kMaxPayloadBytes));
@@ -253,6 +263,7 @@ Config parse_args(int argc, char** argv) {
   }
   if (app.count("--rate") != 0 && !(std::isfinite(config.rate) && config.rate > 0))
     exit_with_error(2, "--rate: must be a positive number of events per second (see --help)");
+  if (app.count("--burst") != 0 && app.count("--rate") == 0) exit_with_error(2, "--burst: needs --rate (see --help)");
   if (config.abort_after > config.events) exit_with_error(2, "--abort-after: must not exceed --events (see --help)");
   return config;
 }
