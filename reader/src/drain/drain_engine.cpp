@@ -22,6 +22,12 @@ int64_t clock_ns(clockid_t clock) {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// run()'s idle sleep is at most this fraction of the time the fastest-filling
+// ring would take to fill up, and a shorter one than kShortestSleep is not
+// worth the system call (and the timer's slack).
+constexpr int64_t kFillTimeToSleep = 16;
+constexpr std::chrono::microseconds kShortestSleep{50};
+
 // Sleeps `duration` in short steps, returning early once `stop` is set.
 void sleep_unless_stopped(std::chrono::nanoseconds duration, const std::atomic<bool>& stop) {
   const auto deadline = std::chrono::steady_clock::now() + duration;
@@ -316,6 +322,10 @@ absl::Status DrainEngine::pass(bool rescan_now, bool final_drain, PassResult* re
   if (final_drain && !result->more)
     (void)output_->wait_flushed(pending_.back().batch);  // the outcome is apply_flushed()'s
   if (absl::Status status = apply_flushed(); !status.ok()) return status;
+  // Over segments_ again: apply_flushed() may have retired (destroyed) some of `drainers`.
+  for (const auto& [name, drainer] : segments_) {
+    if (!drainer->retiring) result->fill_ns = std::min(result->fill_ns, drainer->time_to_fill_ns());
+  }
   ++work_.passes;
   publish_stats();
   return absl::OkStatus();
@@ -431,8 +441,24 @@ void DrainEngine::run(const std::atomic<bool>& stop) {
     }
     check_output_resumed();
     // Idle back-off: a pass that found little pending sleeps, so write_pos is
-    // loaded at most once per ring per idle_sleep (never spun on).
-    if (!result.busy) std::this_thread::sleep_for(options_.idle_sleep);
+    // loaded at most once per ring per idle_sleep (never spun on); but for at
+    // most a sixteenth of the time the fastest-filling ring would take to
+    // fill up at its last rate: the sleep, the next pass, the writer's flush
+    // and the pass that then commits must all fit in that time (a quarter
+    // dropped more at 2 x 2 M events/s into 1 MiB rings: bench/README.md,
+    // "drain --follow at 2 x 2 M events/s"). A ring about to be full waits
+    // for its commit instead: another pass would read nothing new (its
+    // producer has no room), so the engine waits for the writer to flush
+    // what it was given rather than spinning.
+    if (!result.busy) {
+      const std::chrono::nanoseconds sleep = std::min<std::chrono::nanoseconds>(
+          options_.idle_sleep, std::chrono::nanoseconds(result.fill_ns / kFillTimeToSleep));
+      if (sleep < kShortestSleep && !pending_.empty()) {
+        (void)output_->wait_flushed(pending_.back().batch);  // the outcome is the next pass's apply_flushed()'s
+      } else if (sleep >= kShortestSleep) {
+        std::this_thread::sleep_for(sleep);
+      }
+    }
   }
   if (absl::Status status = drain_once(); !status.ok()) {
     report(absl::StrCat("output failed in the final drain, nothing after the last flush was committed: ",

@@ -168,6 +168,12 @@ void SegmentDrainer::scan_slots(DrainContext& ctx, bool full) {
   while (next_unclaimed_ < slots && has_ring(next_unclaimed_)) ++next_unclaimed_;
 }
 
+void SegmentDrainer::note_key(Ring& ring, int64_t key) {
+  if (!ring.pass_has_key) ring.pass_first_key = key;
+  ring.pass_has_key = true;
+  ring.pass_last_key = key;
+}
+
 bool SegmentDrainer::writes_through(const Ring& ring, int64_t key) const {
   return key <= through_limit_ && buffer_.can_write_through(ring.slot, key);
 }
@@ -188,6 +194,7 @@ void SegmentDrainer::on_event(const DecodedEvent& event) {
   if (!ring.pending_gaps.empty()) write_gaps(ring, key, key);
   if (!ring.has_high || key > ring.high) ring.high = key;
   ring.has_high = true;
+  note_key(ring, key);
   if (!has_high_ || key > high_) high_ = key;
   has_high_ = true;
   if (options_.min_level.has_value() && event.callsite->level < *options_.min_level) return;
@@ -203,6 +210,7 @@ void SegmentDrainer::on_span(const SpanEdge& edge) {
   if (!ring.pending_gaps.empty()) write_gaps(ring, key, key);
   if (!ring.has_high || key > ring.high) ring.high = key;
   ring.has_high = true;
+  note_key(ring, key);
   if (!has_high_ || key > high_) high_ = key;
   has_high_ = true;
   if (options_.min_level.has_value() && EventJsonFormatter::span_level(edge) < *options_.min_level) return;
@@ -289,6 +297,7 @@ absl::Status SegmentDrainer::read_rings(DrainContext& ctx, bool final, bool* bus
     if (ring.poisoned || ring.cursor == nullptr) continue;
     ring.lagging = false;
     ring.read_this_pass = 0;
+    ring.pass_has_key = false;
     ring.read_limit = limit;
     reading_.push_back(&ring);
   }
@@ -428,6 +437,23 @@ absl::Status SegmentDrainer::drain(DrainContext& ctx, bool full_slot_scan, bool*
   scan_slots(ctx, full_slot_scan || dead);
   pass_line_bytes_ = 0;
   if (absl::Status status = read_rings(ctx, final, busy); !status.ok()) return status;
+  for (uint32_t slot : active_) {
+    Ring& ring = rings_[slot];
+    if (ring.read_this_pass == 0) {
+      // Nothing new: a producer gone quiet (its rate halves with each such
+      // pass, so the sleep grows back to idle_sleep), or one whose ring is
+      // full until the last pass's lines are committed (then what is left,
+      // not the rate, sets the time to fill).
+      if (ring.rate_ns > (int64_t{1} << 50)) {
+        ring.rate_bytes = 0;  // none left to speak of
+        ring.rate_ns = 0;
+      }
+      ring.rate_ns *= 2;
+    } else if (ring.pass_has_key && ring.pass_last_key > ring.pass_first_key) {
+      ring.rate_bytes = ring.read_this_pass;
+      ring.rate_ns = ring.pass_last_key - ring.pass_first_key;
+    }
+  }
   // What was read after the file was cut may be the zeros that stand in for
   // the lost pages: none of it goes out (and nothing more is read).
   if (cut()) {
@@ -461,6 +487,23 @@ absl::Status SegmentDrainer::drain(DrainContext& ctx, bool full_slot_scan, bool*
     finished_ = true;
   }
   return write_out(ctx);
+}
+
+int64_t SegmentDrainer::time_to_fill_ns() const {
+  int64_t least = INT64_MAX;
+  if (options_.mode != DrainOptions::Mode::kConsume || producer_dead()) return least;
+  const uint64_t capacity = view_.ring_capacity();
+  for (uint32_t slot : active_) {
+    const Ring& ring = rings_[slot];
+    if (ring.cursor == nullptr || ring.poisoned || ring.rate_bytes == 0 || ring.rate_ns <= 0) continue;
+    const uint64_t position = ring.cursor->position();
+    const uint64_t used = position - std::min(position, ring.cursor->committed_position());
+    const uint64_t left = capacity > used ? capacity - used : 0;
+    const double ns =
+        static_cast<double>(left) * static_cast<double>(ring.rate_ns) / static_cast<double>(ring.rate_bytes);
+    least = std::min(least, ns < 9e18 ? static_cast<int64_t>(ns) : INT64_MAX);
+  }
+  return least;
 }
 
 void SegmentDrainer::audit_notes(DrainContext& ctx) {

@@ -81,6 +81,12 @@ class SegmentDrainer : private RecordSink {
   // resume point.
   SegmentResume resume_point();
 
+  // After a drain(): how long (ns) the ring that fills fastest would take,
+  // at its producer's last rate (Ring::rate_bytes), to fill what the
+  // producer cannot reuse yet (up to the last read_pos committed);
+  // INT64_MAX when no ring has a rate, in peek mode (read_pos is not this
+  // reader's to advance) and for a dead producer.
+  int64_t time_to_fill_ns() const;
   // Dead producer, drained to the end and written out (after a drain()).
   bool finished() const { return finished_; }
   // The last drain() stopped at DrainOptions::pass_bytes with data left to read.
@@ -124,6 +130,16 @@ class SegmentDrainer : private RecordSink {
     bool has_high = false;
     int64_t high = 0;  // highest event timestamp read from this ring
     std::vector<PendingGap> pending_gaps;
+    // The producer's rate in the last pass that read something: the bytes
+    // read, over the time between the first and the last event among them
+    // (by their timestamps: what the reader's clock cannot tell when the
+    // ring was full or first seen); halved by each pass that reads nothing.
+    // rate_bytes 0: none known.
+    bool pass_has_key = false;
+    int64_t pass_first_key = 0;
+    int64_t pass_last_key = 0;
+    uint64_t rate_bytes = 0;
+    int64_t rate_ns = 0;
     uint64_t audit_lost_seen = 0;  // the slot's audit_lost when last noted
   };
   // Noted counters as far as their notes have left the reorder buffer.
@@ -133,6 +149,8 @@ class SegmentDrainer : private RecordSink {
   // through_limit_, ReorderBuffer::can_write_through): it is formatted
   // straight into out_ rather than into its lane.
   bool writes_through(const Ring& ring, int64_t key) const;
+  // Notes an event's time for the ring's rate (time_to_fill_ns()).
+  static void note_key(Ring& ring, int64_t key);
   // Accounts the line just formatted (into out_ if `through`, else into
   // the ring's lane) with the buffer.
   void hand_on(Ring& ring, bool through, int64_t key, ReorderBuffer::Kind kind, uint64_t next_seq);

@@ -139,7 +139,7 @@ struct DrainOptions {
   std::chrono::milliseconds reorder_window{100};
   std::optional<shm::Level> min_level;             // only events at or above (tail --level); gaps/notes always pass
   bool remove_drained_dead_segments = true;        // consume mode: remove a dead producer's segment once drained
-  std::chrono::microseconds idle_sleep{2000};      // back-off when nothing was pending anywhere
+  std::chrono::microseconds idle_sleep{2000};      // back-off when little was pending (less while rings fill fast)
   std::chrono::milliseconds rescan_interval{500};  // how often run() looks for new segments
   // Memory bound of each segment's reorder buffer: past either, its oldest
   // lines are written early (DrainStats::reorder_forced).
@@ -231,6 +231,9 @@ class DrainEngine {
   struct PassResult {
     bool busy = false;  // some ring had more than a little pending: do not sleep
     bool more = false;  // some segment stopped at pass_bytes: drain_once() goes on
+    // The least of the drained segments' SegmentDrainer::time_to_fill_ns():
+    // run() sleeps no more than a sixteenth of it.
+    int64_t fill_ns = INT64_MAX;
   };
 
   // What to publish once the output of batch `batch` is flushed.
