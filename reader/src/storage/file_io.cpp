@@ -27,6 +27,8 @@ int FileDescriptor::close() {
   return result;
 }
 
+void prepare_errno_texts() { (void)absl::ErrnoToStatus(ENOENT, ""); }
+
 ssize_t read_fully(int fd, char* out, size_t size) {
   size_t done = 0;
   while (done < size) {

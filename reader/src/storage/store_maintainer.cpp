@@ -12,6 +12,7 @@
 #include "concurrentqueue/blockingconcurrentqueue.h"
 #include "ringtail/reader/storage/compress_file.hpp"
 #include "ringtail/reader/storage/file_index.hpp"
+#include "ringtail/reader/storage/file_io.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 #include "ringtail/reader/storage/store_checkpoint.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
@@ -137,6 +138,7 @@ StoreMaintainer::StoreMaintainer(StoreMaintainerOptions options)
         if (options_.report) options_.report(absl::StrCat("recovery: ", std::string(line)));
       });
   if (!recovered.ok() && options_.report) options_.report(absl::StrCat("recovery: ", recovered.status().message()));
+  prepare_errno_texts();
   unsigned threads = options_.file_threads;
   if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1U, 4U);
   for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { file_worker(); });
