@@ -2,10 +2,9 @@
 
 #include <pthread.h>
 
-#include <cerrno>
 #include <utility>
 
-#include "absl/status/status.h"
+#include "ringtail/reader/errno_texts.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -23,9 +22,7 @@ uint64_t memory_of(const EventBatch& batch) {
 OutputPipeline::OutputPipeline(EventSink& sink, bool threaded, uint64_t max_bytes_in_flight)
     : sink_(sink), threaded_(threaded), max_bytes_in_flight_(max_bytes_in_flight) {
   if (threaded_) {
-    // absl's errno texts built before the writer starts: see
-    // prepare_errno_texts() in storage/file_io.hpp (a library this one does not link).
-    (void)absl::ErrnoToStatus(ENOENT, "");
+    prepare_errno_texts();
     writer_ = std::thread([this] {
       ::pthread_setname_np(::pthread_self(), "rt-writer");  // for top -H, perf and gdb
       writer_loop();

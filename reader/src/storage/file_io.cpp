@@ -27,8 +27,6 @@ int FileDescriptor::close() {
   return result;
 }
 
-void prepare_errno_texts() { (void)absl::ErrnoToStatus(ENOENT, ""); }
-
 ssize_t read_fully(int fd, char* out, size_t size) {
   size_t done = 0;
   while (done < size) {

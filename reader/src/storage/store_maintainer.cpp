@@ -10,9 +10,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "concurrentqueue/blockingconcurrentqueue.h"
+#include "ringtail/reader/errno_texts.hpp"
 #include "ringtail/reader/storage/compress_file.hpp"
 #include "ringtail/reader/storage/file_index.hpp"
-#include "ringtail/reader/storage/file_io.hpp"
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 #include "ringtail/reader/storage/store_checkpoint.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"

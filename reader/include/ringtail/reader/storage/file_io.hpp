@@ -46,13 +46,6 @@ class FileDescriptor {
   int fd_ = -1;
 };
 
-// Builds absl's table of errno texts (absl::ErrnoToStatus's) now. It is
-// built on first use, inside a library ThreadSanitizer does not see, so two
-// threads that first fail at once look to it like a race on the table:
-// called before a component starts its threads, the table exists before
-// any of them (pthread_create orders it), and the report cannot arise.
-void prepare_errno_texts();
-
 // read(2) until `size` bytes or the end of the file: the bytes read (fewer
 // than `size` only at the end), or -1 with errno set.
 ssize_t read_fully(int fd, char* out, size_t size);
