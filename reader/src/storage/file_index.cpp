@@ -171,17 +171,12 @@ void FileIndexBuilder::count_escaped(DistinctCounter& counter, Recent& recent, s
 void FileIndexBuilder::add_shaped_line(const ShapedLines& lines, const LineShape& shape, std::string_view service,
                                        uint64_t pid) {
   count_line();
-  if (head_lines_[0] == 0) {
-    // The keys every line starts with, then tid and seq (their slots next,
-    // as a parsed line's keys would take them).
-    static constexpr std::string_view kHeadKeys[] = {"timestamp", "level", "message", "service", "pid", "tid", "seq"};
-    for (size_t i = 0; i < 5; ++i) head_slots_[i] = keys_.slot_of(kHeadKeys[i]);
-    for (size_t i = 5; i < 7; ++i) head_slots_[i] = DistinctCounter::kNoSlot;
-  }
-  for (size_t i = 0; i < 5; ++i) ++head_lines_[i];
-  for (size_t i = 5; i < 7; ++i) {
-    if (!(i == 5 ? shape.has_tid : shape.has_seq)) continue;
-    if (head_lines_[i]++ == 0) head_slots_[i] = keys_.slot_of(i == 5 ? "tid" : "seq");
+  // The keys every line starts with, then tid and seq where the shape has
+  // them; a key's slot is taken at its first line, as a parsed line's would be.
+  static constexpr std::string_view kHeadKeys[] = {"timestamp", "level", "message", "service", "pid", "tid", "seq"};
+  for (size_t i = 0; i < 7; ++i) {
+    if (i >= 5 && !(i == 5 ? shape.has_tid : shape.has_seq)) continue;
+    if (head_lines_[i]++ == 0) head_slots_[i] = keys_.slot_of(kHeadKeys[i]);
   }
   // The line's time as its timestamp shows it (formatted from this at finish()).
   if (!has_time_ || shape.time_ns < first_ns_) first_ns_ = shape.time_ns;
@@ -218,10 +213,7 @@ FileIndexBuilder::LayoutSlots& FileIndexBuilder::layout_slots(const ShapedLines&
   if (layouts_.size() >= kMaxLayouts) {
     // A producer with that many call sites: what the layouts counted goes
     // into the counters, and their slots are found again.
-    for (const auto& [layout, slots] : layouts_) {
-      messages_.count(slots.message, slots.lines);
-      for (const size_t slot : slots.keys) keys_.count(slot, slots.lines);
-    }
+    for (const auto& [layout, slots] : layouts_) add_layout_counts(slots, keys_, messages_);
     layouts_.clear();
   }
   LayoutSlots& slots = layouts_[shape.layout];  // may move the others: last_slots_ is set again below
@@ -240,10 +232,12 @@ void FileIndexBuilder::add_bulk_counts(DistinctCounter& keys, DistinctCounter& l
                                        DistinctCounter& messages) const {
   for (size_t i = 0; i < 7; ++i) keys.count(head_slots_[i], head_lines_[i]);
   for (size_t i = 0; i < shm::kLevelNames.size(); ++i) levels.count(level_slots_[i], level_lines_[i]);
-  for (const auto& [layout, slots] : layouts_) {
-    messages.count(slots.message, slots.lines);
-    for (const size_t slot : slots.keys) keys.count(slot, slots.lines);
-  }
+  for (const auto& [layout, slots] : layouts_) add_layout_counts(slots, keys, messages);
+}
+
+void FileIndexBuilder::add_layout_counts(const LayoutSlots& slots, DistinctCounter& keys, DistinctCounter& messages) {
+  messages.count(slots.message, slots.lines);
+  for (const size_t slot : slots.keys) keys.count(slot, slots.lines);
 }
 
 FileIndex FileIndexBuilder::finish(std::string data_file, uint64_t data_bytes) const {

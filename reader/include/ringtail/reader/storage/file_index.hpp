@@ -162,6 +162,8 @@ class FileIndexBuilder {
   LayoutSlots& layout_slots(const ShapedLines& lines, const LineShape& shape);
   // Adds the bulk counts above to `keys`, `levels` and `messages`.
   void add_bulk_counts(DistinctCounter& keys, DistinctCounter& levels, DistinctCounter& messages) const;
+  // Adds one layout's lines to the counters of its keys and message.
+  static void add_layout_counts(const LayoutSlots& slots, DistinctCounter& keys, DistinctCounter& messages);
 };
 
 // Reads `data_path` (plain or .zst) and indexes every complete line. The
