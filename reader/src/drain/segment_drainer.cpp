@@ -437,23 +437,7 @@ absl::Status SegmentDrainer::drain(DrainContext& ctx, bool full_slot_scan, bool*
   scan_slots(ctx, full_slot_scan || dead);
   pass_line_bytes_ = 0;
   if (absl::Status status = read_rings(ctx, final, busy); !status.ok()) return status;
-  for (uint32_t slot : active_) {
-    Ring& ring = rings_[slot];
-    if (ring.read_this_pass == 0) {
-      // Nothing new: a producer gone quiet (its rate halves with each such
-      // pass, so the sleep grows back to idle_sleep), or one whose ring is
-      // full until the last pass's lines are committed (then what is left,
-      // not the rate, sets the time to fill).
-      if (ring.rate_ns > (int64_t{1} << 50)) {
-        ring.rate_bytes = 0;  // none left to speak of
-        ring.rate_ns = 0;
-      }
-      ring.rate_ns *= 2;
-    } else if (ring.pass_has_key && ring.pass_last_key > ring.pass_first_key) {
-      ring.rate_bytes = ring.read_this_pass;
-      ring.rate_ns = ring.pass_last_key - ring.pass_first_key;
-    }
-  }
+  update_rates();
   // What was read after the file was cut may be the zeros that stand in for
   // the lost pages: none of it goes out (and nothing more is read).
   if (cut()) {
@@ -487,6 +471,26 @@ absl::Status SegmentDrainer::drain(DrainContext& ctx, bool full_slot_scan, bool*
     finished_ = true;
   }
   return write_out(ctx);
+}
+
+void SegmentDrainer::update_rates() {
+  for (uint32_t slot : active_) {
+    Ring& ring = rings_[slot];
+    if (ring.read_this_pass != 0) {
+      if (ring.pass_has_key && ring.pass_last_key > ring.pass_first_key) {
+        ring.rate_bytes = ring.read_this_pass;
+        ring.rate_ns = ring.pass_last_key - ring.pass_first_key;
+      }
+    } else if (ring.rate_ns > (int64_t{1} << 50)) {
+      ring.rate_bytes = 0;  // none left to speak of
+      ring.rate_ns = 0;
+    } else {
+      // Nothing new: a producer gone quiet (the sleep grows back to
+      // idle_sleep), or one whose ring is full until the last pass's lines
+      // are committed (then what is left, not the rate, sets the time to fill).
+      ring.rate_ns *= 2;
+    }
+  }
 }
 
 int64_t SegmentDrainer::time_to_fill_ns() const {

@@ -151,6 +151,9 @@ class SegmentDrainer : private RecordSink {
   bool writes_through(const Ring& ring, int64_t key) const;
   // Notes an event's time for the ring's rate (time_to_fill_ns()).
   static void note_key(Ring& ring, int64_t key);
+  // After read_rings(): each ring's rate from what this pass read, or
+  // halved when it read nothing.
+  void update_rates();
   // Accounts the line just formatted (into out_ if `through`, else into
   // the ring's lane) with the buffer.
   void hand_on(Ring& ring, bool through, int64_t key, ReorderBuffer::Kind kind, uint64_t next_seq);
