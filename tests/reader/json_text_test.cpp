@@ -312,5 +312,44 @@ TEST(Timestamp, FormatsRfc3339WithNanoseconds) {
   }
 }
 
+TEST(Timestamp, TheCachedSecondGivesWhatAFreshFormatterGives) {
+  // One formatter across stamps in the same, the next and far seconds, both
+  // sides of the epoch and the int64 ends; each against a formatter that has
+  // cached nothing.
+  const int64_t second = 1795381200LL * 1'000'000'000;
+  std::vector<int64_t> stamps = {second,
+                                 second + 999'999'999,
+                                 second + 1'000'000'000,
+                                 second - 1,
+                                 -1,
+                                 0,
+                                 -1'000'000'000,
+                                 -1'000'000'001,
+                                 INT64_MIN,
+                                 INT64_MIN + 1,
+                                 INT64_MAX,
+                                 INT64_MAX - 1,
+                                 second + 5,
+                                 second};
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 20000; ++i) {
+    // Near the cached second, or anywhere (modulo 2^64: no signed overflow).
+    const uint64_t base = i % 2 == 0 ? static_cast<uint64_t>(second) : rng();
+    stamps.push_back(static_cast<int64_t>(base + rng() % 3'000'000'000ULL - 1'500'000'000ULL));
+  }
+  TimestampFormatter cached;
+  for (const int64_t ns : stamps) {
+    std::string got;
+    std::string want;
+    cached.append(got, ns);
+    TimestampFormatter().append(want, ns);
+    ASSERT_EQ(got, want) << ns;
+  }
+  std::string ends;
+  cached.append(ends, INT64_MIN);
+  cached.append(ends, INT64_MAX);
+  EXPECT_EQ(ends, R"("1677-09-21T00:12:43.145224192Z""2262-04-11T23:47:16.854775807Z")");
+}
+
 }  // namespace
 }  // namespace ringtail::reader

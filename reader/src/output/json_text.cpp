@@ -462,14 +462,18 @@ void TimestampFormatter::append(std::string& out, int64_t realtime_ns) {
 }
 
 char* TimestampFormatter::write(char* out, int64_t realtime_ns) {
-  int64_t second = realtime_ns / 1'000'000'000;
-  int64_t nanos = realtime_ns % 1'000'000'000;
-  if (nanos < 0) {
-    nanos += 1'000'000'000;
-    --second;
-  }
-  if (second != cached_second_) {
-    cached_second_ = second;
+  constexpr int64_t kNsPerSecond = 1'000'000'000;
+  // From a start at or below it the difference is exact in uint64_t.
+  uint64_t nanos = static_cast<uint64_t>(realtime_ns) - static_cast<uint64_t>(second_start_ns_);
+  if (!cached_ || realtime_ns < second_start_ns_ || nanos >= kNsPerSecond) [[unlikely]] {
+    int64_t second = realtime_ns / kNsPerSecond;
+    int64_t rest = realtime_ns % kNsPerSecond;
+    if (rest < 0) {
+      rest += kNsPerSecond;
+      --second;
+    }
+    nanos = static_cast<uint64_t>(rest);
+    cached_ = !__builtin_mul_overflow(second, kNsPerSecond, &second_start_ns_);
     int64_t days = second / 86400;
     int64_t of_day = second % 86400;
     if (of_day < 0) {

@@ -96,7 +96,11 @@ class TimestampFormatter {
   char* write(char* out, int64_t realtime_ns);
 
  private:
-  int64_t cached_second_ = INT64_MIN;
+  // The second of the last stamp, as its first nanosecond, and its text: a
+  // stamp in the same second needs no division. Not cached: the second
+  // before INT64_MIN's first full one, whose start is below INT64_MIN.
+  bool cached_ = false;
+  int64_t second_start_ns_ = 0;
   char prefix_[20] = {};  // "YYYY-MM-DDTHH:MM:SS"
 };
 
