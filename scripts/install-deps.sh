@@ -20,6 +20,7 @@ packages=(
   clang-format            # the format check of CI
   clang-tidy              # the lint stage of CI (scripts/tidy.sh)
   clang libclang-rt-14-dev  # the libFuzzer test (tests/fuzz; skipped without them)
+  rsyslog                 # the syslog sink's test runs its own rsyslogd in the foreground (never the service)
 )
 
 missing=()

@@ -1,12 +1,15 @@
 // ringtail drain: consumes producers' events into a storage directory
 // (reader/storage/store_names.hpp) through the reader library's DrainEngine, with
 // a StoreSink for the files and a StoreMaintainer for compression, indexes
-// and retention in the background.
+// and retention in the background, and into --sink destinations (syslog),
+// each a best-effort sink of a FanOutSink.
 #include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,7 +19,9 @@
 #include "redaction_flags.hpp"
 #include "retention_flags.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
+#include "ringtail/reader/sinks/fan_out_sink.hpp"
 #include "ringtail/reader/sinks/store_sink.hpp"
+#include "ringtail/reader/sinks/syslog_sink.hpp"
 #include "ringtail/reader/storage/store_maintainer.hpp"
 #include "stop_signals.hpp"
 #include "verbs.hpp"
@@ -40,6 +45,13 @@ constexpr const char* kDrainHelp =
     "checkpoint into DIR/.checkpoints, then publishes the read positions; a drain killed at any moment and started "
     "again cuts what was written after the checkpoint and resumes there, with each thread's context, so nothing is "
     "lost or stored twice.\n"
+    "--sink URI (repeatable) also sends every event, redacted and in the store's order, to a destination: "
+    "syslog+udp://HOST[:PORT], syslog+tcp://HOST[:PORT] (RFC 6587 octet counting) or syslog+unix:///dev/log, "
+    "as RFC 5424 messages (PRI from the level, facility local0 unless ?facility=NAME; APP-NAME the service, PROCID "
+    "the pid, MSGID the message, every field in [ringtail@32473 ...], MSG the JSON line). A sink has its own "
+    "thread and a 64 MiB queue: one that is slow or down never holds back the drain or the store; what it "
+    "misses is counted and shown in the summary. With --sink, --out may be left out (then read positions are "
+    "published once a batch is queued for the sinks: nothing is kept for a restart).\n"
     "Segments of producers that are gone are drained to their end and removed.\n"
     "--once drains what is there and exits; --follow keeps draining, picks up new producers, and on SIGINT or "
     "SIGTERM drains what is left and exits (a second signal exits at once).\n"
@@ -55,6 +67,7 @@ constexpr const char* kDrainHelp =
 
 struct DrainConfig {
   std::string out;
+  std::vector<std::string> sinks;
   std::vector<pid_t> pids;
   bool once = false;
   bool follow = false;
@@ -91,8 +104,37 @@ void print_summary(const reader::DrainStats& s, const std::string& out) {
   std::printf("\n");
 }
 
+void print_sink_summary(const std::vector<reader::SinkStats>& stats,
+                        const std::vector<std::unique_ptr<reader::SyslogSink>>& syslog_sinks) {
+  size_t syslog_index = 0;
+  for (const reader::SinkStats& sink : stats) {
+    if (sink.delivery != reader::Delivery::kBestEffort) continue;
+    std::printf("sink %s: %llu lines sent", sink.name.c_str(), static_cast<unsigned long long>(sink.lines));
+    if (sink.dropped_lines > 0) {
+      std::printf(", %llu dropped (queue full)", static_cast<unsigned long long>(sink.dropped_lines));
+    }
+    if (sink.failed_lines > 0) {
+      std::printf(", %llu in failed writes (%llu errors)", static_cast<unsigned long long>(sink.failed_lines),
+                  static_cast<unsigned long long>(sink.errors));
+    }
+    // Best-effort sinks are reported in the order added: the syslog sinks' order.
+    if (syslog_index < syslog_sinks.size()) {
+      const uint64_t cut = syslog_sinks[syslog_index++]->cut_messages();
+      if (cut > 0) std::printf(", %llu cut to a datagram", static_cast<unsigned long long>(cut));
+    }
+    std::printf("\n");
+  }
+}
+
 int run_drain(const DrainConfig& config) {
   if (config.once == config.follow) usage_error("exactly one of --once and --follow is required");
+  if (config.out.empty() && config.sinks.empty()) usage_error("give --out DIR, --sink URI, or both");
+  std::vector<reader::SyslogTarget> targets;
+  for (const std::string& uri : config.sinks) {
+    absl::StatusOr<reader::SyslogTarget> target = reader::parse_syslog_uri(uri);
+    if (!target.ok()) usage_error(std::string{target.status().message()});
+    targets.push_back(*std::move(target));
+  }
   // Before the maintainer and the engine start their threads.
   const std::atomic<bool>* stop = config.follow ? &watch_stop_signals() : nullptr;
 
@@ -108,12 +150,6 @@ int run_drain(const DrainConfig& config) {
   options.sink_error_backoff = std::chrono::seconds(1);
   options.sink_error_backoff_max = std::chrono::seconds(30);
 
-  reader::StoreMaintainerOptions maintainer_options;
-  maintainer_options.directory = config.out;
-  maintainer_options.compression_level = config.compression_level;
-  if (!config.no_retention) maintainer_options.retention = retention_policy(config.retention);
-  maintainer_options.archive_directory = config.retention.archive;
-  maintainer_options.report = report;
   reader::StoreSinkOptions sink_options;
   sink_options.directory = config.out;
   sink_options.fsync = config.fsync;
@@ -124,40 +160,76 @@ int run_drain(const DrainConfig& config) {
   absl::StatusOr<std::chrono::seconds> max_age = reader::parse_age(config.max_file_age);
   if (!max_age.ok() || max_age->count() == 0) usage_error("--max-file-age: give an age such as 1h");
   sink_options.max_file_age = *max_age;
-  // Declared before the sink: the sink hands it the files it closes, also
-  // when it goes away, and the maintainer finishes them before it does.
-  reader::StoreMaintainer maintainer(maintainer_options);
-  sink_options.on_closed = [&maintainer](const std::string& path, std::optional<reader::FileIndex> index) {
-    maintainer.file_closed(path, std::move(index));
-  };
-  reader::StoreSink sink(sink_options);
-  // Out of space: retention, if set, frees what it may at once rather than
-  // at its next minute (once per try: the engine calls this per failed try).
-  options.on_sink_error = [&maintainer](const absl::Status& error) {
-    if (error.code() == absl::StatusCode::kResourceExhausted) (void)maintainer.retain_now();
-  };
-  reader::DrainEngine engine(options, sink, report);
 
-  if (config.once) {
-    if (absl::Status s = engine.drain_once(); !s.ok()) {
-      print_error(absl::StrCat("output failed, nothing after the last flush was committed: ", s.message()));
-      return kExitRuntime;
-    }
-  } else {
-    engine.run(*stop);
-    if (!engine.last_error().ok()) return kExitRuntime;  // the engine reported it
+  // Declared before the store's sink: the sink hands it the files it closes,
+  // also when it goes away, and the maintainer finishes them before it does.
+  std::optional<reader::StoreMaintainer> maintainer;
+  std::optional<reader::StoreSink> store;
+  if (!config.out.empty()) {
+    reader::StoreMaintainerOptions maintainer_options;
+    maintainer_options.directory = config.out;
+    maintainer_options.compression_level = config.compression_level;
+    if (!config.no_retention) maintainer_options.retention = retention_policy(config.retention);
+    maintainer_options.archive_directory = config.retention.archive;
+    maintainer_options.report = report;
+    reader::StoreMaintainer& m = maintainer.emplace(maintainer_options);
+    sink_options.on_closed = [&m](const std::string& path, std::optional<reader::FileIndex> index) {
+      m.file_closed(path, std::move(index));
+    };
+    store.emplace(sink_options);
+    // Out of space: retention, if set, frees what it may at once rather than
+    // at its next minute (once per try: the engine calls this per failed try).
+    options.on_sink_error = [&m](const absl::Status& error) {
+      if (error.code() == absl::StatusCode::kResourceExhausted) (void)m.retain_now();
+    };
   }
-  print_summary(engine.stats(), config.out);
-  return kExitOk;
+  // The sinks outlive the fan-out, which lets them finish their queues when it goes.
+  std::vector<std::unique_ptr<reader::SyslogSink>> syslog_sinks;
+  std::optional<reader::FanOutSink> fan_out;
+  reader::EventSink* sink = store ? &*store : nullptr;
+  if (!targets.empty()) {
+    fan_out.emplace(report);
+    if (store) fan_out->add(*store, "store", reader::Delivery::kDurable);
+    for (size_t i = 0; i < targets.size(); ++i) {
+      syslog_sinks.push_back(std::make_unique<reader::SyslogSink>(targets[i]));
+      fan_out->add(*syslog_sinks.back(), config.sinks[i], reader::Delivery::kBestEffort);
+    }
+    sink = &*fan_out;
+  }
+  const std::string where = config.out.empty() ? std::string("the sinks") : config.out;
+  int status = kExitOk;
+  {
+    reader::DrainEngine engine(options, *sink, report);
+    if (config.once) {
+      if (absl::Status s = engine.drain_once(); !s.ok()) {
+        print_error(absl::StrCat("output failed, nothing after the last flush was committed: ", s.message()));
+        status = kExitRuntime;
+      }
+    } else {
+      engine.run(*stop);
+      if (!engine.last_error().ok()) status = kExitRuntime;  // the engine reported it
+    }
+    if (status == kExitOk) print_summary(engine.stats(), where);
+  }
+  if (fan_out) {
+    fan_out->wait_best_effort_idle();  // every sink's queue sent or failed: the counts are final
+    print_sink_summary(fan_out->stats(), syslog_sinks);
+  }
+  return status;
 }
 
 }  // namespace
 
 void add_drain(CLI::App& app) {
   auto config = std::make_shared<DrainConfig>();
-  CLI::App* drain = app.add_subcommand("drain", "Consume events into JSONL files (one drain per segment)");
+  CLI::App* drain = app.add_subcommand("drain", "Consume events into JSONL files and sinks (one drain per segment)");
   drain->footer(kDrainHelp);
-  drain->add_option("--out,-o", config->out, "Directory of the JSONL files (created if missing)")->required();
+  drain->add_option("--out,-o", config->out, "Directory of the JSONL files (created if missing)");
+  drain
+      ->add_option("--sink", config->sinks,
+                   "Also send every event to URI: syslog+udp://HOST[:PORT], syslog+tcp://HOST[:PORT], "
+                   "syslog+unix:///PATH, each with ?facility=NAME (repeatable)")
+      ->type_name("URI");
   drain->add_option("--pid", config->pids, "Only this producer's segments (repeatable)")
       ->type_name("PID")
       ->transform(pid_validator());

@@ -132,6 +132,8 @@ class FanOutSink::BestEffort {
             if (status.ok()) {
               ++stats_.batches;
               stats_.lines += batch.size();
+            } else {
+              stats_.failed_lines += batch.size();
             }
             if (queued_bytes_ == 0 && dropping_) {
               dropping_ = false;

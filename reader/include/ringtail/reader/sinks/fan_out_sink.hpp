@@ -16,7 +16,8 @@
 // Batches are shared between their queues, not copied per sink. When a
 // queue is full the batch is dropped for that sink and its lines counted
 // (SinkStats::dropped_lines; reported once per sink until it catches up).
-// Their write and flush errors are counted and reported, never returned;
+// Their write and flush errors are counted (with the lines of a batch whose
+// write failed: SinkStats::failed_lines) and reported, never returned;
 // the sink keeps getting batches and may recover. They see a flush after
 // each of the engine's flushes but the engine never waits for them. Lines
 // the engine reads again after a discard reach them again.
@@ -50,6 +51,7 @@ struct SinkStats {
   uint64_t batches = 0;        // written (write() returned OK)
   uint64_t lines = 0;          // in those batches
   uint64_t dropped_lines = 0;  // best effort: lines of batches its full queue turned away
+  uint64_t failed_lines = 0;   // best effort: lines of batches whose write failed (some may have arrived)
   uint64_t errors = 0;         // failed writes and flushes (best effort: not returned)
 };
 

@@ -1,0 +1,260 @@
+#include "ringtail/reader/sinks/syslog_sink.hpp"
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "internal/message_text.hpp"
+#include "ringtail/reader/errno_texts.hpp"
+
+namespace ringtail::reader {
+namespace {
+
+constexpr std::string_view kUdp = "syslog+udp://";
+constexpr std::string_view kTcp = "syslog+tcp://";
+constexpr std::string_view kUnix = "syslog+unix://";
+constexpr uint16_t kDefaultPort = 514;
+constexpr int kSendTimeoutSeconds = 5;
+constexpr std::chrono::seconds kMaxBackoff{30};
+
+using internal::cat;
+
+absl::Status uri_error(std::string_view uri, std::string_view why) {
+  return absl::InvalidArgumentError(cat("--sink ", internal::printable(uri), ": ", why));
+}
+
+absl::Status errno_error(int error, const std::string& what) { return absl::ErrnoToStatus(error, what); }
+
+}  // namespace
+
+bool is_syslog_uri(std::string_view uri) {
+  return uri.starts_with(kUdp) || uri.starts_with(kTcp) || uri.starts_with(kUnix);
+}
+
+absl::StatusOr<SyslogTarget> parse_syslog_uri(std::string_view uri) {
+  SyslogTarget target;
+  std::string_view rest;
+  if (uri.starts_with(kUdp)) {
+    target.transport = SyslogTarget::Transport::kUdp;
+    rest = uri.substr(kUdp.size());
+  } else if (uri.starts_with(kTcp)) {
+    target.transport = SyslogTarget::Transport::kTcp;
+    rest = uri.substr(kTcp.size());
+  } else if (uri.starts_with(kUnix)) {
+    target.transport = SyslogTarget::Transport::kUnix;
+    rest = uri.substr(kUnix.size());
+  } else {
+    return uri_error(uri, "not a syslog+udp://, syslog+tcp:// or syslog+unix:// URI");
+  }
+  std::string_view query;
+  if (const size_t q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    const std::string_view name = pair.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    if (name != "facility")
+      return uri_error(uri, cat("unknown option '", internal::printable(name), "' (facility= is known)"));
+    const std::optional<int> facility = parse_syslog_facility(value);
+    if (!facility) {
+      return uri_error(
+          uri, cat("facility '", internal::printable(value), "' is not a name such as local0 or daemon, or 0-23"));
+    }
+    target.facility = *facility;
+  }
+  if (target.transport == SyslogTarget::Transport::kUnix) {
+    if (rest.empty() || rest.front() != '/')
+      return uri_error(uri, "give an absolute socket path: syslog+unix:///dev/log");
+    if (rest.size() >= sizeof(sockaddr_un::sun_path)) return uri_error(uri, "the socket path is too long");
+    target.path = std::string(rest);
+    return target;
+  }
+  std::string_view port_text;
+  if (rest.starts_with("[")) {
+    const size_t close = rest.find(']');
+    if (close == std::string_view::npos) return uri_error(uri, "an IPv6 address needs its closing ']'");
+    target.host = std::string(rest.substr(1, close - 1));
+    rest = rest.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return uri_error(uri, "expected ':PORT' after the IPv6 address");
+    if (!rest.empty()) port_text = rest.substr(1);
+  } else {
+    const size_t colon = rest.find(':');
+    target.host = std::string(rest.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = rest.substr(colon + 1);
+  }
+  if (target.host.empty() || target.host.find('/') != std::string::npos) {
+    return uri_error(uri, "give HOST[:PORT], e.g. syslog+udp://127.0.0.1:514");
+  }
+  target.port = kDefaultPort;
+  if (!port_text.empty()) {
+    unsigned port = 0;
+    const auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (error != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535) {
+      return uri_error(uri, cat("port '", internal::printable(port_text), "' is not 1-65535"));
+    }
+    target.port = static_cast<uint16_t>(port);
+  }
+  return target;
+}
+
+namespace {
+
+std::string this_host() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0) return "";
+  return name;
+}
+
+}  // namespace
+
+SyslogSink::SyslogSink(SyslogTarget target, std::string_view hostname)
+    : target_(std::move(target)), writer_(target_.facility, hostname.empty() ? this_host() : std::string(hostname)) {
+  prepare_errno_texts();
+}
+
+SyslogSink::~SyslogSink() { close(); }
+
+void SyslogSink::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+std::string SyslogSink::describe() const {
+  switch (target_.transport) {
+    case SyslogTarget::Transport::kUdp:
+      return absl::StrCat("syslog over UDP to ", target_.host, " port ", target_.port);
+    case SyslogTarget::Transport::kTcp:
+      return absl::StrCat("syslog over TCP to ", target_.host, " port ", target_.port);
+    case SyslogTarget::Transport::kUnix:
+      return absl::StrCat("syslog to the socket ", target_.path);
+  }
+  return "syslog";
+}
+
+absl::Status SyslogSink::connect() {
+  if (target_.transport == SyslogTarget::Transport::kUnix) {
+    const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return errno_error(errno, absl::StrCat(describe(), ": socket"));
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, target_.path.data(), target_.path.size());  // length checked by the parser
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
+      const int error = errno;
+      ::close(fd);
+      return errno_error(error, absl::StrCat(describe(), ": connect"));
+    }
+    fd_ = fd;
+    return absl::OkStatus();
+  }
+  const bool tcp = target_.transport == SyslogTarget::Transport::kTcp;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = tcp ? SOCK_STREAM : SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  const std::string port = std::to_string(target_.port);
+  if (const int rc = ::getaddrinfo(target_.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+    return absl::UnavailableError(absl::StrCat(describe(), ": cannot resolve ", target_.host, ": ", gai_strerror(rc)));
+  }
+  int last_error = 0;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      last_error = errno;
+      continue;
+    }
+    if (tcp) {
+      // A receiver that stops reading fails the send after this long.
+      timeval timeout{kSendTimeoutSeconds, 0};
+      (void)::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+    }
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      fd_ = fd;
+      break;
+    }
+    last_error = errno;
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  if (fd_ < 0) return errno_error(last_error, absl::StrCat(describe(), ": connect"));
+  return absl::OkStatus();
+}
+
+absl::Status SyslogSink::send_all(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      if (error == EAGAIN || error == EWOULDBLOCK) {
+        return absl::DeadlineExceededError(
+            absl::StrCat(describe(), ": the receiver took nothing for ", kSendTimeoutSeconds, " s"));
+      }
+      return errno_error(error, absl::StrCat(describe(), ": send"));
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SyslogSink::failed(absl::Status error) {
+  close();
+  backoff_ = std::min(std::max(backoff_ * 2, std::chrono::seconds(1)), kMaxBackoff);
+  retry_at_ = std::chrono::steady_clock::now() + backoff_;
+  last_error_ = std::string{error.message()};
+  return error;
+}
+
+absl::Status SyslogSink::write(const EventBatch& batch) {
+  if (batch.empty()) return absl::OkStatus();
+  if (batch.segment == nullptr) return absl::InvalidArgumentError("syslog sink: a batch without its segment");
+  if (fd_ < 0) {
+    if (std::chrono::steady_clock::now() < retry_at_) {
+      return absl::UnavailableError(absl::StrCat(last_error_, " (tried again after ", backoff_.count(), " s)"));
+    }
+    if (absl::Status s = connect(); !s.ok()) return failed(std::move(s));
+  }
+  if (target_.transport == SyslogTarget::Transport::kTcp) {
+    // Octet counting (RFC 6587 3.4.1): every message is "LEN SP MSG".
+    stream_.clear();
+    for (const LineShape& shape : batch.lines) {
+      message_.clear();
+      writer_.append(message_, *batch.segment, batch, shape);
+      absl::StrAppend(&stream_, message_.size(), " ", message_);
+    }
+    if (absl::Status s = send_all(stream_); !s.ok()) return failed(std::move(s));
+  } else {
+    for (const LineShape& shape : batch.lines) {
+      message_.clear();
+      writer_.append(message_, *batch.segment, batch, shape);
+      if (message_.size() > kMaxSyslogDatagram) {
+        message_.resize(kMaxSyslogDatagram);
+        cut_messages_.fetch_add(1, std::memory_order_relaxed);
+      }
+      if (absl::Status s = send_all(message_); !s.ok()) return failed(std::move(s));
+    }
+  }
+  backoff_ = std::chrono::seconds(0);
+  last_error_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status SyslogSink::flush() {
+  if (last_error_.empty()) return absl::OkStatus();
+  return absl::UnavailableError(last_error_);
+}
+
+}  // namespace ringtail::reader
