@@ -16,6 +16,7 @@ packages=(
   libzstd-dev zstd        # compressed JSONL files (zstd -dc reads them)
   libre2-dev              # regular expressions of --where key~regex
   libssl-dev              # HMAC-SHA256 of redaction's keyed hash (OpenSSL libcrypto)
+  libcpp-httplib-dev      # cpp-httplib: the HTTP sink of drain --sink http(s)://
   jq                      # tests and benchmarks compare query answers with jq
   clang-format            # the format check of CI
   clang-tidy              # the lint stage of CI (scripts/tidy.sh)

@@ -1,6 +1,7 @@
 // `ringtail drain --sink` (the real tool): a syslog sink without a store,
 // a receiver that is down beside the store (the store keeps every event, the
-// sink's losses are counted in the summary), and usage errors.
+// sink's losses are counted in the summary), and the usage errors of --sink
+// and --sink-header.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -102,13 +103,17 @@ TEST(SyslogCli, UsageErrorsSayWhatIsWrong) {
     std::vector<std::string> args;
     std::string says;
   };
+  // Each with --pid of no producer: should one be taken, it drains nothing of anyone's.
   const std::vector<Case> cases = {
       {{"drain", "--once"}, "give --out DIR, --sink URI, or both"},
-      {{"drain", "--once", "--sink", "http://127.0.0.1:9"}, "not a syslog+udp://"},
+      {{"drain", "--once", "--sink", "ftp://127.0.0.1:9"}, "not a sink URI"},
       {{"drain", "--once", "--sink", "syslog+udp://127.0.0.1:99999"}, "port '99999' is not 1-65535"},
       {{"drain", "--once", "--sink", "syslog+udp://127.0.0.1:514?facility=local9"}, "facility 'local9'"},
+      {{"drain", "--once", "--sink", "http://127.0.0.1:9/", "--sink-header", "Bad Name: x"}, "is not a name"},
+      {{"drain", "--once", "--sink", "syslog+udp://127.0.0.1:9", "--sink-header", "A: b"}, "--sink-header applies"},
   };
-  for (const Case& c : cases) {
+  for (Case c : cases) {
+    c.args.insert(c.args.begin() + 1, {"--pid", "2147483646"});
     ringtail::test::Tool drain(c.args);
     EXPECT_EQ(drain.wait(), 2) << c.args.back();
     EXPECT_NE(drain.err().find(c.says), std::string::npos) << drain.err();

@@ -5,6 +5,7 @@
 // each a best-effort sink of a FanOutSink.
 #include <sys/types.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +22,7 @@
 #include "retention_flags.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
 #include "ringtail/reader/sinks/fan_out_sink.hpp"
+#include "ringtail/reader/sinks/http_sink.hpp"
 #include "ringtail/reader/sinks/store_sink.hpp"
 #include "ringtail/reader/sinks/syslog_sink.hpp"
 #include "ringtail/reader/storage/store_maintainer.hpp"
@@ -52,6 +55,10 @@ constexpr const char* kDrainHelp =
     "thread and a 64 MiB queue: one that is slow or down never holds back the drain or the store; what it "
     "misses is counted and shown in the summary. With --sink, --out may be left out (then read positions are "
     "published once a batch is queued for the sinks: nothing is kept for a restart).\n"
+    "--sink http(s)://HOST[:PORT]/PATH POSTs each batch of lines as NDJSON (application/x-ndjson) with the "
+    "--sink-header headers; a failed connection, 429 or 5xx is retried (0.5 s doubling, or Retry-After, at most 30 "
+    "s; 4 tries), another answer refuses the batch; a collector that stays down is tried again after 1 s, "
+    "doubling up to 30 s.\n"
     "Segments of producers that are gone are drained to their end and removed.\n"
     "--once drains what is there and exits; --follow keeps draining, picks up new producers, and on SIGINT or "
     "SIGTERM drains what is left and exits (a second signal exits at once).\n"
@@ -68,6 +75,7 @@ constexpr const char* kDrainHelp =
 struct DrainConfig {
   std::string out;
   std::vector<std::string> sinks;
+  std::vector<std::string> sink_headers;
   std::vector<pid_t> pids;
   bool once = false;
   bool follow = false;
@@ -104,9 +112,15 @@ void print_summary(const reader::DrainStats& s, const std::string& out) {
   std::printf("\n");
 }
 
-void print_sink_summary(const std::vector<reader::SinkStats>& stats,
-                        const std::vector<std::unique_ptr<reader::SyslogSink>>& syslog_sinks) {
-  size_t syslog_index = 0;
+// Per best-effort sink, in the order added (the --sink order), with what
+// only that kind of sink counts.
+struct ExtraCounts {
+  uint64_t cut = 0;      // syslog: messages cut to a datagram
+  uint64_t retries = 0;  // HTTP: requests sent again
+};
+
+void print_sink_summary(const std::vector<reader::SinkStats>& stats, const std::vector<ExtraCounts>& extras) {
+  size_t index = 0;
   for (const reader::SinkStats& sink : stats) {
     if (sink.delivery != reader::Delivery::kBestEffort) continue;
     std::printf("sink %s: %llu lines sent", sink.name.c_str(), static_cast<unsigned long long>(sink.lines));
@@ -117,10 +131,10 @@ void print_sink_summary(const std::vector<reader::SinkStats>& stats,
       std::printf(", %llu in failed writes (%llu errors)", static_cast<unsigned long long>(sink.failed_lines),
                   static_cast<unsigned long long>(sink.errors));
     }
-    // Best-effort sinks are reported in the order added: the syslog sinks' order.
-    if (syslog_index < syslog_sinks.size()) {
-      const uint64_t cut = syslog_sinks[syslog_index++]->cut_messages();
-      if (cut > 0) std::printf(", %llu cut to a datagram", static_cast<unsigned long long>(cut));
+    if (index < extras.size()) {
+      const ExtraCounts& extra = extras[index++];
+      if (extra.cut > 0) std::printf(", %llu cut to a datagram", static_cast<unsigned long long>(extra.cut));
+      if (extra.retries > 0) std::printf(", %llu requests sent again", static_cast<unsigned long long>(extra.retries));
     }
     std::printf("\n");
   }
@@ -129,11 +143,39 @@ void print_sink_summary(const std::vector<reader::SinkStats>& stats,
 int run_drain(const DrainConfig& config) {
   if (config.once == config.follow) usage_error("exactly one of --once and --follow is required");
   if (config.out.empty() && config.sinks.empty()) usage_error("give --out DIR, --sink URI, or both");
-  std::vector<reader::SyslogTarget> targets;
-  for (const std::string& uri : config.sinks) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (const std::string& text : config.sink_headers) {
+    absl::StatusOr<std::pair<std::string, std::string>> header = reader::parse_http_header(text);
+    if (!header.ok()) usage_error(std::string{header.status().message()});
+    headers.push_back(*std::move(header));
+  }
+  // Made before any thread starts, so that a bad URI is a usage error.
+  std::vector<std::unique_ptr<reader::EventSink>> sinks;
+  std::vector<reader::SyslogSink*> syslog_sinks(config.sinks.size(), nullptr);
+  std::vector<reader::HttpSink*> http_sinks(config.sinks.size(), nullptr);
+  for (size_t i = 0; i < config.sinks.size(); ++i) {
+    const std::string& uri = config.sinks[i];
+    if (reader::is_http_uri(uri)) {
+      absl::StatusOr<reader::HttpTarget> target = reader::parse_http_uri(uri);
+      if (!target.ok()) usage_error(std::string{target.status().message()});
+      target->headers = headers;
+      auto sink = std::make_unique<reader::HttpSink>(*std::move(target));
+      http_sinks[i] = sink.get();
+      sinks.push_back(std::move(sink));
+      continue;
+    }
+    if (!reader::is_syslog_uri(uri)) {
+      usage_error(absl::StrCat("--sink ", uri,
+                               ": not a sink URI (syslog+udp://, syslog+tcp://, syslog+unix://, http://, https://)"));
+    }
     absl::StatusOr<reader::SyslogTarget> target = reader::parse_syslog_uri(uri);
     if (!target.ok()) usage_error(std::string{target.status().message()});
-    targets.push_back(*std::move(target));
+    auto sink = std::make_unique<reader::SyslogSink>(*std::move(target));
+    syslog_sinks[i] = sink.get();
+    sinks.push_back(std::move(sink));
+  }
+  if (!headers.empty() && std::none_of(http_sinks.begin(), http_sinks.end(), [](auto* s) { return s != nullptr; })) {
+    usage_error("--sink-header applies to http:// and https:// sinks: give one");
   }
   // Before the maintainer and the engine start their threads.
   const std::atomic<bool>* stop = config.follow ? &watch_stop_signals() : nullptr;
@@ -184,16 +226,12 @@ int run_drain(const DrainConfig& config) {
     };
   }
   // The sinks outlive the fan-out, which lets them finish their queues when it goes.
-  std::vector<std::unique_ptr<reader::SyslogSink>> syslog_sinks;
   std::optional<reader::FanOutSink> fan_out;
   reader::EventSink* sink = store ? &*store : nullptr;
-  if (!targets.empty()) {
+  if (!sinks.empty()) {
     fan_out.emplace(report);
     if (store) fan_out->add(*store, "store", reader::Delivery::kDurable);
-    for (size_t i = 0; i < targets.size(); ++i) {
-      syslog_sinks.push_back(std::make_unique<reader::SyslogSink>(targets[i]));
-      fan_out->add(*syslog_sinks.back(), config.sinks[i], reader::Delivery::kBestEffort);
-    }
+    for (size_t i = 0; i < sinks.size(); ++i) fan_out->add(*sinks[i], config.sinks[i], reader::Delivery::kBestEffort);
     sink = &*fan_out;
   }
   const std::string where = config.out.empty() ? std::string("the sinks") : config.out;
@@ -213,7 +251,12 @@ int run_drain(const DrainConfig& config) {
   }
   if (fan_out) {
     fan_out->wait_best_effort_idle();  // every sink's queue sent or failed: the counts are final
-    print_sink_summary(fan_out->stats(), syslog_sinks);
+    std::vector<ExtraCounts> extras(sinks.size());
+    for (size_t i = 0; i < sinks.size(); ++i) {
+      if (syslog_sinks[i] != nullptr) extras[i].cut = syslog_sinks[i]->cut_messages();
+      if (http_sinks[i] != nullptr) extras[i].retries = http_sinks[i]->retries();
+    }
+    print_sink_summary(fan_out->stats(), extras);
   }
   return status;
 }
@@ -228,8 +271,13 @@ void add_drain(CLI::App& app) {
   drain
       ->add_option("--sink", config->sinks,
                    "Also send every event to URI: syslog+udp://HOST[:PORT], syslog+tcp://HOST[:PORT], "
-                   "syslog+unix:///PATH, each with ?facility=NAME (repeatable)")
+                   "syslog+unix:///PATH (each with ?facility=NAME), http(s)://HOST[:PORT]/PATH (repeatable)")
       ->type_name("URI");
+  drain
+      ->add_option("--sink-header", config->sink_headers,
+                   "'NAME: VALUE' sent with every request of the http(s) sinks, e.g. an Authorization token "
+                   "(never printed; repeatable)")
+      ->type_name("HEADER");
   drain->add_option("--pid", config->pids, "Only this producer's segments (repeatable)")
       ->type_name("PID")
       ->transform(pid_validator());

@@ -6,7 +6,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -24,7 +23,6 @@ constexpr std::string_view kTcp = "syslog+tcp://";
 constexpr std::string_view kUnix = "syslog+unix://";
 constexpr uint16_t kDefaultPort = 514;
 constexpr int kSendTimeoutSeconds = 5;
-constexpr std::chrono::seconds kMaxBackoff{30};
 
 using internal::cat;
 
@@ -212,19 +210,14 @@ absl::Status SyslogSink::send_all(std::string_view bytes) {
 
 absl::Status SyslogSink::failed(absl::Status error) {
   close();
-  backoff_ = std::min(std::max(backoff_ * 2, std::chrono::seconds(1)), kMaxBackoff);
-  retry_at_ = std::chrono::steady_clock::now() + backoff_;
-  last_error_ = std::string{error.message()};
-  return error;
+  return backoff_.failed(std::move(error));
 }
 
 absl::Status SyslogSink::write(const EventBatch& batch) {
   if (batch.empty()) return absl::OkStatus();
   if (batch.segment == nullptr) return absl::InvalidArgumentError("syslog sink: a batch without its segment");
   if (fd_ < 0) {
-    if (std::chrono::steady_clock::now() < retry_at_) {
-      return absl::UnavailableError(absl::StrCat(last_error_, " (tried again after ", backoff_.count(), " s)"));
-    }
+    if (absl::Status due = backoff_.due(); !due.ok()) return due;
     if (absl::Status s = connect(); !s.ok()) return failed(std::move(s));
   }
   if (target_.transport == SyslogTarget::Transport::kTcp) {
@@ -247,14 +240,10 @@ absl::Status SyslogSink::write(const EventBatch& batch) {
       if (absl::Status s = send_all(message_); !s.ok()) return failed(std::move(s));
     }
   }
-  backoff_ = std::chrono::seconds(0);
-  last_error_.clear();
+  backoff_.succeeded();
   return absl::OkStatus();
 }
 
-absl::Status SyslogSink::flush() {
-  if (last_error_.empty()) return absl::OkStatus();
-  return absl::UnavailableError(last_error_);
-}
+absl::Status SyslogSink::flush() { return backoff_.last(); }
 
 }  // namespace ringtail::reader

@@ -10,8 +10,8 @@
 // thread and bounded queue; docs/ARCHITECTURE.md, "The event pipeline").
 // write() connects when not connected, sends every line and returns the
 // first error. After an error the connection is closed, and writes fail at
-// once until it is tried again: after 1 s, doubling up to 30 s while it keeps
-// failing. The lines of a batch whose write failed are lost for this sink,
+// once until it is tried again (SinkBackoff: after 1 s, doubling up to 30 s
+// while it keeps failing). The lines of a batch whose write failed are lost for this sink,
 // and FanOutSink counts them. A datagram holds at most
 // kMaxSyslogDatagram bytes: a longer message is cut there (counted in
 // cut_messages()). A TCP send waits at most 5 s for a receiver that stops
@@ -22,7 +22,6 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,6 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "ringtail/reader/sinks/event_sink.hpp"
+#include "ringtail/reader/sinks/sink_backoff.hpp"
 #include "ringtail/reader/sinks/syslog_message.hpp"
 
 namespace ringtail::reader {
@@ -72,15 +72,13 @@ class SyslogSink final : public EventSink {
   void close();
   std::string describe() const;
 
-  // After an error: fail at once until retry_at_, then connect again.
+  // After an error: closed, and writes fail at once until the backoff passes.
   absl::Status failed(absl::Status error);
 
   SyslogTarget target_;
   SyslogMessageWriter writer_;
   int fd_ = -1;
-  std::chrono::steady_clock::time_point retry_at_{};
-  std::chrono::seconds backoff_{0};
-  std::string last_error_;  // empty: the last write worked
+  SinkBackoff backoff_;
   std::string message_;
   std::string stream_;  // TCP: a batch's framed messages, sent together
   std::atomic<uint64_t> cut_messages_{0};

@@ -1,0 +1,244 @@
+// `ringtail drain --sink http://...` (the real tool) against a test collector
+// (http_receiver.py, Python's http.server on a free loopback port): every
+// stored line arrives once as NDJSON with the --sink-header headers, which
+// are never printed; 5xx and 429 answers are retried (Retry-After honoured)
+// until the lines arrive; a collector that accepts and never answers costs
+// the store nothing and its losses are counted; and the URI and header
+// parsers' errors. No wall-clock assertions: waits have deadlines only.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "eventually.hpp"
+#include "producer_child.hpp"
+#include "ringtail/reader/sinks/http_sink.hpp"
+#include "ringtail/ringtail.hpp"
+#include "stored_files.hpp"
+#include "subprocess.hpp"
+
+namespace ringtail::reader {
+namespace {
+
+using ringtail::kv;
+using ringtail::test::ProducerChild;
+
+constexpr int kEvents = 200;
+constexpr const char* kToken = "Bearer s3cr3t-t0ken-value";
+
+// The collector, started on a free port; stopped at the end.
+class Collector {
+ public:
+  Collector(const std::filesystem::path& dir, std::vector<std::string> flags) : dir_(dir) {
+    std::vector<std::string> args = {RINGTAIL_TEST_SOURCE_DIR "/http_receiver.py", "--port-file",
+                                     (dir / "port").string(), "--out", (dir / "posts.jsonl").string()};
+    args.insert(args.end(), flags.begin(), flags.end());
+    process_.emplace("/usr/bin/python3", args);
+  }
+  ~Collector() {
+    if (process_) {
+      process_->signal(SIGTERM);
+      process_->wait(20000);
+    }
+  }
+  // The port, once it listens (0 if it never does).
+  uint16_t port() {
+    uint16_t port = 0;
+    (void)ringtail::test::eventually([&] {
+      std::ifstream in(dir_ / "port");
+      unsigned value = 0;
+      if (!(in >> value)) return false;
+      port = static_cast<uint16_t>(value);
+      return true;
+    });
+    return port;
+  }
+  // Each accepted or refused POST, as the collector recorded it.
+  std::vector<std::string> posts() const {
+    std::ifstream in(dir_ / "posts.jsonl");
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+  }
+
+ private:
+  std::filesystem::path dir_;
+  std::optional<ringtail::test::Subprocess> process_;
+};
+
+struct Received {
+  std::vector<std::string> lines;  // of every accepted body, in order
+  size_t refused = 0;
+  bool all_ndjson = true;
+  bool all_authorized = true;
+  std::string path;
+};
+
+Received received(const Collector& collector) {
+  Received out;
+  simdjson::dom::parser parser;
+  for (const std::string& post : collector.posts()) {
+    simdjson::dom::element entry;
+    if (parser.parse(post).get(entry) != simdjson::SUCCESS) {
+      ADD_FAILURE() << "a record of the collector does not parse: " << post;
+      continue;
+    }
+    bool refused = false;
+    if (entry["refused"].get_bool().get(refused) == simdjson::SUCCESS && refused) {
+      ++out.refused;
+      continue;
+    }
+    out.all_ndjson = out.all_ndjson && entry["content_type"].get_string().value_unsafe() == "application/x-ndjson";
+    out.all_authorized = out.all_authorized && entry["authorization"].get_string().value_unsafe() == kToken;
+    out.path = std::string(entry["path"].get_string().value_unsafe());
+    std::istringstream body{std::string(entry["body"].get_string().value_unsafe())};
+    for (std::string line; std::getline(body, line);) out.lines.push_back(line);
+  }
+  return out;
+}
+
+std::vector<std::string> stored_lines(const std::string& store) {
+  std::vector<std::string> lines;
+  for (const std::string& text : ringtail::test::read_stored_texts(store)) {
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  return lines;
+}
+
+class HttpSinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char templ[] = "/tmp/ringtail-http-sink-XXXXXX";
+    ASSERT_NE(::mkdtemp(templ), nullptr);
+    dir_ = templ;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // A finished producer of kEvents events (one of them with a secret, which
+  // the default redaction takes out before any sink sees it).
+  ProducerChild producer() {
+    ringtail::Options options;
+    options.service = "http-sink";
+    return ProducerChild::start(options, [](ProducerChild::Link&) {
+      int lost = 0;
+      for (int i = 0; i < kEvents; ++i) {
+        lost += !RINGTAIL_INFO("step", kv("i", i), kv("text", "q\"uote\\ \xC3\xA9"), kv("api_key", "hunter2"));
+      }
+      return lost;
+    });
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(HttpSinkTest, EveryLineArrivesOnceAsNdjsonWithTheHeadersWhichAreNeverPrinted) {
+  Collector collector(dir_, {});
+  const uint16_t port = collector.port();
+  ASSERT_NE(port, 0);
+  ProducerChild child = producer();
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_EQ(child.join(), 0);
+  const std::string store = (dir_ / "store").string();
+  ringtail::test::Tool drain({"drain", "--once", "--pid", std::to_string(child.pid()), "--out", store, "--sink",
+                              "http://127.0.0.1:" + std::to_string(port) + "/v1/ingest", "--sink-header",
+                              std::string("Authorization: ") + kToken});
+  ASSERT_EQ(drain.wait(), 0) << drain.err();
+  const std::vector<std::string> stored = stored_lines(store);
+  ASSERT_EQ(stored.size(), static_cast<size_t>(kEvents));
+  const Received got = received(collector);
+  EXPECT_EQ(got.lines, stored);  // once each, in the store's order
+  EXPECT_EQ(got.path, "/v1/ingest");
+  EXPECT_TRUE(got.all_ndjson);
+  EXPECT_TRUE(got.all_authorized);
+  for (const std::string& line : got.lines) ASSERT_EQ(line.find("hunter2"), std::string::npos) << line;
+  EXPECT_EQ(drain.out().find("s3cr3t"), std::string::npos) << drain.out();
+  EXPECT_EQ(drain.err().find("s3cr3t"), std::string::npos) << drain.err();
+  EXPECT_NE(drain.out().find(std::to_string(kEvents) + " lines sent"), std::string::npos) << drain.out();
+}
+
+TEST_F(HttpSinkTest, ServerErrorsAndTooManyRequestsAreRetriedUntilTheLinesArrive) {
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{"--fail", "2", "--status", "503"},
+        std::vector<std::string>{"--fail", "1", "--status", "429", "--retry-after", "1"}}) {
+    SCOPED_TRACE(flags[3]);
+    const std::filesystem::path dir = dir_ / flags[3];
+    std::filesystem::create_directories(dir);
+    Collector collector(dir, flags);
+    const uint16_t port = collector.port();
+    ASSERT_NE(port, 0);
+    ProducerChild child = producer();
+    ASSERT_TRUE(child.ok()) << child.error();
+    ASSERT_EQ(child.join(), 0);
+    const std::string store = (dir / "store").string();
+    ringtail::test::Tool drain({"drain", "--once", "--pid", std::to_string(child.pid()), "--out", store, "--sink",
+                                "http://127.0.0.1:" + std::to_string(port) + "/", "--sink-header",
+                                std::string("Authorization: ") + kToken});
+    ASSERT_EQ(drain.wait(), 0) << drain.err();
+    const Received got = received(collector);
+    EXPECT_EQ(got.refused, static_cast<size_t>(std::stoi(flags[1])));
+    EXPECT_EQ(got.lines, stored_lines(store));
+    EXPECT_NE(drain.out().find(flags[1] + " requests sent again"), std::string::npos) << drain.out();
+  }
+}
+
+TEST_F(HttpSinkTest, ACollectorThatNeverAnswersCostsTheStoreNothingAndIsCounted) {
+  Collector collector(dir_, {"--hang"});
+  const uint16_t port = collector.port();
+  ASSERT_NE(port, 0);
+  ProducerChild child = producer();
+  ASSERT_TRUE(child.ok()) << child.error();
+  ASSERT_EQ(child.join(), 0);
+  const std::string store = (dir_ / "store").string();
+  ringtail::test::Tool drain({"drain", "--once", "--pid", std::to_string(child.pid()), "--out", store, "--sink",
+                              "http://127.0.0.1:" + std::to_string(port) + "/"});
+  ASSERT_EQ(drain.wait(), 0) << drain.err();
+  EXPECT_EQ(stored_lines(store).size(), static_cast<size_t>(kEvents));
+  EXPECT_NE(drain.out().find(": 0 lines sent"), std::string::npos) << drain.out();
+  EXPECT_NE(drain.out().find(std::to_string(kEvents) + " in failed writes"), std::string::npos) << drain.out();
+  EXPECT_NE(drain.err().find("POST http://127.0.0.1:" + std::to_string(port) + "/"), std::string::npos) << drain.err();
+}
+
+TEST(HttpSinkParse, UrisAndHeaders) {
+  absl::StatusOr<HttpTarget> t = parse_http_uri("https://collector.example:8443/v1/logs");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_TRUE(t->https);
+  EXPECT_EQ(t->host, "collector.example");
+  EXPECT_EQ(t->port, 8443);
+  EXPECT_EQ(t->path, "/v1/logs");
+  t = parse_http_uri("http://[::1]");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->host, "::1");
+  EXPECT_EQ(t->port, 80);
+  EXPECT_EQ(t->path, "/");
+  for (const char* bad :
+       {"ftp://x/", "http://", "http://h:0/", "http://h:70000/", "http://[::1/", "http://h/with space"}) {
+    EXPECT_FALSE(parse_http_uri(bad).ok()) << bad;
+  }
+  // A password in the URI is refused without being repeated.
+  const absl::StatusOr<HttpTarget> with_password = parse_http_uri("http://user:pa55word@h/");
+  ASSERT_FALSE(with_password.ok());
+  EXPECT_EQ(with_password.status().message().find("pa55word"), std::string_view::npos) << with_password.status();
+
+  const auto header = parse_http_header("X-Api-Key:   abc def ");
+  ASSERT_TRUE(header.ok()) << header.status();
+  EXPECT_EQ(header->first, "X-Api-Key");
+  EXPECT_EQ(header->second, "abc def");
+  for (const char* bad : {"no colon", ": value", "Bad Name: v", "Name: a\r\nInjected: b"}) {
+    const auto rejected = parse_http_header(bad);
+    ASSERT_FALSE(rejected.ok()) << bad;
+    EXPECT_EQ(rejected.status().message().find("Injected: b"), std::string_view::npos) << rejected.status();
+  }
+}
+
+}  // namespace
+}  // namespace ringtail::reader
