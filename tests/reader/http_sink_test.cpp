@@ -138,22 +138,41 @@ class HttpSinkTest : public ::testing::Test {
     });
   }
 
+  struct Drained {
+    int status = -1;
+    std::string out, err;
+    std::string store;  // the --out directory under `dir`
+  };
+  // A finished producer's events drained by `ringtail drain --once` into a
+  // store under `dir` and to `url`, with `more` arguments.
+  Drained drain_to(const std::filesystem::path& dir, const std::string& url, std::vector<std::string> more = {}) {
+    Drained result;
+    ProducerChild child = producer();
+    EXPECT_TRUE(child.ok()) << child.error();
+    EXPECT_EQ(child.join(), 0);
+    result.store = (dir / "store").string();
+    std::vector<std::string> args = {"drain", "--once",     "--pid",  std::to_string(child.pid()),
+                                     "--out", result.store, "--sink", url};
+    args.insert(args.end(), more.begin(), more.end());
+    ringtail::test::Tool drain(args);
+    result.status = drain.wait();
+    result.out = drain.out();
+    result.err = drain.err();
+    return result;
+  }
+
   std::filesystem::path dir_;
 };
+
+const std::vector<std::string> kAuthorization = {"--sink-header", std::string("Authorization: ") + kToken};
 
 TEST_F(HttpSinkTest, EveryLineArrivesOnceAsNdjsonWithTheHeadersWhichAreNeverPrinted) {
   Collector collector(dir_, {});
   const uint16_t port = collector.port();
   ASSERT_NE(port, 0);
-  ProducerChild child = producer();
-  ASSERT_TRUE(child.ok()) << child.error();
-  ASSERT_EQ(child.join(), 0);
-  const std::string store = (dir_ / "store").string();
-  ringtail::test::Tool drain({"drain", "--once", "--pid", std::to_string(child.pid()), "--out", store, "--sink",
-                              "http://127.0.0.1:" + std::to_string(port) + "/v1/ingest", "--sink-header",
-                              std::string("Authorization: ") + kToken});
-  ASSERT_EQ(drain.wait(), 0) << drain.err();
-  const std::vector<std::string> stored = stored_lines(store);
+  const Drained drain = drain_to(dir_, "http://127.0.0.1:" + std::to_string(port) + "/v1/ingest", kAuthorization);
+  ASSERT_EQ(drain.status, 0) << drain.err;
+  const std::vector<std::string> stored = stored_lines(drain.store);
   ASSERT_EQ(stored.size(), static_cast<size_t>(kEvents));
   const Received got = received(collector);
   EXPECT_EQ(got.lines, stored);  // once each, in the store's order
@@ -161,9 +180,9 @@ TEST_F(HttpSinkTest, EveryLineArrivesOnceAsNdjsonWithTheHeadersWhichAreNeverPrin
   EXPECT_TRUE(got.all_ndjson);
   EXPECT_TRUE(got.all_authorized);
   for (const std::string& line : got.lines) ASSERT_EQ(line.find("hunter2"), std::string::npos) << line;
-  EXPECT_EQ(drain.out().find("s3cr3t"), std::string::npos) << drain.out();
-  EXPECT_EQ(drain.err().find("s3cr3t"), std::string::npos) << drain.err();
-  EXPECT_NE(drain.out().find(std::to_string(kEvents) + " lines sent"), std::string::npos) << drain.out();
+  EXPECT_EQ(drain.out.find("s3cr3t"), std::string::npos) << drain.out;
+  EXPECT_EQ(drain.err.find("s3cr3t"), std::string::npos) << drain.err;
+  EXPECT_NE(drain.out.find(std::to_string(kEvents) + " lines sent"), std::string::npos) << drain.out;
 }
 
 TEST_F(HttpSinkTest, ServerErrorsAndTooManyRequestsAreRetriedUntilTheLinesArrive) {
@@ -176,18 +195,12 @@ TEST_F(HttpSinkTest, ServerErrorsAndTooManyRequestsAreRetriedUntilTheLinesArrive
     Collector collector(dir, flags);
     const uint16_t port = collector.port();
     ASSERT_NE(port, 0);
-    ProducerChild child = producer();
-    ASSERT_TRUE(child.ok()) << child.error();
-    ASSERT_EQ(child.join(), 0);
-    const std::string store = (dir / "store").string();
-    ringtail::test::Tool drain({"drain", "--once", "--pid", std::to_string(child.pid()), "--out", store, "--sink",
-                                "http://127.0.0.1:" + std::to_string(port) + "/", "--sink-header",
-                                std::string("Authorization: ") + kToken});
-    ASSERT_EQ(drain.wait(), 0) << drain.err();
+    const Drained drain = drain_to(dir, "http://127.0.0.1:" + std::to_string(port) + "/", kAuthorization);
+    ASSERT_EQ(drain.status, 0) << drain.err;
     const Received got = received(collector);
     EXPECT_EQ(got.refused, static_cast<size_t>(std::stoi(flags[1])));
-    EXPECT_EQ(got.lines, stored_lines(store));
-    EXPECT_NE(drain.out().find(flags[1] + " requests sent again"), std::string::npos) << drain.out();
+    EXPECT_EQ(got.lines, stored_lines(drain.store));
+    EXPECT_NE(drain.out.find(flags[1] + " requests sent again"), std::string::npos) << drain.out;
   }
 }
 
@@ -195,17 +208,12 @@ TEST_F(HttpSinkTest, ACollectorThatNeverAnswersCostsTheStoreNothingAndIsCounted)
   Collector collector(dir_, {"--hang"});
   const uint16_t port = collector.port();
   ASSERT_NE(port, 0);
-  ProducerChild child = producer();
-  ASSERT_TRUE(child.ok()) << child.error();
-  ASSERT_EQ(child.join(), 0);
-  const std::string store = (dir_ / "store").string();
-  ringtail::test::Tool drain({"drain", "--once", "--pid", std::to_string(child.pid()), "--out", store, "--sink",
-                              "http://127.0.0.1:" + std::to_string(port) + "/"});
-  ASSERT_EQ(drain.wait(), 0) << drain.err();
-  EXPECT_EQ(stored_lines(store).size(), static_cast<size_t>(kEvents));
-  EXPECT_NE(drain.out().find(": 0 lines sent"), std::string::npos) << drain.out();
-  EXPECT_NE(drain.out().find(std::to_string(kEvents) + " in failed writes"), std::string::npos) << drain.out();
-  EXPECT_NE(drain.err().find("POST http://127.0.0.1:" + std::to_string(port) + "/"), std::string::npos) << drain.err();
+  const Drained drain = drain_to(dir_, "http://127.0.0.1:" + std::to_string(port) + "/");
+  ASSERT_EQ(drain.status, 0) << drain.err;
+  EXPECT_EQ(stored_lines(drain.store).size(), static_cast<size_t>(kEvents));
+  EXPECT_NE(drain.out.find(": 0 lines sent"), std::string::npos) << drain.out;
+  EXPECT_NE(drain.out.find(std::to_string(kEvents) + " in failed writes"), std::string::npos) << drain.out;
+  EXPECT_NE(drain.err.find("POST http://127.0.0.1:" + std::to_string(port) + "/"), std::string::npos) << drain.err;
 }
 
 TEST(HttpSinkParse, UrisAndHeaders) {

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "internal/message_text.hpp"
 #include "ringtail/reader/errno_texts.hpp"
+#include "sinks/sink_uri.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -19,10 +20,6 @@ constexpr std::string_view kHttp = "http://";
 constexpr std::string_view kHttps = "https://";
 // The longest wait before a request is sent again (Retry-After is cut to it).
 constexpr std::chrono::seconds kMostRetryWait{30};
-
-absl::Status uri_error(std::string_view uri, std::string_view why) {
-  return absl::InvalidArgumentError(cat("--sink ", internal::printable(uri), ": ", why));
-}
 
 // Retry-After in seconds (an HTTP-date is not taken: the backoff applies).
 std::chrono::milliseconds retry_after(const httplib::Response& response) {
@@ -68,10 +65,10 @@ absl::StatusOr<HttpTarget> parse_http_uri(std::string_view uri) {
   } else if (uri.starts_with(kHttp)) {
     rest = uri.substr(kHttp.size());
   } else {
-    return uri_error(uri, "not an http:// or https:// URI");
+    return internal::sink_uri_error(uri, "not an http:// or https:// URI");
   }
   const size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
+  const std::string_view authority = rest.substr(0, slash);
   target.path = slash == std::string_view::npos ? std::string("/") : std::string(rest.substr(slash));
   if (authority.find('@') != std::string_view::npos) {
     // Not echoed: the part before '@' may be a password.
@@ -79,32 +76,14 @@ absl::StatusOr<HttpTarget> parse_http_uri(std::string_view uri) {
         "--sink: a user or password in an http(s) URI is not taken (it would be printed): give "
         "--sink-header 'Authorization: ...' instead");
   }
-  std::string_view port_text;
-  if (authority.starts_with("[")) {
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return uri_error(uri, "an IPv6 address needs its closing ']'");
-    target.host = std::string(authority.substr(1, close - 1));
-    authority.remove_prefix(close + 1);
-    if (!authority.empty() && authority.front() != ':') return uri_error(uri, "expected ':PORT' after the address");
-    if (!authority.empty()) port_text = authority.substr(1);
-  } else {
-    const size_t colon = authority.find(':');
-    target.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
-  }
-  if (target.host.empty()) return uri_error(uri, "give a host: http://HOST[:PORT]/PATH");
-  target.port = target.https ? 443 : 80;
-  if (!port_text.empty()) {
-    unsigned port = 0;
-    const auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (error != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535) {
-      return uri_error(uri, cat("port '", internal::printable(port_text), "' is not 1-65535"));
-    }
-    target.port = static_cast<uint16_t>(port);
-  }
+  absl::StatusOr<internal::HostPort> host_port = internal::parse_host_port(authority, target.https ? 443 : 80);
+  if (!host_port.ok()) return internal::sink_uri_error(uri, host_port.status());
+  target.host = std::move(host_port->host);
+  target.port = host_port->port;
   for (const char c : target.path) {
     const auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte >= 0x7F) return uri_error(uri, "the path holds a space, control or non-ASCII byte");
+    if (byte <= 0x20 || byte >= 0x7F)
+      return internal::sink_uri_error(uri, "the path holds a space, control or non-ASCII byte");
   }
   return target;
 }

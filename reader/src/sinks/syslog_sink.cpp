@@ -7,13 +7,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "internal/message_text.hpp"
 #include "ringtail/reader/errno_texts.hpp"
+#include "sinks/sink_uri.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -25,10 +25,6 @@ constexpr uint16_t kDefaultPort = 514;
 constexpr int kSendTimeoutSeconds = 5;
 
 using internal::cat;
-
-absl::Status uri_error(std::string_view uri, std::string_view why) {
-  return absl::InvalidArgumentError(cat("--sink ", internal::printable(uri), ": ", why));
-}
 
 absl::Status errno_error(int error, const std::string& what) { return absl::ErrnoToStatus(error, what); }
 
@@ -51,7 +47,7 @@ absl::StatusOr<SyslogTarget> parse_syslog_uri(std::string_view uri) {
     target.transport = SyslogTarget::Transport::kUnix;
     rest = uri.substr(kUnix.size());
   } else {
-    return uri_error(uri, "not a syslog+udp://, syslog+tcp:// or syslog+unix:// URI");
+    return internal::sink_uri_error(uri, "not a syslog+udp://, syslog+tcp:// or syslog+unix:// URI");
   }
   std::string_view query;
   if (const size_t q = rest.find('?'); q != std::string_view::npos) {
@@ -66,46 +62,30 @@ absl::StatusOr<SyslogTarget> parse_syslog_uri(std::string_view uri) {
     const std::string_view name = pair.substr(0, eq);
     const std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
     if (name != "facility")
-      return uri_error(uri, cat("unknown option '", internal::printable(name), "' (facility= is known)"));
+      return internal::sink_uri_error(uri,
+                                      cat("unknown option '", internal::printable(name), "' (facility= is known)"));
     const std::optional<int> facility = parse_syslog_facility(value);
     if (!facility) {
-      return uri_error(
+      return internal::sink_uri_error(
           uri, cat("facility '", internal::printable(value), "' is not a name such as local0 or daemon, or 0-23"));
     }
     target.facility = *facility;
   }
   if (target.transport == SyslogTarget::Transport::kUnix) {
     if (rest.empty() || rest.front() != '/')
-      return uri_error(uri, "give an absolute socket path: syslog+unix:///dev/log");
-    if (rest.size() >= sizeof(sockaddr_un::sun_path)) return uri_error(uri, "the socket path is too long");
+      return internal::sink_uri_error(uri, "give an absolute socket path: syslog+unix:///dev/log");
+    if (rest.size() >= sizeof(sockaddr_un::sun_path))
+      return internal::sink_uri_error(uri, "the socket path is too long");
     target.path = std::string(rest);
     return target;
   }
-  std::string_view port_text;
-  if (rest.starts_with("[")) {
-    const size_t close = rest.find(']');
-    if (close == std::string_view::npos) return uri_error(uri, "an IPv6 address needs its closing ']'");
-    target.host = std::string(rest.substr(1, close - 1));
-    rest = rest.substr(close + 1);
-    if (!rest.empty() && rest.front() != ':') return uri_error(uri, "expected ':PORT' after the IPv6 address");
-    if (!rest.empty()) port_text = rest.substr(1);
-  } else {
-    const size_t colon = rest.find(':');
-    target.host = std::string(rest.substr(0, colon));
-    if (colon != std::string_view::npos) port_text = rest.substr(colon + 1);
+  if (rest.find('/') != std::string_view::npos) {
+    return internal::sink_uri_error(uri, "give HOST[:PORT], e.g. syslog+udp://127.0.0.1:514");
   }
-  if (target.host.empty() || target.host.find('/') != std::string::npos) {
-    return uri_error(uri, "give HOST[:PORT], e.g. syslog+udp://127.0.0.1:514");
-  }
-  target.port = kDefaultPort;
-  if (!port_text.empty()) {
-    unsigned port = 0;
-    const auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (error != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535) {
-      return uri_error(uri, cat("port '", internal::printable(port_text), "' is not 1-65535"));
-    }
-    target.port = static_cast<uint16_t>(port);
-  }
+  absl::StatusOr<internal::HostPort> host_port = internal::parse_host_port(rest, kDefaultPort);
+  if (!host_port.ok()) return internal::sink_uri_error(uri, host_port.status());
+  target.host = std::move(host_port->host);
+  target.port = host_port->port;
   return target;
 }
 

@@ -1,0 +1,31 @@
+// The parts of a sink URI (drain --sink) that every network sink shares:
+// its scheme-specific rest split from an options query, and HOST[:PORT]
+// with "[...]" around an IPv6 address. The sinks' parsers
+// (syslog_sink.cpp, http_sink.cpp) put "--sink URI: " before these errors.
+//
+// Internal to the reader's sources (not installed). Pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace ringtail::reader::internal {
+
+struct HostPort {
+  std::string host;  // without the brackets
+  uint16_t port = 0;
+};
+
+// InvalidArgument "--sink URI: why" (the URI made printable).
+absl::Status sink_uri_error(std::string_view uri, std::string_view why);
+absl::Status sink_uri_error(std::string_view uri, const absl::Status& why);
+
+// "HOST", "HOST:PORT", "[V6]" or "[V6]:PORT"; `default_port` when none is
+// given. Errors name what is wrong (an empty host, a port outside 1-65535).
+absl::StatusOr<HostPort> parse_host_port(std::string_view authority, uint16_t default_port);
+
+}  // namespace ringtail::reader::internal
