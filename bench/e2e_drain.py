@@ -21,17 +21,25 @@ reader's peak RSS (the highest of the runs) and the largest file's JSONL bytes
 run checks that the output holds exactly the events loadgen committed.
 
   python3 bench/e2e_drain.py [--build build] [--threads 2] [--events 1000000] [--producers 1]
-                             [--decode-threads 0] [--repeat 3] [--json]
+                             [--decode-threads 0] [--repeat 3] [--sinks syslog,syslog-tcp,http]
+                             [--scenarios backlog,live] [--json]
+
+--sinks adds `--sink` destinations beside the store, each to a loopback
+receiver of this script: the reader CPU per event with and without them is
+what the exporters cost the drain.
 """
 
 import argparse
+import http.server
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 
@@ -77,6 +85,65 @@ def loadgen_argv(args, service, retry):
     return argv
 
 
+class Receivers:
+    """Loopback receivers for --sinks: a UDP socket nobody reads (the kernel
+    takes each datagram and drops what overflows its buffer: the drain's
+    sends cost what they would against a real syslog daemon), a TCP server
+    that reads and discards, and an HTTP collector that reads every body and
+    answers 200, on threads of this script (their CPU is not the reader's)."""
+
+    def __init__(self, kinds):
+        self.args = []
+        self.udp = None
+        self.tcp = None
+        self.http = None
+        if "syslog" in kinds:
+            self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.udp.bind(("127.0.0.1", 0))
+            self.args += ["--sink", f"syslog+udp://127.0.0.1:{self.udp.getsockname()[1]}"]
+        if "syslog-tcp" in kinds:
+            self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.tcp.bind(("127.0.0.1", 0))
+            self.tcp.listen(4)
+
+            def serve(listener):
+                while True:
+                    try:
+                        conn, _ = listener.accept()
+                    except OSError:
+                        return
+                    threading.Thread(target=lambda c=conn: [None for _ in iter(lambda: c.recv(1 << 20), b"")],
+                                     daemon=True).start()
+
+            threading.Thread(target=serve, args=(self.tcp,), daemon=True).start()
+            self.args += ["--sink", f"syslog+tcp://127.0.0.1:{self.tcp.getsockname()[1]}"]
+        if "http" in kinds:
+            class Handler(http.server.BaseHTTPRequestHandler):
+                protocol_version = "HTTP/1.1"
+
+                def log_message(self, *_):
+                    pass
+
+                def do_POST(self):
+                    self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                    self.send_response(200)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+
+            self.http = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            self.http.daemon_threads = True
+            threading.Thread(target=self.http.serve_forever, daemon=True).start()
+            self.args += ["--sink", f"http://127.0.0.1:{self.http.server_address[1]}/ingest"]
+
+    def close(self):
+        if self.udp:
+            self.udp.close()
+        if self.tcp:
+            self.tcp.close()
+        if self.http:
+            self.http.shutdown()
+
+
 def backlog_run(args, out_dir):
     service = "e2e-backlog"
     # Rings that hold every event of a thread (records are 64 bytes; a power of two).
@@ -97,7 +164,8 @@ def backlog_run(args, out_dir):
         pids += ["--pid", str(stats["pid"])]
     start = time.monotonic()
     proc = subprocess.Popen([os.path.join(args.build, "tools", "ringtail"), "drain", "--once", "--out", out_dir,
-                             "--decode-threads", str(args.decode_threads)] + pids, stdout=subprocess.DEVNULL)
+                             "--decode-threads", str(args.decode_threads)] + pids + args.sink_args,
+                            stdout=subprocess.DEVNULL)
     cpu, rss = reap(proc)
     wall = time.monotonic() - start
     return committed, wall, cpu, rss
@@ -110,8 +178,8 @@ def live_run(args, out_dir):
     # Loadgen first, so that the drain can be limited to its pid: a drain of
     # every segment would also consume other programs' (a test suite's).
     gen = subprocess.Popen(loadgen_argv(args, service, True), stdout=subprocess.PIPE)
-    drain = subprocess.Popen([ringtail, "drain", "--follow", "--out", out_dir, "--pid", str(gen.pid)],
-                             stdout=subprocess.DEVNULL)
+    drain = subprocess.Popen([ringtail, "drain", "--follow", "--out", out_dir, "--pid", str(gen.pid)] +
+                             args.sink_args, stdout=subprocess.DEVNULL)
     out, _ = gen.communicate()
     if gen.returncode != 0:
         drain.kill()
@@ -134,8 +202,19 @@ def main():
                         help="ringtail drain --decode-threads (default: 0, the drain's own default)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per scenario; the median is reported")
     parser.add_argument("--out", default=None, help="scratch directory for the JSONL (default: a temporary one)")
+    parser.add_argument("--sinks", default="",
+                        help="also drain to these sinks, comma-separated: syslog (UDP), syslog-tcp, http (NDJSON "
+                             "POSTs), "
+                             "each to a loopback receiver of this script (default: the store alone)")
+    parser.add_argument("--scenarios", default="backlog,live", help="comma-separated (default: backlog,live)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args()
+    kinds = [k for k in args.sinks.split(",") if k]
+    if any(k not in ("syslog", "syslog-tcp", "http") for k in kinds):
+        parser.error("--sinks takes syslog, syslog-tcp and http")
+    scenarios = [k for k in args.scenarios.split(",") if k]
+    if not scenarios or any(k not in ("backlog", "live") for k in scenarios):
+        parser.error("--scenarios takes backlog and live")
     for tool in ("ringtail", "ringtail-loadgen"):
         if not os.access(os.path.join(args.build, "tools", tool), os.X_OK):
             parser.error(f"{args.build}/tools/{tool} not found: build first (cmake --build {args.build})")
@@ -146,8 +225,12 @@ def main():
 
     scratch = args.out or tempfile.mkdtemp(prefix="ringtail-e2e-")
     results = {}
+    receivers = Receivers(kinds)
+    args.sink_args = receivers.args
     try:
         for name, run in (("backlog", backlog_run), ("live", live_run)):
+            if name not in scenarios:
+                continue
             runs = []
             for _ in range(args.repeat):
                 out_dir = os.path.join(scratch, name)
@@ -173,6 +256,7 @@ def main():
                 "wall_s_all_runs": [round(r["wall_s"], 3) for r in runs],
             }
     finally:
+        receivers.close()
         if args.out is None:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -180,7 +264,7 @@ def main():
         print(json.dumps(results, indent=2))
         return
     print(f"{args.threads} loadgen threads x {args.events} events ({args.producers} loadgen process(es) in backlog), "
-          f"3-field event, median of {args.repeat}")
+          f"3-field event, median of {args.repeat}, sinks: store{''.join(', ' + k for k in kinds)}")
     print(f"{'scenario':<9} {'events':>10} {'wall s':>7} {'reader CPU s':>12} {'events/s':>10} {'JSON MB/s':>9} "
           f"{'CPU s/M ev':>10} {'ev/CPU s':>10} {'max RSS MB':>10} {'largest file MB':>15}")
     for name, r in results.items():

@@ -6,6 +6,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -193,6 +195,29 @@ absl::Status SyslogSink::failed(absl::Status error) {
   return backoff_.failed(std::move(error));
 }
 
+absl::Status SyslogSink::send_datagrams() {
+  constexpr size_t kPerCall = 64;
+  std::array<mmsghdr, kPerCall> headers{};
+  std::array<iovec, kPerCall> parts{};
+  size_t sent = 0;
+  while (sent < ends_.size()) {
+    const size_t count = std::min(kPerCall, ends_.size() - sent);
+    for (size_t i = 0; i < count; ++i) {
+      const size_t begin = sent + i == 0 ? 0 : ends_[sent + i - 1];
+      parts[i].iov_base = stream_.data() + begin;
+      parts[i].iov_len = ends_[sent + i] - begin;
+      headers[i] = mmsghdr{};
+      headers[i].msg_hdr.msg_iov = &parts[i];
+      headers[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int n = ::sendmmsg(fd_, headers.data(), static_cast<unsigned>(count), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno_error(errno, absl::StrCat(describe(), ": send"));
+    sent += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SyslogSink::write(const EventBatch& batch) {
   if (batch.empty()) return absl::OkStatus();
   if (batch.segment == nullptr) return absl::InvalidArgumentError("syslog sink: a batch without its segment");
@@ -210,15 +235,20 @@ absl::Status SyslogSink::write(const EventBatch& batch) {
     }
     if (absl::Status s = send_all(stream_); !s.ok()) return failed(std::move(s));
   } else {
+    // One datagram per line, the batch's written first, then sent many to a
+    // system call (sendmmsg).
+    stream_.clear();
+    ends_.clear();
     for (const LineShape& shape : batch.lines) {
-      message_.clear();
-      writer_.append(message_, *batch.segment, batch, shape);
-      if (message_.size() > kMaxSyslogDatagram) {
-        message_.resize(kMaxSyslogDatagram);
+      const size_t start = stream_.size();
+      writer_.append(stream_, *batch.segment, batch, shape);
+      if (stream_.size() - start > kMaxSyslogDatagram) {
+        stream_.resize(start + kMaxSyslogDatagram);
         cut_messages_.fetch_add(1, std::memory_order_relaxed);
       }
-      if (absl::Status s = send_all(message_); !s.ok()) return failed(std::move(s));
+      ends_.push_back(stream_.size());
     }
+    if (absl::Status s = send_datagrams(); !s.ok()) return failed(std::move(s));
   }
   backoff_.succeeded();
   return absl::OkStatus();

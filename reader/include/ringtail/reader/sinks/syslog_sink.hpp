@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -69,6 +70,7 @@ class SyslogSink final : public EventSink {
  private:
   absl::Status connect();
   absl::Status send_all(std::string_view bytes);
+  absl::Status send_datagrams();  // stream_'s messages, each ending at ends_[i]
   void close();
   std::string describe() const;
 
@@ -80,7 +82,8 @@ class SyslogSink final : public EventSink {
   int fd_ = -1;
   SinkBackoff backoff_;
   std::string message_;
-  std::string stream_;  // TCP: a batch's framed messages, sent together
+  std::string stream_;        // a batch's messages (TCP: framed), sent together
+  std::vector<size_t> ends_;  // datagrams: where each message of stream_ ends
   std::atomic<uint64_t> cut_messages_{0};
 };
 
