@@ -90,8 +90,15 @@ def make_events(rng):
                     model = rng.choice(models)
                     tokens = rng.randint(100, 5000)
                     cost = rng.choice([round(tokens * 0.000005, 7), tokens * 0.0000031, round(rng.uniform(0, 0.2), 6)])
-                    fields = {"model": model, "tokens": tokens, "cost_usd": cost}
-                    level, message = "INFO", "cost"
+                    if rng.random() < 0.5:
+                        fields = {"model": model, "tokens": tokens, "cost_usd": cost}
+                        level, message = "INFO", "cost"
+                    else:
+                        # agent::llm_call: tokens are input + output.
+                        fields = {"model": model, "input_tokens": tokens - tokens // 4,
+                                  "output_tokens": tokens // 4, "cost_usd": cost,
+                                  "duration_ms": round(rng.uniform(50.0, 3000.0), 1), "provider": "p%d" % rng.randint(1, 2)}
+                        level, message = "INFO", "llm.call"
                 elif kind < 0.9:
                     op = rng.choice(["STORE", "RECALL", "FORGET"])
                     fields = {"operation": op, "user_id": "u%d" % rng.randint(1, 6),
@@ -285,7 +292,7 @@ def compare_cost(ringtail, directory, events, label, args, predicate, by):
         return decimal.Decimal(json.dumps(e["cost_usd"])).quantize(unit, rounding=decimal.ROUND_HALF_EVEN)
     exact = decimal.Context(prec=60)
     total = sum((amount(e) for e in kept), decimal.Decimal(0))
-    tokens = sum(e.get("tokens", 0) for e in kept)
+    tokens = sum(e.get("tokens", e.get("input_tokens", 0) + e.get("output_tokens", 0)) for e in kept)
     check(got["requests"] == len(kept), "%s: cost requests %d vs %d" % (label, got["requests"], len(kept)))
     check(exact.compare(decimal.Decimal(got["cost_usd"]), total) == 0,
           "%s: cost total %s vs %s" % (label, got["cost_usd"], total))

@@ -35,6 +35,8 @@ TEST(AgentVocabulary, EveryCallSiteWritesItsKeys) {
     lost += !agent::audit_decision("agent-7", "shell", "exec", R"({"cmd":"ls"})", false, "denied", 0.4);
     lost += !agent::memory_op(agent::MemoryOp::kRecall, "u1", "s1", "e1,e2", agent::Status::kFailure, 0.3, "no match");
     lost += !agent::memory_op(agent::MemoryOp::kCompact, "u1", "s1", "", agent::Status::kPartial, 0.1);
+    lost += !agent::llm_call("claude-sonnet", 1500, 320, 0.0093, 812.5);
+    lost += !agent::llm_call("gpt-4o", 900, 100, 0.004, 410.0, "openai");
     return lost;
   });
   ASSERT_TRUE(child.ok()) << child.error();
@@ -45,7 +47,7 @@ TEST(AgentVocabulary, EveryCallSiteWritesItsKeys) {
   DrainEngine engine(drain, sink, nullptr);
   ASSERT_TRUE(engine.drain_once().ok());
   const std::vector<Line> lines = parse_lines(sink.text);
-  ASSERT_EQ(lines.size(), 9u) << sink.text;
+  ASSERT_EQ(lines.size(), 11u) << sink.text;
   const auto& raw = [&](size_t i) { return lines[i].raw; };
   auto has = [&](size_t i, const std::string& text) { return raw(i).find(text) != std::string::npos; };
   EXPECT_EQ(lines[0].message, "step.start");
@@ -74,6 +76,12 @@ TEST(AgentVocabulary, EveryCallSiteWritesItsKeys) {
       << raw(7);
   EXPECT_EQ(lines[8].level, "INFO");
   EXPECT_TRUE(has(8, R"("operation":"COMPACT")") && has(8, R"("status":"PARTIAL")")) << raw(8);
+  EXPECT_EQ(lines[9].message, "llm.call");
+  EXPECT_EQ(lines[9].level, "INFO");
+  EXPECT_TRUE(has(
+      9, R"("model":"claude-sonnet","input_tokens":1500,"output_tokens":320,"cost_usd":0.0093,"duration_ms":812.5})"))
+      << raw(9);
+  EXPECT_TRUE(has(10, R"("cost_usd":0.004,"duration_ms":410,"provider":"openai"})")) << raw(10);
 }
 
 }  // namespace

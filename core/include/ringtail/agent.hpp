@@ -127,6 +127,21 @@ inline bool cost(std::string_view model, int64_t tokens, double cost_usd) {
   return RINGTAIL_INFO("cost", kv("model", model), kv("tokens", tokens), kv("cost_usd", cost_usd));
 }
 
+// llm.call (INFO): model, input_tokens, output_tokens, cost_usd,
+// duration_ms, and provider when given. `report --cost` counts its tokens as
+// input_tokens + output_tokens.
+inline bool llm_call(std::string_view model, int64_t input_tokens, int64_t output_tokens, double cost_usd,
+                     double duration_ms) {
+  return RINGTAIL_INFO("llm.call", kv("model", model), kv("input_tokens", input_tokens),
+                       kv("output_tokens", output_tokens), kv("cost_usd", cost_usd), kv("duration_ms", duration_ms));
+}
+inline bool llm_call(std::string_view model, int64_t input_tokens, int64_t output_tokens, double cost_usd,
+                     double duration_ms, std::string_view provider) {
+  return RINGTAIL_INFO("llm.call", kv("model", model), kv("input_tokens", input_tokens),
+                       kv("output_tokens", output_tokens), kv("cost_usd", cost_usd), kv("duration_ms", duration_ms),
+                       kv("provider", provider));
+}
+
 // audit.decision (audit class; INFO when allowed, WARN when denied): agent_id,
 // tool, function, arguments (a JSON text; the reader's redaction rules apply
 // to it by key), allow, reason, duration_ms.

@@ -154,12 +154,19 @@ void CostAccumulator::add(std::string_view raw, simdjson::dom::element line) {
   simdjson::ondemand::object object;
   std::optional<Decimal> cost;
   std::optional<Decimal> tokens;
+  std::optional<Decimal> input_tokens;  // llm.call: tokens are input + output
+  std::optional<Decimal> output_tokens;
   if (parser_.iterate(padded).get(document) == simdjson::SUCCESS &&
       document.get_object().get(object) == simdjson::SUCCESS) {
     for (auto field : object) {
       std::string_view key;
       if (field.unescaped_key().get(key) != simdjson::SUCCESS) break;
-      if (key != "cost_usd" && key != "tokens") continue;
+      std::optional<Decimal>* slot = key == "cost_usd"        ? &cost
+                                     : key == "tokens"        ? &tokens
+                                     : key == "input_tokens"  ? &input_tokens
+                                     : key == "output_tokens" ? &output_tokens
+                                                              : nullptr;
+      if (slot == nullptr) continue;
       simdjson::ondemand::value value;
       if (field.value().get(value) != simdjson::SUCCESS) break;
       simdjson::ondemand::json_type type{};
@@ -169,8 +176,12 @@ void CostAccumulator::add(std::string_view raw, simdjson::dom::element line) {
              (token.back() == ' ' || token.back() == '\t' || token.back() == '\r' || token.back() == '\n')) {
         token.remove_suffix(1);
       }
-      (key == "cost_usd" ? cost : tokens) = Decimal::parse(token);
+      *slot = Decimal::parse(token);
     }
+  }
+  if (!tokens && (input_tokens || output_tokens)) {
+    tokens = input_tokens.value_or(Decimal());
+    *tokens += output_tokens.value_or(Decimal());
   }
   if (!cost) {
     ++unreadable_;

@@ -7,7 +7,8 @@
 // a decimal fixed-point value with 18 fractional digits in 128-bit integers
 // (digits past the 18th are rounded half to even: under 5e-19 per line), and
 // summed exactly; it is rounded only when printed (to the cent for people,
-// in full in --json). "tokens" is summed the same way.
+// in full in --json). "tokens" is summed the same way; a line without it
+// counts "input_tokens" + "output_tokens" (agent::llm_call's).
 //
 // Threading: one thread per CostAccumulator.
 #pragma once
