@@ -32,6 +32,7 @@ what the exporters cost the drain.
 import argparse
 import http.server
 import json
+import re
 import os
 import shutil
 import signal
@@ -144,7 +145,21 @@ class Receivers:
             self.http.shutdown()
 
 
-def backlog_run(args, out_dir):
+SINK_LINE = re.compile(r"^sink (\S+): (\d+) lines sent(?:, (\d+) dropped)?")
+
+
+def sink_counts(stdout):
+    """Lines sent and dropped, summed over the sinks, from the drain's summary."""
+    sent = dropped = 0
+    for line in stdout.splitlines():
+        m = SINK_LINE.match(line)
+        if m:
+            sent += int(m.group(2))
+            dropped += int(m.group(3) or 0)
+    return sent, dropped
+
+
+def backlog_run(args, out_dir, sink_args):
     service = "e2e-backlog"
     # Rings that hold every event of a thread (records are 64 bytes; a power of two).
     ring = 1 << max(20, (args.events * 64 * 2 - 1).bit_length())
@@ -163,23 +178,26 @@ def backlog_run(args, out_dir):
         committed += stats["committed"]
         pids += ["--pid", str(stats["pid"])]
     start = time.monotonic()
-    proc = subprocess.Popen([os.path.join(args.build, "tools", "ringtail"), "drain", "--once", "--out", out_dir,
-                             "--decode-threads", str(args.decode_threads)] + pids + args.sink_args,
-                            stdout=subprocess.DEVNULL)
-    cpu, rss = reap(proc)
-    wall = time.monotonic() - start
-    return committed, wall, cpu, rss
+    with tempfile.TemporaryFile() as summary:
+        proc = subprocess.Popen([os.path.join(args.build, "tools", "ringtail"), "drain", "--once", "--out", out_dir,
+                                 "--decode-threads", str(args.decode_threads)] + pids + sink_args, stdout=summary)
+        cpu, rss = reap(proc)
+        wall = time.monotonic() - start
+        summary.seek(0)
+        sent, dropped = sink_counts(summary.read().decode())
+    return committed, wall, cpu, rss, sent, dropped
 
 
-def live_run(args, out_dir):
+def live_run(args, out_dir, sink_args):
     service = "e2e-live"
     ringtail = os.path.join(args.build, "tools", "ringtail")
     start = time.monotonic()
     # Loadgen first, so that the drain can be limited to its pid: a drain of
     # every segment would also consume other programs' (a test suite's).
     gen = subprocess.Popen(loadgen_argv(args, service, True), stdout=subprocess.PIPE)
-    drain = subprocess.Popen([ringtail, "drain", "--follow", "--out", out_dir, "--pid", str(gen.pid)] +
-                             args.sink_args, stdout=subprocess.DEVNULL)
+    summary = tempfile.TemporaryFile()
+    drain = subprocess.Popen([ringtail, "drain", "--follow", "--out", out_dir, "--pid", str(gen.pid)] + sink_args,
+                             stdout=summary)
     out, _ = gen.communicate()
     if gen.returncode != 0:
         drain.kill()
@@ -188,7 +206,10 @@ def live_run(args, out_dir):
     drain.send_signal(signal.SIGTERM)
     cpu, rss = reap(drain)
     wall = time.monotonic() - start
-    return stats["committed"], wall, cpu, rss
+    summary.seek(0)
+    sent, dropped = sink_counts(summary.read().decode())
+    summary.close()
+    return stats["committed"], wall, cpu, rss, sent, dropped
 
 
 def main():
@@ -226,51 +247,74 @@ def main():
     scratch = args.out or tempfile.mkdtemp(prefix="ringtail-e2e-")
     results = {}
     receivers = Receivers(kinds)
-    args.sink_args = receivers.args
+    # With --sinks each scenario runs twice per repetition, alternated: the
+    # store alone, then the store and the sinks.
+    variants = [("", [])] + ([("+sinks", receivers.args)] if kinds else [])
     try:
         for name, run in (("backlog", backlog_run), ("live", live_run)):
             if name not in scenarios:
                 continue
-            runs = []
+            runs = {suffix: [] for suffix, _ in variants}
             for _ in range(args.repeat):
-                out_dir = os.path.join(scratch, name)
-                shutil.rmtree(out_dir, ignore_errors=True)
-                committed, wall, cpu, rss = run(args, out_dir)
-                lines, size, largest = count_lines(out_dir)
-                if lines != committed:
-                    sys.exit(f"{name}: {committed} events committed but {lines} lines written")
-                runs.append({"events": committed, "wall_s": wall, "reader_cpu_s": cpu, "bytes": size,
-                             "max_rss_mb": rss, "largest_file_bytes": largest})
-            median = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
-            results[name] = {
-                "events": median["events"],
-                "wall_s": round(median["wall_s"], 3),
-                "reader_cpu_s": round(median["reader_cpu_s"], 3),
-                "events_per_s": round(median["events"] / median["wall_s"]),
-                "json_mb_per_s": round(median["bytes"] / median["wall_s"] / 1e6, 1),
-                "reader_cpu_s_per_million": round(median["reader_cpu_s"] / median["events"] * 1e6, 3),
-                "events_per_reader_cpu_s": round(median["events"] / median["reader_cpu_s"]),
-                "bytes": median["bytes"],
-                "reader_max_rss_mb": round(max(r["max_rss_mb"] for r in runs), 1),
-                "largest_file_mb": round(max(r["largest_file_bytes"] for r in runs) / 1e6, 1),
-                "wall_s_all_runs": [round(r["wall_s"], 3) for r in runs],
-            }
+                for suffix, sink_args in variants:
+                    out_dir = os.path.join(scratch, name)
+                    shutil.rmtree(out_dir, ignore_errors=True)
+                    committed, wall, cpu, rss, sent, dropped = run(args, out_dir, sink_args)
+                    lines, size, largest = count_lines(out_dir)
+                    if lines != committed:
+                        sys.exit(f"{name}: {committed} events committed but {lines} lines written")
+                    runs[suffix].append({"events": committed, "wall_s": wall, "reader_cpu_s": cpu, "bytes": size,
+                                         "max_rss_mb": rss, "largest_file_bytes": largest,
+                                         "sink_lines_sent": sent, "sink_lines_dropped": dropped})
+            for suffix, _ in variants:
+                results[name + suffix] = summarize(runs[suffix])
+            if kinds:
+                alone, both = results[name], results[name + "+sinks"]
+                if both["sink_lines_sent"]:
+                    both["sink_cpu_us_per_line_sent"] = round(
+                        (both["reader_cpu_s"] - alone["reader_cpu_s"]) / both["sink_lines_sent"] * 1e6, 3)
     finally:
         receivers.close()
         if args.out is None:
             shutil.rmtree(scratch, ignore_errors=True)
+    print_results(args, kinds, results)
 
+
+def summarize(runs):
+    median = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
+    return {
+        "events": median["events"],
+        "wall_s": round(median["wall_s"], 3),
+        "reader_cpu_s": round(median["reader_cpu_s"], 3),
+        "events_per_s": round(median["events"] / median["wall_s"]),
+        "json_mb_per_s": round(median["bytes"] / median["wall_s"] / 1e6, 1),
+        "reader_cpu_s_per_million": round(median["reader_cpu_s"] / median["events"] * 1e6, 3),
+        "events_per_reader_cpu_s": round(median["events"] / median["reader_cpu_s"]),
+        "bytes": median["bytes"],
+        "reader_max_rss_mb": round(max(r["max_rss_mb"] for r in runs), 1),
+        "largest_file_mb": round(max(r["largest_file_bytes"] for r in runs) / 1e6, 1),
+        "wall_s_all_runs": [round(r["wall_s"], 3) for r in runs],
+        "sink_lines_sent": median["sink_lines_sent"],
+        "sink_lines_dropped": median["sink_lines_dropped"],
+    }
+
+
+def print_results(args, kinds, results):
     if args.json:
         print(json.dumps(results, indent=2))
         return
     print(f"{args.threads} loadgen threads x {args.events} events ({args.producers} loadgen process(es) in backlog), "
           f"3-field event, median of {args.repeat}, sinks: store{''.join(', ' + k for k in kinds)}")
-    print(f"{'scenario':<9} {'events':>10} {'wall s':>7} {'reader CPU s':>12} {'events/s':>10} {'JSON MB/s':>9} "
+    print(f"{'scenario':<13} {'events':>10} {'wall s':>7} {'reader CPU s':>12} {'events/s':>10} {'JSON MB/s':>9} "
           f"{'CPU s/M ev':>10} {'ev/CPU s':>10} {'max RSS MB':>10} {'largest file MB':>15}")
     for name, r in results.items():
-        print(f"{name:<9} {r['events']:>10} {r['wall_s']:>7.3f} {r['reader_cpu_s']:>12.3f} {r['events_per_s']:>10} "
+        print(f"{name:<13} {r['events']:>10} {r['wall_s']:>7.3f} {r['reader_cpu_s']:>12.3f} {r['events_per_s']:>10} "
               f"{r['json_mb_per_s']:>9.1f} {r['reader_cpu_s_per_million']:>10.3f} {r['events_per_reader_cpu_s']:>10} "
               f"{r['reader_max_rss_mb']:>10.1f} {r['largest_file_mb']:>15.1f}")
+    for name, r in results.items():
+        if name.endswith("+sinks"):
+            print(f"{name}: sinks sent {r['sink_lines_sent']} lines, dropped {r['sink_lines_dropped']} (queue full); "
+                  f"reader CPU beyond the store: {r.get('sink_cpu_us_per_line_sent', 0):.3f} us per line sent")
 
 
 if __name__ == "__main__":
