@@ -221,7 +221,7 @@ TEST(SyslogSink, UdpCutsAMessageLongerThanADatagram) {
   std::string buffer(100000, '\0');
   const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
   EXPECT_EQ(n, static_cast<ssize_t>(kMaxSyslogDatagram));
-  EXPECT_EQ(sink.cut_messages(), 1U);
+  EXPECT_EQ(sink.counts().cut_messages, 1U);
   ::close(fd);
 }
 

@@ -1,8 +1,8 @@
 // ringtail drain: consumes producers' events into a storage directory
 // (reader/storage/store_names.hpp) through the reader library's DrainEngine, with
 // a StoreSink for the files and a StoreMaintainer for compression, indexes
-// and retention in the background, and into --sink destinations (syslog),
-// each a best-effort sink of a FanOutSink.
+// and retention in the background, and into --sink destinations
+// (make_network_sink), each a best-effort sink of a FanOutSink.
 #include <sys/types.h>
 
 #include <algorithm>
@@ -22,9 +22,9 @@
 #include "retention_flags.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
 #include "ringtail/reader/sinks/fan_out_sink.hpp"
-#include "ringtail/reader/sinks/http_sink.hpp"
+#include "ringtail/reader/sinks/http_sink.hpp"  // parse_http_header, is_http_uri
+#include "ringtail/reader/sinks/network_sink.hpp"
 #include "ringtail/reader/sinks/store_sink.hpp"
-#include "ringtail/reader/sinks/syslog_sink.hpp"
 #include "ringtail/reader/storage/store_maintainer.hpp"
 #include "stop_signals.hpp"
 #include "verbs.hpp"
@@ -112,17 +112,13 @@ void print_summary(const reader::DrainStats& s, const std::string& out) {
   std::printf("\n");
 }
 
-// Per best-effort sink, in the order added (the --sink order), with what
-// only that kind of sink counts.
-struct ExtraCounts {
-  uint64_t cut = 0;      // syslog: messages cut to a datagram
-  uint64_t retries = 0;  // HTTP: requests sent again
-};
-
-void print_sink_summary(const std::vector<reader::SinkStats>& stats, const std::vector<ExtraCounts>& extras) {
+// The best-effort sinks' stats are in the order added: the --sink order.
+void print_sink_summary(const std::vector<reader::SinkStats>& stats,
+                        const std::vector<std::unique_ptr<reader::NetworkSink>>& sinks) {
   size_t index = 0;
   for (const reader::SinkStats& sink : stats) {
-    if (sink.delivery != reader::Delivery::kBestEffort) continue;
+    if (sink.delivery != reader::Delivery::kBestEffort || index >= sinks.size()) continue;
+    const reader::NetworkSinkCounts counts = sinks[index++]->counts();
     std::printf("sink %s: %llu lines sent", sink.name.c_str(), static_cast<unsigned long long>(sink.lines));
     if (sink.dropped_lines > 0) {
       std::printf(", %llu dropped (queue full)", static_cast<unsigned long long>(sink.dropped_lines));
@@ -131,10 +127,11 @@ void print_sink_summary(const std::vector<reader::SinkStats>& stats, const std::
       std::printf(", %llu in failed writes (%llu errors)", static_cast<unsigned long long>(sink.failed_lines),
                   static_cast<unsigned long long>(sink.errors));
     }
-    if (index < extras.size()) {
-      const ExtraCounts& extra = extras[index++];
-      if (extra.cut > 0) std::printf(", %llu cut to a datagram", static_cast<unsigned long long>(extra.cut));
-      if (extra.retries > 0) std::printf(", %llu requests sent again", static_cast<unsigned long long>(extra.retries));
+    if (counts.cut_messages > 0) {
+      std::printf(", %llu cut to a datagram", static_cast<unsigned long long>(counts.cut_messages));
+    }
+    if (counts.requests_sent_again > 0) {
+      std::printf(", %llu requests sent again", static_cast<unsigned long long>(counts.requests_sent_again));
     }
     std::printf("\n");
   }
@@ -143,39 +140,22 @@ void print_sink_summary(const std::vector<reader::SinkStats>& stats, const std::
 int run_drain(const DrainConfig& config) {
   if (config.once == config.follow) usage_error("exactly one of --once and --follow is required");
   if (config.out.empty() && config.sinks.empty()) usage_error("give --out DIR, --sink URI, or both");
-  std::vector<std::pair<std::string, std::string>> headers;
+  reader::NetworkSinkOptions network_options;
   for (const std::string& text : config.sink_headers) {
     absl::StatusOr<std::pair<std::string, std::string>> header = reader::parse_http_header(text);
     if (!header.ok()) usage_error(std::string{header.status().message()});
-    headers.push_back(*std::move(header));
+    network_options.http_headers.push_back(*std::move(header));
+  }
+  if (!config.sink_headers.empty() && std::none_of(config.sinks.begin(), config.sinks.end(),
+                                                   [](const auto& uri) { return reader::is_http_uri(uri); })) {
+    usage_error("--sink-header applies to http:// and https:// sinks: give one");
   }
   // Made before any thread starts, so that a bad URI is a usage error.
-  std::vector<std::unique_ptr<reader::EventSink>> sinks;
-  std::vector<reader::SyslogSink*> syslog_sinks(config.sinks.size(), nullptr);
-  std::vector<reader::HttpSink*> http_sinks(config.sinks.size(), nullptr);
-  for (size_t i = 0; i < config.sinks.size(); ++i) {
-    const std::string& uri = config.sinks[i];
-    if (reader::is_http_uri(uri)) {
-      absl::StatusOr<reader::HttpTarget> target = reader::parse_http_uri(uri);
-      if (!target.ok()) usage_error(std::string{target.status().message()});
-      target->headers = headers;
-      auto sink = std::make_unique<reader::HttpSink>(*std::move(target));
-      http_sinks[i] = sink.get();
-      sinks.push_back(std::move(sink));
-      continue;
-    }
-    if (!reader::is_syslog_uri(uri)) {
-      usage_error(absl::StrCat("--sink ", uri,
-                               ": not a sink URI (syslog+udp://, syslog+tcp://, syslog+unix://, http://, https://)"));
-    }
-    absl::StatusOr<reader::SyslogTarget> target = reader::parse_syslog_uri(uri);
-    if (!target.ok()) usage_error(std::string{target.status().message()});
-    auto sink = std::make_unique<reader::SyslogSink>(*std::move(target));
-    syslog_sinks[i] = sink.get();
-    sinks.push_back(std::move(sink));
-  }
-  if (!headers.empty() && std::none_of(http_sinks.begin(), http_sinks.end(), [](auto* s) { return s != nullptr; })) {
-    usage_error("--sink-header applies to http:// and https:// sinks: give one");
+  std::vector<std::unique_ptr<reader::NetworkSink>> sinks;
+  for (const std::string& uri : config.sinks) {
+    absl::StatusOr<std::unique_ptr<reader::NetworkSink>> sink = reader::make_network_sink(uri, network_options);
+    if (!sink.ok()) usage_error(std::string{sink.status().message()});
+    sinks.push_back(*std::move(sink));
   }
   // Before the maintainer and the engine start their threads.
   const std::atomic<bool>* stop = config.follow ? &watch_stop_signals() : nullptr;
@@ -251,12 +231,7 @@ int run_drain(const DrainConfig& config) {
   }
   if (fan_out) {
     fan_out->wait_best_effort_idle();  // every sink's queue sent or failed: the counts are final
-    std::vector<ExtraCounts> extras(sinks.size());
-    for (size_t i = 0; i < sinks.size(); ++i) {
-      if (syslog_sinks[i] != nullptr) extras[i].cut = syslog_sinks[i]->cut_messages();
-      if (http_sinks[i] != nullptr) extras[i].retries = http_sinks[i]->retries();
-    }
-    print_sink_summary(fan_out->stats(), extras);
+    print_sink_summary(fan_out->stats(), sinks);
   }
   return status;
 }

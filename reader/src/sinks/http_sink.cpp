@@ -8,7 +8,6 @@
 
 #include "absl/strings/ascii.h"
 #include "internal/message_text.hpp"
-#include "ringtail/reader/errno_texts.hpp"
 #include "sinks/sink_uri.hpp"
 
 namespace ringtail::reader {
@@ -30,13 +29,18 @@ std::chrono::milliseconds retry_after(const httplib::Response& response) {
   return std::chrono::seconds(std::min<unsigned>(seconds, kMostRetryWait.count()));
 }
 
+// "SCHEME://HOST:PORT", an IPv6 address in brackets.
+std::string origin(const HttpTarget& target) {
+  const bool v6 = target.host.find(':') != std::string::npos;
+  return cat(target.https ? kHttps : kHttp, v6 ? "[" : "", target.host, v6 ? "]" : "", ":",
+             std::to_string(target.port));
+}
+
 }  // namespace
 
 class HttpSink::Client {
  public:
-  explicit Client(const HttpTarget& target)
-      : client_(cat(target.https ? kHttps : kHttp, target.host.find(':') != std::string::npos ? "[" : "", target.host,
-                    target.host.find(':') != std::string::npos ? "]" : "", ":", std::to_string(target.port))) {
+  explicit Client(const HttpTarget& target) : client_(origin(target)) {
     const auto seconds = static_cast<time_t>(target.timeout.count() / 1000);
     const auto micros = static_cast<time_t>(target.timeout.count() % 1000 * 1000);
     client_.set_connection_timeout(seconds, micros);
@@ -112,11 +116,7 @@ absl::StatusOr<std::pair<std::string, std::string>> parse_http_header(std::strin
 }
 
 HttpSink::HttpSink(HttpTarget target)
-    : target_(std::move(target)),
-      client_(std::make_unique<Client>(target_)),
-      where_(cat(target_.https ? kHttps : kHttp, target_.host, ":", std::to_string(target_.port), target_.path)) {
-  prepare_errno_texts();
-}
+    : target_(std::move(target)), client_(std::make_unique<Client>(target_)), where_(origin(target_) + target_.path) {}
 
 HttpSink::~HttpSink() = default;
 
@@ -127,7 +127,6 @@ absl::Status HttpSink::write(const EventBatch& batch) {
   std::string error;
   for (int attempt = 0; attempt < std::max(1, target_.tries); ++attempt) {
     if (attempt > 0) retries_.fetch_add(1, std::memory_order_relaxed);
-    requests_.fetch_add(1, std::memory_order_relaxed);
     const httplib::Result result = client_->post(target_.path, batch.text);
     std::chrono::milliseconds after{0};
     if (!result) {

@@ -28,8 +28,6 @@ constexpr int kSendTimeoutSeconds = 5;
 
 using internal::cat;
 
-absl::Status errno_error(int error, const std::string& what) { return absl::ErrnoToStatus(error, what); }
-
 }  // namespace
 
 bool is_syslog_uri(std::string_view uri) {
@@ -128,14 +126,14 @@ std::string SyslogSink::describe() const {
 absl::Status SyslogSink::connect() {
   if (target_.transport == SyslogTarget::Transport::kUnix) {
     const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return errno_error(errno, absl::StrCat(describe(), ": socket"));
+    if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat(describe(), ": socket"));
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     std::memcpy(address.sun_path, target_.path.data(), target_.path.size());  // length checked by the parser
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
       const int error = errno;
       ::close(fd);
-      return errno_error(error, absl::StrCat(describe(), ": connect"));
+      return absl::ErrnoToStatus(error, absl::StrCat(describe(), ": connect"));
     }
     fd_ = fd;
     return absl::OkStatus();
@@ -169,7 +167,7 @@ absl::Status SyslogSink::connect() {
     ::close(fd);
   }
   ::freeaddrinfo(found);
-  if (fd_ < 0) return errno_error(last_error, absl::StrCat(describe(), ": connect"));
+  if (fd_ < 0) return absl::ErrnoToStatus(last_error, absl::StrCat(describe(), ": connect"));
   return absl::OkStatus();
 }
 
@@ -183,7 +181,7 @@ absl::Status SyslogSink::send_all(std::string_view bytes) {
         return absl::DeadlineExceededError(
             absl::StrCat(describe(), ": the receiver took nothing for ", kSendTimeoutSeconds, " s"));
       }
-      return errno_error(error, absl::StrCat(describe(), ": send"));
+      return absl::ErrnoToStatus(error, absl::StrCat(describe(), ": send"));
     }
     bytes.remove_prefix(static_cast<size_t>(n));
   }
@@ -212,7 +210,7 @@ absl::Status SyslogSink::send_datagrams() {
     }
     const int n = ::sendmmsg(fd_, headers.data(), static_cast<unsigned>(count), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno_error(errno, absl::StrCat(describe(), ": send"));
+    if (n < 0) return absl::ErrnoToStatus(errno, absl::StrCat(describe(), ": send"));
     sent += static_cast<size_t>(n);
   }
   return absl::OkStatus();

@@ -18,7 +18,7 @@
 // It keeps no spool: in a FanOutSink it is a best-effort sink (its own
 // thread and bounded queue; docs/ARCHITECTURE.md, "The event pipeline").
 //
-// Threading: one thread at a time; the counters from any thread.
+// Threading: one thread at a time; counts() from any thread.
 #pragma once
 
 #include <atomic>
@@ -32,7 +32,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "ringtail/reader/sinks/event_sink.hpp"
+#include "ringtail/reader/sinks/network_sink.hpp"
 #include "ringtail/reader/sinks/sink_backoff.hpp"
 
 namespace ringtail::reader {
@@ -55,7 +55,7 @@ absl::StatusOr<HttpTarget> parse_http_uri(std::string_view uri);
 // "NAME: VALUE" (--sink-header); errors never repeat the value.
 absl::StatusOr<std::pair<std::string, std::string>> parse_http_header(std::string_view text);
 
-class HttpSink final : public EventSink {
+class HttpSink final : public NetworkSink {
  public:
   explicit HttpSink(HttpTarget target);
   ~HttpSink() override;
@@ -66,17 +66,17 @@ class HttpSink final : public EventSink {
   // OK unless the last write failed (FanOutSink then reports a recovery once).
   absl::Status flush() override;
 
-  uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
-  uint64_t retries() const { return retries_.load(std::memory_order_relaxed); }
+  NetworkSinkCounts counts() const override {
+    return NetworkSinkCounts{.requests_sent_again = retries_.load(std::memory_order_relaxed)};
+  }
 
  private:
   class Client;
 
   HttpTarget target_;
   std::unique_ptr<Client> client_;
-  std::string where_;  // "HOST:PORT/PATH" for messages
+  std::string where_;  // "SCHEME://HOST:PORT/PATH" for messages
   SinkBackoff backoff_;
-  std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> retries_{0};
 };
 

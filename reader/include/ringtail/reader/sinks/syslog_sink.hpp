@@ -11,14 +11,13 @@
 // write() connects when not connected, sends every line and returns the
 // first error. After an error the connection is closed, and writes fail at
 // once until it is tried again (SinkBackoff: after 1 s, doubling up to 30 s
-// while it keeps failing). The lines of a batch whose write failed are lost for this sink,
-// and FanOutSink counts them. A datagram holds at most
+// while it keeps failing). The lines of a batch whose write failed are lost
+// for this sink, and FanOutSink counts them. A datagram holds at most
 // kMaxSyslogDatagram bytes: a longer message is cut there (counted in
-// cut_messages()). A TCP send waits at most 5 s for a receiver that stops
-// reading, so a stuck receiver fails writes rather than hanging the drain's
-// shutdown.
+// counts()). A TCP send waits at most 5 s for a receiver that stops reading,
+// so a stuck receiver fails writes rather than hanging the drain's shutdown.
 //
-// Threading: one thread at a time; cut_messages() from any thread.
+// Threading: one thread at a time; counts() from any thread.
 #pragma once
 
 #include <atomic>
@@ -29,7 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "ringtail/reader/sinks/event_sink.hpp"
+#include "ringtail/reader/sinks/network_sink.hpp"
 #include "ringtail/reader/sinks/sink_backoff.hpp"
 #include "ringtail/reader/sinks/syslog_message.hpp"
 
@@ -52,7 +51,7 @@ bool is_syslog_uri(std::string_view uri);
 // A syslog URI (above); errors say what is wrong with it.
 absl::StatusOr<SyslogTarget> parse_syslog_uri(std::string_view uri);
 
-class SyslogSink final : public EventSink {
+class SyslogSink final : public NetworkSink {
  public:
   // hostname: the messages' HOSTNAME; empty: this host's name (gethostname).
   explicit SyslogSink(SyslogTarget target, std::string_view hostname = {});
@@ -65,7 +64,9 @@ class SyslogSink final : public EventSink {
   // FanOutSink reports a recovery only once a write has worked again).
   absl::Status flush() override;
 
-  uint64_t cut_messages() const { return cut_messages_.load(std::memory_order_relaxed); }
+  NetworkSinkCounts counts() const override {
+    return NetworkSinkCounts{.cut_messages = cut_messages_.load(std::memory_order_relaxed)};
+  }
 
  private:
   absl::Status connect();

@@ -1,0 +1,45 @@
+// NetworkSink: a sink that sends lines to another program (`drain --sink
+// URI`), and make_network_sink(), which makes the one a URI names:
+//
+//   syslog+udp://, syslog+tcp://, syslog+unix://   SyslogSink (syslog_sink.hpp)
+//   http://, https://                              HttpSink (http_sink.hpp)
+//
+// Each is a best-effort sink of a FanOutSink. Beside what FanOutSink counts
+// for every sink (lines sent, dropped, in failed writes), a network sink
+// counts what only some kinds have: counts().
+//
+// Threading: the EventSink calls from one thread at a time; counts() from any.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ringtail/reader/sinks/event_sink.hpp"
+
+namespace ringtail::reader {
+
+struct NetworkSinkCounts {
+  uint64_t cut_messages = 0;         // syslog over UDP: messages cut to a datagram
+  uint64_t requests_sent_again = 0;  // HTTP: POSTs repeated after a failure
+};
+
+class NetworkSink : public EventSink {
+ public:
+  virtual NetworkSinkCounts counts() const = 0;
+};
+
+struct NetworkSinkOptions {
+  // Sent with every request of an http(s) sink ("NAME", "VALUE").
+  std::vector<std::pair<std::string, std::string>> http_headers;
+};
+
+// The sink `uri` names; InvalidArgument ("--sink URI: why") for a URI that
+// names none or is malformed. Nothing is connected yet.
+absl::StatusOr<std::unique_ptr<NetworkSink>> make_network_sink(std::string_view uri, const NetworkSinkOptions& options);
+
+}  // namespace ringtail::reader
