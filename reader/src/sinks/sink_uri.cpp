@@ -1,5 +1,7 @@
 #include "sinks/sink_uri.hpp"
 
+#include <unistd.h>
+
 #include <charconv>
 
 #include "internal/message_text.hpp"
@@ -42,6 +44,12 @@ absl::StatusOr<HostPort> parse_host_port(std::string_view authority, uint16_t de
     out.port = static_cast<uint16_t>(port);
   }
   return out;
+}
+
+std::string local_host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0) return "";
+  return name;
 }
 
 }  // namespace ringtail::reader::internal

@@ -28,4 +28,8 @@ absl::Status sink_uri_error(std::string_view uri, const absl::Status& why);
 // given. Errors name what is wrong (an empty host, a port outside 1-65535).
 absl::StatusOr<HostPort> parse_host_port(std::string_view authority, uint16_t default_port);
 
+// This machine's name (gethostname), or "" when it has none: what the
+// sinks name the host with (syslog's HOSTNAME, OTLP's host.name).
+std::string local_host_name();
+
 }  // namespace ringtail::reader::internal

@@ -3,8 +3,9 @@
 #include <array>
 #include <charconv>
 #include <cstddef>
+#include <string>
+#include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "ringtail/reader/output/json_text.hpp"
 
 namespace ringtail::reader {
@@ -45,22 +46,46 @@ void append_sd_name(std::string& out, std::string_view name) {
   }
 }
 
-// PARAM-VALUE: '"', '\' and ']' escaped with a backslash (RFC 5424 6.3.3);
+// PARAM-VALUE: '"', '\\' and ']' escaped with a backslash (RFC 5424 6.3.3);
 // a control character as \u00XX (receivers drop or rewrite raw ones; a
 // backslash of the text is always doubled, so this reads back exactly).
+// Runs of bytes that need nothing are appended whole.
 void append_param_value(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7F) {
-      out.append("\\u00");
-      out.push_back(kHex[byte >> 4]);
-      out.push_back(kHex[byte & 0xF]);
-      continue;
+  size_t run = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    const bool control = byte < 0x20 || byte == 0x7F;
+    if (!control && byte != '"' && byte != '\\' && byte != ']') continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
+    if (control) {
+      const char escape[] = {'\\', 'u', '0', '0', kHex[byte >> 4], kHex[byte & 0xF]};
+      out.append(escape, sizeof(escape));
+    } else {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(byte));
     }
-    if (c == '"' || c == '\\' || c == ']') out.push_back('\\');
-    out.push_back(c);
   }
+  out.append(text.data() + run, text.size() - run);
+}
+
+// " NAME=\"" of every field of a line, for its SD-PARAMs.
+void append_param_names(std::vector<std::string>& names, const ShapedLines& lines, const LineShape& shape,
+                        std::string& scratch) {
+  names.resize(shape.field_count);
+  for (uint32_t i = 0; i < shape.field_count; ++i) {
+    std::string& name = names[i];
+    name.clear();
+    name.push_back(' ');
+    append_sd_name(name, json_string_text(lines.key(shape, lines.fields[shape.first_field + i]), scratch));
+    name.append("=\"");
+  }
+}
+
+void append_uint(std::string& out, uint64_t value) {
+  char digits[kJsonNumberBound];
+  out.append(digits, write_json_uint(digits, value));
 }
 
 }  // namespace
@@ -100,6 +125,18 @@ SyslogMessageWriter::SyslogMessageWriter(int facility, std::string_view hostname
   append_header_field(hostname_, hostname, kMaxHostname);
 }
 
+const std::vector<std::string>& SyslogMessageWriter::param_names(const ShapedLines& lines, const LineShape& shape) {
+  if (shape.layout == 0) {
+    append_param_names(unshared_names_, lines, shape, scratch_);
+    return unshared_names_;
+  }
+  if (const auto it = names_by_layout_.find(shape.layout); it != names_by_layout_.end()) return it->second;
+  if (names_by_layout_.size() >= kMaxLayouts) names_by_layout_.clear();  // a bound, not a cache policy: layouts are few
+  std::vector<std::string>& names = names_by_layout_[shape.layout];
+  append_param_names(names, lines, shape, scratch_);
+  return names;
+}
+
 void SyslogMessageWriter::append(std::string& out, const SegmentIdentity& segment, const ShapedLines& lines,
                                  const LineShape& shape) {
   if (segment.pid != cached_pid_ || segment.process_start_ticks != cached_start_ ||
@@ -109,9 +146,16 @@ void SyslogMessageWriter::append(std::string& out, const SegmentIdentity& segmen
     cached_service_ = segment.service;
     app_procid_.clear();
     append_header_field(app_procid_, segment.service, kMaxAppName);
-    absl::StrAppend(&app_procid_, " ", segment.pid);
+    app_procid_.push_back(' ');
+    append_uint(app_procid_, segment.pid);
   }
-  absl::StrAppend(&out, "<", facility_ * 8 + syslog_severity(shape.level), ">1 ");
+  std::string_view line = lines.line(shape);
+  if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+  // The message is about twice its line (the fields, then the line): grow once.
+  out.reserve(out.size() + 2 * line.size() + hostname_.size() + app_procid_.size() + 128);
+  out.push_back('<');
+  append_uint(out, static_cast<uint64_t>(facility_ * 8 + syslog_severity(shape.level)));
+  out.append(">1 ");
   // The stored time format (json_text.hpp), to the microsecond.
   char stamp[TimestampFormatter::kBytes];
   timestamps_.write(stamp, shape.time_ns);
@@ -123,23 +167,26 @@ void SyslogMessageWriter::append(std::string& out, const SegmentIdentity& segmen
   out.append(app_procid_);
   out.push_back(' ');
   append_header_field(out, json_string_text(lines.message(shape), scratch_), kMaxMsgId);
-  out.push_back(' ');
-  out.push_back('[');
+  out.append(" [");
   out.append(kSyslogSdId);
-  if (shape.has_tid) absl::StrAppend(&out, " tid=\"", shape.tid, "\"");
-  if (shape.has_seq) absl::StrAppend(&out, " seq=\"", shape.seq, "\"");
+  if (shape.has_tid) {
+    out.append(" tid=\"");
+    append_uint(out, shape.tid);
+    out.push_back('"');
+  }
+  if (shape.has_seq) {
+    out.append(" seq=\"");
+    append_uint(out, shape.seq);
+    out.push_back('"');
+  }
+  const std::vector<std::string>& names = param_names(lines, shape);
   for (uint32_t i = 0; i < shape.field_count; ++i) {
-    const FieldSpan& field = lines.fields[shape.first_field + i];
-    out.push_back(' ');
-    append_sd_name(out, json_string_text(lines.key(shape, field), scratch_));
-    out.append("=\"");
-    const std::string_view value = lines.value(shape, field);
+    out.append(names[i]);
+    const std::string_view value = lines.value(shape, lines.fields[shape.first_field + i]);
     append_param_value(out, json_kind(value) == JsonKind::kString ? json_string_text(value, scratch_) : value);
     out.push_back('"');
   }
   out.append("] ");
-  std::string_view line = lines.line(shape);
-  if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
   out.append(line);
 }
 

@@ -89,18 +89,9 @@ absl::StatusOr<SyslogTarget> parse_syslog_uri(std::string_view uri) {
   return target;
 }
 
-namespace {
-
-std::string this_host() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof(name) - 1) != 0) return "";
-  return name;
-}
-
-}  // namespace
-
 SyslogSink::SyslogSink(SyslogTarget target, std::string_view hostname)
-    : target_(std::move(target)), writer_(target_.facility, hostname.empty() ? this_host() : std::string(hostname)) {
+    : target_(std::move(target)),
+      writer_(target_.facility, hostname.empty() ? internal::local_host_name() : std::string(hostname)) {
   prepare_errno_texts();
 }
 

@@ -21,7 +21,6 @@
 // Threading: one thread at a time; counts() from any thread.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -36,6 +35,9 @@
 #include "ringtail/reader/sinks/sink_backoff.hpp"
 
 namespace ringtail::reader {
+namespace internal {
+class HttpPoster;
+}
 
 struct HttpTarget {
   bool https = false;
@@ -66,18 +68,12 @@ class HttpSink final : public NetworkSink {
   // OK unless the last write failed (FanOutSink then reports a recovery once).
   absl::Status flush() override;
 
-  NetworkSinkCounts counts() const override {
-    return NetworkSinkCounts{.requests_sent_again = retries_.load(std::memory_order_relaxed)};
-  }
+  NetworkSinkCounts counts() const override;
 
  private:
-  class Client;
-
   HttpTarget target_;
-  std::unique_ptr<Client> client_;
-  std::string where_;  // "SCHEME://HOST:PORT/PATH" for messages
+  std::unique_ptr<internal::HttpPoster> poster_;
   SinkBackoff backoff_;
-  std::atomic<uint64_t> retries_{0};
 };
 
 }  // namespace ringtail::reader

@@ -27,7 +27,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "ringtail/reader/ingest/segment_view.hpp"
 #include "ringtail/reader/output/json_text.hpp"
 #include "ringtail/reader/sinks/event_batch.hpp"
@@ -60,6 +62,12 @@ class SyslogMessageWriter {
  private:
   int facility_;
   std::string hostname_;
+  // At most this many layouts' parameter names are kept (then the table starts again).
+  static constexpr size_t kMaxLayouts = 4096;
+
+  // " NAME=\"" of each field of the line: worked out once per layout.
+  const std::vector<std::string>& param_names(const ShapedLines& lines, const LineShape& shape);
+
   // "APP-NAME PROCID" of the last process seen: most batches are one segment's.
   uint32_t cached_pid_ = 0;
   uint64_t cached_start_ = 0;
@@ -67,6 +75,8 @@ class SyslogMessageWriter {
   std::string app_procid_;
   TimestampFormatter timestamps_;
   std::string scratch_;  // a key's or string value's text, unescaped
+  absl::flat_hash_map<uint64_t, std::vector<std::string>> names_by_layout_;
+  std::vector<std::string> unshared_names_;  // of a line without a layout
 };
 
 }  // namespace ringtail::reader

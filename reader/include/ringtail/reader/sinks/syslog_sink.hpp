@@ -65,7 +65,9 @@ class SyslogSink final : public NetworkSink {
   absl::Status flush() override;
 
   NetworkSinkCounts counts() const override {
-    return NetworkSinkCounts{.cut_messages = cut_messages_.load(std::memory_order_relaxed)};
+    NetworkSinkCounts out;
+    out.cut_messages = cut_messages_.load(std::memory_order_relaxed);
+    return out;
   }
 
  private:
