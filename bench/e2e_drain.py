@@ -21,7 +21,7 @@ reader's peak RSS (the highest of the runs) and the largest file's JSONL bytes
 run checks that the output holds exactly the events loadgen committed.
 
   python3 bench/e2e_drain.py [--build build] [--threads 2] [--events 1000000] [--producers 1]
-                             [--decode-threads 0] [--repeat 3] [--sinks syslog,syslog-tcp,http]
+                             [--decode-threads 0] [--repeat 3] [--sinks syslog,syslog-tcp,http,otlp]
                              [--scenarios backlog,live] [--json]
 
 --sinks adds `--sink` destinations beside the store, each to a loopback
@@ -118,23 +118,27 @@ class Receivers:
 
             threading.Thread(target=serve, args=(self.tcp,), daemon=True).start()
             self.args += ["--sink", f"syslog+tcp://127.0.0.1:{self.tcp.getsockname()[1]}"]
-        if "http" in kinds:
-            class Handler(http.server.BaseHTTPRequestHandler):
-                protocol_version = "HTTP/1.1"
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
 
-                def log_message(self, *_):
-                    pass
+            def log_message(self, *_):
+                pass
 
-                def do_POST(self):
-                    self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                    self.send_response(200)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
+        if "http" in kinds or "otlp" in kinds:
+            # One collector for both: it reads every body and answers 200, whatever the path.
             self.http = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
             self.http.daemon_threads = True
             threading.Thread(target=self.http.serve_forever, daemon=True).start()
+        if "http" in kinds:
             self.args += ["--sink", f"http://127.0.0.1:{self.http.server_address[1]}/ingest"]
+        if "otlp" in kinds:
+            self.args += ["--sink", f"otlp+http://127.0.0.1:{self.http.server_address[1]}"]
 
     def close(self):
         if self.udp:
@@ -225,14 +229,14 @@ def main():
     parser.add_argument("--out", default=None, help="scratch directory for the JSONL (default: a temporary one)")
     parser.add_argument("--sinks", default="",
                         help="also drain to these sinks, comma-separated: syslog (UDP), syslog-tcp, http (NDJSON "
-                             "POSTs), "
+                             "POSTs), otlp (OTLP/HTTP protobuf), "
                              "each to a loopback receiver of this script (default: the store alone)")
     parser.add_argument("--scenarios", default="backlog,live", help="comma-separated (default: backlog,live)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args()
     kinds = [k for k in args.sinks.split(",") if k]
-    if any(k not in ("syslog", "syslog-tcp", "http") for k in kinds):
-        parser.error("--sinks takes syslog, syslog-tcp and http")
+    if any(k not in ("syslog", "syslog-tcp", "http", "otlp") for k in kinds):
+        parser.error("--sinks takes syslog, syslog-tcp, http and otlp")
     scenarios = [k for k in args.scenarios.split(",") if k]
     if not scenarios or any(k not in ("backlog", "live") for k in scenarios):
         parser.error("--scenarios takes backlog and live")

@@ -16,6 +16,12 @@ if [ $# -gt 0 ]; then shift; fi
 jobs="$(nproc 2>/dev/null || echo 2)"
 
 bash scripts/install-deps.sh
+# The OpenTelemetry protocol definitions, when they sit beside the project:
+# the OTLP sink's test decodes requests with them (it says why it skips
+# without them; .ci/run always sets this).
+if [ -z "${RINGTAIL_OTEL_PROTO_DIR:-}" ] && [ -d "$root/../shared/otel-proto" ]; then
+  export RINGTAIL_OTEL_PROTO_DIR="$(cd "$root/../shared/otel-proto" && pwd)"
+fi
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@"
 cmake --build "$build" --parallel "$jobs"
 ctest --test-dir "$build" --output-on-failure -j2

@@ -24,6 +24,7 @@
 #include "ringtail/reader/sinks/fan_out_sink.hpp"
 #include "ringtail/reader/sinks/http_sink.hpp"  // parse_http_header, is_http_uri
 #include "ringtail/reader/sinks/network_sink.hpp"
+#include "ringtail/reader/sinks/otlp_sink.hpp"  // is_otlp_uri
 #include "ringtail/reader/sinks/store_sink.hpp"
 #include "ringtail/reader/storage/store_maintainer.hpp"
 #include "stop_signals.hpp"
@@ -59,6 +60,11 @@ constexpr const char* kDrainHelp =
     "--sink-header headers; a failed connection, 429 or 5xx is retried (0.5 s doubling, or Retry-After, at most 30 "
     "s; 4 tries), another answer refuses the batch; a collector that stays down is tried again after 1 s, "
     "doubling up to 30 s.\n"
+    "--sink otlp+http(s)://HOST[:PORT][/PREFIX] sends OpenTelemetry (OTLP/HTTP, port 4318 by default): every event "
+    "as a log record to PREFIX/v1/logs, every span (span.start/span.end pair) and the agent vocabulary's step.end, "
+    "llm.call and memory.op as spans (GenAI semantic conventions) to PREFIX/v1/traces; protobuf, or JSON with "
+    "?encoding=json; batched up to 1 MiB or 1 s; retried like http(s) sinks, and --sink-header applies "
+    "(docs/FORMAT.md, OpenTelemetry export).\n"
     "Segments of producers that are gone are drained to their end and removed.\n"
     "--once drains what is there and exits; --follow keeps draining, picks up new producers, and on SIGINT or "
     "SIGTERM drains what is left and exits (a second signal exits at once).\n"
@@ -130,9 +136,19 @@ void print_sink_summary(const std::vector<reader::SinkStats>& stats,
     if (counts.cut_messages > 0) {
       std::printf(", %llu cut to a datagram", static_cast<unsigned long long>(counts.cut_messages));
     }
+    if (counts.records_sent > 0 || counts.records_failed > 0) {
+      std::printf(", %llu OTLP records delivered", static_cast<unsigned long long>(counts.records_sent));
+    }
+    if (counts.records_failed > 0) {
+      std::printf(", %llu in failed requests", static_cast<unsigned long long>(counts.records_failed));
+    }
+    if (counts.spans_without_start > 0) {
+      std::printf(", %llu spans without their start", static_cast<unsigned long long>(counts.spans_without_start));
+    }
     if (counts.requests_sent_again > 0) {
       std::printf(", %llu requests sent again", static_cast<unsigned long long>(counts.requests_sent_again));
     }
+    if (!counts.last_error.empty()) std::printf("; last error: %s", counts.last_error.c_str());
     std::printf("\n");
   }
 }
@@ -146,9 +162,10 @@ int run_drain(const DrainConfig& config) {
     if (!header.ok()) usage_error(std::string{header.status().message()});
     network_options.http_headers.push_back(*std::move(header));
   }
-  if (!config.sink_headers.empty() && std::none_of(config.sinks.begin(), config.sinks.end(),
-                                                   [](const auto& uri) { return reader::is_http_uri(uri); })) {
-    usage_error("--sink-header applies to http:// and https:// sinks: give one");
+  if (!config.sink_headers.empty() && std::none_of(config.sinks.begin(), config.sinks.end(), [](const auto& uri) {
+        return reader::is_http_uri(uri) || reader::is_otlp_uri(uri);
+      })) {
+    usage_error("--sink-header applies to http(s):// and otlp+http(s):// sinks: give one");
   }
   // Made before any thread starts, so that a bad URI is a usage error.
   std::vector<std::unique_ptr<reader::NetworkSink>> sinks;
@@ -230,7 +247,8 @@ int run_drain(const DrainConfig& config) {
     if (status == kExitOk) print_summary(engine.stats(), where);
   }
   if (fan_out) {
-    fan_out->wait_best_effort_idle();  // every sink's queue sent or failed: the counts are final
+    fan_out->wait_best_effort_idle();                     // every sink's queue written or failed
+    for (const auto& network : sinks) network->finish();  // and what a sink held back for a batch: final counts
     print_sink_summary(fan_out->stats(), sinks);
   }
   return status;
@@ -246,7 +264,8 @@ void add_drain(CLI::App& app) {
   drain
       ->add_option("--sink", config->sinks,
                    "Also send every event to URI: syslog+udp://HOST[:PORT], syslog+tcp://HOST[:PORT], "
-                   "syslog+unix:///PATH (each with ?facility=NAME), http(s)://HOST[:PORT]/PATH (repeatable)")
+                   "syslog+unix:///PATH (each with ?facility=NAME), http(s)://HOST[:PORT]/PATH, "
+                   "otlp+http(s)://HOST[:PORT][/PREFIX][?encoding=json] (repeatable)")
       ->type_name("URI");
   drain
       ->add_option("--sink-header", config->sink_headers,

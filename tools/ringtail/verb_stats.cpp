@@ -33,6 +33,8 @@ constexpr const char* kStatsHelp =
     "  ringtail stats DIR --by agent_id                                calls per agent\n"
     "  ringtail stats DIR --message step.end --by tool --duration duration_ms\n"
     "  ringtail stats DIR --message memory.op --by user_id --most-common operation\n"
+    "  ringtail stats DIR --message llm.call --by model --duration duration_ms   LLM calls per model, latency "
+    "(tokens and cost: report --cost)\n"
     "  ringtail stats DIR --level ERROR --by error_code                errors by code\n"
     "  ringtail stats DIR --message memory.op --where operation=RECALL --where status=FAILURE --where user_id=u42 "
     "--since -24h\n"

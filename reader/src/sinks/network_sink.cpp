@@ -1,6 +1,7 @@
 #include "ringtail/reader/sinks/network_sink.hpp"
 
 #include "ringtail/reader/sinks/http_sink.hpp"
+#include "ringtail/reader/sinks/otlp_sink.hpp"
 #include "ringtail/reader/sinks/syslog_sink.hpp"
 #include "sinks/sink_uri.hpp"
 
@@ -14,13 +15,21 @@ absl::StatusOr<std::unique_ptr<NetworkSink>> make_network_sink(std::string_view 
     target->headers = options.http_headers;
     return std::make_unique<HttpSink>(*std::move(target));
   }
+  if (is_otlp_uri(uri)) {
+    absl::StatusOr<OtlpTarget> target = parse_otlp_uri(uri);
+    if (!target.ok()) return target.status();
+    target->http.headers = options.http_headers;
+    return std::make_unique<OtlpSink>(*std::move(target));
+  }
   if (is_syslog_uri(uri)) {
     absl::StatusOr<SyslogTarget> target = parse_syslog_uri(uri);
     if (!target.ok()) return target.status();
     return std::make_unique<SyslogSink>(*std::move(target));
   }
-  return internal::sink_uri_error(uri,
-                                  "not a sink URI (syslog+udp://, syslog+tcp://, syslog+unix://, http://, https://)");
+  return internal::sink_uri_error(
+      uri,
+      "not a sink URI (syslog+udp://, syslog+tcp://, syslog+unix://, http://, https://, otlp+http://, "
+      "otlp+https://)");
 }
 
 }  // namespace ringtail::reader

@@ -3,6 +3,7 @@
 //
 //   syslog+udp://, syslog+tcp://, syslog+unix://   SyslogSink (syslog_sink.hpp)
 //   http://, https://                              HttpSink (http_sink.hpp)
+//   otlp+http://, otlp+https://                    OtlpSink (otlp_sink.hpp)
 //
 // Each is a best-effort sink of a FanOutSink. Beside what FanOutSink counts
 // for every sink (lines sent, dropped, in failed writes), a network sink
@@ -25,12 +26,20 @@ namespace ringtail::reader {
 
 struct NetworkSinkCounts {
   uint64_t cut_messages = 0;         // syslog over UDP: messages cut to a datagram
-  uint64_t requests_sent_again = 0;  // HTTP: POSTs repeated after a failure
+  uint64_t requests_sent_again = 0;  // HTTP, OTLP: POSTs repeated after a failure
+  uint64_t records_sent = 0;         // OTLP: log records and spans the collector took
+  uint64_t records_failed = 0;       // OTLP: log records and spans in requests that failed
+  uint64_t spans_without_start = 0;  // OTLP: spans sent without their start's attributes
+  std::string last_error;            // OTLP: why the last request failed ("" after one that worked)
 };
 
 class NetworkSink : public EventSink {
  public:
   virtual NetworkSinkCounts counts() const = 0;
+  // Sends what the sink holds back for a batch (OTLP) and returns once it is
+  // sent or failed: counts() are then final for what was written. Default:
+  // nothing is held back.
+  virtual void finish() {}
 };
 
 struct NetworkSinkOptions {
