@@ -20,6 +20,7 @@
 #include "common.hpp"
 #include "redaction_flags.hpp"
 #include "retention_flags.hpp"
+#include "ringtail/reader/alerts/alert_sink.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
 #include "ringtail/reader/sinks/fan_out_sink.hpp"
 #include "ringtail/reader/sinks/http_sink.hpp"  // parse_http_header, is_http_uri
@@ -65,6 +66,15 @@ constexpr const char* kDrainHelp =
     "llm.call and memory.op as spans (GenAI semantic conventions) to PREFIX/v1/traces; protobuf, or JSON with "
     "?encoding=json; batched up to 1 MiB or 1 s; retried like http(s) sinks, and --sink-header applies "
     "(docs/FORMAT.md, OpenTelemetry export).\n"
+    "--alert 'NAME=EXPR[,EXPR...][@COUNT/WINDOW]' (repeatable) notifies the --alert-to targets when COUNT stored "
+    "lines that pass every EXPR (the syntax of `ringtail query --where`; level>=LEVEL is a level floor) fall within "
+    "WINDOW (s, m or h, by the lines' own timestamps; default @1/1m), at most once per rule per window. NAME: a "
+    "letter, then letters, digits, _ or -; a comma or @ inside a value is written \\, or \\@. --alert-to URI "
+    "(repeatable): an http(s):// webhook gets a JSON POST (rule, where, count, window, first and last timestamps, "
+    "and the window's first matching line as stored, redacted) with the --sink-header headers; "
+    "syslog+udp|tcp|unix:// gets it as an RFC 5424 message (MSGID ringtail.alert). Notifications have their own "
+    "thread and queue and never hold back the drain; one that fails is retried (4 tries) and counted, and the "
+    "summary says per rule what matched, fired, was sent, failed or dropped (docs/OPERATIONS.md, Alerts).\n"
     "Segments of producers that are gone are drained to their end and removed.\n"
     "--once drains what is there and exits; --follow keeps draining, picks up new producers, and on SIGINT or "
     "SIGTERM drains what is left and exits (a second signal exits at once).\n"
@@ -75,6 +85,11 @@ constexpr const char* kDrainHelp =
     "once and then at most once a minute, marks the segments it leases (`ringtail ls` shows them \"stalled\"), "
     "tries again after 1 s, doubling up to every 30 s, applies retention at once when the disk is full and a "
     "retention policy is set, and carries on by itself when the output works again (one line says so).\n"
+    "Examples:\n"
+    "  ringtail drain --follow --out /var/lib/ringtail --sink syslog+unix:///dev/log\n"
+    "  ringtail drain --follow --out DIR --alert 'denied=message=policy.check,allow=false' \\\n"
+    "      --alert-to https://hooks.example/ringtail --sink-header 'Authorization: Bearer ...'\n"
+    "  ringtail drain --follow --out DIR --alert 'errors=level>=ERROR@10/1m' --alert-to syslog+unix:///dev/log\n"
     "Exit status: 0 done; 1 the output could not be written (--once, or the final drain of --follow); 2 usage "
     "error (exactly one of --once and --follow is required).";
 
@@ -82,6 +97,8 @@ struct DrainConfig {
   std::string out;
   std::vector<std::string> sinks;
   std::vector<std::string> sink_headers;
+  std::vector<std::string> alerts;    // --alert rules
+  std::vector<std::string> alert_to;  // their targets
   std::vector<pid_t> pids;
   bool once = false;
   bool follow = false;
@@ -153,6 +170,18 @@ void print_sink_summary(const std::vector<reader::SinkStats>& stats,
   }
 }
 
+// One line per --alert rule, in the order given.
+void print_alert_summary(const std::vector<reader::AlertRuleCounts>& counts) {
+  for (const reader::AlertRuleCounts& rule : counts) {
+    std::printf("alert %s: %llu lines matched, %llu fired, %llu sent", rule.name.c_str(),
+                static_cast<unsigned long long>(rule.matched), static_cast<unsigned long long>(rule.fired),
+                static_cast<unsigned long long>(rule.sent));
+    if (rule.failed > 0) std::printf(", %llu failed", static_cast<unsigned long long>(rule.failed));
+    if (rule.dropped > 0) std::printf(", %llu dropped (queue full)", static_cast<unsigned long long>(rule.dropped));
+    std::printf("\n");
+  }
+}
+
 int run_drain(const DrainConfig& config) {
   if (config.once == config.follow) usage_error("exactly one of --once and --follow is required");
   if (config.out.empty() && config.sinks.empty()) usage_error("give --out DIR, --sink URI, or both");
@@ -162,10 +191,12 @@ int run_drain(const DrainConfig& config) {
     if (!header.ok()) usage_error(std::string{header.status().message()});
     network_options.http_headers.push_back(*std::move(header));
   }
-  if (!config.sink_headers.empty() && std::none_of(config.sinks.begin(), config.sinks.end(), [](const auto& uri) {
-        return reader::is_http_uri(uri) || reader::is_otlp_uri(uri);
-      })) {
-    usage_error("--sink-header applies to http(s):// and otlp+http(s):// sinks: give one");
+  if (!config.sink_headers.empty() &&
+      std::none_of(config.alert_to.begin(), config.alert_to.end(),
+                   [](const auto& uri) { return reader::is_http_uri(uri); }) &&
+      std::none_of(config.sinks.begin(), config.sinks.end(),
+                   [](const auto& uri) { return reader::is_http_uri(uri) || reader::is_otlp_uri(uri); })) {
+    usage_error("--sink-header applies to http(s):// and otlp+http(s):// sinks or --alert-to webhooks: give one");
   }
   // Made before any thread starts, so that a bad URI is a usage error.
   std::vector<std::unique_ptr<reader::NetworkSink>> sinks;
@@ -173,6 +204,23 @@ int run_drain(const DrainConfig& config) {
     absl::StatusOr<std::unique_ptr<reader::NetworkSink>> sink = reader::make_network_sink(uri, network_options);
     if (!sink.ok()) usage_error(std::string{sink.status().message()});
     sinks.push_back(*std::move(sink));
+  }
+  // Alert rules and targets: a usage error before anything starts.
+  std::vector<reader::AlertRule> alert_rules;
+  reader::AlertSinkOptions alert_options;
+  if (config.alerts.empty() != config.alert_to.empty()) {
+    usage_error(config.alerts.empty() ? "--alert-to needs an --alert RULE" : "--alert needs an --alert-to URI");
+  }
+  if (!config.alerts.empty()) {
+    absl::StatusOr<std::vector<reader::AlertRule>> rules = reader::parse_alert_rules(config.alerts);
+    if (!rules.ok()) usage_error(std::string{rules.status().message()});
+    alert_rules = *std::move(rules);
+    for (const std::string& uri : config.alert_to) {
+      absl::StatusOr<reader::AlertTarget> target = reader::parse_alert_target(uri, network_options.http_headers);
+      if (!target.ok()) usage_error(std::string{target.status().message()});
+      alert_options.targets.push_back(*std::move(target));
+    }
+    alert_options.notifier.report = report;
   }
   // Before the maintainer and the engine start their threads.
   const std::atomic<bool>* stop = config.follow ? &watch_stop_signals() : nullptr;
@@ -223,11 +271,17 @@ int run_drain(const DrainConfig& config) {
     };
   }
   // The sinks outlive the fan-out, which lets them finish their queues when it goes.
+  // Durable, after the store (alert_sink.hpp says why): it must see every
+  // line the store commits, once; it never fails a pass, and delivers from
+  // its own thread.
+  std::optional<reader::AlertSink> alerts;
+  if (!alert_rules.empty()) alerts.emplace(std::move(alert_rules), std::move(alert_options));
   std::optional<reader::FanOutSink> fan_out;
   reader::EventSink* sink = store ? &*store : nullptr;
-  if (!sinks.empty()) {
+  if (!sinks.empty() || alerts) {
     fan_out.emplace(report);
     if (store) fan_out->add(*store, "store", reader::Delivery::kDurable);
+    if (alerts) fan_out->add(*alerts, "alerts", reader::Delivery::kDurable);
     for (size_t i = 0; i < sinks.size(); ++i) fan_out->add(*sinks[i], config.sinks[i], reader::Delivery::kBestEffort);
     sink = &*fan_out;
   }
@@ -251,6 +305,10 @@ int run_drain(const DrainConfig& config) {
     for (const auto& network : sinks) network->finish();  // and what a sink held back for a batch: final counts
     print_sink_summary(fan_out->stats(), sinks);
   }
+  if (alerts) {
+    alerts->finish();  // every notification delivered or failed: the counts are final
+    print_alert_summary(alerts->counts());
+  }
   return status;
 }
 
@@ -272,6 +330,17 @@ void add_drain(CLI::App& app) {
                    "'NAME: VALUE' sent with every request of the http(s) sinks, e.g. an Authorization token "
                    "(never printed; repeatable)")
       ->type_name("HEADER");
+  drain
+      ->add_option("--alert", config->alerts,
+                   "Notify the --alert-to targets when COUNT lines passing every EXPR (query --where syntax; "
+                   "level>=LEVEL) fall within WINDOW (s/m/h; default 1/1m), at most once per window, e.g. "
+                   "'denied=message=policy.check,allow=false' or 'errors=level>=ERROR@10/1m' (repeatable)")
+      ->type_name("NAME=EXPR[,EXPR...][@COUNT/WINDOW]");
+  drain
+      ->add_option("--alert-to", config->alert_to,
+                   "Where --alert notifications go: http(s)://HOST[:PORT]/PATH (a JSON POST, with the --sink-header "
+                   "headers), syslog+udp://HOST[:PORT], syslog+tcp://HOST[:PORT], syslog+unix:///PATH (repeatable)")
+      ->type_name("URI");
   drain->add_option("--pid", config->pids, "Only this producer's segments (repeatable)")
       ->type_name("PID")
       ->transform(pid_validator());
