@@ -28,12 +28,16 @@ SegmentSummary summarize(const SegmentView& view) {
     s.pending_bytes += w > r ? std::min(w - r, capacity) : 0;  // at most 4096 * 2^30: no overflow
     s.dropped_events = saturating_add(s.dropped_events, slot->dropped_full_untrusted);
     s.dropped_events = saturating_add(s.dropped_events, slot->dropped_too_big_untrusted);
+    s.dropped_full = saturating_add(s.dropped_full, slot->dropped_full_untrusted);
+    s.dropped_too_big = saturating_add(s.dropped_too_big, slot->dropped_too_big_untrusted);
     s.audit_lost = saturating_add(s.audit_lost, slot->audit_lost_untrusted);
   }
   const SegmentLossCounters loss = view.loss_counters();
   s.dropped_events = saturating_add(s.dropped_events, loss.lost_no_ring);
   s.dropped_events = saturating_add(s.dropped_events, loss.lost_callsite_table_full);
   s.audit_lost = saturating_add(s.audit_lost, loss.audit_lost_outside_rings);
+  s.lost_no_ring = loss.lost_no_ring;
+  s.lost_callsite_table_full = loss.lost_callsite_table_full;
   s.control_level = view.control_min_level_untrusted();
   return s;
 }

@@ -28,6 +28,12 @@ struct SegmentSummary {
   // Sum of every slot's audit_lost and the header's audit_lost_outside_rings:
   // audit events lost for any cause (also in dropped_events).
   uint64_t audit_lost = 0;
+  // dropped_events by cause (each saturating): the slots' dropped_full and
+  // dropped_too_big, the header's lost_no_ring and lost_callsite_table_full.
+  uint64_t dropped_full = 0;
+  uint64_t dropped_too_big = 0;
+  uint64_t lost_no_ring = 0;
+  uint64_t lost_callsite_table_full = 0;
   uint32_t control_level = 0;  // the control word as the producer left it, unvalidated
 };
 
