@@ -23,6 +23,7 @@ packages=(
   clang libclang-rt-14-dev  # the libFuzzer test (tests/fuzz; skipped without them)
   rsyslog                 # the syslog sink's test runs its own rsyslogd in the foreground (never the service)
   protobuf-compiler python3-protobuf  # the OTLP sink's test decodes every request with the official .proto files
+  prometheus              # drain --listen's test runs its own Prometheus in the foreground (never the service) and scrapes the drain
 )
 
 missing=()

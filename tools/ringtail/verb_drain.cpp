@@ -2,7 +2,9 @@
 // (reader/storage/store_names.hpp) through the reader library's DrainEngine, with
 // a StoreSink for the files and a StoreMaintainer for compression, indexes
 // and retention in the background, and into --sink destinations
-// (make_network_sink), each a best-effort sink of a FanOutSink.
+// (make_network_sink), each a best-effort sink of a FanOutSink; with
+// --listen, a MetricsSink counts what is stored and a LiveServer serves it
+// (reader/live/).
 #include <sys/types.h>
 
 #include <algorithm>
@@ -22,6 +24,8 @@
 #include "retention_flags.hpp"
 #include "ringtail/reader/alerts/alert_sink.hpp"
 #include "ringtail/reader/drain/drain_engine.hpp"
+#include "ringtail/reader/live/live_server.hpp"
+#include "ringtail/reader/live/metrics_sink.hpp"
 #include "ringtail/reader/sinks/fan_out_sink.hpp"
 #include "ringtail/reader/sinks/http_sink.hpp"  // parse_http_header, is_http_uri
 #include "ringtail/reader/sinks/network_sink.hpp"
@@ -66,6 +70,13 @@ constexpr const char* kDrainHelp =
     "llm.call and memory.op as spans (GenAI semantic conventions) to PREFIX/v1/traces; protobuf, or JSON with "
     "?encoding=json; batched up to 1 MiB or 1 s; retried like http(s) sinks, and --sink-header applies "
     "(docs/FORMAT.md, OpenTelemetry export).\n"
+    "--listen HOST:PORT serves GET /metrics (Prometheus text format: events stored by service and level, "
+    "drops, pending bytes, each sink's queue and failures, agent steps, costs, tokens and policy decisions; "
+    "docs/OPERATIONS.md, Metrics), GET /healthz and GET /stats (JSON: the segments as `ringtail ls --json` "
+    "shows them, each sink's counts, the drain's). The endpoint has NO AUTHENTICATION and no TLS: :PORT "
+    "binds 127.0.0.1; bind another address only where every client that can reach it may read these counts "
+    "and the service, tool and model names in them. An address in use is an error before anything is "
+    "drained.\n"
     "--alert 'NAME=EXPR[,EXPR...][@COUNT/WINDOW]' (repeatable) notifies the --alert-to targets when COUNT stored "
     "lines that pass every EXPR (the syntax of `ringtail query --where`; level>=LEVEL is a level floor) fall within "
     "WINDOW (s, m or h, by the lines' own timestamps; default @1/1m), at most once per rule per window. NAME: a "
@@ -99,6 +110,7 @@ struct DrainConfig {
   std::vector<std::string> sink_headers;
   std::vector<std::string> alerts;    // --alert rules
   std::vector<std::string> alert_to;  // their targets
+  std::string listen;
   std::vector<pid_t> pids;
   bool once = false;
   bool follow = false;
@@ -205,6 +217,19 @@ int run_drain(const DrainConfig& config) {
     if (!sink.ok()) usage_error(std::string{sink.status().message()});
     sinks.push_back(*std::move(sink));
   }
+  // Bound before anything is drained, so that an address in use stops the
+  // drain at once; it serves once the engine exists.
+  std::unique_ptr<reader::LiveServer> live;
+  if (!config.listen.empty()) {
+    absl::StatusOr<reader::ListenAddress> address = reader::parse_listen_address(config.listen);
+    if (!address.ok()) usage_error(std::string{address.status().message()});
+    absl::StatusOr<std::unique_ptr<reader::LiveServer>> server = reader::LiveServer::bind(*address);
+    if (!server.ok()) {
+      print_error(std::string{server.status().message()});
+      return kExitRuntime;
+    }
+    live = *std::move(server);
+  }
   // Alert rules and targets: a usage error before anything starts.
   std::vector<reader::AlertRule> alert_rules;
   reader::AlertSinkOptions alert_options;
@@ -271,6 +296,8 @@ int run_drain(const DrainConfig& config) {
     };
   }
   // The sinks outlive the fan-out, which lets them finish their queues when it goes.
+  std::optional<reader::MetricsSink> metrics;
+  if (live) metrics.emplace();
   // Durable, after the store (alert_sink.hpp says why): it must see every
   // line the store commits, once; it never fails a pass, and delivers from
   // its own thread.
@@ -278,9 +305,15 @@ int run_drain(const DrainConfig& config) {
   if (!alert_rules.empty()) alerts.emplace(std::move(alert_rules), std::move(alert_options));
   std::optional<reader::FanOutSink> fan_out;
   reader::EventSink* sink = store ? &*store : nullptr;
-  if (!sinks.empty() || alerts) {
+  if (!sinks.empty() || metrics || alerts) {
     fan_out.emplace(report);
     if (store) fan_out->add(*store, "store", reader::Delivery::kDurable);
+    // Durable, after the store: it counts inline what the store committed
+    // (pending until the flush, dropped by a discard, so a pass read again
+    // is not counted twice), costs a few increments per line and never
+    // fails. As a best-effort sink it would copy every batch to a queue of
+    // its own and undercount whenever that queue was full.
+    if (metrics) fan_out->add(*metrics, "metrics", reader::Delivery::kDurable);
     if (alerts) fan_out->add(*alerts, "alerts", reader::Delivery::kDurable);
     for (size_t i = 0; i < sinks.size(); ++i) fan_out->add(*sinks[i], config.sinks[i], reader::Delivery::kBestEffort);
     sink = &*fan_out;
@@ -289,6 +322,22 @@ int run_drain(const DrainConfig& config) {
   int status = kExitOk;
   {
     reader::DrainEngine engine(options, *sink, report);
+    if (live) {
+      reader::LiveSources sources;
+      sources.metrics = &*metrics;
+      sources.sinks = [&fan_out] { return fan_out->stats(); };
+      if (alerts) sources.alerts = [&alerts] { return alerts->counts(); };
+      sources.network_sinks = [&sinks, &config] {
+        std::vector<std::pair<std::string, reader::NetworkSinkCounts>> out;
+        for (size_t i = 0; i < sinks.size(); ++i) out.emplace_back(config.sinks[i], sinks[i]->counts());
+        return out;
+      };
+      sources.drain = [&engine] { return engine.stats(); };
+      sources.discovery = options.discovery;
+      live->start(std::move(sources));
+      print_error(absl::StrCat("serving /metrics, /healthz and /stats on http://", live->address().text(),
+                               " (no authentication)"));
+    }
     if (config.once) {
       if (absl::Status s = engine.drain_once(); !s.ok()) {
         print_error(absl::StrCat("output failed, nothing after the last flush was committed: ", s.message()));
@@ -298,6 +347,7 @@ int run_drain(const DrainConfig& config) {
       engine.run(*stop);
       if (!engine.last_error().ok()) status = kExitRuntime;  // the engine reported it
     }
+    if (live) live->stop();  // its sources go with this scope
     if (status == kExitOk) print_summary(engine.stats(), where);
   }
   if (fan_out) {
@@ -330,6 +380,11 @@ void add_drain(CLI::App& app) {
                    "'NAME: VALUE' sent with every request of the http(s) sinks, e.g. an Authorization token "
                    "(never printed; repeatable)")
       ->type_name("HEADER");
+  drain
+      ->add_option("--listen", config->listen,
+                   "Serve GET /metrics (Prometheus), /healthz and /stats on HOST:PORT (:PORT means 127.0.0.1:PORT). "
+                   "No authentication: keep it on loopback or a trusted network")
+      ->type_name("HOST:PORT");
   drain
       ->add_option("--alert", config->alerts,
                    "Notify the --alert-to targets when COUNT lines passing every EXPR (query --where syntax; "

@@ -72,7 +72,9 @@ class FanOutSink::BestEffort {
 
   SinkStats stats() const {
     std::lock_guard lock(mutex_);
-    return stats_;
+    SinkStats stats = stats_;
+    stats.queued_bytes = queued_bytes_;
+    return stats;
   }
   void wait_idle() {
     std::unique_lock lock(mutex_);

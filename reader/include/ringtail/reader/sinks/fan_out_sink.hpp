@@ -53,6 +53,7 @@ struct SinkStats {
   uint64_t dropped_lines = 0;  // best effort: lines of batches its full queue turned away
   uint64_t failed_lines = 0;   // best effort: lines of batches whose write failed (some may have arrived)
   uint64_t errors = 0;         // failed writes and flushes (best effort: not returned)
+  uint64_t queued_bytes = 0;   // best effort: text bytes of the batches in its queue now (the one being written too)
 };
 
 class FanOutSink final : public EventSink {
