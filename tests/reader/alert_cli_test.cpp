@@ -26,6 +26,7 @@
 #include <simdjson.h>
 
 #include "eventually.hpp"
+#include "http_collector.hpp"
 #include "producer_child.hpp"
 #include "ringtail/ringtail.hpp"
 #include "stored_files.hpp"
@@ -44,49 +45,10 @@ constexpr int kErrors = 9;
 constexpr const char* kSecret = "Bearer s3cr3tT0kenValue";  // the default redaction cuts it out
 constexpr const char* kHookPath = "/hooks/T0/B0/s3cr3t-path";
 
-// The test collector (http_receiver.py) on a free loopback port; stopped at the end.
-class Collector {
- public:
-  Collector(const std::filesystem::path& dir, const std::vector<std::string>& flags) : dir_(dir) {
-    std::vector<std::string> args = {std::string(RINGTAIL_TEST_SOURCE_DIR) + "/http_receiver.py", "--port-file",
-                                     (dir / "port").string(), "--out", (dir / "posts.jsonl").string()};
-    args.insert(args.end(), flags.begin(), flags.end());
-    process_.emplace("/usr/bin/python3", args);
-  }
-  ~Collector() {
-    if (process_) {
-      process_->signal(SIGTERM);
-      process_->wait(20000);
-    }
-  }
-  Collector(const Collector&) = delete;
-  Collector& operator=(const Collector&) = delete;
+using Collector = ringtail::test::HttpCollector;
 
-  // The port, once it listens (0 if it never does).
-  uint16_t port() {
-    uint16_t port = 0;
-    (void)ringtail::test::eventually([&] {
-      std::ifstream in(dir_ / "port");
-      unsigned value = 0;
-      if (!(in >> value)) return false;
-      port = static_cast<uint16_t>(value);
-      return true;
-    });
-    return port;
-  }
-  std::string url() { return "http://127.0.0.1:" + std::to_string(port()) + kHookPath; }
-  // Each POST as the collector recorded it (accepted ones, and {"refused": true}).
-  std::vector<std::string> posts() const {
-    std::ifstream in(dir_ / "posts.jsonl");
-    std::vector<std::string> out;
-    for (std::string line; std::getline(in, line);) out.push_back(line);
-    return out;
-  }
-
- private:
-  std::filesystem::path dir_;
-  std::optional<ringtail::test::Subprocess> process_;
-};
+// The collector's webhook URL.
+std::string url(Collector& collector) { return "http://127.0.0.1:" + std::to_string(collector.port()) + kHookPath; }
 
 // An accepted POST: what the collector saw, and the body's members.
 struct Hook {
@@ -220,7 +182,7 @@ class AlertCliTest : public ::testing::Test {
 TEST_F(AlertCliTest, AWebhookGetsOneNotificationPerWindowWithTheStoredRedactedEvent) {
   Collector collector(dir_, {});
   ASSERT_NE(collector.port(), 0);
-  const Drained drained = drain({"--alert", "denied=message=policy.check,allow=false", "--alert-to", collector.url(),
+  const Drained drained = drain({"--alert", "denied=message=policy.check,allow=false", "--alert-to", url(collector),
                                  "--sink-header", "Authorization: Bearer hook-token"});
   ASSERT_EQ(drained.status, 0) << drained.err;
   const std::vector<std::string> stored = stored_lines(drained.store);
@@ -260,7 +222,7 @@ TEST_F(AlertCliTest, ARuleFiresOnlyWhenCountMatchesFallWithinItsWindow) {
   Collector collector(dir_, {});
   ASSERT_NE(collector.port(), 0);
   const Drained drained = drain({"--alert", "ten=level>=ERROR@10/1m", "--alert", "nine=level>=error@9/1m", "--alert",
-                                 "three=level>=ERROR,message=tool failed@3/1h", "--alert-to", collector.url()});
+                                 "three=level>=ERROR,message=tool failed@3/1h", "--alert-to", url(collector)});
   ASSERT_EQ(drained.status, 0) << drained.err;
   std::vector<std::string> errors;
   for (const std::string& line : stored_lines(drained.store)) {
@@ -285,7 +247,7 @@ TEST_F(AlertCliTest, ARuleFiresOnlyWhenCountMatchesFallWithinItsWindow) {
 TEST_F(AlertCliTest, AWebhookAnswering500IsRetriedThenCountedWhileTheStoreKeepsEveryEvent) {
   Collector collector(dir_, {"--fail", "1000", "--status", "500"});
   ASSERT_NE(collector.port(), 0);
-  const Drained drained = drain({"--alert", "denied=message=policy.check,allow=false", "--alert-to", collector.url()});
+  const Drained drained = drain({"--alert", "denied=message=policy.check,allow=false", "--alert-to", url(collector)});
   ASSERT_EQ(drained.status, 0) << drained.err;
   EXPECT_EQ(stored_lines(drained.store).size(), static_cast<size_t>(20 + kDenials + kAllowed + kErrors));
   size_t refused = 0;

@@ -20,6 +20,7 @@
 #include <simdjson.h>
 
 #include "eventually.hpp"
+#include "http_collector.hpp"
 #include "producer_child.hpp"
 #include "ringtail/reader/sinks/http_sink.hpp"
 #include "ringtail/ringtail.hpp"
@@ -29,51 +30,13 @@
 namespace ringtail::reader {
 namespace {
 
+using Collector = ringtail::test::HttpCollector;
+
 using ringtail::kv;
 using ringtail::test::ProducerChild;
 
 constexpr int kEvents = 200;
 constexpr const char* kToken = "Bearer s3cr3t-t0ken-value";
-
-// The collector, started on a free port; stopped at the end.
-class Collector {
- public:
-  Collector(const std::filesystem::path& dir, std::vector<std::string> flags) : dir_(dir) {
-    std::vector<std::string> args = {RINGTAIL_TEST_SOURCE_DIR "/http_receiver.py", "--port-file",
-                                     (dir / "port").string(), "--out", (dir / "posts.jsonl").string()};
-    args.insert(args.end(), flags.begin(), flags.end());
-    process_.emplace("/usr/bin/python3", args);
-  }
-  ~Collector() {
-    if (process_) {
-      process_->signal(SIGTERM);
-      process_->wait(20000);
-    }
-  }
-  // The port, once it listens (0 if it never does).
-  uint16_t port() {
-    uint16_t port = 0;
-    (void)ringtail::test::eventually([&] {
-      std::ifstream in(dir_ / "port");
-      unsigned value = 0;
-      if (!(in >> value)) return false;
-      port = static_cast<uint16_t>(value);
-      return true;
-    });
-    return port;
-  }
-  // Each accepted or refused POST, as the collector recorded it.
-  std::vector<std::string> posts() const {
-    std::ifstream in(dir_ / "posts.jsonl");
-    std::vector<std::string> out;
-    for (std::string line; std::getline(in, line);) out.push_back(line);
-    return out;
-  }
-
- private:
-  std::filesystem::path dir_;
-  std::optional<ringtail::test::Subprocess> process_;
-};
 
 struct Received {
   std::vector<std::string> lines;  // of every accepted body, in order

@@ -351,8 +351,7 @@ TEST(LiveServer, ServesMetricsHealthAndStatsAndRefusesAPortInUse) {
             std::string::npos)
       << m;
   EXPECT_NE(m.find("\nringtail_alerts_fired_total{rule=\"denied\"} 2\n"), std::string::npos) << m;
-  EXPECT_NE(m.find("\nringtail_alert_notifications_total{rule=\"denied\",result=\"failed\"} 1\n"),
-            std::string::npos)
+  EXPECT_NE(m.find("\nringtail_alert_notifications_total{rule=\"denied\",result=\"failed\"} 1\n"), std::string::npos)
       << m;
   EXPECT_NE(m.find("\nringtail_sink_queued_bytes{sink=\"http://collector/\",delivery=\"best_effort\"} 123\n"),
             std::string::npos)

@@ -34,6 +34,7 @@
 #include <simdjson.h>
 
 #include "eventually.hpp"
+#include "http_collector.hpp"
 #include "live_http.hpp"
 #include "loopback.hpp"
 #include "producer_child.hpp"
@@ -285,36 +286,6 @@ TEST_F(LivePrometheusTest, WhatPrometheusScrapesEqualsWhatTheStoreHolds) {
   EXPECT_EQ(total(*buckets), 2.0 * kSteps);  // every step has a duration
 }
 
-// The test collector (http_receiver.py), refusing every POST; stopped at the end.
-class RefusingCollector {
- public:
-  explicit RefusingCollector(const std::filesystem::path& dir) : dir_(dir) {
-    const std::string script = std::string(RINGTAIL_TEST_SOURCE_DIR) + "/http_receiver.py";
-    process_.emplace("/usr/bin/python3",
-                     std::vector<std::string>{script, "--port-file", (dir / "port").string(), "--out",
-                                              (dir / "posts.jsonl").string(), "--fail", "1000000", "--status", "503"});
-  }
-  ~RefusingCollector() {
-    process_->signal(SIGTERM);
-    process_->wait(20000);
-  }
-  uint16_t port() {
-    uint16_t port = 0;
-    (void)ringtail::test::eventually([&] {
-      std::ifstream in(dir_ / "port");
-      unsigned value = 0;
-      if (!(in >> value)) return false;
-      port = static_cast<uint16_t>(value);
-      return true;
-    });
-    return port;
-  }
-
- private:
-  std::filesystem::path dir_;
-  std::optional<ringtail::test::Subprocess> process_;
-};
-
 // The value of the sample that starts with `series` in a scrape, -1 if none.
 double sample(const std::string& text, const std::string& series) {
   size_t at = 0;
@@ -326,7 +297,8 @@ double sample(const std::string& text, const std::string& series) {
 }
 
 TEST_F(LivePrometheusTest, AFailingSinkCostsTheStoreNothingAndItsFailuresShowInMetrics) {
-  RefusingCollector collector(dir_);
+  // The test collector, refusing every POST.
+  ringtail::test::HttpCollector collector(dir_ / "collector", {"--fail", "1000000", "--status", "503"});
   const uint16_t collector_port = collector.port();
   ASSERT_NE(collector_port, 0);
   constexpr int kEvents = 200;

@@ -34,6 +34,7 @@
 #include <simdjson.h>
 
 #include "eventually.hpp"
+#include "http_collector.hpp"
 #include "producer_child.hpp"
 #include "ringtail/agent.hpp"
 #include "ringtail/reader/output/json_text.hpp"
@@ -61,48 +62,17 @@ std::optional<std::string> proto_dir() {
   return std::string(dir);
 }
 
-// The collector, started on a free port; stopped at the end.
-class Collector {
+// The test collector, decoding OTLP requests with the definitions in `protos`.
+class Collector : public ringtail::test::HttpCollector {
  public:
-  Collector(const std::filesystem::path& dir, const std::string& protos, std::vector<std::string> flags) : dir_(dir) {
-    std::filesystem::create_directories(dir);
-    std::vector<std::string> args = {RINGTAIL_TEST_SOURCE_DIR "/http_receiver.py",
-                                     "--port-file",
-                                     (dir / "port").string(),
-                                     "--out",
-                                     (dir / "posts.jsonl").string(),
-                                     "--otlp-proto-dir",
-                                     protos};
-    args.insert(args.end(), flags.begin(), flags.end());
-    process_.emplace("/usr/bin/python3", args);
-  }
-  ~Collector() {
-    if (process_) {
-      process_->signal(SIGTERM);
-      process_->wait(20000);
-    }
-  }
-  uint16_t port() {
-    uint16_t port = 0;
-    (void)ringtail::test::eventually([&] {
-      std::ifstream in(dir_ / "port");
-      unsigned value = 0;
-      if (!(in >> value)) return false;
-      port = static_cast<uint16_t>(value);
-      return true;
-    });
-    return port;
-  }
-  std::vector<std::string> posts() const {
-    std::ifstream in(dir_ / "posts.jsonl");
-    std::vector<std::string> out;
-    for (std::string line; std::getline(in, line);) out.push_back(line);
-    return out;
-  }
+  Collector(const std::filesystem::path& dir, const std::string& protos, std::vector<std::string> flags)
+      : HttpCollector(dir, with_protos(protos, std::move(flags))) {}
 
  private:
-  std::filesystem::path dir_;
-  std::optional<ringtail::test::Subprocess> process_;
+  static std::vector<std::string> with_protos(const std::string& protos, std::vector<std::string> flags) {
+    flags.insert(flags.end(), {"--otlp-proto-dir", protos});
+    return flags;
+  }
 };
 
 // An attribute value as text: "s:text", "i:123", "d:1.5", "b:true", "-" (empty).

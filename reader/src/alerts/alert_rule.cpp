@@ -1,12 +1,14 @@
 #include "ringtail/reader/alerts/alert_rule.hpp"
 
 #include <charconv>
+#include <chrono>
 #include <optional>
 #include <set>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "internal/message_text.hpp"
+#include "ringtail/reader/storage/retention.hpp"  // parse_age
 
 namespace ringtail::reader {
 namespace {
@@ -97,31 +99,13 @@ absl::Status parse_threshold(std::string_view rule, std::string_view threshold, 
     return bad_rule(rule, cat("COUNT ", printable(count_text), " is not 1 to ", std::to_string(kMaxAlertCount)));
   }
   if (window_text.empty()) return malformed();
-  int64_t unit = 0;
-  switch (window_text.back()) {
-    case 's':
-      unit = 1;
-      break;
-    case 'm':
-      unit = 60;
-      break;
-    case 'h':
-      unit = 3600;
-      break;
-    default:
-      return bad_rule(rule, cat("WINDOW '", printable(window_text),
-                                "' is not a whole number of seconds, minutes or hours (30s, 5m, 1h)"));
-  }
-  const std::optional<uint64_t> amount = whole_number(window_text.substr(0, window_text.size() - 1));
-  if (!amount) {
-    return bad_rule(rule, cat("WINDOW '", printable(window_text),
-                              "' is not a whole number of seconds, minutes or hours (30s, 5m, 1h)"));
-  }
-  if (*amount == 0 || *amount > static_cast<uint64_t>(kMaxAlertWindowSeconds / unit)) {
-    return bad_rule(rule, cat("WINDOW '", printable(window_text), "' is not 1s to 24h"));
+  // The drain's one spelling of a span of time (retention.hpp: 30s, 5m, 1h, ...).
+  const absl::StatusOr<std::chrono::seconds> window = parse_age(window_text);
+  if (!window.ok() || window->count() < 1 || window->count() > kMaxAlertWindowSeconds) {
+    return bad_rule(rule, cat("WINDOW '", printable(window_text), "' is not 1s to 24h (30s, 5m, 1h)"));
   }
   out.count = static_cast<uint32_t>(*count);
-  out.window_ns = static_cast<int64_t>(*amount) * unit * 1'000'000'000;
+  out.window_ns = static_cast<int64_t>(window->count()) * 1'000'000'000;
   out.window_text = std::string(window_text);
   return absl::OkStatus();
 }

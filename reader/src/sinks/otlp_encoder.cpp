@@ -249,6 +249,24 @@ struct Ids {
   bool has_parent = false;
 };
 
+// A trace, span or parent span id field's value into `ids` (its has_ flag
+// says whether it parsed).
+void read_id(Special special, std::string_view value, Ids& ids) {
+  switch (special) {
+    case Special::kTraceId:
+      ids.has_trace = parse_hex_id(value, ids.trace, sizeof(ids.trace));
+      break;
+    case Special::kSpanId:
+      ids.has_span = parse_hex_id(value, ids.span, sizeof(ids.span));
+      break;
+    case Special::kParentSpanId:
+      ids.has_parent = parse_hex_id(value, ids.parent, sizeof(ids.parent));
+      break;
+    default:
+      break;
+  }
+}
+
 uint64_t span_key(const uint8_t* span) {
   uint64_t key = 0;
   for (int i = 0; i < 8; ++i) key = key << 8 | span[i];
@@ -574,13 +592,9 @@ class OtlpEncoder::EncoderFor final : public OtlpEncoder::Impl {
       const std::string_view value = lines.value(shape, lines.fields[shape.first_field + i]);
       switch (plan.fields[i].special) {
         case Special::kTraceId:
-          ids.has_trace = parse_hex_id(value, ids.trace, sizeof(ids.trace));
-          break;
         case Special::kSpanId:
-          ids.has_span = parse_hex_id(value, ids.span, sizeof(ids.span));
-          break;
         case Special::kParentSpanId:
-          ids.has_parent = parse_hex_id(value, ids.parent, sizeof(ids.parent));
+          read_id(plan.fields[i].special, value, ids);
           break;
         case Special::kSpanName:
           if (json_kind(value) == JsonKind::kString) name = value;
@@ -663,10 +677,8 @@ class OtlpEncoder::EncoderFor final : public OtlpEncoder::Impl {
       const std::string_view value = lines.value(shape, lines.fields[shape.first_field + i]);
       switch (plan.fields[i].special) {
         case Special::kTraceId:
-          context.has_trace = parse_hex_id(value, context.trace, sizeof(context.trace));
-          break;
         case Special::kSpanId:
-          context.has_span = parse_hex_id(value, context.span, sizeof(context.span));
+          read_id(plan.fields[i].special, value, context);
           break;
         case Special::kDurationMs:
           duration_ms = number_value(value);

@@ -14,8 +14,8 @@
 //        `message=X` is one already (the head's message), and `level>=L` is
 //        the level floor of `query --level` (L any case, "warning" for WARN;
 //        given at most once), not a string comparison.
-// COUNT  1 to kMaxAlertCount; WINDOW a whole number of seconds, minutes or
-//        hours (30s, 5m, 1h), 1s to 24h. Default @1/1m: every matching line,
+// COUNT  1 to kMaxAlertCount; WINDOW a span of time as --max-age spells it
+//        (30s, 5m, 1h; parse_age), 1s to 24h. Default @1/1m: every matching line,
 //        at most one notification a minute.
 //
 // Escapes: the rule is split at every ',' and at its first '@' before
