@@ -154,7 +154,8 @@ void SyslogMessageWriter::append(std::string& out, const SegmentIdentity& segmen
   // The message is about twice its line (the fields, then the line): grow once.
   out.reserve(out.size() + 2 * line.size() + hostname_.size() + app_procid_.size() + 128);
   out.push_back('<');
-  append_uint(out, static_cast<uint64_t>(facility_ * 8 + syslog_severity(shape.level)));
+  const int priority = facility_ * 8 + syslog_severity(shape.level);  // 0 to 191
+  append_uint(out, static_cast<uint64_t>(priority));
   out.append(">1 ");
   // The stored time format (json_text.hpp), to the microsecond.
   char stamp[TimestampFormatter::kBytes];
