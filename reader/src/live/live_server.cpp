@@ -190,8 +190,7 @@ void append_alert_metrics(std::string& out, const std::vector<AlertRuleCounts>& 
   for (const AlertRuleCounts& rule : rules) {
     writer.sample("ringtail_alert_lines_matched_total", {"rule"}, {rule.name}, static_cast<double>(rule.matched));
   }
-  writer.family("ringtail_alerts_fired_total", "Notifications the alert rule made (at most one per window)",
-                "counter");
+  writer.family("ringtail_alerts_fired_total", "Notifications the alert rule made (at most one per window)", "counter");
   for (const AlertRuleCounts& rule : rules) {
     writer.sample("ringtail_alerts_fired_total", {"rule"}, {rule.name}, static_cast<double>(rule.fired));
   }

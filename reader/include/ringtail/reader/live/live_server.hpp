@@ -65,9 +65,9 @@ struct LiveSources {
   // by the name its SinkStats has; may be empty.
   std::function<std::vector<std::pair<std::string, NetworkSinkCounts>>()> network_sinks;
   std::function<std::vector<AlertRuleCounts>()> alerts;  // may be empty: no alert rules
-  std::function<DrainStats()> drain;              // may be empty: no engine metrics
-  DiscoveryOptions discovery;                     // which segments the drain reads: pids, all users
-  size_t max_label_sets = kDefaultMaxLabelSets;   // per family of the segment gauges
+  std::function<DrainStats()> drain;                     // may be empty: no engine metrics
+  DiscoveryOptions discovery;                            // which segments the drain reads: pids, all users
+  size_t max_label_sets = kDefaultMaxLabelSets;          // per family of the segment gauges
 };
 
 class LiveServer {
