@@ -583,39 +583,11 @@ class OtlpEncoder::EncoderFor final : public OtlpEncoder::Impl {
   }
 
   void add_span_end(Resource& resource, const ShapedLines& lines, const LineShape& shape, const LinePlan& plan) {
-    Ids ids;
-    std::string_view name;
-    std::string_view status;
-    std::string_view error;
-    double duration_ms = 0;
-    for (uint32_t i = 0; i < shape.field_count; ++i) {
-      const std::string_view value = lines.value(shape, lines.fields[shape.first_field + i]);
-      switch (plan.fields[i].special) {
-        case Special::kTraceId:
-        case Special::kSpanId:
-        case Special::kParentSpanId:
-          read_id(plan.fields[i].special, value, ids);
-          break;
-        case Special::kSpanName:
-          if (json_kind(value) == JsonKind::kString) name = value;
-          break;
-        case Special::kStatus:
-          if (json_kind(value) == JsonKind::kString) status = value;
-          break;
-        case Special::kError:
-          error = value;
-          break;
-        case Special::kDurationMs:
-          duration_ms = number_value(value);
-          break;
-        default:
-          break;
-      }
-    }
-    if (!ids.has_trace || !ids.has_span) return;  // not a span OTLP can hold
-    int64_t start_ns = shape.time_ns - static_cast<int64_t>(duration_ms * 1e6);
+    const SpanFields f = read_span_fields(lines, shape, plan);
+    if (!f.ids.has_trace || !f.ids.has_span) return;  // not a span OTLP can hold
+    int64_t start_ns = started_before(shape.time_ns, f.duration_ms);
     std::string kept;
-    const auto it = open_spans_.find(OpenSpanKey{resource.pid, resource.start_ticks, span_key(ids.span)});
+    const auto it = open_spans_.find(OpenSpanKey{resource.pid, resource.start_ticks, span_key(f.ids.span)});
     const bool found = it != open_spans_.end();
     if (found) {
       start_ns = it->second.start_ns;
@@ -625,20 +597,12 @@ class OtlpEncoder::EncoderFor final : public OtlpEncoder::Impl {
     } else {
       ++counts.spans_without_start;
     }
-    Writer& w = spans_writer_;
-    w.target(resource.spans);
-    w.open_record(kRecordItems, "");
-    w.id(kSpanTraceId, "traceId", ids.trace, sizeof(ids.trace));
-    w.id(kSpanSpanId, "spanId", ids.span, sizeof(ids.span));
-    if (ids.has_parent) w.id(kSpanParentSpanId, "parentSpanId", ids.parent, sizeof(ids.parent));
-    if (name.empty()) {
+    Writer& w = begin_span(resource, f.ids, kSpanKindInternal, start_ns, shape.time_ns);
+    if (f.name.empty()) {
       w.string(kSpanName, "name", "span");
     } else {
-      w.json_string(kSpanName, "name", name);
+      w.json_string(kSpanName, "name", f.name);
     }
-    w.enumeration(kSpanKind, "kind", kSpanKindInternal);
-    w.fixed64(kSpanStart, "startTimeUnixNano", unsigned_time(start_ns));
-    w.fixed64(kSpanEnd, "endTimeUnixNano", unsigned_time(shape.time_ns));
     w.open_list("attributes");
     if (shape.has_tid) int_attribute(w, kSpanAttributes, "thread.id", shape.tid);
     if (found) {
@@ -653,89 +617,52 @@ class OtlpEncoder::EncoderFor final : public OtlpEncoder::Impl {
       }
     }
     w.close_list();
-    const std::string_view status_text = status.empty() ? std::string_view() : json_string_text(status, scratch_);
+    const std::string_view status = f.status.empty() ? std::string_view() : json_string_text(f.status, scratch_);
     w.open(kSpanStatus, "status");
-    if (!error.empty()) w.string(kStatusMessage, "message", error);
-    w.enumeration(kStatusCode, "code",
-                  status_text == "ERROR" ? kStatusError : (status_text == "OK" ? kStatusOk : kStatusUnset));
+    if (!f.error.empty()) w.string(kStatusMessage, "message", f.error);
+    w.enumeration(kStatusCode, "code", status == "ERROR" ? kStatusError : (status == "OK" ? kStatusOk : kStatusUnset));
     w.close();
-    w.close();
-    ++resource.span_count;
-    ++pending_records;
+    end_span(resource);
   }
 
   // step.end, llm.call and memory.op as the GenAI spans they stand for:
   // ending at the event, started duration_ms before it, children of the
   // span the event was logged in (when it was).
   void add_vocabulary_span(Resource& resource, const ShapedLines& lines, const LineShape& shape, const LinePlan& plan) {
-    double duration_ms = 0;
-    std::string_view status;
-    std::string_view subject;  // the tool, the model, or the memory operation
-    std::string_view run_id;
-    Ids context;
-    for (uint32_t i = 0; i < shape.field_count; ++i) {
-      const std::string_view value = lines.value(shape, lines.fields[shape.first_field + i]);
-      switch (plan.fields[i].special) {
-        case Special::kTraceId:
-        case Special::kSpanId:
-          read_id(plan.fields[i].special, value, context);
-          break;
-        case Special::kDurationMs:
-          duration_ms = number_value(value);
-          break;
-        case Special::kStatus:
-          if (json_kind(value) == JsonKind::kString) status = value;
-          break;
-        case Special::kTool:
-        case Special::kModel:
-        case Special::kOperation:
-          if (json_kind(value) == JsonKind::kString) subject = value;
-          break;
-        case Special::kRunId:
-          run_id = value;
-          break;
-        default:
-          break;
-      }
-    }
+    const SpanFields f = read_span_fields(lines, shape, plan);  // ids: the span it was logged in
     std::string name;
     uint32_t kind = kSpanKindInternal;
-    const std::string_view subject_text = json_string_text(subject, scratch_);
+    const std::string subject(f.subject.empty() ? std::string_view() : json_string_text(f.subject, scratch_));
     switch (plan.vocabulary) {
       case Vocabulary::kStepEnd:
-        name = "execute_tool ";
+        name = "execute_tool " + subject;
         break;
       case Vocabulary::kLlmCall:
-        name = "chat ";
+        name = "chat " + subject;
         kind = kSpanKindClient;
         break;
       default: {
-        const std::string_view operation = memory_operation_name(subject_text);
-        name = operation.empty() ? "memory " : "";
-        if (!operation.empty()) {
-          name.append(operation);
-          subject = {};
-        }
+        const std::string_view operation = memory_operation_name(subject);
+        name = operation.empty() ? "memory " + subject : std::string(operation);
         break;
       }
     }
-    if (!subject.empty()) name.append(json_string_text(subject, scratch_));
     if (name.back() == ' ') name.pop_back();
 
     Ids ids;
     IdHash hash;
     hash.add(resource.pid).add(resource.start_ticks);
-    if (context.has_trace) {
-      std::memcpy(ids.trace, context.trace, sizeof(ids.trace));
-      if (context.has_span) {
-        std::memcpy(ids.parent, context.span, sizeof(ids.parent));
+    if (f.ids.has_trace) {
+      std::memcpy(ids.trace, f.ids.trace, sizeof(ids.trace));
+      if (f.ids.has_span) {
+        std::memcpy(ids.parent, f.ids.span, sizeof(ids.parent));
         ids.has_parent = true;
       }
     } else {
       // No span around it: a step joins its run's trace, the others a trace of their own.
       IdHash trace = hash;
-      if (plan.vocabulary == Vocabulary::kStepEnd && !run_id.empty()) {
-        trace.add(run_id);
+      if (plan.vocabulary == Vocabulary::kStepEnd && !f.run_id.empty()) {
+        trace.add(f.run_id);
       } else {
         trace.add(shape.tid).add(shape.seq);
       }
@@ -744,25 +671,88 @@ class OtlpEncoder::EncoderFor final : public OtlpEncoder::Impl {
     }
     store_big_endian(hash.add(shape.tid).add(shape.seq).value(3), ids.span);
 
-    const std::string_view status_text = json_string_text(status, scratch_);
+    Writer& w = begin_span(resource, ids, kind, started_before(shape.time_ns, f.duration_ms), shape.time_ns);
+    w.string(kSpanName, "name", name);
+    Ids unused;
+    w.open_list("attributes");
+    event_attributes(w, kSpanAttributes, lines, shape, plan, unused);
+    w.close_list();
+    const std::string_view status = f.status.empty() ? std::string_view() : json_string_text(f.status, scratch_);
+    w.open(kSpanStatus, "status");
+    w.enumeration(kStatusCode, "code", status == "FAILURE" ? kStatusError : kStatusUnset);
+    w.close();
+    end_span(resource);
+  }
+
+  // What a span line or an event of the vocabulary says about its span.
+  struct SpanFields {
+    Ids ids;                   // a span line's own; an event's context (the span around it)
+    std::string_view name;     // "span", as written
+    std::string_view status;   // "status", as written
+    std::string_view error;    // "error", its JSON text
+    std::string_view subject;  // the tool, the model or the memory operation, as written
+    std::string_view run_id;   // "run_id", its JSON text
+    double duration_ms = 0;
+  };
+  static SpanFields read_span_fields(const ShapedLines& lines, const LineShape& shape, const LinePlan& plan) {
+    SpanFields f;
+    for (uint32_t i = 0; i < shape.field_count; ++i) {
+      const std::string_view value = lines.value(shape, lines.fields[shape.first_field + i]);
+      const bool text = json_kind(value) == JsonKind::kString;
+      switch (plan.fields[i].special) {
+        case Special::kTraceId:
+        case Special::kSpanId:
+        case Special::kParentSpanId:
+          read_id(plan.fields[i].special, value, f.ids);
+          break;
+        case Special::kSpanName:
+          if (text) f.name = value;
+          break;
+        case Special::kStatus:
+          if (text) f.status = value;
+          break;
+        case Special::kError:
+          f.error = value;
+          break;
+        case Special::kDurationMs:
+          f.duration_ms = number_value(value);
+          break;
+        case Special::kTool:
+        case Special::kModel:
+        case Special::kOperation:
+          if (text) f.subject = value;
+          break;
+        case Special::kRunId:
+          f.run_id = value;
+          break;
+        case Special::kNone:
+          break;
+      }
+    }
+    return f;
+  }
+
+  // A span's time, duration_ms before its end.
+  static int64_t started_before(int64_t end_ns, double duration_ms) {
+    return end_ns - static_cast<int64_t>(duration_ms * 1e6);
+  }
+
+  // Opens a Span of `resource` and writes its ids, kind and times; the
+  // caller adds its name, attributes and status, then end_span().
+  Writer& begin_span(Resource& resource, const Ids& ids, uint32_t kind, int64_t start_ns, int64_t end_ns) {
     Writer& w = spans_writer_;
     w.target(resource.spans);
     w.open_record(kRecordItems, "");
     w.id(kSpanTraceId, "traceId", ids.trace, sizeof(ids.trace));
     w.id(kSpanSpanId, "spanId", ids.span, sizeof(ids.span));
     if (ids.has_parent) w.id(kSpanParentSpanId, "parentSpanId", ids.parent, sizeof(ids.parent));
-    w.string(kSpanName, "name", name);
     w.enumeration(kSpanKind, "kind", kind);
-    w.fixed64(kSpanStart, "startTimeUnixNano", unsigned_time(shape.time_ns - static_cast<int64_t>(duration_ms * 1e6)));
-    w.fixed64(kSpanEnd, "endTimeUnixNano", unsigned_time(shape.time_ns));
-    Ids unused;
-    w.open_list("attributes");
-    event_attributes(w, kSpanAttributes, lines, shape, plan, unused);
-    w.close_list();
-    w.open(kSpanStatus, "status");
-    w.enumeration(kStatusCode, "code", status_text == "FAILURE" ? kStatusError : kStatusUnset);
-    w.close();
-    w.close();
+    w.fixed64(kSpanStart, "startTimeUnixNano", unsigned_time(start_ns));
+    w.fixed64(kSpanEnd, "endTimeUnixNano", unsigned_time(end_ns));
+    return w;
+  }
+  void end_span(Resource& resource) {
+    spans_writer_.close();
     ++resource.span_count;
     ++pending_records;
   }
