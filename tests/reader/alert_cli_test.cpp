@@ -18,7 +18,6 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -59,19 +58,8 @@ struct Hook {
 
 std::vector<Hook> accepted(const Collector& collector, size_t* refused = nullptr) {
   std::vector<Hook> out;
-  simdjson::dom::parser outer;
   simdjson::dom::parser inner;
-  for (const std::string& post : collector.posts()) {
-    simdjson::dom::element entry;
-    if (outer.parse(post).get(entry) != simdjson::SUCCESS) {
-      ADD_FAILURE() << "a record of the collector does not parse: " << post;
-      continue;
-    }
-    bool was_refused = false;
-    if (entry["refused"].get(was_refused) == simdjson::SUCCESS && was_refused) {
-      if (refused != nullptr) ++*refused;
-      continue;
-    }
+  const size_t refusals = collector.each_accepted([&](simdjson::dom::element entry) {
     Hook hook;
     std::string_view s;
     if (entry["path"].get(s) == simdjson::SUCCESS) hook.path = s;
@@ -81,7 +69,7 @@ std::vector<Hook> accepted(const Collector& collector, size_t* refused = nullptr
     simdjson::dom::element body;
     if (inner.parse(hook.body).get(body) != simdjson::SUCCESS) {
       ADD_FAILURE() << "a webhook body is not JSON: " << hook.body;
-      continue;
+      return;
     }
     if (body["rule"].get(s) == simdjson::SUCCESS) hook.rule = s;
     if (body["where"].get(s) == simdjson::SUCCESS) hook.where = s;
@@ -92,17 +80,9 @@ std::vector<Hook> accepted(const Collector& collector, size_t* refused = nullptr
     simdjson::dom::element event;
     if (body["event"].get(event) == simdjson::SUCCESS) hook.event = simdjson::minify(event);
     out.push_back(std::move(hook));
-  }
+  });
+  if (refused != nullptr) *refused += refusals;
   return out;
-}
-
-std::vector<std::string> stored_lines(const std::string& store) {
-  std::vector<std::string> lines;
-  for (const std::string& text : ringtail::test::read_stored_texts(store)) {
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-  }
-  return lines;
 }
 
 // A stored line as simdjson writes it back (so that it compares with a payload's event).
@@ -185,7 +165,7 @@ TEST_F(AlertCliTest, AWebhookGetsOneNotificationPerWindowWithTheStoredRedactedEv
   const Drained drained = drain({"--alert", "denied=message=policy.check,allow=false", "--alert-to", url(collector),
                                  "--sink-header", "Authorization: Bearer hook-token"});
   ASSERT_EQ(drained.status, 0) << drained.err;
-  const std::vector<std::string> stored = stored_lines(drained.store);
+  const std::vector<std::string> stored = ringtail::test::read_stored_lines(drained.store);
   std::vector<std::string> denials;
   for (const std::string& line : stored) {
     if (field(line, "message") == "policy.check" && field(line, "decision") == "BLOCK") denials.push_back(line);
@@ -225,7 +205,7 @@ TEST_F(AlertCliTest, ARuleFiresOnlyWhenCountMatchesFallWithinItsWindow) {
                                  "three=level>=ERROR,message=tool failed@3/1h", "--alert-to", url(collector)});
   ASSERT_EQ(drained.status, 0) << drained.err;
   std::vector<std::string> errors;
-  for (const std::string& line : stored_lines(drained.store)) {
+  for (const std::string& line : ringtail::test::read_stored_lines(drained.store)) {
     if (field(line, "level") == "ERROR") errors.push_back(line);
   }
   ASSERT_EQ(errors.size(), static_cast<size_t>(kErrors));
@@ -249,7 +229,8 @@ TEST_F(AlertCliTest, AWebhookAnswering500IsRetriedThenCountedWhileTheStoreKeepsE
   ASSERT_NE(collector.port(), 0);
   const Drained drained = drain({"--alert", "denied=message=policy.check,allow=false", "--alert-to", url(collector)});
   ASSERT_EQ(drained.status, 0) << drained.err;
-  EXPECT_EQ(stored_lines(drained.store).size(), static_cast<size_t>(20 + kDenials + kAllowed + kErrors));
+  EXPECT_EQ(ringtail::test::read_stored_lines(drained.store).size(),
+            static_cast<size_t>(20 + kDenials + kAllowed + kErrors));
   size_t refused = 0;
   EXPECT_TRUE(accepted(collector, &refused).empty());
   EXPECT_EQ(refused, 4U);  // HttpPoster's four tries
@@ -291,7 +272,7 @@ TEST_F(AlertCliTest, ASyslogAlertArrivesAsAnRfc5424Message) {
   EXPECT_EQ(parsed.params[0], (std::pair<std::string, std::string>("rule", "denied")));
   EXPECT_EQ(parsed.params[2], (std::pair<std::string, std::string>("count", "1")));
   std::string first_denial;
-  for (const std::string& line : stored_lines(drained.store)) {
+  for (const std::string& line : ringtail::test::read_stored_lines(drained.store)) {
     if (first_denial.empty() && field(line, "decision") == "BLOCK") first_denial = line;
   }
   EXPECT_EQ(parsed.params[6].first, "event");

@@ -2,7 +2,8 @@
 // on a free loopback port) as a process of a test: started with the
 // receiver's flags (--fail, --status, --retry-after, --hang,
 // --otlp-proto-dir; see the script), stopped with SIGTERM at the end. It
-// records each POST it gets as one JSON line of DIR/posts.jsonl.
+// records each POST it gets as one JSON line of DIR/posts.jsonl, which
+// posts() and each_accepted() read.
 //
 // Needs RINGTAIL_TEST_SOURCE_DIR (the folder of http_receiver.py) defined by
 // the test's CMake target. Header-only.
@@ -13,9 +14,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include "eventually.hpp"
 #include "subprocess.hpp"
@@ -58,6 +63,27 @@ class HttpCollector {
     std::vector<std::string> out;
     for (std::string line; std::getline(in, line);) out.push_back(line);
     return out;
+  }
+  // Calls `accepted` with each record of a POST the collector did not refuse,
+  // parsed (valid during the call); returns how many it refused. A record
+  // that does not parse is a test failure.
+  size_t each_accepted(const std::function<void(simdjson::dom::element)>& accepted) const {
+    size_t refused = 0;
+    simdjson::dom::parser parser;
+    for (const std::string& post : posts()) {
+      simdjson::dom::element entry;
+      if (parser.parse(post).get(entry) != simdjson::SUCCESS) {
+        ADD_FAILURE() << "a record of the collector does not parse: " << post;
+        continue;
+      }
+      bool was_refused = false;
+      if (entry["refused"].get_bool().get(was_refused) == simdjson::SUCCESS && was_refused) {
+        ++refused;
+        continue;
+      }
+      accepted(entry);
+    }
+    return refused;
   }
 
  private:

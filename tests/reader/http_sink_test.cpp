@@ -48,34 +48,14 @@ struct Received {
 
 Received received(const Collector& collector) {
   Received out;
-  simdjson::dom::parser parser;
-  for (const std::string& post : collector.posts()) {
-    simdjson::dom::element entry;
-    if (parser.parse(post).get(entry) != simdjson::SUCCESS) {
-      ADD_FAILURE() << "a record of the collector does not parse: " << post;
-      continue;
-    }
-    bool refused = false;
-    if (entry["refused"].get_bool().get(refused) == simdjson::SUCCESS && refused) {
-      ++out.refused;
-      continue;
-    }
+  out.refused = collector.each_accepted([&](simdjson::dom::element entry) {
     out.all_ndjson = out.all_ndjson && entry["content_type"].get_string().value_unsafe() == "application/x-ndjson";
     out.all_authorized = out.all_authorized && entry["authorization"].get_string().value_unsafe() == kToken;
     out.path = std::string(entry["path"].get_string().value_unsafe());
     std::istringstream body{std::string(entry["body"].get_string().value_unsafe())};
     for (std::string line; std::getline(body, line);) out.lines.push_back(line);
-  }
+  });
   return out;
-}
-
-std::vector<std::string> stored_lines(const std::string& store) {
-  std::vector<std::string> lines;
-  for (const std::string& text : ringtail::test::read_stored_texts(store)) {
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-  }
-  return lines;
 }
 
 class HttpSinkTest : public ::testing::Test {
@@ -135,7 +115,7 @@ TEST_F(HttpSinkTest, EveryLineArrivesOnceAsNdjsonWithTheHeadersWhichAreNeverPrin
   ASSERT_NE(port, 0);
   const Drained drain = drain_to(dir_, "http://127.0.0.1:" + std::to_string(port) + "/v1/ingest", kAuthorization);
   ASSERT_EQ(drain.status, 0) << drain.err;
-  const std::vector<std::string> stored = stored_lines(drain.store);
+  const std::vector<std::string> stored = ringtail::test::read_stored_lines(drain.store);
   ASSERT_EQ(stored.size(), static_cast<size_t>(kEvents));
   const Received got = received(collector);
   EXPECT_EQ(got.lines, stored);  // once each, in the store's order
@@ -162,7 +142,7 @@ TEST_F(HttpSinkTest, ServerErrorsAndTooManyRequestsAreRetriedUntilTheLinesArrive
     ASSERT_EQ(drain.status, 0) << drain.err;
     const Received got = received(collector);
     EXPECT_EQ(got.refused, static_cast<size_t>(std::stoi(flags[1])));
-    EXPECT_EQ(got.lines, stored_lines(drain.store));
+    EXPECT_EQ(got.lines, ringtail::test::read_stored_lines(drain.store));
     EXPECT_NE(drain.out.find(flags[1] + " requests sent again"), std::string::npos) << drain.out;
   }
 }
@@ -173,7 +153,7 @@ TEST_F(HttpSinkTest, ACollectorThatNeverAnswersCostsTheStoreNothingAndIsCounted)
   ASSERT_NE(port, 0);
   const Drained drain = drain_to(dir_, "http://127.0.0.1:" + std::to_string(port) + "/");
   ASSERT_EQ(drain.status, 0) << drain.err;
-  EXPECT_EQ(stored_lines(drain.store).size(), static_cast<size_t>(kEvents));
+  EXPECT_EQ(ringtail::test::read_stored_lines(drain.store).size(), static_cast<size_t>(kEvents));
   EXPECT_NE(drain.out.find(": 0 lines sent"), std::string::npos) << drain.out;
   EXPECT_NE(drain.out.find(std::to_string(kEvents) + " in failed writes"), std::string::npos) << drain.out;
   EXPECT_NE(drain.err.find("POST http://127.0.0.1:" + std::to_string(port) + "/"), std::string::npos) << drain.err;

@@ -160,22 +160,11 @@ void flatten(simdjson::dom::object object, std::map<std::string, std::string>& f
 
 Decoded decode(const Collector& collector) {
   Decoded out;
-  simdjson::dom::parser parser;
-  for (const std::string& post : collector.posts()) {
-    simdjson::dom::element entry;
-    if (parser.parse(post).get(entry) != simdjson::SUCCESS) {
-      ADD_FAILURE() << "a record of the collector does not parse: " << post;
-      continue;
-    }
-    bool refused = false;
-    if (entry["refused"].get_bool().get(refused) == simdjson::SUCCESS && refused) {
-      ++out.refused;
-      continue;
-    }
+  out.refused = collector.each_accepted([&](simdjson::dom::element entry) {
     std::string_view why;
     if (entry["undecodable"].get_string().get(why) == simdjson::SUCCESS) {
       out.undecodable.emplace_back(why);
-      continue;
+      return;
     }
     out.paths.insert(text_or_empty(entry, "path"));
     out.content_types.insert(text_or_empty(entry, "content_type"));
@@ -213,7 +202,7 @@ Decoded decode(const Collector& collector) {
         }
       }
     }
-  }
+  });
   return out;
 }
 

@@ -86,4 +86,18 @@ inline std::vector<std::string> read_stored_texts(const std::string& dir) {
   return texts;
 }
 
+// Every line of every data file, in path order, without their newlines.
+inline std::vector<std::string> read_stored_lines(const std::string& dir) {
+  std::vector<std::string> lines;
+  for (const std::string& text : read_stored_texts(dir)) {
+    size_t at = 0;
+    while (at < text.size()) {
+      const size_t end = std::min(text.find('\n', at), text.size());
+      lines.emplace_back(text, at, end - at);
+      at = end + 1;
+    }
+  }
+  return lines;
+}
+
 }  // namespace ringtail::test
