@@ -22,6 +22,7 @@
 #include "ringtail/reader/ingest/segment_listing.hpp"
 #include "ringtail/reader/output/json_text.hpp"
 #include "ringtail/shm/errno_text.hpp"
+#include "sinks/sink_uri.hpp"
 
 namespace ringtail::reader {
 namespace {
@@ -210,48 +211,29 @@ void append_alert_metrics(std::string& out, const std::vector<AlertRuleCounts>& 
 
 }  // namespace
 
-std::string ListenAddress::text() const {
-  const bool v6 = host.find(':') != std::string::npos;
-  return absl::StrCat(v6 ? "[" : "", host, v6 ? "]" : "", ":", port);
-}
+std::string ListenAddress::text() const { return internal::host_port_text(host, port); }
 
 absl::StatusOr<ListenAddress> parse_listen_address(std::string_view text) {
-  const size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("--listen '", std::string(text), "': give HOST:PORT or :PORT"));
-  }
-  std::string_view host = text.substr(0, colon);
-  const std::string_view port_text = text.substr(colon + 1);
-  unsigned port = 0;
-  const auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || error != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
-      port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--listen '", std::string(text), "': port '", std::string(port_text), "' is not 1-65535"));
-  }
-  ListenAddress address;
-  address.port = static_cast<uint16_t>(port);
-  if (host.empty()) {
-    address.host = "127.0.0.1";  // loopback unless asked: the endpoints have no authentication
-    return address;
-  }
-  if (host.front() == '[') {
+  const auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("--listen '", std::string(text), "': ", std::string(why)));
+  };
+  // ":PORT" is loopback: the endpoints have no authentication.
+  const std::string spelled = text.starts_with(':') ? absl::StrCat("127.0.0.1", std::string(text)) : std::string(text);
+  const absl::StatusOr<internal::HostPort> parsed = internal::parse_host_port(spelled, 0);
+  if (!parsed.ok()) return bad(std::string{parsed.status().message()});
+  if (parsed->port == 0) return bad("give HOST:PORT or :PORT");
+  ListenAddress address{parsed->host, parsed->port};
+  const std::string& host = address.host;
+  if (spelled.starts_with('[')) {
     in6_addr v6{};
-    if (host.size() < 3 || host.back() != ']' ||
-        ::inet_pton(AF_INET6, std::string(host.substr(1, host.size() - 2)).c_str(), &v6) != 1) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--listen '", std::string(text), "': '", std::string(host), "' is not an IPv6 address"));
-    }
-    address.host = std::string(host.substr(1, host.size() - 2));
+    if (::inet_pton(AF_INET6, host.c_str(), &v6) != 1) return bad(absl::StrCat("'", host, "' is not an IPv6 address"));
     return address;
   }
   const bool numeric = std::all_of(host.begin(), host.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
   in_addr v4{};
-  if (numeric ? ::inet_pton(AF_INET, std::string(host).c_str(), &v4) != 1 : !host_name_like(host)) {
-    return absl::InvalidArgumentError(absl::StrCat("--listen '", std::string(text), "': '", std::string(host),
-                                                   "' is not an IPv4 address or a host name"));
+  if (numeric ? ::inet_pton(AF_INET, host.c_str(), &v4) != 1 : !host_name_like(host)) {
+    return bad(absl::StrCat("'", host, "' is not an IPv4 address or a host name"));
   }
-  address.host = std::string(host);
   return address;
 }
 

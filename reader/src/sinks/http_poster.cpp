@@ -25,9 +25,7 @@ std::chrono::milliseconds retry_after(const httplib::Response& response) {
 }  // namespace
 
 std::string http_origin(const HttpTarget& target) {
-  const bool v6 = target.host.find(':') != std::string::npos;
-  return cat(target.https ? "https://" : "http://", v6 ? "[" : "", target.host, v6 ? "]" : "", ":",
-             std::to_string(target.port));
+  return cat(target.https ? "https://" : "http://", host_port_text(target.host, target.port));
 }
 
 absl::StatusOr<HttpTarget> parse_http_target(std::string_view uri, bool https, std::string_view rest,

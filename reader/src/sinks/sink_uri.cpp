@@ -46,6 +46,11 @@ absl::StatusOr<HostPort> parse_host_port(std::string_view authority, uint16_t de
   return out;
 }
 
+std::string host_port_text(std::string_view host, uint16_t port) {
+  const bool v6 = host.find(':') != std::string_view::npos;
+  return cat(v6 ? "[" : "", host, v6 ? "]" : "", ":", std::to_string(port));
+}
+
 std::string local_host_name() {
   char name[256] = {};
   if (::gethostname(name, sizeof(name) - 1) != 0) return "";

@@ -28,6 +28,9 @@ absl::Status sink_uri_error(std::string_view uri, const absl::Status& why);
 // given. Errors name what is wrong (an empty host, a port outside 1-65535).
 absl::StatusOr<HostPort> parse_host_port(std::string_view authority, uint16_t default_port);
 
+// "HOST:PORT", an IPv6 address in brackets ("[::1]:9464").
+std::string host_port_text(std::string_view host, uint16_t port);
+
 // This machine's name (gethostname), or "" when it has none: what the
 // sinks name the host with (syslog's HOSTNAME, OTLP's host.name).
 std::string local_host_name();
