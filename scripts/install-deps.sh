@@ -24,6 +24,7 @@ packages=(
   rsyslog                 # the syslog sink's test runs its own rsyslogd in the foreground (never the service)
   protobuf-compiler python3-protobuf  # the OTLP sink's test decodes every request with the official .proto files
   prometheus              # drain --listen's test runs its own Prometheus in the foreground (never the service) and scrapes the drain
+  clickhouse-server clickhouse-client  # the ClickHouse sink's and --engine's tests run their own server in the foreground (never the service)
 )
 
 missing=()
