@@ -23,6 +23,7 @@
 #include "redaction_flags.hpp"
 #include "retention_flags.hpp"
 #include "ringtail/reader/alerts/alert_sink.hpp"
+#include "ringtail/reader/clickhouse/clickhouse_client.hpp"  // is_clickhouse_uri
 #include "ringtail/reader/drain/drain_engine.hpp"
 #include "ringtail/reader/live/live_server.hpp"
 #include "ringtail/reader/live/metrics_sink.hpp"
@@ -70,6 +71,18 @@ constexpr const char* kDrainHelp =
     "llm.call and memory.op as spans (GenAI semantic conventions) to PREFIX/v1/traces; protobuf, or JSON with "
     "?encoding=json; batched up to 1 MiB or 1 s; retried like http(s) sinks, and --sink-header applies "
     "(docs/FORMAT.md, OpenTelemetry export).\n"
+    "--sink clickhouse://HOST[:PORT]/DATABASE[?OPTIONS] (clickhouse+https:// for TLS; ports 8123 and 8443) inserts "
+    "every line as a row of a ClickHouse table over its HTTP interface, in RowBinary batches: it creates the "
+    "database and the table (IF NOT EXISTS) itself, with the line's keys and values (the line comes back byte for "
+    "byte), typed columns (time, level, message, service, --host-name, pid, tid, seq, trace_id, span_id) and the "
+    "dotted paths of nested objects (error.type). Exactly once in effect: rows are keyed by host, process, thread "
+    "and seq (a ReplacingMergeTree), so lines sent again after a retry or a restart are seen once by queries FROM "
+    "the table FINAL. Options: table=NAME (default events), user=NAME, password_file=PATH (its first line; never "
+    "in the URI), batch_bytes=SIZE (default 4M), batch_age=AGE (default 1s), timeout=AGE (each request; default "
+    "10s). An insert that cannot connect or gets a 5xx is sent again (0.5 s doubling, 4 tries); one that still fails "
+    "loses its rows for this sink (the summary counts them and says why), and the server is tried again after 1 s, "
+    "doubling up to 30 s (docs/FLEET.md).\n"
+    "--host-name NAME names this machine to the clickhouse, otlp and syslog sinks (default: its host name).\n"
     "--listen HOST:PORT serves GET /metrics (Prometheus text format: events stored by service and level, "
     "drops, pending bytes, each sink's queue and failures, agent steps, costs, tokens and policy decisions; "
     "docs/OPERATIONS.md, Metrics), GET /healthz and GET /stats (JSON: the segments as `ringtail ls --json` "
@@ -98,6 +111,8 @@ constexpr const char* kDrainHelp =
     "retention policy is set, and carries on by itself when the output works again (one line says so).\n"
     "Examples:\n"
     "  ringtail drain --follow --out /var/lib/ringtail --sink syslog+unix:///dev/log\n"
+    "  ringtail drain --follow --out DIR --sink 'clickhouse://ch.internal/telemetry?user=ringtail&password_file=/etc/"
+    "ringtail/ch-password'\n"
     "  ringtail drain --follow --out DIR --alert 'denied=message=policy.check,allow=false' \\\n"
     "      --alert-to https://hooks.example/ringtail --sink-header 'Authorization: Bearer ...'\n"
     "  ringtail drain --follow --out DIR --alert 'errors=level>=ERROR@10/1m' --alert-to syslog+unix:///dev/log\n"
@@ -108,6 +123,7 @@ struct DrainConfig {
   std::string out;
   std::vector<std::string> sinks;
   std::vector<std::string> sink_headers;
+  std::string host_name;              // --host-name
   std::vector<std::string> alerts;    // --alert rules
   std::vector<std::string> alert_to;  // their targets
   std::string listen;
@@ -166,7 +182,8 @@ void print_sink_summary(const std::vector<reader::SinkStats>& stats,
       std::printf(", %llu cut to a datagram", static_cast<unsigned long long>(counts.cut_messages));
     }
     if (counts.records_sent > 0 || counts.records_failed > 0) {
-      std::printf(", %llu OTLP records delivered", static_cast<unsigned long long>(counts.records_sent));
+      std::printf(reader::is_clickhouse_uri(sink.name) ? ", %llu rows inserted" : ", %llu OTLP records delivered",
+                  static_cast<unsigned long long>(counts.records_sent));
     }
     if (counts.records_failed > 0) {
       std::printf(", %llu in failed requests", static_cast<unsigned long long>(counts.records_failed));
@@ -198,6 +215,7 @@ int run_drain(const DrainConfig& config) {
   if (config.once == config.follow) usage_error("exactly one of --once and --follow is required");
   if (config.out.empty() && config.sinks.empty()) usage_error("give --out DIR, --sink URI, or both");
   reader::NetworkSinkOptions network_options;
+  network_options.host_name = config.host_name;
   for (const std::string& text : config.sink_headers) {
     absl::StatusOr<std::pair<std::string, std::string>> header = reader::parse_http_header(text);
     if (!header.ok()) usage_error(std::string{header.status().message()});
@@ -373,8 +391,15 @@ void add_drain(CLI::App& app) {
       ->add_option("--sink", config->sinks,
                    "Also send every event to URI: syslog+udp://HOST[:PORT], syslog+tcp://HOST[:PORT], "
                    "syslog+unix:///PATH (each with ?facility=NAME), http(s)://HOST[:PORT]/PATH, "
-                   "otlp+http(s)://HOST[:PORT][/PREFIX][?encoding=json] (repeatable)")
+                   "otlp+http(s)://HOST[:PORT][/PREFIX][?encoding=json], "
+                   "clickhouse://HOST[:PORT]/DATABASE[?table=NAME&user=NAME&password_file=PATH&batch_bytes=SIZE&"
+                   "batch_age=AGE&timeout=AGE] (repeatable)")
       ->type_name("URI");
+  drain
+      ->add_option("--host-name", config->host_name,
+                   "This machine's name for the clickhouse (host column), otlp (host.name) and syslog (HOSTNAME) "
+                   "sinks (default: its host name)")
+      ->type_name("NAME");
   drain
       ->add_option("--sink-header", config->sink_headers,
                    "'NAME: VALUE' sent with every request of the http(s) sinks, e.g. an Authorization token "

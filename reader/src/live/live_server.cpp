@@ -164,15 +164,15 @@ void append_network_sink_metrics(std::string& out,
                                  const std::vector<std::pair<std::string, NetworkSinkCounts>>& sinks) {
   PrometheusWriter writer(out);
   writer.family("ringtail_sink_records_total",
-                "OTLP log records and spans, by whether the collector took their request", "counter");
+                "OTLP log records and spans, and ClickHouse rows, by whether the server took their request", "counter");
   for (const auto& [name, counts] : sinks) {
     writer.sample("ringtail_sink_records_total", {"sink", "result"}, {name, "delivered"},
                   static_cast<double>(counts.records_sent));
     writer.sample("ringtail_sink_records_total", {"sink", "result"}, {name, "failed"},
                   static_cast<double>(counts.records_failed));
   }
-  writer.family("ringtail_sink_requests_retried_total", "HTTP and OTLP requests sent again after a failed try",
-                "counter");
+  writer.family("ringtail_sink_requests_retried_total",
+                "HTTP, OTLP and ClickHouse requests sent again after a failed try", "counter");
   for (const auto& [name, counts] : sinks) {
     writer.sample("ringtail_sink_requests_retried_total", {"sink"}, {name},
                   static_cast<double>(counts.requests_sent_again));
