@@ -7,6 +7,27 @@
 
 namespace ringtail::cli {
 
+void add_store_source(CLI::App* verb, std::string& directory, std::string& engine) {
+  verb->add_option("DIR", directory, "The directory drain writes (--out); or give --engine")
+      ->check(CLI::ExistingDirectory);
+  verb->add_option("--engine", engine,
+                   "Ask ClickHouse instead of DIR: clickhouse://HOST[:PORT]/DATABASE[?table=T&user=U&password_file=F] "
+                   "(the table drain --sink clickhouse:// fills; same filters, same answers, computed in SQL)")
+      ->type_name("URI");
+}
+
+std::optional<reader::ClickHouseTarget> engine_target(const std::string& directory, const std::string& engine) {
+  if (directory.empty() == engine.empty()) {
+    usage_error(directory.empty() ? "give the directory drain writes (DIR) or --engine clickhouse://HOST/DATABASE"
+                                  : "give DIR or --engine, not both");
+  }
+  if (engine.empty()) return std::nullopt;
+  absl::StatusOr<reader::ClickHouseTarget> target =
+      reader::parse_clickhouse_uri(engine, "--engine", reader::kQueryTimeout);
+  if (!target.ok()) usage_error(std::string{target.status().message()});
+  return std::move(*target);
+}
+
 void print_table(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width;
   for (const auto& row : rows) {

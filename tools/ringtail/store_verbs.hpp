@@ -1,17 +1,27 @@
-// What the verbs over a storage directory share (query, stats, report):
-// scanning the store, and plain-text tables with JSON values as people read
-// them.
+// What the verbs over a storage directory share (query, stats, report, export):
+// where the lines are (DIR, or a ClickHouse table with --engine), scanning
+// the store, and plain-text tables with JSON values as people read them.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "ringtail/reader/clickhouse/clickhouse_client.hpp"
 #include "ringtail/reader/query/catalog.hpp"
 #include "ringtail/reader/query/scanner.hpp"
 
 namespace ringtail::cli {
+
+// DIR (a positional argument, no longer required) and --engine URI on
+// `verb`: the verb reads one of them.
+void add_store_source(CLI::App* verb, std::string& directory, std::string& engine);
+
+// The ClickHouse table --engine names, or nullopt when DIR was given.
+// Usage errors (exit 2): both or neither given, a bad URI.
+std::optional<reader::ClickHouseTarget> engine_target(const std::string& directory, const std::string& engine);
 
 // Rows (the first is the header) in columns two spaces apart, on stdout.
 void print_table(const std::vector<std::vector<std::string>>& rows);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "common.hpp"
 #include "filter_flags.hpp"
+#include "ringtail/reader/clickhouse/clickhouse_query.hpp"
 #include "ringtail/reader/output/json_text.hpp"
 #include "ringtail/reader/query/catalog.hpp"
 #include "ringtail/reader/query/json_value.hpp"
@@ -28,10 +29,13 @@ constexpr const char* kQueryHelp =
     "Examples:\n"
     "  ringtail query DIR --where allow=false --since -1h\n"
     "  ringtail query DIR --message tool.call --where 'duration_ms>100' --fields timestamp,tool,duration_ms\n"
-    "Exit status: 0 done (also when nothing matched); 1 DIR cannot be read; 2 usage error.";
+    "With --engine clickhouse://HOST[:PORT]/DATABASE instead of DIR, ClickHouse answers (the table drain --sink "
+    "clickhouse:// fills): the same filters and output, filtered, ordered and limited in SQL (docs/QUERY.md).\n"
+    "Exit status: 0 done (also when nothing matched); 1 DIR cannot be read or ClickHouse failed; 2 usage error.";
 
 struct QueryConfig {
   std::string directory;
+  std::string engine;
   FilterFlags filter;
   std::string fields;
   uint64_t limit = 0;
@@ -155,6 +159,21 @@ int run_query(const QueryConfig& config) {
     }
   }
   Output output(config.format, fields);
+  if (const std::optional<reader::ClickHouseTarget> target = engine_target(config.directory, config.engine)) {
+    reader::ClickHouseQuery engine(*target, [](std::string_view line) { print_error(line); });
+    const absl::Status status =
+        engine.scan(filter, config.limit, [&](std::string_view raw, simdjson::dom::element line) {
+          output.add(raw, line);
+          return true;
+        });
+    output.finish();
+    std::fflush(stdout);
+    if (!status.ok()) {
+      print_error(std::string{status.message()});
+      return kExitRuntime;
+    }
+    return kExitOk;
+  }
   uint64_t printed = 0;
   const int status = scan_store(config.directory, filter, /*ordered=*/true, !config.no_index,
                                 [&](std::string_view raw, simdjson::dom::element line) {
@@ -172,9 +191,7 @@ void add_query(CLI::App& app) {
   auto config = std::make_shared<QueryConfig>();
   CLI::App* query = app.add_subcommand("query", "Print the stored events that pass a filter");
   query->footer(kQueryHelp);
-  query->add_option("DIR", config->directory, "The directory drain writes (--out)")
-      ->required()
-      ->check(CLI::ExistingDirectory);
+  add_store_source(query, config->directory, config->engine);
   add_filter_flags(query, config->filter);
   query->add_option("--fields", config->fields, "Only these keys, in this order (comma-separated)")
       ->type_name("A,B,...");

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "common.hpp"
 #include "filter_flags.hpp"
+#include "ringtail/reader/clickhouse/clickhouse_query.hpp"
 #include "ringtail/reader/output/json_text.hpp"
 #include "ringtail/reader/query/catalog.hpp"
 #include "ringtail/reader/query/cost.hpp"
@@ -26,10 +27,14 @@ constexpr const char* kReportHelp =
     "Money is summed exactly: each cost_usd is read from the number's text in decimal with 18 fractional "
     "digits, never added as binary floating point; people get cents, --json gets every digit.\n"
     "Example: ringtail report DIR --cost --by model --since -7d\n"
-    "Exit status: 0 done; 1 DIR cannot be read; 2 usage error.";
+    "With --engine clickhouse://HOST[:PORT]/DATABASE instead of DIR, ClickHouse sums the same report in SQL "
+    "(Decimal128 with 18 fractional digits, from the numbers' text) over the table drain --sink clickhouse:// "
+    "fills (docs/QUERY.md).\n"
+    "Exit status: 0 done; 1 DIR cannot be read or ClickHouse failed; 2 usage error.";
 
 struct ReportConfig {
   std::string directory;
+  std::string engine;
   FilterFlags filter;
   bool cost = false;
   std::string by;
@@ -108,17 +113,28 @@ int run_report(const ReportConfig& config) {
   for (const std::string& key : by) {
     if (key.empty()) usage_error(absl::StrCat("--by '", config.by, "': an empty key"));
   }
-  // Only lines with a cost: the index skips files without the key.
-  reader::Filter with_cost = filter;
-  with_cost.add(*reader::parse_where("cost_usd exists"));
-  reader::CostAccumulator cost(by);
-  const int status = scan_store(config.directory, with_cost, /*ordered=*/false, /*use_indexes=*/true,
-                                [&](std::string_view raw, simdjson::dom::element line) {
-                                  cost.add(raw, line);
-                                  return true;
-                                });
-  if (status != kExitOk) return status;
-  const reader::CostReport report = cost.finish();
+  reader::CostReport report;
+  if (const std::optional<reader::ClickHouseTarget> target = engine_target(config.directory, config.engine)) {
+    reader::ClickHouseQuery engine(*target);
+    absl::StatusOr<reader::CostReport> answer = engine.cost(filter, by);
+    if (!answer.ok()) {
+      print_error(std::string{answer.status().message()});
+      return kExitRuntime;
+    }
+    report = *std::move(answer);
+  } else {
+    // Only lines with a cost: the index skips files without the key.
+    reader::Filter with_cost = filter;
+    with_cost.add(*reader::parse_where("cost_usd exists"));
+    reader::CostAccumulator cost(by);
+    const int status = scan_store(config.directory, with_cost, /*ordered=*/false, /*use_indexes=*/true,
+                                  [&](std::string_view raw, simdjson::dom::element line) {
+                                    cost.add(raw, line);
+                                    return true;
+                                  });
+    if (status != kExitOk) return status;
+    report = cost.finish();
+  }
   if (report.unreadable != 0) {
     print_error(absl::StrCat(report.unreadable, " events had a cost_usd that is not a number (left out)"));
   }
@@ -136,9 +152,7 @@ void add_report(CLI::App& app) {
   auto config = std::make_shared<ReportConfig>();
   CLI::App* report = app.add_subcommand("report", "Reports over stored events (--cost: what the models cost)");
   report->footer(kReportHelp);
-  report->add_option("DIR", config->directory, "The directory drain writes (--out)")
-      ->required()
-      ->check(CLI::ExistingDirectory);
+  add_store_source(report, config->directory, config->engine);
   add_filter_flags(report, config->filter);
   report->add_flag("--cost", config->cost, "Total cost, tokens, requests and average cost per request");
   report->add_option("--by", config->by, "Per group of these keys (comma-separated), e.g. model")

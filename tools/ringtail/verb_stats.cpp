@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "common.hpp"
 #include "filter_flags.hpp"
+#include "ringtail/reader/clickhouse/clickhouse_query.hpp"
 #include "ringtail/reader/output/json_text.hpp"
 #include "ringtail/reader/query/catalog.hpp"
 #include "ringtail/reader/query/scanner.hpp"
@@ -38,10 +39,13 @@ constexpr const char* kStatsHelp =
     "  ringtail stats DIR --level ERROR --by error_code                errors by code\n"
     "  ringtail stats DIR --message memory.op --where operation=RECALL --where status=FAILURE --where user_id=u42 "
     "--since -24h\n"
-    "Exit status: 0 done; 1 DIR cannot be read; 2 usage error.";
+    "With --engine clickhouse://HOST[:PORT]/DATABASE instead of DIR, ClickHouse computes the same statistics in "
+    "SQL over the table drain --sink clickhouse:// fills (docs/QUERY.md).\n"
+    "Exit status: 0 done; 1 DIR cannot be read or ClickHouse failed; 2 usage error.";
 
 struct StatsConfig {
   std::string directory;
+  std::string engine;
   FilterFlags filter;
   std::string by;
   std::string duration;
@@ -150,14 +154,25 @@ int run_stats(const StatsConfig& config) {
   options.duration_field = config.duration;
   options.most_common_key = config.most_common;
   if (filter.since() && filter.until()) options.span_ns = *filter.until() - *filter.since();
-  reader::StatsAccumulator stats(options);
-  const int status = scan_store(config.directory, filter, /*ordered=*/false, /*use_indexes=*/true,
-                                [&](std::string_view, simdjson::dom::element line) {
-                                  stats.add(line);
-                                  return true;
-                                });
-  if (status != kExitOk) return status;
-  const reader::StatsResult result = stats.finish(config.top);
+  reader::StatsResult result;
+  if (const std::optional<reader::ClickHouseTarget> target = engine_target(config.directory, config.engine)) {
+    reader::ClickHouseQuery engine(*target);
+    absl::StatusOr<reader::StatsResult> answer = engine.stats(filter, options, config.top);
+    if (!answer.ok()) {
+      print_error(std::string{answer.status().message()});
+      return kExitRuntime;
+    }
+    result = *std::move(answer);
+  } else {
+    reader::StatsAccumulator stats(options);
+    const int status = scan_store(config.directory, filter, /*ordered=*/false, /*use_indexes=*/true,
+                                  [&](std::string_view, simdjson::dom::element line) {
+                                    stats.add(line);
+                                    return true;
+                                  });
+    if (status != kExitOk) return status;
+    result = stats.finish(config.top);
+  }
   if (config.json) {
     print_json(config, options.by, result);
   } else {
@@ -172,9 +187,7 @@ void add_stats(CLI::App& app) {
   auto config = std::make_shared<StatsConfig>();
   CLI::App* stats = app.add_subcommand("stats", "Statistics over the stored events that pass a filter");
   stats->footer(kStatsHelp);
-  stats->add_option("DIR", config->directory, "The directory drain writes (--out)")
-      ->required()
-      ->check(CLI::ExistingDirectory);
+  add_store_source(stats, config->directory, config->engine);
   add_filter_flags(stats, config->filter);
   stats->add_option("--by", config->by, "Group by these keys (comma-separated; a.b reaches into objects)")
       ->type_name("KEY[,KEY]");
