@@ -25,6 +25,7 @@ packages=(
   protobuf-compiler python3-protobuf  # the OTLP sink's test decodes every request with the official .proto files
   prometheus              # drain --listen's test runs its own Prometheus in the foreground (never the service) and scrapes the drain
   clickhouse-server clickhouse-client  # the ClickHouse sink's and --engine's tests run their own server in the foreground (never the service)
+  libsqlite3-dev sqlite3  # export --format sqlite (libsqlite3); its test reads the file with the sqlite3 command
 )
 
 missing=()

@@ -29,12 +29,12 @@ file(REMOVE_RECURSE "${PREFIX}" "${CONSUMER_BINARY_DIR}")
 run(install "${CMAKE_COMMAND}" --install "${RINGTAIL_BUILD_DIR}" --config "${RINGTAIL_CONFIG}" --prefix "${PREFIX}")
 
 # No installed header may include what the libraries link privately
-# (OpenSSL, zstd, RE2, cpp-httplib, the moodycamel queue): a consumer is not given their
+# (OpenSSL, zstd, RE2, cpp-httplib, SQLite, the moodycamel queue): a consumer is not given their
 # include directories. Building the consumers below would not notice where
 # such a library sits in a system include directory, so look.
 file(GLOB_RECURSE installed_headers "${PREFIX}/include/ringtail/*")
 foreach(header IN LISTS installed_headers)
-  file(STRINGS "${header}" leaks REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"](openssl/|zstd|re2/|concurrentqueue/|httplib)")
+  file(STRINGS "${header}" leaks REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"](openssl/|zstd|re2/|concurrentqueue/|httplib|sqlite3)")
   if(leaks)
     message(FATAL_ERROR "install.consumer: ${header} includes a private dependency: ${leaks}")
   endif()

@@ -1,4 +1,4 @@
-// `ringtail query|stats|report --engine clickhouse://...` against a real
+// `ringtail query|stats|report|export --engine clickhouse://...` against a real
 // ClickHouse server (Debian's clickhouse-server, clickhouse_server.hpp):
 //
 //   * the SQL translation, over rows built here from hand-written lines
@@ -9,7 +9,8 @@
 //   * hostile values that must stay data, never SQL;
 //   * the equality test: a producer workload drained once into both a
 //     directory and ClickHouse (`drain --once --out DIR --sink URI`), then the
-//     same questions asked of both through the CLI, with byte-equal stdout;
+//     same questions asked of both through the CLI, with byte-equal stdout
+//     (query, stats, report --cost, and export in every format);
 //   * exit status and message for a server that cannot be reached and a bad
 //     URI.
 //
@@ -892,6 +893,43 @@ TEST_F(ClickHouseEngineTest, EngineAnswersEqualTheDirectorysAnswers) {
   }
   // The questions are not vacuous: most have answers of several lines.
   EXPECT_GT(answered, questions.size() * 3 / 4);
+
+  // export: the same documents from both (json's exported_at aside: when
+  // the export ran), and the same SQLite tables.
+  const auto without_exported_at = [](std::string text) {
+    const size_t at = text.rfind("\"exported_at\":\"");
+    if (at != std::string::npos) text.erase(at, text.find('"', at + 15) + 1 - at);
+    return text;
+  };
+  for (const Args& args : {Args{"--format", "json"}, Args{"--format", "json", "--where", "tool~file"},
+                           Args{"--format", "chrome-trace"}, Args{"--format", "chrome-trace", "--since", early}}) {
+    Args over_directory = {"export", store};
+    Args over_engine = {"export", "--engine", uri};
+    over_directory.insert(over_directory.end(), args.begin(), args.end());
+    over_engine.insert(over_engine.end(), args.begin(), args.end());
+    const Result directory = run(over_directory);
+    const Result engine = run(over_engine);
+    ASSERT_EQ(directory.code, 0) << args[1] << ": " << directory.err;
+    EXPECT_EQ(engine.code, 0) << args[1] << ": " << engine.err;
+    EXPECT_GT(directory.out.size(), 1000u) << args[1];
+    EXPECT_EQ(without_exported_at(engine.out), without_exported_at(directory.out)) << args[1];
+  }
+  const std::string directory_db = (*dir_ / "directory.db").string();
+  const std::string engine_db = (*dir_ / "engine.db").string();
+  const Result directory_export = run({"export", store, "--format", "sqlite", "-o", directory_db});
+  ASSERT_EQ(directory_export.code, 0) << directory_export.err;
+  const Result engine_export = run({"export", "--engine", uri, "--format", "sqlite", "-o", engine_db});
+  ASSERT_EQ(engine_export.code, 0) << engine_export.err;
+  for (const char* sql : {"SELECT count(*) FROM events", "SELECT id, line FROM events ORDER BY id",
+                          "SELECT trace_id, span_id, parent_span_id, name, start_ns, end_ns, status FROM spans "
+                          "ORDER BY id"}) {
+    ringtail::test::Subprocess on_directory("/usr/bin/sqlite3", {directory_db, sql});
+    ringtail::test::Subprocess on_engine("/usr/bin/sqlite3", {engine_db, sql});
+    ASSERT_EQ(on_directory.wait(), 0) << sql << ": " << on_directory.err();
+    ASSERT_EQ(on_engine.wait(), 0) << sql << ": " << on_engine.err();
+    EXPECT_FALSE(on_directory.out().empty()) << sql;
+    EXPECT_EQ(on_engine.out(), on_directory.out()) << sql;
+  }
 }
 
 // The one answer that differs: lines with equal timestamps. A flight-mode

@@ -357,29 +357,36 @@ void ChromeTraceWriter::write_complete(simdjson::dom::element start, int64_t sta
 // ---------------------------------------------------------------------------
 // export_events
 
-absl::StatusOr<ExportStats> export_events(const std::vector<StoredFile>& files, const Filter& filter,
-                                          const ExportOptions& options, const ExportSink& sink) {
+absl::StatusOr<ExportStats> export_lines(const OrderedLines& lines, const ExportOptions& options,
+                                         const ExportSink& sink) {
   std::unique_ptr<ExportWriter> writer;
   if (options.format == ExportFormat::kJson) {
     writer = std::make_unique<JsonExportWriter>(sink, options.exported_at_ns.value_or(realtime_now_ns()));
   } else {
     writer = std::make_unique<ChromeTraceWriter>(sink, options.max_open_starts);
   }
-  Scanner scanner(filter, options.report);
   absl::Status written;
-  const absl::Status scanned = scanner.scan_ordered(files, [&](std::string_view raw, simdjson::dom::element line) {
+  const absl::Status read = lines([&](std::string_view raw, simdjson::dom::element line) {
     written = writer->add(raw, line);
     return written.ok();
   });
   if (!written.ok()) return written;
-  if (!scanned.ok()) return scanned;
+  if (!read.ok()) return read;
   if (absl::Status status = writer->finish(); !status.ok()) return status;
   ExportStats stats = writer->stats();
-  stats.scan = scanner.stats();
   if (stats.no_timestamp != 0 && options.report) {
     options.report(
         absl::StrCat(stats.no_timestamp, " line(s) without a readable timestamp were left out of the trace"));
   }
+  return stats;
+}
+
+absl::StatusOr<ExportStats> export_events(const std::vector<StoredFile>& files, const Filter& filter,
+                                          const ExportOptions& options, const ExportSink& sink) {
+  Scanner scanner(filter, options.report);
+  absl::StatusOr<ExportStats> stats =
+      export_lines([&](const LineCallback& emit) { return scanner.scan_ordered(files, emit); }, options, sink);
+  if (stats.ok()) stats->scan = scanner.stats();
   return stats;
 }
 

@@ -1,4 +1,4 @@
-// ClickHouseQuery: `ringtail query|stats|report --engine clickhouse://...`:
+// ClickHouseQuery: `ringtail query|stats|report|export --engine clickhouse://...`:
 // the questions the directory verbs answer (query/scanner.hpp,
 // query/stats.hpp, query/cost.hpp), asked of ringtail's ClickHouse table
 // (clickhouse_table.hpp) and computed there by SQL, with the same answers.

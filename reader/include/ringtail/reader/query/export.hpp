@@ -259,4 +259,14 @@ struct ExportOptions {
 absl::StatusOr<ExportStats> export_events(const std::vector<StoredFile>& files, const Filter& filter,
                                           const ExportOptions& options, const ExportSink& sink);
 
+// Lines for an export from anywhere (a Scanner over files, a ClickHouse
+// table): hands each line, in timestamp order, to `emit` until it returns
+// false; the error is the source's (it could not read).
+using OrderedLines = std::function<absl::Status(const LineCallback& emit)>;
+
+// export_events() with the lines `lines` gives, already filtered. The error
+// is the sink's, else the source's; ExportStats::scan stays empty.
+absl::StatusOr<ExportStats> export_lines(const OrderedLines& lines, const ExportOptions& options,
+                                         const ExportSink& sink);
+
 }  // namespace ringtail::reader
