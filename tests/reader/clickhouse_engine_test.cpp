@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -282,9 +284,15 @@ class ClickHouseEngineTest : public ::testing::Test {
   static void fill(const std::string& table, const std::vector<std::string>& lines) {
     ASSERT_TRUE(server_->query("DROP TABLE IF EXISTS rt." + table)) << server_->last_error();
     ASSERT_TRUE(server_->query(create_table_sql(target(table)))) << server_->last_error();
+    // In statements of at most 64 KiB: one argument of clickhouse-client may
+    // hold no more than 128 KiB (MAX_ARG_STRLEN).
     std::string rows;
-    for (const std::string& line : lines) rows += table_row(line, "h1") + "\n";
-    ASSERT_TRUE(server_->query("INSERT INTO rt." + table + " FORMAT JSONEachRow " + rows)) << server_->last_error();
+    for (size_t i = 0; i < lines.size(); ++i) {
+      rows += table_row(lines[i], "h1") + "\n";
+      if (rows.size() < (64 << 10) && i + 1 < lines.size()) continue;
+      ASSERT_TRUE(server_->query("INSERT INTO rt." + table + " FORMAT JSONEachRow " + rows)) << server_->last_error();
+      rows.clear();
+    }
   }
 
   // The lines ClickHouse gives for `filter`.
@@ -562,6 +570,68 @@ TEST_F(ClickHouseEngineTest, StatsEqualTheAccumulators) {
 }
 
 // --- report --cost -----------------------------------------------------------------------
+
+// Percentiles where the values' Float64 readings cannot order them: each
+// group holds clusters of values a few units in the last place apart
+// (neighbouring doubles, which ClickHouse 18.16 may misread by one unit,
+// and distinct integers above 2^53 that all read as one double), stored in
+// descending order, so that every rank lands in such a cluster and its
+// value must come from the exact ordering inside it (and the right count of
+// the values below it). The nearest-rank values must be the directory's.
+TEST_F(ClickHouseEngineTest, PercentilesAreExactWhereFloat64CannotOrderTheValues) {
+  std::vector<std::string> lines;
+  uint64_t state = 12345;
+  const auto next_random = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return state >> 11;
+  };
+  int i = 0;
+  for (int group = 0; group < 40; ++group) {
+    for (int cluster = 0; cluster < 12; ++cluster) {
+      std::vector<std::string> texts;
+      if (cluster % 2 == 0) {
+        const uint64_t base = (uint64_t{1} << 60) + (next_random() % 1000000) * 1024;
+        for (uint64_t j = 5; j-- > 0;) texts.push_back(std::to_string(base + j));  // one double for all five
+      } else {
+        const double v = 1 + static_cast<double>(next_random() % 1000000000) / 1000.0;
+        const double above = std::nextafter(v, 1e9);
+        const double below = std::nextafter(v, 0.0);
+        for (const double d : {std::nextafter(above, 1e9), above, v, below, std::nextafter(below, 0.0)}) {
+          char text[32];
+          const std::to_chars_result end = std::to_chars(text, text + sizeof text, d);  // shortest round trip
+          texts.emplace_back(text, end.ptr);
+        }
+      }
+      for (const std::string& text : texts) {
+        lines.push_back(
+            corpus_line(i++, "INFO", "step.end", R"("group":)" + std::to_string(group) + R"(,"duration_ms":)" + text));
+      }
+    }
+  }
+  fill("misread", lines);
+  StatsOptions options;
+  options.by = {"group"};
+  options.duration_field = "duration_ms";
+  StatsAccumulator accumulator(options);
+  simdjson::dom::parser parser;
+  for (const std::string& line : lines) accumulator.add(parser.parse(line).value());
+  const StatsResult directory = accumulator.finish();
+
+  ClickHouseQuery query(target("misread"));
+  absl::StatusOr<StatsResult> engine = query.stats(Filter(), options);
+  ASSERT_TRUE(engine.ok()) << engine.status().message();
+  ASSERT_EQ(engine->groups.size(), directory.groups.size());
+  for (size_t g = 0; g < directory.groups.size(); ++g) {
+    const GroupStats& e = engine->groups[g];
+    const GroupStats& d = directory.groups[g];
+    EXPECT_EQ(e.key, d.key);
+    EXPECT_EQ(e.duration_count, d.duration_count);
+    EXPECT_EQ(e.duration_p50, d.duration_p50) << "group " << d.key[0];
+    EXPECT_EQ(e.duration_p95, d.duration_p95) << "group " << d.key[0];
+    EXPECT_EQ(e.duration_p99, d.duration_p99) << "group " << d.key[0];
+    EXPECT_EQ(e.duration_max, d.duration_max) << "group " << d.key[0];
+  }
+}
 
 TEST_F(ClickHouseEngineTest, CostEqualsTheAccumulatorDigitForDigit) {
   // cost_usd texts at Decimal::parse's edges: exponents, rounding half to

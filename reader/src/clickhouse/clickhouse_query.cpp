@@ -95,7 +95,16 @@ absl::Status corrupt_answer(const ClickHouseTarget& target, std::string_view wha
 
 // --- SQL pieces ----------------------------------------------------------------
 
-std::string from_final(const ClickHouseTarget& target) { return cat("FROM ", target.qualified_table(), " FINAL"); }
+// FROM the table FINAL, with the filter as PREWHERE (its cheap bounds,
+// when it has any) and WHERE. Duplicate rows are equal, so bounds applied
+// before FINAL merges them keep or drop every copy alike.
+std::string from_final_where(const ClickHouseTarget& target, const Filter& filter) {
+  std::string out = cat("FROM ", target.qualified_table(), " FINAL");
+  if (const std::string prewhere = clickhouse_prewhere(filter); !prewhere.empty()) {
+    out += cat("\nPREWHERE ", prewhere);
+  }
+  return cat(out, "\nWHERE ", clickhouse_where(filter));
+}
 
 // The JSON text a --by key names, "null" when it names nothing (stats.hpp).
 std::string group_text(const std::string& key) {
@@ -168,7 +177,7 @@ std::string ClickHouseQuery::scan_sql(const Filter& filter, uint64_t limit) cons
   std::string sql =
       cat("SELECT concat('{', arrayStringConcat(arrayMap((k, v) -> concat('\"', k, '\":', v), keys, "
           "values), ','), '}')\n",
-          from_final(target_), "\nWHERE ", clickhouse_where(filter), "\nORDER BY ", kLineOrder);
+          from_final_where(target_, filter), "\nORDER BY ", kLineOrder);
   if (limit != 0) sql += cat("\nLIMIT ", std::to_string(limit));
   sql += "\nFORMAT RowBinary";
   return sql;
@@ -263,17 +272,31 @@ std::string ClickHouseQuery::stats_sql(const Filter& filter, const StatsOptions&
     outer.emplace_back(column);
   }
   if (!options.duration_field.empty()) {
-    // Sorted by exact value (their order keys), as stats.cpp sorts doubles:
-    // the nearest-rank values are then the directory's, as text.
-    middle.push_back(
-        cat("arraySort(x -> ", internal::sql_number_key("x"), ", groupArrayArray(rt_durations)) AS rt_sorted"));
+    // Sorted by ClickHouse's Float64 reading of each text, which may be one
+    // unit in the last place off (exact_decimal.hpp), so neighbours within a
+    // few units may come swapped; each nearest-rank value is then picked
+    // exactly, as stats.cpp sorts doubles: the values whose reading lies
+    // within a relative 1e-12 of the one at the rank (a window far wider
+    // than any misreading) are sorted by their exact order keys, and the
+    // rank is counted from the values read below the window (truly below
+    // every value in it). The exact keys, costly regex work, are computed
+    // for those few values only.
+    middle.emplace_back("groupArrayArray(rt_durations) AS rt_all");
+    middle.emplace_back("arraySort(x -> toFloat64OrZero(x), rt_all) AS rt_sorted");
+    middle.emplace_back("arrayMap(x -> toFloat64OrZero(x), rt_sorted) AS rt_floats");
+    const auto exact_at = [](const std::string& rank) {
+      const std::string value = cat("arrayElement(rt_floats, ", rank, ")");
+      const std::string margin = cat("(abs(", value, ") * 1e-12 + 1e-300)");
+      return cat("arrayElement(arraySort(x -> ", internal::sql_number_key("x"), ", arrayFilter((x, f) -> abs(f - ",
+                 value, ") <= ", margin, ", rt_sorted, rt_floats)), ", rank, " - arrayCount(f -> f < ", value, " - ",
+                 margin, ", rt_floats))");
+    };
     outer.emplace_back("toUInt64(length(rt_sorted))");
-    outer.emplace_back("toFloat64(arraySum(arrayMap(x -> toFloat64(x), rt_sorted)))");
+    outer.emplace_back("toFloat64(arraySum(rt_floats))");
     for (const auto& [numerator, denominator] : {std::pair{1, 2}, std::pair{95, 100}, std::pair{99, 100}}) {
-      outer.push_back(
-          cat("arrayElement(rt_sorted, ", nearest_rank_index("length(rt_sorted)", numerator, denominator), ")"));
+      outer.push_back(exact_at(nearest_rank_index("length(rt_sorted)", numerator, denominator)));
     }
-    outer.emplace_back("arrayElement(rt_sorted, toUInt64(greatest(length(rt_sorted), 1)))");
+    outer.push_back(exact_at("toUInt64(greatest(length(rt_sorted), 1))"));
   }
   if (!options.most_common_key.empty()) {
     middle.emplace_back("groupArrayIf(rt_mc_text, rt_mc_found = 1) AS rt_mc_values");
@@ -283,9 +306,9 @@ std::string ClickHouseQuery::stats_sql(const Filter& filter, const StatsOptions&
     outer.emplace_back(
         "arrayReduce('min', arrayFilter((v, c) -> c = arrayReduce('max', rt_mc_counts), rt_mc_values, rt_mc_counts))");
   }
-  std::string sql = cat("SELECT ", joined(outer), "\nFROM (\n  SELECT ", joined(middle), "\n  FROM (\n    SELECT ",
-                        joined(inner), "\n    ", from_final(target_), "\n    WHERE ", clickhouse_where(filter),
-                        "\n    GROUP BY ", joined(inner_keys), "\n  )");
+  std::string sql =
+      cat("SELECT ", joined(outer), "\nFROM (\n  SELECT ", joined(middle), "\n  FROM (\n    SELECT ", joined(inner),
+          "\n    ", from_final_where(target_, filter), "\n    GROUP BY ", joined(inner_keys), "\n  )");
   if (!keys.empty()) sql += cat("\n  GROUP BY ", joined(keys));
   sql += "\n)";
   // Largest first, ties by the keys' texts (byte order, as std::string's).
@@ -300,8 +323,7 @@ std::string ClickHouseQuery::stats_sql(const Filter& filter, const StatsOptions&
 std::string ClickHouseQuery::stats_totals_sql(const Filter& filter) const {
   const SqlTimestamp timestamp = line_timestamp();
   return cat("SELECT toUInt64(count()), minIf(", timestamp.text, ", ", timestamp.usable, "), maxIf(", timestamp.text,
-             ", ", timestamp.usable, ")\n", from_final(target_), "\nWHERE ", clickhouse_where(filter),
-             "\nFORMAT RowBinary");
+             ", ", timestamp.usable, ")\n", from_final_where(target_, filter), "\nFORMAT RowBinary");
 }
 
 absl::StatusOr<StatsResult> ClickHouseQuery::stats(const Filter& filter, const StatsOptions& options, size_t top) {
@@ -429,8 +451,8 @@ std::string ClickHouseQuery::cost_sql(const Filter& filter, const std::vector<st
   outer.push_back(cat("toString(sumIf(", cost.value, ", ", cost.readable, "))"));
   outer.push_back(cat("toString(sumIf(rt_line_tokens, ", cost.readable, " AND rt_has_tokens))"));
   outer.push_back(cat("toUInt64(countIf(NOT ", cost.readable, "))"));
-  std::string sql = cat("SELECT ", joined(outer), "\nFROM (\n  SELECT ", joined(inner), "\n  ", from_final(target_),
-                        "\n  WHERE ", clickhouse_where(with_cost(filter)), "\n)");
+  std::string sql = cat("SELECT ", joined(outer), "\nFROM (\n  SELECT ", joined(inner), "\n  ",
+                        from_final_where(target_, with_cost(filter)), "\n)");
   if (!keys.empty()) sql += cat("\nGROUP BY ", joined(keys));
   sql += "\nFORMAT RowBinary";
   return sql;

@@ -11,6 +11,7 @@
 #include <string>
 #include <variant>
 
+#include "absl/strings/str_format.h"
 #include "clickhouse/exact_decimal.hpp"
 #include "clickhouse/json_sql.hpp"
 #include "internal/message_text.hpp"
@@ -209,6 +210,37 @@ std::string clickhouse_where(const WhereClause& clause) {
       return "0";  // parse_where takes only numbers and strings here
   }
   return "0";
+}
+
+std::string clickhouse_prewhere(const Filter& filter) {
+  std::string out;
+  for (const WhereClause& clause : filter.clauses()) {
+    const WhereOp op = clause.op();
+    if (op != WhereOp::kEq && op != WhereOp::kLt && op != WhereOp::kLe && op != WhereOp::kGt && op != WhereOp::kGe) {
+      continue;
+    }
+    const std::optional<Number> number = internal::number_of(clause.value());
+    if (!number || typed_column_condition(clause)) continue;
+    const double w = number->is_double ? number->real : static_cast<double>(number->integer);
+    const double margin = std::fabs(w) * 1e-12 + 1e-300;
+    const std::string low = absl::StrFormat("%.17g", w - margin);
+    const std::string high = absl::StrFormat("%.17g", w + margin);
+    const std::string text = internal::sql_lookup(clause.key(), clause.is_path()).text;
+    const std::string reading = cat("toFloat64OrNull(", text, ")");
+    std::string bound;
+    if (op == WhereOp::kEq) {
+      bound = cat(reading, " BETWEEN ", low, " AND ", high);
+    } else if (op == WhereOp::kGt || op == WhereOp::kGe) {
+      bound = cat(reading, " >= ", low);
+    } else {
+      bound = cat(reading, " <= ", high);
+    }
+    // A missing key fails every numeric comparison; a text that is no
+    // number (a NULL reading) is left to the WHERE.
+    if (!out.empty()) out += "\n  AND ";
+    out += cat("(length(", text, ") != 0 AND ifNull(", bound, ", 1))");
+  }
+  return out;
 }
 
 std::string clickhouse_where(const Filter& filter) {

@@ -35,9 +35,9 @@
 //   * stats: percentiles and max are the nearest-rank values themselves
 //     (their text, read by simdjson as the directory reads them): equal.
 //     The average is the sum of the values read by ClickHouse as Float64,
-//     in the same ascending order: on ClickHouse 18.16, whose decimal reader
-//     may be one unit in the last place off (exact_decimal.hpp), the sum may
-//     differ in its last bits, which %.6g never shows.
+//     in ascending order: on ClickHouse 18.16, whose decimal reader may be
+//     one unit in the last place off (exact_decimal.hpp), the sum may differ
+//     in its last bits, which %.6g never shows.
 //   * Paths into nested objects deeper than 16 levels, or past the sink's
 //     per-line budget (clickhouse_rows.hpp), are not in the table.
 //   * `host` names the host column (as a string) when a line has no `host`
