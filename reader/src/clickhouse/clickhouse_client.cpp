@@ -16,6 +16,7 @@
 #include "internal/message_text.hpp"
 #include "ringtail/reader/storage/retention.hpp"  // parse_age, parse_size
 #include "ringtail/shm/errno_text.hpp"
+#include "sinks/http_poster.hpp"  // set_http_timeouts
 #include "sinks/sink_uri.hpp"
 
 namespace ringtail::reader {
@@ -115,14 +116,8 @@ absl::StatusOr<ClickHouseTarget> parse_clickhouse_uri(std::string_view uri, std:
     return uri_error(what, uri, "the database must be a name of letters, digits and _ (not starting with a digit)");
   }
   if (query.empty()) return target;
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view option = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    const size_t equals = option.find('=');
-    const std::string_view name = option.substr(0, equals);
-    const std::string_view value = equals == std::string_view::npos ? std::string_view() : option.substr(equals + 1);
-    if (equals == std::string_view::npos || value.empty()) {
+  for (const auto& [name, value] : internal::uri_options(query)) {
+    if (value.empty()) {
       return uri_error(what, uri, cat("option '", printable(name), "' needs a value (NAME=VALUE)"));
     }
     if (name == "table") {
@@ -184,11 +179,7 @@ class ClickHouseClient::Impl {
         tries_(std::max(1, target.tries)),
         first_retry_(target.first_retry),
         timeout_(target.timeout) {
-    const auto seconds = static_cast<time_t>(target.timeout.count() / 1000);
-    const auto micros = static_cast<time_t>(target.timeout.count() % 1000 * 1000);
-    client_.set_connection_timeout(seconds, micros);
-    client_.set_read_timeout(seconds, micros);
-    client_.set_write_timeout(seconds, micros);
+    internal::set_http_timeouts(client_, target.timeout);
     client_.set_keep_alive(true);
     if (!target.user.empty() || !target.password.empty()) {
       const std::string user = target.user.empty() ? std::string("default") : target.user;

@@ -52,16 +52,20 @@ absl::StatusOr<HttpTarget> parse_http_target(std::string_view uri, bool https, s
   return target;
 }
 
+void set_http_timeouts(httplib::Client& client, std::chrono::milliseconds timeout) {
+  const auto seconds = static_cast<time_t>(timeout.count() / 1000);
+  const auto micros = static_cast<time_t>(timeout.count() % 1000 * 1000);
+  client.set_connection_timeout(seconds, micros);
+  client.set_read_timeout(seconds, micros);
+  client.set_write_timeout(seconds, micros);
+}
+
 HttpPoster::HttpPoster(const HttpTarget& endpoint)
     : client_(http_origin(endpoint)),
       origin_(http_origin(endpoint)),
       tries_(std::max(1, endpoint.tries)),
       first_retry_(endpoint.first_retry) {
-  const auto seconds = static_cast<time_t>(endpoint.timeout.count() / 1000);
-  const auto micros = static_cast<time_t>(endpoint.timeout.count() % 1000 * 1000);
-  client_.set_connection_timeout(seconds, micros);
-  client_.set_read_timeout(seconds, micros);
-  client_.set_write_timeout(seconds, micros);
+  set_http_timeouts(client_, endpoint.timeout);
   client_.set_keep_alive(true);
   for (const auto& [name, value] : endpoint.headers) headers_.emplace(name, value);
 }

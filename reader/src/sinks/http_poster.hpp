@@ -34,6 +34,9 @@ std::string http_origin(const HttpTarget& target);
 absl::StatusOr<HttpTarget> parse_http_target(std::string_view uri, bool https, std::string_view rest,
                                              uint16_t default_port);
 
+// The connection, read and write timeouts of `client`, each `timeout`.
+void set_http_timeouts(httplib::Client& client, std::chrono::milliseconds timeout);
+
 class HttpPoster {
  public:
   // Posts to target's origin (its path is the caller's business).

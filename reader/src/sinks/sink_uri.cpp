@@ -46,6 +46,19 @@ absl::StatusOr<HostPort> parse_host_port(std::string_view authority, uint16_t de
   return out;
 }
 
+std::vector<std::pair<std::string_view, std::string_view>> uri_options(std::string_view query) {
+  std::vector<std::pair<std::string_view, std::string_view>> options;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view option = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const size_t equals = option.find('=');
+    options.emplace_back(option.substr(0, equals),
+                         equals == std::string_view::npos ? std::string_view() : option.substr(equals + 1));
+  }
+  return options;
+}
+
 std::string host_port_text(std::string_view host, uint16_t port) {
   const bool v6 = host.find(':') != std::string_view::npos;
   return cat(v6 ? "[" : "", host, v6 ? "]" : "", ":", std::to_string(port));

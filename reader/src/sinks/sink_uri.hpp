@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -27,6 +29,10 @@ absl::Status sink_uri_error(std::string_view uri, const absl::Status& why);
 // "HOST", "HOST:PORT", "[V6]" or "[V6]:PORT"; `default_port` when none is
 // given. Errors name what is wrong (an empty host, a port outside 1-65535).
 absl::StatusOr<HostPort> parse_host_port(std::string_view authority, uint16_t default_port);
+
+// The NAME=VALUE options of a URI's query ("facility=daemon&x=1"), in
+// order; an option without '=' has an empty value.
+std::vector<std::pair<std::string_view, std::string_view>> uri_options(std::string_view query);
 
 // "HOST:PORT", an IPv6 address in brackets ("[::1]:9464").
 std::string host_port_text(std::string_view host, uint16_t port);

@@ -54,13 +54,7 @@ absl::StatusOr<SyslogTarget> parse_syslog_uri(std::string_view uri) {
     query = rest.substr(q + 1);
     rest = rest.substr(0, q);
   }
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    const size_t eq = pair.find('=');
-    const std::string_view name = pair.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+  for (const auto& [name, value] : internal::uri_options(query)) {
     if (name != "facility")
       return internal::sink_uri_error(uri,
                                       cat("unknown option '", internal::printable(name), "' (facility= is known)"));
