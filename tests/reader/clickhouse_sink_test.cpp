@@ -49,9 +49,12 @@
 #include "signal_ready.hpp"
 #include "stored_files.hpp"
 #include "subprocess.hpp"
+#include "temp_dir.hpp"
 
 namespace ringtail::reader {
 namespace {
+
+using ringtail::test::TempDir;
 
 using ringtail::kv;
 using ringtail::test::ClickHouseServer;
@@ -59,26 +62,6 @@ using ringtail::test::ProducerChild;
 using ringtail::test::Tool;
 
 // --- Helpers ---
-
-class TempDir {
- public:
-  TempDir() {
-    char templ[] = "/tmp/ringtail-chsink-XXXXXX";
-    if (::mkdtemp(templ) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 std::string unhex(std::string_view hex) {
   auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'A' + 10; };
@@ -370,7 +353,7 @@ class ClickHouseSinkTest : public ::testing::Test {
     return ringtail::test::run(args);
   }
 
-  TempDir dir_;
+  TempDir dir_{"clickhouse-sink"};
   std::optional<ClickHouseServer> server_;
 };
 
@@ -765,8 +748,12 @@ TEST_F(ClickHouseSinkTest, HostileObjectsAndShapesAreBoundedAndNeverCrash) {
   deep += "1";
   for (int i = 0; i < 900; ++i) deep += "}";
   std::string wide = "{";
-  for (int i = 0; i < 2000; ++i)
-    wide += (i > 0 ? "," : "") + std::string(R"("k)") + std::to_string(i) + R"(":[1,{"x":"}"}])";
+  for (int i = 0; i < 2000; ++i) {
+    if (i > 0) wide += ",";
+    wide += R"("k)";
+    wide += std::to_string(i);
+    wide += R"(":[1,{"x":"}"}])";
+  }
   wide += "}";
   const std::string text = event_line(1, "deep", R"(,"deep":)" + deep) + event_line(2, "wide", R"(,"wide":)" + wide) +
                            event_line(3, "dotted", R"(,"o":{"a.b":{"c":1},"e":"\"}{","f":{"g":[{"h":1}]}})") +

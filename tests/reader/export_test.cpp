@@ -35,9 +35,12 @@
 #include "ringtail/reader/storage/jsonl_reader.hpp"
 #include "ringtail/reader/storage/store_names.hpp"
 #include "subprocess.hpp"
+#include "temp_dir.hpp"
 
 namespace ringtail::reader {
 namespace {
+
+using ringtail::test::TempDir;
 
 namespace dom = simdjson::dom;
 namespace fs = std::filesystem;
@@ -45,25 +48,6 @@ namespace fs = std::filesystem;
 constexpr int64_t kSecond = 1'000'000'000;
 constexpr int64_t kBase = int64_t{1795381200} * kSecond;        // 2026-11-22T21:00:00Z (date -u +%s)
 constexpr int64_t kExportedAt = int64_t{1795420800} * kSecond;  // 2026-11-23T08:00:00Z
-
-// A temporary directory, removed with what it holds.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ringtail-export-test.XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // One line as the reader writes it (docs/FORMAT.md): reserved keys first, then
 // `fields` (JSON members, without braces). tid < 0: no tid (a reader note).
@@ -222,7 +206,7 @@ std::vector<std::string> write_mixed_store(const std::string& dir) {
 }
 
 TEST(JsonExportTest, EveryEventOnceInTimestampOrderAsStored) {
-  TempDir dir;
+  TempDir dir{"export-test"};
   const std::vector<std::string> expected = write_mixed_store(dir.path());
   const Exported exported = export_dir(dir.path(), ExportFormat::kJson);
 
@@ -251,7 +235,7 @@ TEST(JsonExportTest, EveryEventOnceInTimestampOrderAsStored) {
 }
 
 TEST(JsonExportTest, RespectsTheFilter) {
-  TempDir dir;
+  TempDir dir{"export-test"};
   write_mixed_store(dir.path());
   dom::parser parser;
   const auto messages = [&](const Exported& exported) {
@@ -288,7 +272,7 @@ TEST(JsonExportTest, RespectsTheFilter) {
 }
 
 TEST(JsonExportTest, ZeroEventsIsValidJson) {
-  TempDir dir;
+  TempDir dir{"export-test"};
   const Exported exported = export_dir(dir.path(), ExportFormat::kJson);
   EXPECT_EQ(exported.text, "{\"events\":[],\"total_events\":0,\"exported_at\":\"2026-11-23T08:00:00.000000000Z\"}\n");
   dom::parser parser;
@@ -296,7 +280,7 @@ TEST(JsonExportTest, ZeroEventsIsValidJson) {
 }
 
 TEST(JsonExportTest, StreamsInBoundedPieces) {
-  TempDir dir;
+  TempDir dir{"export-test"};
   std::vector<std::string> lines;
   const std::string padding(200, 'x');
   for (int i = 0; i < 5000; ++i) {
@@ -331,7 +315,7 @@ TEST(JsonExportTest, StreamsInBoundedPieces) {
 }
 
 TEST(JsonExportTest, ASinkErrorStopsTheExport) {
-  TempDir dir;
+  TempDir dir{"export-test"};
   write_mixed_store(dir.path());
   absl::StatusOr<std::vector<StoredFile>> files = list_stored_files(dir.path());
   ASSERT_TRUE(files.ok()) << files.status();
@@ -350,7 +334,7 @@ TEST(JsonExportTest, ASinkErrorStopsTheExport) {
 }
 
 TEST(JsonExportTest, FileSinkWritesToAFile) {
-  TempDir dir;
+  TempDir dir{"export-test"};
   write_mixed_store(dir.path());
   absl::StatusOr<std::vector<StoredFile>> files = list_stored_files(dir.path());
   ASSERT_TRUE(files.ok()) << files.status();
@@ -434,7 +418,7 @@ TEST(ChromeTraceTest, AdjacentStepsStayApartForDoubleReaders) {
 }
 
 TEST(ChromeTraceTest, InstantEvents) {
-  TempDir dir;
+  TempDir dir{"export-test"};
   write_mixed_store(dir.path());
   const Exported exported = export_dir(dir.path(), ExportFormat::kChromeTrace);
   dom::parser parser;
@@ -474,7 +458,7 @@ TEST(ChromeTraceTest, InstantEvents) {
 }
 
 TEST(ChromeTraceTest, ProcessNamesOncePerPidBeforeItsEvents) {
-  TempDir dir;
+  TempDir dir{"export-test"};
   write_mixed_store(dir.path());
   const Exported exported = export_dir(dir.path(), ExportFormat::kChromeTrace);
   dom::parser parser;
@@ -499,7 +483,7 @@ TEST(ChromeTraceTest, ProcessNamesOncePerPidBeforeItsEvents) {
 // Steps as examples/agent_sim logs them: two threads, two runs with the same
 // step ids, interleaved; an unmatched start, unmatched ends.
 TEST(ChromeTraceTest, StepPairsBecomeCompleteEvents) {
-  TempDir dir;
+  TempDir dir{"export-test"};
   const int64_t t = kBase + kSecond;
   const auto step = [](std::string_view run, int id, std::string_view tool, std::string_view rest = "") {
     return "\"run_id\":\"" + std::string(run) + "\",\"step_id\":" + std::to_string(id) + ",\"tool\":\"" +
@@ -715,7 +699,7 @@ TEST(ChromeTraceTest, OddLines) {
 }
 
 TEST(ChromeTraceTest, ZeroEventsIsValidJson) {
-  TempDir dir;
+  TempDir dir{"export-test"};
   const Exported exported = export_dir(dir.path(), ExportFormat::kChromeTrace);
   EXPECT_EQ(exported.text, "{\"traceEvents\":[],\"displayTimeUnit\":\"ms\"}\n");
   dom::parser parser;
@@ -744,8 +728,8 @@ std::string read_file(const std::string& path) {
 
 TEST(ExportToolTest, ExitCodesAndOutputFile) {
   ASSERT_TRUE(ringtail::test::tool_built("ringtail"));
-  TempDir store;
-  TempDir scratch;
+  TempDir store{"export-test"};
+  TempDir scratch{"export-test"};
   write_mixed_store(store.path());
   const std::string file = scratch.path() + "/export.json";
   const auto one_error_line = [](const Result& result) {

@@ -59,9 +59,12 @@
 #include "ringtail/ringtail.hpp"
 #include "stored_files.hpp"
 #include "subprocess.hpp"
+#include "temp_dir.hpp"
 
 namespace ringtail::reader {
 namespace {
+
+using ringtail::test::TempDir;
 
 using ringtail::kv;
 using ringtail::test::ProducerChild;
@@ -430,24 +433,6 @@ std::map<uint32_t, ExpectedEvent> expected_events(const Logged& logged) {
 // Running the tool and reading its output.
 
 // A fresh temporary directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = "/tmp/ringtail-hostile-XXXXXX";
-    if (::mkdtemp(templ.data()) != nullptr) path_ = templ;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -679,7 +664,7 @@ TEST(HostileStringsReference, AgreesWithHandWrittenCases) {
 TEST_F(HostileStringsTest, EveryLineParsesAndValidPartsRoundTrip) {
   const Logged logged;
   const std::map<uint32_t, ExpectedEvent> expected = expected_events(logged);
-  TempDir out;
+  TempDir out{"hostile"};
   ASSERT_FALSE(out.path().empty());
   ringtail::Options options;
   options.service = hostile_service("rt");
@@ -710,7 +695,7 @@ TEST_F(HostileStringsTest, UncutMebibyteValuesRoundTrip) {
   const std::string mixed = hostile_fill(kMiB);
   std::string controls(kMiB, '\0');
   for (size_t i = 0; i < controls.size(); ++i) controls[i] = static_cast<char>(i % 0x20);
-  TempDir out;
+  TempDir out{"hostile"};
   ASSERT_FALSE(out.path().empty());
   ringtail::Options options;
   options.service = hostile_service("mib");

@@ -33,9 +33,12 @@
 #include "ringtail/ringtail.hpp"
 #include "stored_files.hpp"
 #include "subprocess.hpp"
+#include "temp_dir.hpp"
 
 namespace ringtail::reader {
 namespace {
+
+using ringtail::test::TempDir;
 
 namespace dom = simdjson::dom;
 namespace fs = std::filesystem;
@@ -45,25 +48,6 @@ using ringtail::test::run;
 
 constexpr int64_t kSecond = 1'000'000'000;
 constexpr size_t kBigValueBytes = size_t{1} << 20;
-
-// A temporary directory, removed with what it holds.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ringtail-sqlite-export-test.XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // The sqlite3 program on $PATH; empty if there is none.
 std::string sqlite3_program() {
@@ -190,7 +174,7 @@ constexpr std::string_view kBigTail = R"( '"\ end)";
 class SqliteExportTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    store_ = new TempDir();
+    store_ = new TempDir("sqlite-export-test");
     now_ns_ = realtime_now_ns();
     // The producer: events, two nested spans (the inner one failed) and
     // hostile strings in values and in a message.
@@ -289,7 +273,7 @@ class SqliteExportTest : public ::testing::Test {
   static std::string* big_value_;
   static int64_t now_ns_;
   static int64_t first_handmade_ns_;
-  TempDir scratch_;
+  TempDir scratch_{"sqlite-export-test"};
 };
 
 TempDir* SqliteExportTest::store_ = nullptr;

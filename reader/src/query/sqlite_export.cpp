@@ -421,7 +421,11 @@ absl::Status SqliteExportWriter::add_span(simdjson::dom::object line, bool start
     end.integer(2, ns);
     end.real(3, duration);
     end.text(4, string_of(taken[kSpanStatus]));
-    has_error ? end.text(5, std::string_view(error)) : end.null(5);
+    if (has_error) {
+      end.text(5, std::string_view{error});
+    } else {
+      end.null(5);
+    }
     end.integer(6, event_id);
     end.text(7, string_of(taken[kSpanSpanId]));
     end.text(8, string_of(taken[kSpanTraceId]));
@@ -451,7 +455,11 @@ absl::Status SqliteExportWriter::add_span(simdjson::dom::object line, bool start
   } else {
     insert.real(12, duration);
     insert.text(13, string_of(taken[kSpanStatus]));
-    has_error ? insert.text(14, std::string_view(error)) : insert.null(14);
+    if (has_error) {
+      insert.text(14, std::string_view{error});
+    } else {
+      insert.null(14);
+    }
     insert.integer(17, event_id);
   }
   if (absl::Status status = insert.run(); !status.ok()) return fail(std::move(status));
