@@ -657,6 +657,22 @@ TEST_F(ClickHouseSinkTest, TwoDrainsWithTheirHostNamesShareOneTable) {
   EXPECT_EQ(stored_b, 80u);
   EXPECT_EQ(query("SELECT host, count() FROM fleet.events FINAL GROUP BY host ORDER BY host"),
             "a\t" + std::to_string(stored_a) + "\nb\t" + std::to_string(stored_b) + "\n");
+
+  // The same questions through ringtail, across both hosts: per host, and
+  // one filter over both (each producer logged i = 0, 1, ...).
+  const ringtail::test::Result by_host = ringtail::test::run({"stats", "--engine", uri, "--by", "host", "--json"});
+  ASSERT_EQ(by_host.code, 0) << by_host.err;
+  EXPECT_NE(by_host.out.find(R"({"key":{"host":"a"},"count":120,)"), std::string::npos) << by_host.out;
+  EXPECT_NE(by_host.out.find(R"({"key":{"host":"b"},"count":80,)"), std::string::npos) << by_host.out;
+  const ringtail::test::Result late =
+      ringtail::test::run({"stats", "--engine", uri, "--where", "i>=60", "--by", "host", "--json"});
+  ASSERT_EQ(late.code, 0) << late.err;
+  EXPECT_NE(late.out.find(R"("total":80,)"), std::string::npos) << late.out;
+  EXPECT_NE(late.out.find(R"({"key":{"host":"a"},"count":60,)"), std::string::npos) << late.out;
+  EXPECT_NE(late.out.find(R"({"key":{"host":"b"},"count":20,)"), std::string::npos) << late.out;
+  const ringtail::test::Result only_b = ringtail::test::run({"query", "--engine", uri, "--where", "host=b"});
+  ASSERT_EQ(only_b.code, 0) << only_b.err;
+  EXPECT_EQ(std::count(only_b.out.begin(), only_b.out.end(), '\n'), 80);
 }
 
 // --- Users and passwords ---
