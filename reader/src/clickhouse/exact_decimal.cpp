@@ -95,8 +95,10 @@ ExactDecimal exact_decimal(long double value) {
 
 std::string number_order_key(const ExactDecimal& value) {
   if (value.sign == 0) return "2";
-  if (value.sign > 0) return "3" + std::to_string(500000 + value.exponent) + value.digits;
-  std::string out = "1" + std::to_string(500000 - value.exponent);
+  // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string.
+  std::string out(1, value.sign > 0 ? '3' : '1');
+  out += std::to_string(value.sign > 0 ? 500000 + value.exponent : 500000 - value.exponent);
+  if (value.sign > 0) return out + value.digits;
   for (const char digit : value.digits) out.push_back(static_cast<char>('9' - (digit - '0')));
   out.push_back('~');
   return out;
