@@ -35,7 +35,7 @@ template <int N>
 bool distinct_site() {
   if constexpr (N % 4 == 0) return RINGTAIL_INFO("kind zero", ringtail::kv("n", int32_t{N}));
   else if constexpr (N % 4 == 1) return RINGTAIL_WARN("kind one", ringtail::kv("ratio", 0.5 * N), ringtail::kv("n", uint64_t{N}));
-  else if constexpr (N % 4 == 2) return RINGTAIL_ERROR("kind two", ringtail::kv("label", "abc"), ringtail::kv("n", int16_t{N}), ringtail::kv("flag", N % 3 == 0), ringtail::kv("elapsed", std::chrono::microseconds(N)));
+  else if constexpr (N % 4 == 2) return RINGTAIL_ERROR("kind two", ringtail::kv("label", "abc"), ringtail::kv("n", int16_t{N}), ringtail::kv("flag", N % 3 == 0), ringtail::kv("elapsed", std::chrono::microseconds(N)), ringtail::kv("none", nullptr));
   else return RINGTAIL_TRACE("kind three", ringtail::kv("n", static_cast<uint16_t>(N)));
 }
 // clang-format on
@@ -83,8 +83,8 @@ Shape shape_of(int n) {
     case 2:
       return {Level::kError,
               "kind two",
-              {FieldType::kString, FieldType::kI16, FieldType::kBool, FieldType::kDurationNs},
-              {"label", "n", "flag", "elapsed"}};
+              {FieldType::kString, FieldType::kI16, FieldType::kBool, FieldType::kDurationNs, FieldType::kNull},
+              {"label", "n", "flag", "elapsed", "none"}};
     default:
       return {Level::kTrace, "kind three", {FieldType::kU16}, {"n"}};
   }
@@ -132,13 +132,14 @@ void expect_values_of(const SegmentView& seg, const Record& r, int n) {
       EXPECT_EQ(v[1].word, static_cast<uint64_t>(n));
       break;
     case 2:
-      ASSERT_EQ(v.size(), 4U);
+      ASSERT_EQ(v.size(), 5U);
       EXPECT_EQ(v[0].text, "abc");
       EXPECT_EQ(v[0].original_bytes, 3U);
       EXPECT_TRUE(v[0].padding_zero);
       EXPECT_EQ(v[1].as_i64(), n);
       EXPECT_EQ(v[2].word, n % 3 == 0 ? 1U : 0U);
       EXPECT_EQ(v[3].as_i64(), n * 1000);
+      EXPECT_EQ(v[4].word, 0U);  // kv("none", nullptr): a zero word
       break;
     default:
       ASSERT_EQ(v.size(), 1U);

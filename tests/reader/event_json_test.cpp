@@ -313,22 +313,23 @@ TEST(EventJson, EveryFieldType) {
                                        {"s", FieldType::kString},
                                        {"empty", FieldType::kString},
                                        {"elapsed", FieldType::kDurationNs},
-                                       {"negative", FieldType::kDurationNs}});
+                                       {"negative", FieldType::kDurationNs},
+                                       {"none", FieldType::kNull}});
   const DecodedEvent event =
       make_event(site, {true, false, int64_t{-128}, int64_t{-32768}, int64_t{INT32_MIN}, int64_t{INT64_MIN},
                         uint64_t{255}, uint64_t{65535}, uint64_t{UINT32_MAX}, uint64_t{UINT64_MAX}, 0.1f, 0.1,
-                        str("héllo ✓ 😀"), str(""), DurationValue{1'500'000}, DurationValue{-42}});
+                        str("héllo ✓ 😀"), str(""), DurationValue{1'500'000}, DurationValue{-42}, NullValue{}});
   const std::string line = format(f, event);
   // Exact text of the values (shortest round-trip floats, exact integers).
   EXPECT_NE(line.find(R"("t":true,"f":false,"i8":-128,"i16":-32768,"i32":-2147483648,)"
                       R"("i64":-9223372036854775808,"u8":255,"u16":65535,"u32":4294967295,)"
                       R"("u64":18446744073709551615,"f32":0.1,"f64":0.1,"s":"héllo ✓ 😀","empty":"",)"
-                      R"("elapsed":1500000,"negative":-42})"),
+                      R"("elapsed":1500000,"negative":-42,"none":null})"),
             std::string::npos)
       << line;
   const Json j = parse_line(line);
   EXPECT_EQ(j.keys(), with_reserved({"t", "f", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "s",
-                                     "empty", "elapsed", "negative"}));
+                                     "empty", "elapsed", "negative", "none"}));
   EXPECT_EQ(j.at("t").kind, Json::Kind::kBool);
   EXPECT_TRUE(j.at("t").b);
   EXPECT_FALSE(j.at("f").b);
@@ -349,6 +350,7 @@ TEST(EventJson, EveryFieldType) {
   EXPECT_EQ(j.at("elapsed").kind, Json::Kind::kInt);
   EXPECT_EQ(j.at("elapsed").i, 1'500'000);
   EXPECT_EQ(j.at("negative").i, -42);
+  EXPECT_EQ(j.at("none").kind, Json::Kind::kNull);
 }
 
 TEST(EventJson, IntegerExtremesAreExact) {
@@ -712,8 +714,8 @@ TEST(EventJson, IndexCountedByLayoutEqualsTheIndexCountedByKey) {
 // and as valid JSON.
 TEST(EventJson, FastAndPiecewisePathsWriteTheSameLines) {
   std::mt19937_64 rng(1130);
-  const FieldType types[] = {FieldType::kBool, FieldType::kI64,    FieldType::kU64,       FieldType::kF32,
-                             FieldType::kF64,  FieldType::kString, FieldType::kDurationNs};
+  const FieldType types[] = {FieldType::kBool, FieldType::kI64,    FieldType::kU64,        FieldType::kF32,
+                             FieldType::kF64,  FieldType::kString, FieldType::kDurationNs, FieldType::kNull};
   const std::string names[] = {"a", "pid", "seq", "_cut", "k\"q", "\x01", "\xff", "tool"};
   auto random_bytes = [&](size_t n) {
     std::string bytes(n, '\0');
@@ -725,7 +727,9 @@ TEST(EventJson, FastAndPiecewisePathsWriteTheSameLines) {
   for (uint32_t id = 0; id < 64; ++id) {
     std::vector<FieldInfo> fields;
     const size_t count = rng() % 6;
-    for (size_t i = 0; i < count; ++i) fields.push_back({names[rng() % std::size(names)], types[rng() % 7]});
+    for (size_t i = 0; i < count; ++i) {
+      fields.push_back({names[rng() % std::size(names)], types[rng() % std::size(types)]});
+    }
     sites.push_back(make_site(static_cast<Level>(rng() % 7), random_bytes(rng() % 12), fields, id));
   }
   EventJsonFormatter cached(realtime_identity());
@@ -758,6 +762,9 @@ TEST(EventJson, FastAndPiecewisePathsWriteTheSameLines) {
                                              : str(bytes));
           break;
         }
+        case FieldType::kNull:
+          values.emplace_back(NullValue{});
+          break;
         default:
           values.emplace_back(DurationValue{static_cast<int64_t>(rng())});
       }

@@ -1,10 +1,11 @@
 // A producer child that logs every kind of line a drain writes: events at
-// every level with every scalar type, a service name and a key that need
-// escapes, a field named like a head key (written with an underscore), a
-// string cut to max_string_bytes (so "_cut"), an error object, context
-// fields, a failed span (span.start, span.end with its error), a burst past
-// the ring (a ringtail.dropped line) and a crash (SIGKILL: the drain adds
-// ringtail.crashed). For tests that check something for each kind of line.
+// every level with every scalar type (a null too), a service name and a key
+// that need escapes, a field named like a head key (written with an
+// underscore), a string cut to max_string_bytes (so "_cut"), an error
+// object, context fields, a failed span (span.start, span.end with its
+// error), a burst past the ring (a ringtail.dropped line) and a crash
+// (SIGKILL: the drain adds ringtail.crashed). For tests that check something
+// for each kind of line.
 #pragma once
 
 #include <signal.h>
@@ -33,7 +34,7 @@ inline ringtail::test::ProducerChild start_every_kind_of_line() {
     RINGTAIL_DEBUG("debug line", kv("n", 1));
     RINGTAIL_INFO("tool call", kv("message", "a field named message"), kv("key\"with\tescapes", true),
                   kv("long", std::string(200, 'x')), kv("ratio", 0.5), kv("count", uint64_t{7}),
-                  kv("big", std::numeric_limits<uint64_t>::max()), kv("flag", true));
+                  kv("big", std::numeric_limits<uint64_t>::max()), kv("flag", true), kv("parent", nullptr));
     {
       Span span("process_query", kv("query_id", 7));
       RINGTAIL_WARN("inside the span", kv("step", -3), kv("flag", false));

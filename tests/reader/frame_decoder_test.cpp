@@ -44,6 +44,10 @@ class FrameBuilder {
   FrameBuilder& int_field(std::string_view key, int64_t value) {
     return field(key, shm::FieldType::kI64, &value, sizeof(value));
   }
+  FrameBuilder& null_field(std::string_view key) {
+    const uint64_t zero = 0;
+    return field(key, shm::FieldType::kNull, &zero, sizeof(zero));
+  }
   FrameBuilder& string_field(std::string_view key, std::string_view value) {
     const shm::InlineFieldHeader header{static_cast<uint8_t>(shm::FieldType::kString), 0,
                                         static_cast<uint16_t>(key.size()), 0};
@@ -88,6 +92,7 @@ TEST(FrameDecoder, ContextPushDecodes) {
   const std::vector<std::byte> record = FrameBuilder(shm::kFramePushId, shm::FrameKind::kContext, 2)
                                             .string_field("session_id", "s-1")
                                             .int_field("attempt", -3)
+                                            .null_field("parent")
                                             .build();
   DecodedFrame frame;
   ASSERT_TRUE(decode(record, frame).ok());
@@ -96,11 +101,14 @@ TEST(FrameDecoder, ContextPushDecodes) {
   EXPECT_EQ(frame.frame.depth, 2u);
   EXPECT_EQ(frame.frame.kind, shm::FrameKind::kContext);
   EXPECT_EQ(frame.frame.timestamp_raw, 12345u);
-  ASSERT_EQ(frame.frame.fields.size(), 2u);
+  ASSERT_EQ(frame.frame.fields.size(), 3u);
   EXPECT_EQ(frame.frame.fields[0].name, "session_id");
   EXPECT_EQ(std::get<StringValue>(frame.frame.fields[0].value).bytes, "s-1");
   EXPECT_EQ(frame.frame.fields[1].name, "attempt");
   EXPECT_EQ(std::get<int64_t>(frame.frame.fields[1].value), -3);
+  EXPECT_EQ(frame.frame.fields[2].name, "parent");
+  EXPECT_EQ(frame.frame.fields[2].type, shm::FieldType::kNull);
+  EXPECT_TRUE(std::holds_alternative<NullValue>(frame.frame.fields[2].value));
 }
 
 TEST(FrameDecoder, SpanPushDecodesIdsAsHex) {
@@ -154,6 +162,8 @@ TEST(FrameDecoder, EveryCorruptionIsNamed) {
       {"one field too few", [&](auto& r) { at(r, offsetof(shm::FrameHeader, field_count), uint32_t{1}); },
        "contents end at byte"},
       {"field type", [&](auto& r) { at(r, first_field, uint8_t{0}); }, "unknown type code 0"},
+      {"field type past the last", [&](auto& r) { at(r, first_field, uint8_t{shm::kMaxFieldType + 1}); },
+       "unknown type code 16"},
       {"reserved", [&](auto& r) { at(r, first_field + 1, uint8_t{1}); }, "nonzero reserved"},
       {"key length", [&](auto& r) { at(r, first_field + 2, uint16_t{65}); }, "longer than 64"},
       {"key past the end", [&](auto& r) { at(r, first_field + 2, uint16_t{64}); }, "past the end"},
@@ -183,8 +193,8 @@ TEST(FrameDecoder, EveryCorruptionIsNamed) {
 TEST(FrameDecoder, Malicious_ReasonsHoldNoRecordBytes) {
   // "SECRET!!" as a little-endian word: 0x2121544552434553.
   const uint64_t word = 0x2121544552434553ULL;
-  for (const shm::FieldType type :
-       {shm::FieldType::kBool, shm::FieldType::kI8, shm::FieldType::kU16, shm::FieldType::kF32}) {
+  for (const shm::FieldType type : {shm::FieldType::kBool, shm::FieldType::kI8, shm::FieldType::kU16,
+                                    shm::FieldType::kF32, shm::FieldType::kNull}) {
     SCOPED_TRACE(static_cast<int>(type));
     const std::vector<std::byte> record = FrameBuilder(shm::kFramePushId, shm::FrameKind::kContext, 0)
                                               .field("SECRET-KEY-BYTES", type, &word, sizeof(word))

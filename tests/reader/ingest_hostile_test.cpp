@@ -45,7 +45,7 @@ int base_child(ProducerChild::Link&) {
   for (uint64_t i = 0; i < kMainEvents / 2; ++i) ok &= log_main(i);
   std::thread([&ok] {
     for (int i = 0; i < static_cast<int>(kWorkerEvents); ++i)
-      ok &= RINGTAIL_WARN("worker", kv("k", i), kv("d", i * 0.25));
+      ok &= RINGTAIL_WARN("worker", kv("k", i), kv("d", i * 0.25), kv("none", nullptr));
   }).join();
   for (uint64_t i = kMainEvents / 2; i < kMainEvents; ++i) ok &= log_main(i);
   return ok ? 0 : 3;
@@ -320,7 +320,7 @@ TEST_F(IngestHostile, Malicious_CallsiteEntryCorrupt) {
       {"level", [](auto& e) { e.level = 7; }, "bad level"},
       {"field_count", [](auto& e) { e.field_count = 33; }, "more than 32"},
       {"type 0", [](auto& e) { e.field_types[1] = 0; }, "unknown type code 0"},
-      {"type 15", [](auto& e) { e.field_types[4] = shm::kMaxFieldType + 1; }, "unknown type code 15"},
+      {"type 16", [](auto& e) { e.field_types[4] = shm::kMaxFieldType + 1; }, "unknown type code 16"},
       {"text_bytes too big", [](auto& e) { e.text_bytes = 2000; }, "text area"},
       {"text_bytes too small", [](auto& e) { e.text_bytes = 5; }, "past text_bytes"},
       {"text_bytes cuts a name", [](auto& e) { e.text_bytes -= 1; }, "past text_bytes"},
@@ -450,6 +450,23 @@ TEST_F(IngestHostile, Malicious_FieldEncoding) {
   restore();
   poke<uint64_t>(r + 8, 0);  // seq backwards (the event before has seq 0)
   expect_poisoned(0, 1, "below the expected");
+}
+
+TEST_F(IngestHostile, Malicious_NullWordNotZero) {
+  // "worker" record 2 (event 1): header(24) k(8) d(8), then the null's word at 40.
+  std::byte* r = record(1, 2);
+  ASSERT_EQ(records(1).at(2).size, 48u);
+  uint64_t word = 1;
+  std::memcpy(&word, r + 40, sizeof(word));
+  ASSERT_EQ(word, 0u);
+  poke<uint64_t>(r + 40, 1);
+  expect_poisoned(1, 1, "field 2 (none): the word at byte 40 is not zero");
+  restore();
+  poke<uint64_t>(r + 40, 0x2121544552434553ULL);  // "SECRET!!"
+  expect_poisoned(1, 1, "the word at byte 40 is not zero");
+  const std::string reason(read_all().rings[1].status.message());
+  EXPECT_THAT(reason, ::testing::Not(HasSubstr("2121544552434553")));
+  EXPECT_THAT(reason, ::testing::Not(HasSubstr("SECRET")));
 }
 
 TEST_F(IngestHostile, Malicious_WriteAndReadPositions) {

@@ -197,7 +197,7 @@ bool log_iteration(uint32_t t, uint32_t i, bool dry_run, SiteLines& lines) {
   ok &= LOG_AT(lines.scalars, Level::kInfo, "scalars", kv("t", t), kv("i", i), kv("b", s.b), kv("i8", s.i8),
                kv("i16", s.i16), kv("i32", s.i32), kv("i64", s.i64), kv("u8", s.u8), kv("u16", s.u16), kv("u32", s.u32),
                kv("u64", s.u64), kv("f32", s.f32), kv("f64", s.f64), kv("color", s.color), kv("wide", s.wide),
-               kv("ms", s.ms), kv("ns", s.ns), kv("us", s.us), kv("ll", s.ll), kv("us16", s.us16));
+               kv("ms", s.ms), kv("ns", s.ns), kv("us", s.us), kv("ll", s.ll), kv("us16", s.us16), kv("none", nullptr));
   const Strings str = make_strings(t, i);
   const char* null_string = nullptr;
   ok &= LOG_AT(lines.strings, Level::kWarn, "strings", kv("t", t), kv("i", i),
@@ -258,7 +258,8 @@ std::vector<ExpectedField> expected_scalars(uint32_t t, uint32_t i) {
           {"ns", F::kDurationNs, dur(s.ns.count())},
           {"us", F::kDurationNs, dur(std::chrono::duration_cast<std::chrono::nanoseconds>(s.us).count())},
           {"ll", F::kI64, i64(s.ll)},
-          {"us16", F::kU16, u64(s.us16)}};
+          {"us16", F::kU16, u64(s.us16)},
+          {"none", F::kNull, FieldValue(NullValue{})}};
 }
 
 std::vector<ExpectedField> expected_strings(uint32_t t, uint32_t i) {

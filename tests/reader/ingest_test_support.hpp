@@ -155,6 +155,8 @@ inline std::string describe(const FieldValue& v) {
         } else if constexpr (std::is_same_v<T, ErrorValue>) {
           return "error " + x.type.bytes + " \"" + x.message.bytes.substr(0, 40) + "\"" +
                  (x.has_code ? " code " + std::to_string(x.code) : std::string());
+        } else if constexpr (std::is_same_v<T, NullValue>) {
+          return "null";
         } else {
           return "duration " + std::to_string(x.ns) + " ns";
         }

@@ -235,6 +235,50 @@ TEST(IngestFields, ScalarEncodings) {
   EXPECT_FALSE(decode({static_cast<F>(0)}, {1}, e).ok());
 }
 
+// kNull: one word, which must be zero; the field reads as NullValue, also
+// into a DecodedEvent whose slots held other types (the decoder reuses them).
+TEST(IngestFields, NullEncodings) {
+  using F = shm::FieldType;
+  DecodedEvent e;
+  ASSERT_TRUE(decode({F::kI64, F::kNull}, {7, 0}, e).ok());
+  EXPECT_EQ(std::get<int64_t>(e.fields[0].value), 7);
+  EXPECT_TRUE(std::holds_alternative<NullValue>(e.fields[1].value));
+  EXPECT_EQ(e.fields[1].type, F::kNull);
+  ASSERT_TRUE(decode({F::kNull, F::kI64, F::kNull}, {0, 9, 0}, e).ok());
+  EXPECT_TRUE(std::holds_alternative<NullValue>(e.fields[0].value));  // was an int64_t
+  EXPECT_EQ(std::get<int64_t>(e.fields[1].value), 9);                 // was a null
+  EXPECT_TRUE(std::holds_alternative<NullValue>(e.fields[2].value));
+
+  // A null word that is not zero is corrupt; the reason names its place, not its bytes.
+  for (const uint64_t word : {uint64_t{1}, uint64_t{1} << 63, uint64_t{0x2121544552434553}}) {
+    const absl::Status s = decode({F::kI64, F::kNull}, {7, word}, e);
+    ASSERT_FALSE(s.ok()) << word;
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+    const std::string reason(s.message());
+    EXPECT_NE(reason.find("field 1 (f1): the word at byte 32 is not zero"), std::string::npos) << reason;
+    EXPECT_EQ(reason.find("2121544552434553"), std::string::npos) << reason;
+    EXPECT_EQ(reason.find("SECRET"), std::string::npos) << reason;
+  }
+  EXPECT_FALSE(decode({F::kNull}, {}, e).ok());      // missing word
+  EXPECT_FALSE(decode({F::kNull}, {0, 0}, e).ok());  // trailing word
+}
+
+// kv(key, nullptr) (ringtail/field.hpp) encodes the zero word the reader decodes.
+TEST(IngestFields, ProducerNullEncodingRoundTrips) {
+  const auto field = ringtail::kv("none", nullptr);
+  static_assert(ringtail::detail::field_type<decltype(field.value)>() == shm::FieldType::kNull);
+  static_assert(ringtail::detail::kMaxFieldBytes<decltype(field.value)> == 8);
+  ASSERT_EQ(ringtail::detail::encoded_bytes(field.value, 64), 8u);
+  std::vector<uint64_t> words = {0xA5A5A5A5A5A5A5A5ULL, 0xA5A5A5A5A5A5A5A5ULL};  // stale ring bytes
+  std::byte* end = ringtail::detail::encode(reinterpret_cast<std::byte*>(words.data()), field.value, 64);
+  EXPECT_EQ(end, reinterpret_cast<std::byte*>(words.data()) + 8);
+  EXPECT_EQ(words[0], 0u);
+  EXPECT_EQ(words[1], 0xA5A5A5A5A5A5A5A5ULL);  // nothing past its word
+  DecodedEvent e;
+  ASSERT_TRUE(decode({shm::FieldType::kNull}, {words[0]}, e).ok());
+  EXPECT_TRUE(std::holds_alternative<NullValue>(e.fields[0].value));
+}
+
 TEST(IngestFields, StringEncodings) {
   using F = shm::FieldType;
   auto header = [](uint32_t stored, uint32_t original) { return uint64_t{stored} | (uint64_t{original} << 32); };

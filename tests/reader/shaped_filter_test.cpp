@@ -73,6 +73,11 @@ const std::vector<std::pair<std::string, Passes>> kClauses = {
     {"flag=true", kSome},
     {"flag!=false", kSome},
     {"flag=\"true\"", kNone},
+    {"parent=null", kAll},  // a null value, and every line without the key
+    {"parent!=null", kNone},
+    {"parent exists", kSome},
+    {"parent=0", kNone},
+    {"parent=\"null\"", kNone},
     {"\"key\\\"with\\tescapes\"=true", kSome},
     {"\"message\"=\"a field named message\"", kNone},
     {"_message=\"a field named message\"", kSome},

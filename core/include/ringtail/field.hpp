@@ -4,9 +4,10 @@
 //
 // Keys are string literals (they are written once, into the call-site table).
 // Values: bool, every integer width, enums (as their underlying integer),
-// float, double, std::string_view, const char* (nullptr logs as ""),
-// std::string, character arrays, std::chrono durations (as signed 64-bit
-// nanoseconds) and errors (below). A string value is referenced, not copied,
+// float, double, std::string_view, const char* (a null const char* logs as
+// ""), std::string, character arrays, std::chrono durations (as signed
+// 64-bit nanoseconds), errors (below) and nullptr (no value: JSON null, as
+// kv("parent", nullptr)). A string value is referenced, not copied,
 // until the event is written: a temporary lives until the end of the logging
 // statement.
 //
@@ -82,6 +83,10 @@ constexpr Error error(std::string_view type, std::string_view message, int64_t c
 }
 
 namespace detail {
+
+// kv(key, nullptr): no value (JSON null), encoded as a zero word
+// (shm::FieldType::kNull).
+struct NullValue {};
 
 // kv()'s normalised error (exceptions and ringtail::Error): encoded as a
 // shm::ErrorHeader and the strings type, message and stack.
@@ -222,6 +227,8 @@ constexpr shm::FieldType field_type() noexcept {
     return FieldType::kDurationNs;
   else if constexpr (kIsErrorValue<V>)
     return FieldType::kError;
+  else if constexpr (std::is_same_v<V, NullValue>)
+    return FieldType::kNull;
   else
     static_assert(kUnsupported<V>, "not a normalised field type");
 }
@@ -260,6 +267,9 @@ inline uint32_t encoded_bytes(const ErrorValue& value, uint32_t max_string_bytes
 inline uint32_t encoded_bytes(const ErrorCodeValue& value, uint32_t max_string_bytes) noexcept {
   return encoded_bytes(value.view(), max_string_bytes);
 }
+// A null by value: an empty object has no bytes to read, and GCC warns
+// (-Wmaybe-uninitialized) when one is bound to a const reference.
+[[gnu::always_inline]] inline uint32_t encoded_bytes(NullValue, uint32_t) noexcept { return 8; }
 
 // The most bytes a field of type V can take in a record, as far as the type
 // bounds it: scalars 8, a character array its string header and padded
@@ -326,6 +336,12 @@ inline std::byte* encode(std::byte* out, const ErrorValue& value, uint32_t max_s
 inline std::byte* encode(std::byte* out, const ErrorCodeValue& value, uint32_t max_string_bytes) noexcept {
   return encode(out, value.view(), max_string_bytes);
 }
+// A null: the zero word.
+[[gnu::always_inline]] inline std::byte* encode(std::byte* out, NullValue, uint32_t) noexcept {
+  const uint64_t zero = 0;
+  std::memcpy(out, &zero, sizeof(zero));
+  return out + sizeof(zero);
+}
 
 }  // namespace detail
 
@@ -335,7 +351,10 @@ inline std::byte* encode(std::byte* out, const ErrorCodeValue& value, uint32_t m
 template <size_t N, class T>
 constexpr auto kv(const char (&key)[N], const T& value) noexcept {
   using D = std::remove_cvref_t<T>;
-  if constexpr (std::is_same_v<D, bool>) {
+  if constexpr (std::is_same_v<D, std::nullptr_t>) {
+    // Before the string test: nullptr converts to std::string_view.
+    return Field<detail::NullValue>{key, detail::NullValue{}};
+  } else if constexpr (std::is_same_v<D, bool>) {
     return Field<bool>{key, value};
   } else if constexpr (std::is_same_v<D, char>) {
     static_assert(detail::kUnsupported<D>, "ringtail::kv: log a char as std::string_view(&c, 1) or as an int");

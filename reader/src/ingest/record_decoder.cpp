@@ -80,6 +80,10 @@ constexpr const char* kNotScalar = "";
     case FieldType::kDurationNs:
       set_value<DurationValue>(value, DurationValue{static_cast<int64_t>(word)});
       return nullptr;
+    case FieldType::kNull:
+      if (word != 0) return "zero (a null's word)";
+      if (!std::holds_alternative<NullValue>(value)) value.emplace<NullValue>();
+      return nullptr;
     default:
       return kNotScalar;
   }

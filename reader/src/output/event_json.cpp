@@ -210,7 +210,7 @@ namespace {
 constexpr size_t kMaxReservedLine = size_t{64} << 10;
 
 // ShownValue switches on the alternative's index.
-static_assert(std::variant_size_v<FieldValue> == 8);
+static_assert(std::variant_size_v<FieldValue> == 9);
 static_assert(std::is_same_v<std::variant_alternative_t<0, FieldValue>, bool>);
 static_assert(std::is_same_v<std::variant_alternative_t<1, FieldValue>, int64_t>);
 static_assert(std::is_same_v<std::variant_alternative_t<2, FieldValue>, uint64_t>);
@@ -219,8 +219,10 @@ static_assert(std::is_same_v<std::variant_alternative_t<4, FieldValue>, double>)
 static_assert(std::is_same_v<std::variant_alternative_t<5, FieldValue>, StringValue>);
 static_assert(std::is_same_v<std::variant_alternative_t<6, FieldValue>, DurationValue>);
 static_assert(std::is_same_v<std::variant_alternative_t<7, FieldValue>, ErrorValue>);
+static_assert(std::is_same_v<std::variant_alternative_t<8, FieldValue>, NullValue>);
 constexpr size_t kStringType = 5;
 constexpr size_t kErrorType = 7;
+constexpr size_t kNullType = 8;
 
 // An error value's JSON object as written unredacted.
 JsonError json_error(const ErrorValue& error) {
@@ -305,6 +307,8 @@ struct EventJsonFormatter::ShownValue {
         return write_json_float(p, *std::get_if<float>(&value));
       case 4:
         return write_json_double(p, *std::get_if<double>(&value));
+      case kNullType:
+        return write_raw(p, "null");
       default:
         // integer nanoseconds, see docs/FORMAT.md
         return write_json_int(p, std::get_if<DurationValue>(&value)->ns);

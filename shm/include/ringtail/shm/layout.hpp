@@ -126,8 +126,9 @@ enum class FieldType : uint8_t {
   kString = 12,
   kDurationNs = 13,  // std::chrono duration, as signed 64-bit nanoseconds
   kError = 14,       // an error: ErrorHeader, then strings type, message and stack (v2)
+  kNull = 15,        // no value (JSON null): a zero word
 };
-inline constexpr uint8_t kMaxFieldType = 14;
+inline constexpr uint8_t kMaxFieldType = 15;
 
 // ---------------------------------------------------------------------------
 // Segment header: 4 KiB at offset 0.

@@ -55,10 +55,17 @@ struct ErrorValue {
   bool operator==(const ErrorValue&) const = default;
 };
 
+// A kNull value: no value (JSON null), stored as a zero word.
+struct NullValue {
+  bool operator==(const NullValue&) const = default;
+};
+
 // By FieldType: kBool -> bool; kI8..kI64 -> int64_t; kU8..kU64 -> uint64_t;
 // kF32 -> float; kF64 -> double; kString -> StringValue; kDurationNs -> DurationValue;
-// kError -> ErrorValue.
-using FieldValue = std::variant<bool, int64_t, uint64_t, float, double, StringValue, DurationValue, ErrorValue>;
+// kError -> ErrorValue; kNull -> NullValue. New alternatives go last: the
+// JSON writer switches on the index.
+using FieldValue =
+    std::variant<bool, int64_t, uint64_t, float, double, StringValue, DurationValue, ErrorValue, NullValue>;
 
 struct DecodedField {
   std::string_view name;  // points into the CallSiteInfo

@@ -4,8 +4,9 @@
 // the bytes cannot change while they are checked and used. The record must
 // match its call site exactly: every field present with its declared type and
 // encoding (scalars 8 bytes, sign/zero-extended; float in the low 4 bytes with
-// 4 zero bytes; strings a StringHeader then the bytes zero-padded to 8 with
-// stored <= original and stored <= max_string_bytes), and no bytes left over.
+// 4 zero bytes; a null a zero word; strings a StringHeader then the bytes
+// zero-padded to 8 with stored <= original and stored <= max_string_bytes),
+// and no bytes left over.
 // Anything else is an error describing the first problem; `out` is then
 // partly overwritten and must not be used.
 //
