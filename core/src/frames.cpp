@@ -97,7 +97,7 @@ std::byte* begin_push(uint32_t size, shm::FrameKind kind, uint32_t field_count) 
   return record + sizeof(header);
 }
 
-int finish_push(const std::byte* end, bool is_span, uint32_t trace_draw) noexcept {
+int finish_push(const std::byte* end, bool is_span, uint32_t trace_draw, uint64_t stamp) noexcept {
   ThreadState& t = t_thread_state;
   const uint32_t depth = t.frame_depth;
   std::byte* record = t_frames.bytes + frame_start(depth);
@@ -106,7 +106,7 @@ int finish_push(const std::byte* end, bool is_span, uint32_t trace_draw) noexcep
   // Before the thread has a ring the clock may not be calibrated: the
   // timestamp is stamped when the frame first reaches the ring.
   const uint64_t seq = has_ring(t) ? t.writer.next_seq() : 0;
-  const uint64_t now = has_ring(t) ? timestamp(t.realtime_clock) : 0;
+  const uint64_t now = stamp != 0 ? stamp : has_ring(t) ? timestamp(t.realtime_clock) : 0;
   std::memcpy(record + offsetof(shm::RecordHeader, seq), &seq, sizeof(seq));
   std::memcpy(record + offsetof(shm::RecordHeader, timestamp), &now, sizeof(now));
   t_frames.ends[depth] = frame_start(depth) + size;
@@ -127,7 +127,7 @@ int finish_push(const std::byte* end, bool is_span, uint32_t trace_draw) noexcep
   return static_cast<int>(depth);
 }
 
-PopWrite begin_pop(int depth, uint32_t size, shm::FrameKind kind, uint32_t field_count) noexcept {
+PopWrite begin_pop(int depth, uint32_t size, shm::FrameKind kind, uint32_t field_count, uint8_t flags) noexcept {
   ThreadState& t = t_thread_state;
   if (depth < 0 || static_cast<uint32_t>(depth) >= t.frame_depth) return {nullptr, {}};
   t.frame_depth = static_cast<uint8_t>(depth);
@@ -148,6 +148,7 @@ PopWrite begin_pop(int depth, uint32_t size, shm::FrameKind kind, uint32_t field
   header.header = {size, shm::kFramePopId, t.writer.next_seq(), timestamp(t.realtime_clock)};
   header.depth = static_cast<uint16_t>(depth);
   header.kind = static_cast<uint8_t>(kind);
+  header.flags = flags;
   header.field_count = field_count;
   std::memcpy(r.at, &header, sizeof(header));
   return {r.at + sizeof(header), r};

@@ -22,7 +22,7 @@
 
 namespace ringtail::detail {
 
-constinit thread_local ThreadState t_thread_state __attribute__((tls_model("initial-exec"))){};
+constinit thread_local ThreadState t_thread_state RINGTAIL_THREAD_STATE_TLS{};
 
 namespace {
 

@@ -71,54 +71,43 @@ namespace detail {
   return realtime_ns();
 }
 
-template <FullRing kOnFull, class... V>
-[[gnu::always_inline]] inline EmitResult emit(CallSite& site, const char* function,
-                                              const Field<V>&... fields) noexcept {
-  static_assert(sizeof...(V) <= shm::kMaxFields, "a call site has at most 32 fields");
-  ThreadState& thread = t_thread_state;
+// The steps of one event, shared by emit() below and the run-time typed call
+// sites of language bindings (ringtail/binding.hpp); each is inlined.
+
+// A thread that is not kActive claims its ring or re-sends its frames first.
+// kCommitted when the event may go on; otherwise what became of it (counted).
+template <FullRing kOnFull>
+[[gnu::always_inline]] inline EmitResult ready_thread(ThreadState& thread) noexcept {
   if (thread.status != ThreadRingStatus::kActive) [[unlikely]] {
-    const auto ready = static_cast<EmitResult>(prepare_thread(static_cast<uint8_t>(kOnFull)));
-    if (ready != EmitResult::kCommitted) return ready;
+    return static_cast<EmitResult>(prepare_thread(static_cast<uint8_t>(kOnFull)));
   }
-  uint32_t id = site.id.load(std::memory_order_relaxed);
-  if (id >= kSiteRejected) [[unlikely]] {
-    static constexpr shm::FieldType kTypes[] = {detail::field_type<V>()..., shm::FieldType::kBool};
-    const char* const names[] = {fields.key..., nullptr};
-    id = register_site(site, function, kTypes, names, sizeof...(V));
-    if (id >= kSiteRejected) {
-      if constexpr (kOnFull == FullRing::kWait) count_audit_lost_outside_rings();
-      return EmitResult::kLost;
-    }
-  }
-  // One load of the site's sampling word, in the segment (a reader may change
-  // it live). Audit events are never sampled: they must have no holes.
+  return EmitResult::kCommitted;
+}
+
+// One load of the site's sampling word, in the segment (a reader may change
+// it live). True when a sampling rule leaves the event out (counted). Audit
+// events are never sampled: they must have no holes.
+template <FullRing kOnFull>
+[[gnu::always_inline]] inline bool sampled_out(ThreadState& thread, uint32_t id) noexcept {
   if constexpr (kOnFull != FullRing::kWait) {
     if (const uint32_t keep =
             std::atomic_ref<uint32_t>(thread.callsites[id].sample_keep).load(std::memory_order_relaxed);
         keep != 0) [[unlikely]] {
-      if (!sample_keep_event(thread, keep)) return EmitResult::kSampledOut;
+      return !sample_keep_event(thread, keep);
     }
   }
+  return false;
+}
+
+// Writes one event record of `size` bytes for call site `id`: the header,
+// then encode(out) writes the fields and returns their end. kCheckSize:
+// the record may exceed the ring's largest (a record the field types bound
+// below the smallest ring's limit needs no test against this ring's).
+template <FullRing kOnFull, bool kCheckSize, class Encode>
+[[gnu::always_inline]] inline EmitResult write_event(ThreadState& thread, uint32_t id, uint64_t size,
+                                                     const Encode& encode) noexcept {
   shm::RingWriter& ring = thread.writer;
-  const uint32_t max_string = thread.max_string_bytes;
-  (void)max_string;  // unused by call sites without string fields
-  if constexpr ((kIsErrorValue<V> || ...)) {
-    // Opt-in, cold: an ERROR event's error fields carry the thread's stack
-    // (field.hpp, ErrorValue::stack); others carry none, even a field object
-    // reused from an earlier event, and the thread keeps none past this one.
-    std::string_view stack;
-    if (site.level >= Level::kError && thread.error_stacks) [[unlikely]] {
-      capture_error_stack(thread);
-      stack = std::string_view(thread.error_stack, thread.error_stack_bytes);
-      thread.error_stack_bytes = 0;
-    }
-    (attach_error_stack(fields.value, stack), ...);
-  }
-  const uint64_t size = sizeof(shm::RecordHeader) + (uint64_t{0} + ... + encoded_bytes(fields.value, max_string));
-  // A record whose field types bound it below the smallest ring's limit
-  // (scalars and short literals) needs no test against this ring's.
-  constexpr uint64_t kMaxSize = sizeof(shm::RecordHeader) + (uint64_t{0} + ... + kMaxFieldBytes<V>);
-  if (kMaxSize > shm::kMinMaxRecordBytes && size > ring.max_record_bytes) [[unlikely]] {
+  if (kCheckSize && size > ring.max_record_bytes) [[unlikely]] {
     if constexpr (kOnFull == FullRing::kWait) {
       ring.drop_audit_too_big();
     } else {
@@ -161,10 +150,49 @@ template <FullRing kOnFull, class... V>
   std::memcpy(out, prefix, sizeof(prefix));
   std::memcpy(out + offsetof(shm::RecordHeader, seq), &seq, sizeof(seq));
   std::memcpy(out + offsetof(shm::RecordHeader, timestamp), &now, sizeof(now));
-  out += sizeof(shm::RecordHeader);
-  ((out = encode(out, fields.value, max_string)), ...);
+  (void)encode(out + sizeof(shm::RecordHeader));
   ring.commit(reservation, slot, next_committed);
   return EmitResult::kCommitted;
+}
+
+template <FullRing kOnFull, class... V>
+[[gnu::always_inline]] inline EmitResult emit(CallSite& site, const char* function,
+                                              const Field<V>&... fields) noexcept {
+  static_assert(sizeof...(V) <= shm::kMaxFields, "a call site has at most 32 fields");
+  ThreadState& thread = t_thread_state;
+  if (const EmitResult ready = ready_thread<kOnFull>(thread); ready != EmitResult::kCommitted) return ready;
+  uint32_t id = site.id.load(std::memory_order_relaxed);
+  if (id >= kSiteRejected) [[unlikely]] {
+    static constexpr shm::FieldType kTypes[] = {detail::field_type<V>()..., shm::FieldType::kBool};
+    const char* const names[] = {fields.key..., nullptr};
+    id = register_site(site, function, kTypes, names, sizeof...(V));
+    if (id >= kSiteRejected) {
+      if constexpr (kOnFull == FullRing::kWait) count_audit_lost_outside_rings();
+      return EmitResult::kLost;
+    }
+  }
+  if (sampled_out<kOnFull>(thread, id)) return EmitResult::kSampledOut;
+  const uint32_t max_string = thread.max_string_bytes;
+  (void)max_string;  // unused by call sites without string fields
+  if constexpr ((kIsErrorValue<V> || ...)) {
+    // Opt-in, cold: an ERROR event's error fields carry the thread's stack
+    // (field.hpp, ErrorValue::stack); others carry none, even a field object
+    // reused from an earlier event, and the thread keeps none past this one.
+    std::string_view stack;
+    if (site.level >= Level::kError && thread.error_stacks) [[unlikely]] {
+      capture_error_stack(thread);
+      stack = std::string_view(thread.error_stack, thread.error_stack_bytes);
+      thread.error_stack_bytes = 0;
+    }
+    (attach_error_stack(fields.value, stack), ...);
+  }
+  const uint64_t size = sizeof(shm::RecordHeader) + (uint64_t{0} + ... + encoded_bytes(fields.value, max_string));
+  constexpr uint64_t kMaxSize = sizeof(shm::RecordHeader) + (uint64_t{0} + ... + kMaxFieldBytes<V>);
+  return write_event<kOnFull, (kMaxSize > shm::kMinMaxRecordBytes)>(
+      thread, id, size, [&](std::byte * out) __attribute__((always_inline)) {
+        ((out = encode(out, fields.value, max_string)), ...);
+        return out;
+      });
 }
 
 }  // namespace detail

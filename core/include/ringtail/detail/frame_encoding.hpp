@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "ringtail/detail/producer_state.hpp"
 #include "ringtail/field.hpp"
@@ -37,19 +38,27 @@ uint32_t inline_field_bytes(const Field<V>& field, uint32_t max_string) noexcept
          encoded_bytes(field.value, max_string);
 }
 
-template <class V>
-std::byte* encode_inline_field(std::byte* out, const Field<V>& field, uint32_t max_string) noexcept {
-  const uint32_t key_bytes = inline_key_bytes(field.key);
-  const shm::InlineFieldHeader header{static_cast<uint8_t>(field_type<V>()), 0, static_cast<uint16_t>(key_bytes), 0};
+// Writes an InlineFieldHeader and the key (at most kMaxInlineKeyBytes,
+// zero-padded to 8); returns where the value goes.
+inline std::byte* encode_inline_key(std::byte* out, shm::FieldType type, std::string_view key) noexcept {
+  const auto key_bytes =
+      static_cast<uint32_t>(key.size() < shm::kMaxInlineKeyBytes ? key.size() : shm::kMaxInlineKeyBytes);
+  const shm::InlineFieldHeader header{static_cast<uint8_t>(type), 0, static_cast<uint16_t>(key_bytes), 0};
   std::memcpy(out, &header, sizeof(header));
   out += sizeof(header);
   const uint32_t padded = (key_bytes + 7U) & ~7U;
   if (padded != 0) {
     const uint64_t zero = 0;
     std::memcpy(out + padded - 8, &zero, sizeof(zero));
-    std::memcpy(out, field.key, key_bytes);
+    std::memcpy(out, key.data(), key_bytes);
   }
-  return encode(out + padded, field.value, max_string);
+  return out + padded;
+}
+
+template <class V>
+std::byte* encode_inline_field(std::byte* out, const Field<V>& field, uint32_t max_string) noexcept {
+  out = encode_inline_key(out, field_type<V>(), std::string_view(field.key, inline_key_bytes(field.key)));
+  return encode(out, field.value, max_string);
 }
 
 // The cap on string values in frames: the segment's max_string_bytes (the
@@ -66,8 +75,9 @@ std::byte* begin_push(uint32_t size, shm::FrameKind kind, uint32_t field_count) 
 // Publishes the record begun by begin_push (`end` is where its bytes end) as
 // the thread's innermost frame and writes it to the ring (or marks the
 // thread to re-send its frames when the ring lacks room). A span passes the
-// sampling draw of its trace. Returns the frame's depth.
-int finish_push(const std::byte* end, bool is_span, uint32_t trace_draw) noexcept;
+// sampling draw of its trace. The record is stamped with `timestamp`, or
+// with the time now when it is 0. Returns the frame's depth.
+int finish_push(const std::byte* end, bool is_span, uint32_t trace_draw, uint64_t timestamp = 0) noexcept;
 
 // A pop record of `size` bytes for the frame at `depth`, reserved in the
 // ring; `at` is where the bytes after its FrameHeader go, nullptr when it is
@@ -78,7 +88,8 @@ struct PopWrite {
   std::byte* at;
   shm::RingWriter::Reservation reservation;
 };
-PopWrite begin_pop(int depth, uint32_t size, shm::FrameKind kind, uint32_t field_count) noexcept;
+// `flags`: kFrameResent for a pop that unbinds without ending (no span.end line).
+PopWrite begin_pop(int depth, uint32_t size, shm::FrameKind kind, uint32_t field_count, uint8_t flags = 0) noexcept;
 void finish_pop(const PopWrite& pop) noexcept;
 
 }  // namespace ringtail::detail

@@ -66,7 +66,16 @@ struct ThreadState {
 // cold path (where it is counted), after shutdown at one that filters all.
 extern std::atomic<const std::atomic<uint32_t>*> g_min_level;
 
-extern constinit thread_local ThreadState t_thread_state __attribute__((tls_model("initial-exec")));
+// A library loaded with dlopen() (the Python module) cannot rely on static
+// TLS room for initial-exec variables: its copy of the core is built with
+// RINGTAIL_DLOPEN_TLS, which leaves the TLS model to the compiler (a
+// __tls_get_addr call instead of a %fs-relative load).
+#if defined(RINGTAIL_DLOPEN_TLS)
+#define RINGTAIL_THREAD_STATE_TLS
+#else
+#define RINGTAIL_THREAD_STATE_TLS __attribute__((tls_model("initial-exec")))
+#endif
+extern constinit thread_local ThreadState t_thread_state RINGTAIL_THREAD_STATE_TLS;
 
 // Cold path: gives the calling thread a ring. False if it cannot have one;
 // the event is then already counted as lost, unless `for_event` is false
