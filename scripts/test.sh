@@ -22,6 +22,8 @@ bash scripts/install-deps.sh
 if [ -z "${RINGTAIL_OTEL_PROTO_DIR:-}" ] && [ -d "$root/../shared/otel-proto" ]; then
   export RINGTAIL_OTEL_PROTO_DIR="$(cd "$root/../shared/otel-proto" && pwd)"
 fi
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@"
+# RINGTAIL_BUILD_PYTHON=ON: a missing pybind11 fails here instead of
+# leaving the Python suite out.
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRINGTAIL_BUILD_PYTHON=ON "$@"
 cmake --build "$build" --parallel "$jobs"
 ctest --test-dir "$build" --output-on-failure -j2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # clang-tidy with the repository's .clang-tidy over every source file of the
-# product (shm/, core/, reader/, tools/), using a configured build's
+# product (shm/, core/, reader/, tools/, python/), using a configured build's
 # compilation database. Any finding fails the run.
 #
 #   bash scripts/tidy.sh [build-dir]        # build-dir defaults to build/
@@ -25,12 +25,12 @@ if [ -z "$runner" ]; then
   exit 1
 fi
 
-count="$(grep -cE "\"file\": \"${root}/(shm|core|reader|tools)/" "$build/compile_commands.json" || true)"
+count="$(grep -cE "\"file\": \"${root}/(shm|core|reader|tools|python)/" "$build/compile_commands.json" || true)"
 echo "tidy: ${count} files with ${jobs} jobs"
 # run-clang-tidy 14 has no -warnings-as-errors: a finding is any "warning:"
 # or "error:" line in its log, and its own failure counts too.
 status=0
-"$runner" -p "$build" -j "$jobs" -quiet "^${root}/(shm|core|reader|tools)/" >"$build/tidy.log" 2>&1 || status=$?
+"$runner" -p "$build" -j "$jobs" -quiet "^${root}/(shm|core|reader|tools|python)/" >"$build/tidy.log" 2>&1 || status=$?
 findings="$(sed 's/\x1b\[[0-9;]*m//g' "$build/tidy.log" | grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' | sort -u || true)"
 if [ -n "$findings" ]; then
   echo "$findings" >&2

@@ -20,7 +20,7 @@ endfunction()
 
 # The consumer must log at info, whatever the calling environment says.
 foreach(var RINGTAIL_SERVICE RINGTAIL_LEVEL RINGTAIL_RING_BYTES RINGTAIL_MAX_THREADS
-            RINGTAIL_MAX_CALLSITES RINGTAIL_MAX_STRING_BYTES RINGTAIL_SHM_MODE RINGTAIL_CLOCK)
+            RINGTAIL_MAX_CALLSITES RINGTAIL_MAX_STRING_BYTES RINGTAIL_SHM_MODE RINGTAIL_CLOCK RINGTAIL_PYTHON_INIT)
   unset(ENV{${var}})
 endforeach()
 
@@ -62,5 +62,25 @@ foreach(exe consumer_static consumer_shared consumer_store)
   run("run ${exe}" "${exe_path}")
   unset(exe_path)
 endforeach()
+
+# The Python package, when the build has it: installed where Debian's
+# python3 looks under /usr and /usr/local, and importable from there.
+if(NOT "${PYTHON}" STREQUAL "" AND NOT "${PYTHON_INSTALL_DIR}" STREQUAL "")
+  set(package "${PREFIX}/${PYTHON_INSTALL_DIR}/ringtail")
+  file(GLOB module "${package}/_ringtail*.so")
+  if(NOT EXISTS "${package}/__init__.py" OR module STREQUAL "")
+    message(FATAL_ERROR "install.consumer: the Python package is not installed in ${package}")
+  endif()
+  run("import the installed Python package" "${PYTHON}" -c "
+import os, sys
+relative = sys.argv[2]
+assert any(os.path.join(p, relative) in sys.path for p in ('/usr', '/usr/local')), relative + ' is not on the path'
+sys.path.insert(0, os.path.join(sys.argv[1], relative))
+import ringtail
+assert ringtail.__file__.startswith(sys.argv[1]), ringtail.__file__
+assert ringtail.info('before init', n=1) is False
+assert ringtail.loss_counters()['before_init'] == 1
+" "${PREFIX}" "${PYTHON_INSTALL_DIR}")
+endif()
 
 message(STATUS "install.consumer: passed")
