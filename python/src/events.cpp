@@ -87,16 +87,18 @@ PyObject* log_at(PyObject*, PyObject* const* args, size_t nargsf, PyObject* kwna
   return write_event(kLevel, false, kNames[static_cast<int>(kLevel)], args, PyVectorcall_NARGS(nargsf), kwnames);
 }
 
-bool level_argument(PyObject* object, const char* name, Level& level) {
+// The level that log() and audit() take first, by name; false with a
+// Python exception set when it is missing or not a level.
+bool leading_level(PyObject* const* args, Py_ssize_t nargs, const char* name, Level& level) {
   Py_ssize_t size = 0;
-  const char* text = PyUnicode_Check(object) ? PyUnicode_AsUTF8AndSize(object, &size) : nullptr;
+  const char* text = nargs >= 1 && PyUnicode_Check(args[0]) ? PyUnicode_AsUTF8AndSize(args[0], &size) : nullptr;
   const std::optional<Level> parsed =
       text != nullptr ? parse_level(std::string_view(text, static_cast<size_t>(size))) : std::nullopt;
   if (!parsed.has_value() || *parsed == Level::kOff) {
     PyErr_Clear();
-    PyErr_Format(PyExc_ValueError,
-                 "ringtail.%s(level, message, **fields): level is one of \"trace\", \"debug\", \"info\", \"warn\", "
-                 "\"error\", \"critical\"",
+    PyErr_Format(nargs < 1 ? PyExc_TypeError : PyExc_ValueError,
+                 "ringtail.%s(level, message, **fields): level is one of \"trace\", \"debug\", \"info\", "
+                 "\"warn\", \"error\", \"critical\"",
                  name);
     return false;
   }
@@ -108,10 +110,7 @@ bool level_argument(PyObject* object, const char* name, Level& level) {
 PyObject* log_any(PyObject*, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
   const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
   Level level = Level::kInfo;
-  if (nargs < 1 || !level_argument(args[0], "log", level)) {
-    if (nargs < 1) PyErr_SetString(PyExc_TypeError, "ringtail.log(level, message, **fields)");
-    return nullptr;
-  }
+  if (!leading_level(args, nargs, "log", level)) return nullptr;
   if (!enabled(level)) Py_RETURN_FALSE;
   return write_event(level, false, "log", args + 1, nargs - 1, kwnames);
 }
@@ -120,10 +119,7 @@ PyObject* log_any(PyObject*, PyObject* const* args, size_t nargsf, PyObject* kwn
 PyObject* audit(PyObject*, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
   const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
   Level level = Level::kInfo;
-  if (nargs < 1 || !level_argument(args[0], "audit", level)) {
-    if (nargs < 1) PyErr_SetString(PyExc_TypeError, "ringtail.audit(level, message, **fields)");
-    return nullptr;
-  }
+  if (!leading_level(args, nargs, "audit", level)) return nullptr;
   return write_event(level, true, "audit", args + 1, nargs - 1, kwnames);
 }
 
