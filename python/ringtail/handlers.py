@@ -96,9 +96,12 @@ class StructlogProcessor:
     becomes the field "error" with its traceback; every other key is a field.
     """
 
-    def __call__(self, logger, method_name, event_dict):
-        import structlog
+    def __init__(self):
+        import structlog  # only its users need it installed
 
+        self._drop_event = structlog.DropEvent
+
+    def __call__(self, logger, method_name, event_dict):
         level = str(event_dict.pop("level", method_name)).lower()
         level = _STRUCTLOG_LEVELS.get(level, level)
         message = event_dict.pop("event", "")
@@ -117,4 +120,4 @@ class StructlogProcessor:
             with_stack = True
         if _ringtail.enabled(level):
             _ringtail.log_fields(level, message, event_dict, "<structlog>", 0, method_name, False, with_stack)
-        raise structlog.DropEvent
+        raise self._drop_event
