@@ -5,6 +5,7 @@
 //   ringtail gc [--dry-run] [--invalid]                 remove dead producers' drained segments
 //   ringtail drain --out DIR (--once | --follow) ...    consume events into JSONL files
 //   ringtail tail [--pid PID]... [--level L]            follow events without consuming them
+//   ringtail top [--pid PID]... [--once]                live view of producers, rates, top messages
 //   ringtail snapshot PID --out FILE                    copy a process's current events, peeking
 //
 // `ringtail VERB --help` describes each verb. Exit status: 0 success;
@@ -39,6 +40,7 @@ int run(int argc, char** argv) {
   ringtail::cli::add_gc(app);
   ringtail::cli::add_drain(app);
   ringtail::cli::add_tail(app);
+  ringtail::cli::add_top(app);
   ringtail::cli::add_snapshot(app);
   ringtail::cli::add_retain(app);
   ringtail::cli::add_query(app);

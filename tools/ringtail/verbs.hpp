@@ -14,6 +14,7 @@ void add_sample(CLI::App& app);    // show or change live producers' sampling ru
 void add_gc(CLI::App& app);        // remove dead producers' segments that hold nothing to drain
 void add_drain(CLI::App& app);     // consume events into JSONL files
 void add_tail(CLI::App& app);      // follow events on stdout without consuming them
+void add_top(CLI::App& app);       // live view of producers: events/s, drops, ring fill, lag, top messages
 void add_snapshot(CLI::App& app);  // copy a process's current events to a file without consuming them
 void add_retain(CLI::App& app);    // apply retention to a storage directory
 void add_query(CLI::App& app);     // print the stored events that pass a filter
