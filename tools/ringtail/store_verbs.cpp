@@ -52,10 +52,26 @@ std::string unquoted(const std::string& json_text) {
   return json_text;
 }
 
+void report_line(std::string_view line) {
+  erase_progress_then([line] { print_error(line); });
+}
+
+reader::ProgressCallback scan_progress(ProgressMeter& meter) {
+  return [&meter](const reader::ScanProgress& scan) {
+    ProgressCounts counts;
+    counts.done = scan.disk_bytes_done;
+    counts.total = scan.disk_bytes;
+    counts.items_done = scan.files_done;
+    counts.items_total = scan.files;
+    counts.items_noun = "files";
+    meter.update(counts);
+  };
+}
+
 std::optional<std::vector<reader::StoredFile>> list_store(const std::string& directory, bool use_indexes) {
   reader::CatalogOptions catalog;
   catalog.use_indexes = use_indexes;
-  catalog.report = [](std::string_view line) { print_error(line); };
+  catalog.report = report_line;
   absl::StatusOr<std::vector<reader::StoredFile>> files = reader::list_stored_files(directory, catalog);
   if (!files.ok()) {
     print_error(std::string{files.status().message()});
@@ -65,11 +81,15 @@ std::optional<std::vector<reader::StoredFile>> list_store(const std::string& dir
 }
 
 int scan_store(const std::string& directory, const reader::Filter& filter, bool ordered, bool use_indexes,
-               const reader::LineCallback& emit) {
+               const reader::LineCallback& emit, const ProgressChoice& progress) {
   const std::optional<std::vector<reader::StoredFile>> files = list_store(directory, use_indexes);
   if (!files) return kExitRuntime;
-  reader::Scanner scanner(filter, [](std::string_view line) { print_error(line); });
+  reader::Scanner scanner(filter, report_line);
+  // From here: the rate is the scan's, not the listing's.
+  const std::unique_ptr<ProgressMeter> meter = start_progress(progress, ProgressUnit::kBytes);
+  if (meter) scanner.set_progress(scan_progress(*meter));
   absl::Status status = ordered ? scanner.scan_ordered(*files, emit) : scanner.scan_unordered(*files, emit);
+  if (meter) meter->finish();
   if (!status.ok()) {
     print_error(std::string{status.message()});
     return kExitRuntime;

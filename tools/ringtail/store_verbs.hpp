@@ -1,6 +1,7 @@
 // What the verbs over a storage directory share (query, stats, report, export):
 // where the lines are (DIR, or a ClickHouse table with --engine), scanning
-// the store, and plain-text tables with JSON values as people read them.
+// the store (with progress on stderr, progress.hpp), and plain-text tables
+// with JSON values as people read them.
 #pragma once
 
 #include <optional>
@@ -9,6 +10,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "progress.hpp"
 #include "ringtail/reader/clickhouse/clickhouse_client.hpp"
 #include "ringtail/reader/query/catalog.hpp"
 #include "ringtail/reader/query/scanner.hpp"
@@ -35,8 +37,18 @@ std::string unquoted(const std::string& json_text);
 std::optional<std::vector<reader::StoredFile>> list_store(const std::string& directory, bool use_indexes);
 
 // The stored files of DIR (as list_store gives them) scanned with `filter`: in timestamp order, or file after file.
-// Read problems go to stderr. Returns the exit status (0, or 1 if DIR cannot be read).
+// Read problems go to stderr (report_line). Progress, if `progress` wants it
+// (progress_wanted), is shown while the files are read and erased before
+// this returns. Returns the exit status (0, or 1 if DIR cannot be read).
 int scan_store(const std::string& directory, const reader::Filter& filter, bool ordered, bool use_indexes,
-               const reader::LineCallback& emit);
+               const reader::LineCallback& emit, const ProgressChoice& progress);
+
+// print_error() for the reports made while a meter may be drawn: the line is
+// erased first (erase_progress_then). Any thread.
+void report_line(std::string_view line);
+
+// A Scanner's progress drawn by `meter`: "<files done>/<files> files, <bytes
+// on disk done> of <bytes on disk>, rate, time left".
+reader::ProgressCallback scan_progress(ProgressMeter& meter);
 
 }  // namespace ringtail::cli

@@ -20,6 +20,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common.hpp"
+#include "progress.hpp"
 #include "redaction_flags.hpp"
 #include "retention_flags.hpp"
 #include "ringtail/reader/alerts/alert_sink.hpp"
@@ -100,7 +101,9 @@ constexpr const char* kDrainHelp =
     "thread and queue and never hold back the drain; one that fails is retried (4 tries) and counted, and the "
     "summary says per rule what matched, fired, was sent, failed or dropped (docs/OPERATIONS.md, Alerts).\n"
     "Segments of producers that are gone are drained to their end and removed.\n"
-    "--once drains what is there and exits; --follow keeps draining, picks up new producers, and on SIGINT or "
+    "--once drains what is there and exits (on stderr, when it is a terminal and the drain takes over a second: "
+    "segments done of those found, bytes written and the rate, erased at the end; --no-progress turns it off); "
+    "--follow keeps draining, picks up new producers, and on SIGINT or "
     "SIGTERM drains what is left and exits (a second signal exits at once).\n"
     "When the output cannot be written (disk full, a symbolic link planted in DIR...), nothing is committed: "
     "what was written since the last commit is taken back and the producers' events stay in their rings, "
@@ -140,9 +143,14 @@ struct DrainConfig {
   RetentionFlags retention;
   bool no_retention = false;
   RedactionFlags redaction;
+  bool no_progress = false;
 };
 
-void report(std::string_view line) { print_error(line); }
+// Reports come from the engine, its decoders, the writer, the maintainer and
+// the sinks' threads: each erases --once's progress line first.
+void report(std::string_view line) {
+  erase_progress_then([line] { print_error(line); });
+}
 
 void print_summary(const reader::DrainStats& s, const std::string& out) {
   std::printf("drained %llu events (%llu lines, %llu bytes) into %s; %llu segments seen, %llu removed",
@@ -336,6 +344,25 @@ int run_drain(const DrainConfig& config) {
     for (size_t i = 0; i < sinks.size(); ++i) fan_out->add(*sinks[i], config.sinks[i], reader::Delivery::kBestEffort);
     sink = &*fan_out;
   }
+  // --once: segments done of those found and the bytes written so far, after
+  // each pass (no time left: what the rings still hold is not summed up).
+  // The summary goes to stdout only at the end.
+  std::unique_ptr<ProgressMeter> meter;
+  if (config.once) {
+    meter = start_progress(ProgressChoice{.no_progress = config.no_progress, .stdout_during_work = false},
+                           ProgressUnit::kBytes);
+  }
+  if (meter) {
+    options.on_progress = [&meter](const reader::DrainProgress& drained) {
+      ProgressCounts counts;
+      counts.done = drained.bytes;
+      counts.items_done = drained.segments_done;
+      counts.items_total = drained.segments;
+      counts.items_noun = "segments";
+      counts.done_word = "written";
+      meter->update(counts);
+    };
+  }
   const std::string where = config.out.empty() ? std::string("the sinks") : config.out;
   int status = kExitOk;
   {
@@ -357,7 +384,9 @@ int run_drain(const DrainConfig& config) {
                                " (no authentication)"));
     }
     if (config.once) {
-      if (absl::Status s = engine.drain_once(); !s.ok()) {
+      absl::Status s = engine.drain_once();
+      if (meter) meter->finish();
+      if (!s.ok()) {
         print_error(absl::StrCat("output failed, nothing after the last flush was committed: ", s.message()));
         status = kExitRuntime;
       }
@@ -451,6 +480,7 @@ void add_drain(CLI::App& app) {
   add_retention_flags(drain, config->retention);
   add_redaction_flags(drain, config->redaction);
   drain->add_flag("--no-retention", config->no_retention, "Keep every file (no retention while draining)");
+  drain->add_flag("--no-progress", config->no_progress, kNoProgressHelp);
   drain->callback([config] { finish(run_drain(*config)); });
 }
 

@@ -55,7 +55,11 @@ constexpr const char* kExportHelp =
     "With --engine clickhouse://HOST[:PORT]/DATABASE instead of DIR, the lines come from ClickHouse (the table "
     "drain --sink clickhouse:// fills), filtered and ordered in SQL; every format is the same.\n"
     "On an error a partial FILE is removed (sqlite writes a temporary file beside FILE and renames it over FILE "
-    "only when complete: an error leaves FILE as it was). Exit status: 0 done (also when nothing matched); 1 DIR "
+    "only when complete: an error leaves FILE as it was).\n"
+    "Progress (files and bytes read of DIR, rate, time left) is shown on stderr when it is a terminal and the "
+    "export takes over a second, and erased when it ends; not while the export goes to stdout on a terminal, "
+    "never with --engine; --no-progress turns it off.\n"
+    "Exit status: 0 done (also when nothing matched); 1 DIR "
     "cannot be read "
     "(or ClickHouse failed) or FILE cannot be written; 2 usage error.";
 
@@ -66,6 +70,7 @@ struct ExportConfig {
   std::string format = "json";
   std::string output;
   bool no_index = false;
+  bool no_progress = false;
 };
 
 // The filter flags as given, as a JSON object (meta "filter" of an SQLite export).
@@ -124,7 +129,7 @@ int run_sqlite_export(const ExportConfig& config, const reader::OrderedLines& li
 int run_export(const ExportConfig& config) {
   const std::optional<reader::ClickHouseTarget> engine = engine_target(config.directory, config.engine);
   const reader::Filter filter = build_filter(config.filter);
-  const auto report = [](std::string_view line) { print_error(line); };
+  const auto report = [](std::string_view line) { report_line(line); };
   // The lines: DIR's files, listed before any output is made (a DIR that
   // cannot be read leaves no file behind), or the --engine table.
   std::vector<reader::StoredFile> files;
@@ -133,9 +138,18 @@ int run_export(const ExportConfig& config) {
     if (!listed) return kExitRuntime;
     files = std::move(*listed);
   }
+  // Progress over DIR's files (none with --engine); the JSON formats stream
+  // to stdout unless -o FILE is given.
+  const bool to_stdout = config.format != "sqlite" && (config.output.empty() || config.output == "-");
+  const ProgressChoice progress{.no_progress = config.no_progress, .stdout_during_work = to_stdout};
   const reader::OrderedLines lines = [&](const reader::LineCallback& emit) {
     if (engine) return reader::ClickHouseQuery(*engine, report).scan(filter, /*limit=*/0, emit);
-    return reader::Scanner(filter, report).scan_ordered(files, emit);
+    reader::Scanner scanner(filter, report);
+    const std::unique_ptr<ProgressMeter> meter = start_progress(progress, ProgressUnit::kBytes);
+    if (meter) scanner.set_progress(scan_progress(*meter));
+    absl::Status status = scanner.scan_ordered(files, emit);
+    if (meter) meter->finish();
+    return status;
   };
   if (config.format == "sqlite") return run_sqlite_export(config, lines);
   reader::ExportOptions options;
@@ -202,6 +216,7 @@ void add_export(CLI::App& app) {
       ->check(CLI::IsMember({"json", "chrome-trace", "sqlite"}));
   verb->add_option("-o,--output", config->output, "Write to FILE instead of stdout")->type_name("FILE");
   verb->add_flag("--no-index", config->no_index, "Read every file (ignore and do not build indexes)");
+  verb->add_flag("--no-progress", config->no_progress, kNoProgressHelp);
   verb->callback([config] { finish(run_export(*config)); });
 }
 

@@ -31,6 +31,9 @@ constexpr const char* kQueryHelp =
     "  ringtail query DIR --message tool.call --where 'duration_ms>100' --fields timestamp,tool,duration_ms\n"
     "With --engine clickhouse://HOST[:PORT]/DATABASE instead of DIR, ClickHouse answers (the table drain --sink "
     "clickhouse:// fills): the same filters and output, filtered, ordered and limited in SQL (docs/QUERY.md).\n"
+    "Progress (files and bytes read of DIR, rate, time left) is shown on stderr when it is a terminal and the "
+    "scan takes over a second, and erased when it ends; not while jsonl or csv lines go to stdout on a terminal, "
+    "never with --engine; --no-progress turns it off.\n"
     "Exit status: 0 done (also when nothing matched); 1 DIR cannot be read or ClickHouse failed; 2 usage error.";
 
 struct QueryConfig {
@@ -41,6 +44,7 @@ struct QueryConfig {
   uint64_t limit = 0;
   std::string format = "jsonl";
   bool no_index = false;
+  bool no_progress = false;
 };
 
 // A value as a table or CSV cell: strings as their text, anything else as JSON.
@@ -175,11 +179,15 @@ int run_query(const QueryConfig& config) {
     return kExitOk;
   }
   uint64_t printed = 0;
-  const int status = scan_store(config.directory, filter, /*ordered=*/true, !config.no_index,
-                                [&](std::string_view raw, simdjson::dom::element line) {
-                                  output.add(raw, line);
-                                  return config.limit == 0 || ++printed < config.limit;
-                                });
+  // jsonl and csv are printed as they are found; a table only at the end.
+  const ProgressChoice progress{.no_progress = config.no_progress, .stdout_during_work = config.format != "table"};
+  const int status = scan_store(
+      config.directory, filter, /*ordered=*/true, !config.no_index,
+      [&](std::string_view raw, simdjson::dom::element line) {
+        output.add(raw, line);
+        return config.limit == 0 || ++printed < config.limit;
+      },
+      progress);
   output.finish();
   std::fflush(stdout);
   return status;
@@ -200,6 +208,7 @@ void add_query(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"jsonl", "table", "csv"}));
   query->add_flag("--no-index", config->no_index, "Read every file (ignore and do not build indexes)");
+  query->add_flag("--no-progress", config->no_progress, kNoProgressHelp);
   query->callback([config] { finish(run_query(*config)); });
 }
 

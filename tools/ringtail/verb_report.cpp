@@ -30,6 +30,8 @@ constexpr const char* kReportHelp =
     "With --engine clickhouse://HOST[:PORT]/DATABASE instead of DIR, ClickHouse sums the same report in SQL "
     "(Decimal128 with 18 fractional digits, from the numbers' text) over the table drain --sink clickhouse:// "
     "fills (docs/QUERY.md).\n"
+    "Progress (files and bytes read of DIR, rate, time left) is shown on stderr when it is a terminal and the "
+    "scan takes over a second, and erased when it ends; --no-progress turns it off (none with --engine).\n"
     "Exit status: 0 done; 1 DIR cannot be read or ClickHouse failed; 2 usage error.";
 
 struct ReportConfig {
@@ -39,6 +41,7 @@ struct ReportConfig {
   bool cost = false;
   std::string by;
   bool json = false;
+  bool no_progress = false;
 };
 
 // Cents; amounts under ten cents that are not whole cents get four decimals
@@ -127,11 +130,13 @@ int run_report(const ReportConfig& config) {
     reader::Filter with_cost = filter;
     with_cost.add(*reader::parse_where("cost_usd exists"));
     reader::CostAccumulator cost(by);
-    const int status = scan_store(config.directory, with_cost, /*ordered=*/false, /*use_indexes=*/true,
-                                  [&](std::string_view raw, simdjson::dom::element line) {
-                                    cost.add(raw, line);
-                                    return true;
-                                  });
+    const int status = scan_store(
+        config.directory, with_cost, /*ordered=*/false, /*use_indexes=*/true,
+        [&](std::string_view raw, simdjson::dom::element line) {
+          cost.add(raw, line);
+          return true;
+        },
+        ProgressChoice{.no_progress = config.no_progress, .stdout_during_work = false});
     if (status != kExitOk) return status;
     report = cost.finish();
   }
@@ -158,6 +163,7 @@ void add_report(CLI::App& app) {
   report->add_option("--by", config->by, "Per group of these keys (comma-separated), e.g. model")
       ->type_name("KEY[,KEY]");
   report->add_flag("--json", config->json, "One JSON object (exact decimals) instead of text");
+  report->add_flag("--no-progress", config->no_progress, kNoProgressHelp);
   report->callback([config] { finish(run_report(*config)); });
 }
 

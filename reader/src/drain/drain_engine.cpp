@@ -328,6 +328,18 @@ absl::Status DrainEngine::pass(bool rescan_now, bool final_drain, PassResult* re
   }
   ++work_.passes;
   publish_stats();
+  if (options_.on_progress) {
+    DrainProgress progress;
+    progress.segments = work_.segments_seen;
+    uint64_t backlogs = 0;
+    for (const auto& [name, drainer] : segments_) {
+      if (!drainer->retiring && drainer->stopped_at_pass_bytes()) ++backlogs;
+    }
+    progress.segments_done = progress.segments > backlogs ? progress.segments - backlogs : 0;
+    progress.events = work_.events;
+    progress.bytes = work_.bytes;
+    options_.on_progress(progress);
+  }
   return absl::OkStatus();
 }
 

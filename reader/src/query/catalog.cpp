@@ -104,6 +104,7 @@ absl::StatusOr<std::vector<StoredFile>> list_stored_files(const std::string& dir
           if (found != here.end() && found->second.name.kind == StoredFileName::Kind::kCompressed) continue;
           StoredFile file;
           file.path = dir.path_of(entry.name);
+          file.disk_bytes = entry.st.st_size > 0 ? static_cast<uint64_t>(entry.st.st_size) : 0;
           file.name = std::move(*name);
           here[base] = std::move(file);
         }

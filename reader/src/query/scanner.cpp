@@ -31,6 +31,7 @@ class Scanner::Cursor {
     if (!reader.ok()) {
       s_.report_(absl::StrCat(file_.path, ": ", reader.status().message(), "; skipped"));
       ++s_.stats_.damaged_files;
+      file_done();
       return false;
     }
     reader_.emplace(std::move(*reader));
@@ -169,6 +170,7 @@ class Scanner::Cursor {
       s_.report_(absl::StrCat(file_.path, ": ", block.status().message(), "; the rest of the file is skipped"));
       ++s_.stats_.damaged_files;
       reader_.reset();
+      file_done();
       return false;
     }
     if (block->empty()) {
@@ -178,12 +180,30 @@ class Scanner::Cursor {
                                 " bytes without a newline) and was skipped"));
       }
       reader_.reset();
+      file_done();
       return false;
     }
     s_.stats_.bytes_read += block->size();
+    if (!reader_->compressed()) credit(block->size());
     block_ = *block;
     at_ = 0;
     return true;
+  }
+
+  // Progress: `bytes` more of the file on disk are done (never more than its listed size).
+  void credit(uint64_t bytes) {
+    const uint64_t room = file_.disk_bytes > credited_ ? file_.disk_bytes - credited_ : 0;
+    bytes = std::min(bytes, room);
+    credited_ += bytes;
+    s_.progress_.disk_bytes_done += bytes;
+    s_.report_progress();
+  }
+  // Progress: the file is done (read to its end, or unreadable); once.
+  void file_done() {
+    if (done_) return;
+    done_ = true;
+    ++s_.progress_.files_done;
+    credit(file_.disk_bytes);
   }
 
   Scanner& s_;
@@ -207,6 +227,8 @@ class Scanner::Cursor {
   std::string_view raw_;
   std::string_view timestamp_;
   bool bad_reported_ = false;
+  uint64_t credited_ = 0;  // progress: bytes of the file counted done
+  bool done_ = false;      // progress: the file counted done
 };
 
 Scanner::Scanner(const Filter& filter, std::function<void(std::string_view)> report)
@@ -217,14 +239,26 @@ Scanner::Scanner(const Filter& filter, std::function<void(std::string_view)> rep
   }
 }
 
+void Scanner::start_progress(const std::vector<const StoredFile*>& files) {
+  progress_ = ScanProgress{};
+  progress_.files = files.size();
+  for (const StoredFile* file : files) progress_.disk_bytes += file->disk_bytes;
+  report_progress();
+}
+
 absl::Status Scanner::scan_unordered(const std::vector<StoredFile>& files, const LineCallback& emit) {
-  for (size_t i = 0; i < files.size(); ++i) {
+  std::vector<const StoredFile*> pending;
+  for (const StoredFile& file : files) {
     ++stats_.files;
-    if (files[i].index && index_excludes(*files[i].index, filter_)) {
+    if (file.index && index_excludes(*file.index, filter_)) {
       ++stats_.files_skipped;
       continue;
     }
-    Cursor cursor(*this, files[i], i);
+    pending.push_back(&file);
+  }
+  start_progress(pending);
+  for (size_t i = 0; i < pending.size(); ++i) {
+    Cursor cursor(*this, *pending[i], i);
     if (!cursor.open()) continue;
     while (cursor.next()) {
       if (!emit(cursor.raw(), cursor.line())) return absl::OkStatus();
@@ -245,6 +279,7 @@ absl::Status Scanner::scan_ordered(const std::vector<StoredFile>& files, const L
     }
     pending.push_back(&file);
   }
+  start_progress(pending);
   auto lower_bound = [](const StoredFile* file) -> std::string_view {
     return file->index ? std::string_view{file->index->first_timestamp} : std::string_view();
   };

@@ -133,6 +133,14 @@
 
 namespace ringtail::reader {
 
+// Where the engine stands, for DrainOptions::on_progress.
+struct DrainProgress {
+  uint64_t segments = 0;       // segments opened so far (DrainStats::segments_seen)
+  uint64_t segments_done = 0;  // of those, with nothing left to read in drain_once() (not stopped at pass_bytes)
+  uint64_t events = 0;         // DrainStats::events so far
+  uint64_t bytes = 0;          // DrainStats::bytes so far: bytes of lines handed to the sink
+};
+
 struct DrainOptions {
   enum class Mode { kConsume, kPeek } mode = Mode::kConsume;  // peek: never advances read_pos, takes no lease (tail)
   DiscoveryOptions discovery;
@@ -175,6 +183,10 @@ struct DrainOptions {
   unsigned decode_threads = 0;
   // Applied to every event's fields before any output (redaction.hpp); none: values as logged.
   std::shared_ptr<const Redactor> redactor;
+  // Called on the engine's thread at the end of every pass (a progress
+  // display for drain_once(), which runs passes of pass_bytes until the
+  // backlogs are read); none by default.
+  std::function<void(const DrainProgress&)> on_progress;
 };
 
 // Counters only: DrainEngine sums the counts of parallel decoders field by field.

@@ -18,6 +18,7 @@
 // Threading: functions on the file system.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -35,6 +36,7 @@ struct StoredFile {
   std::string path;
   StoredFileName name;
   std::optional<FileIndex> index;  // closed files
+  uint64_t disk_bytes = 0;         // its size on disk when listed (compressed: the compressed size)
   bool open() const { return name.kind == StoredFileName::Kind::kOpen; }
 };
 

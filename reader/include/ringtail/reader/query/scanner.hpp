@@ -16,6 +16,14 @@
 // timestamp order except for the few the drain wrote late. scan_unordered()
 // reads file after file, for answers that do not depend on order.
 //
+// Progress (set_progress): the callback gets a ScanProgress at the start of a
+// scan, after each block read and after each file is done, on the scanning
+// thread. Its bytes are sizes on disk, as StoredFile::disk_bytes has them: a
+// plain file counts as it is read, a compressed file (whose position in its
+// compressed bytes the reader does not expose) counts whole once read to its
+// end; a file that grew since it was listed (an open one) counts no more than
+// its listed size.
+//
 // Threading: one thread per Scanner.
 #pragma once
 
@@ -23,6 +31,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -43,6 +52,15 @@ struct ScanStats {
   uint64_t damaged_files = 0;
 };
 
+// Where a scan stands (see "Progress" above).
+struct ScanProgress {
+  uint64_t files = 0;            // files the scan reads: listed and not excluded by their index
+  uint64_t files_done = 0;       // of those, read to their end (or found unreadable)
+  uint64_t disk_bytes = 0;       // their sizes on disk
+  uint64_t disk_bytes_done = 0;  // of that, what is done
+};
+using ProgressCallback = std::function<void(const ScanProgress&)>;
+
 // Called per passing line: its text (without '\n') and its parsed object,
 // both valid during the call. Return false to stop the scan.
 using LineCallback = std::function<bool(std::string_view raw, simdjson::dom::element line)>;
@@ -56,13 +74,24 @@ class Scanner {
 
   const ScanStats& stats() const { return stats_; }
 
+  // Called as the scans go (see "Progress" above); none by default.
+  void set_progress(ProgressCallback on_progress) { on_progress_ = std::move(on_progress); }
+
  private:
   class Cursor;
+
+  // Starts progress_ over for the files a scan reads.
+  void start_progress(const std::vector<const StoredFile*>& files);
+  void report_progress() const {
+    if (on_progress_) on_progress_(progress_);
+  }
 
   const Filter& filter_;
   std::function<void(std::string_view)> report_;
   std::string needle_;  // the longest clause needle, or empty
   ScanStats stats_;
+  ProgressCallback on_progress_;
+  ScanProgress progress_;
 };
 
 }  // namespace ringtail::reader
