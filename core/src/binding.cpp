@@ -96,16 +96,33 @@ EmitResult emit_values(detail::CallSite& site, const char* function, const char*
   });
 }
 
+// The call-site table takes NUL-terminated text (a C++ site's literals): a
+// NUL inside a run-time message, key or name would cut it there, and two
+// keys that differ after it would read the same. It becomes U+FFFD.
+std::string without_nul(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    if (c == '\0') {
+      out.append("\xEF\xBF\xBD");
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Site::Site(Level level, std::string_view message, std::string_view file, uint32_t line, std::string_view function,
            const std::vector<std::string>& keys, const std::vector<FieldType>& types)
-    : message_(message),
-      file_(file),
-      function_(function),
-      keys_(keys),
+    : message_(without_nul(message)),
+      file_(without_nul(file)),
+      function_(without_nul(function)),
       types_(types),
       site_(level, message_.c_str(), file_.c_str(), line) {
+  keys_.reserve(keys.size());
+  for (const std::string& key : keys) keys_.push_back(without_nul(key));
   key_pointers_.reserve(keys_.size() + 1);
   for (const std::string& key : keys_) key_pointers_.push_back(key.c_str());
   key_pointers_.push_back(nullptr);

@@ -68,9 +68,13 @@ std::string text_key(Level level, std::string_view message, const std::vector<st
   std::string key;
   key.push_back(static_cast<char>(level));
   key.append(types == nullptr ? "" : std::string_view(reinterpret_cast<const char*>(types), count));
-  key.push_back('\0');
-  for (const std::string& name : keys) key.append(name).push_back('\0');
-  key.push_back('\0');
+  key.push_back('\0');  // types are never 0
+  // Each key after its length: a key may hold any byte, NUL included, and
+  // two different key lists must never meet in one text.
+  for (const std::string& name : keys) {
+    const auto length = static_cast<uint32_t>(name.size());
+    key.append(reinterpret_cast<const char*>(&length), sizeof(length)).append(name);
+  }
   key.append(message);
   return key;
 }

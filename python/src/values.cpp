@@ -233,6 +233,15 @@ void to_value(PyObject* object, bool with_stack, ValueScratch& scratch, binding:
     }
   } else if (PyDelta_Check(object)) {
     from_timedelta(object, scratch, value);
+  } else if (PyIndex_Check(object)) {
+    // Integers that are not ints (numpy's, for one): their __index__ value.
+    PyObject* index = scratch.keep(PyNumber_Index(object));
+    if (index != nullptr) {
+      from_int(index, scratch, value);
+    } else {
+      PyErr_Clear();
+      from_str_result(PyObject_Repr(object), "<repr() failed>", scratch, value);
+    }
   } else if (PyDateTime_Check(object) || PyDate_Check(object) || PyTime_Check(object)) {
     from_str_result(PyObject_CallMethod(object, "isoformat", nullptr), "<isoformat() failed>", scratch, value);
   } else {

@@ -1,12 +1,10 @@
 // Python objects as ringtail field values (binding::Value).
 //
 // bool, int (exact to 64 bits; wider ints as the string of their decimal
-// digits), float, str, None (null), bytes and bytearray (base64 text),
-// datetime/date/time (isoformat() text), timedelta (a duration in
-// nanoseconds), exceptions (the error object: qualified type name, str(),
-// errno of an OSError as its code, and its traceback when asked), anything
-// else as its repr(). Needs the GIL; the values point into the objects and
-// into a ValueScratch, which must outlive their use.
+// digits; objects with __index__, numpy's integers, as their int), float, str, None (null), bytes and bytearray (base64
+// text), datetime/date/time (isoformat() text), timedelta (a duration in nanoseconds), exceptions (the error object:
+// qualified type name, str(), errno of an OSError as its code, and its traceback when asked), anything else as its
+// repr(). Needs the GIL; the values point into the objects and into a ValueScratch, which must outlive their use.
 #pragma once
 
 #include <Python.h>

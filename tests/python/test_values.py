@@ -370,3 +370,32 @@ def test_error_stacks(rt):
         assert re.fullmatch(r".+\.py:\d+ \(innermost_frame\)", stack[0]), stack[0]
     assert "stack" not in one(evs, "as warn")["error"]
     assert one(evs, "never raised")["error"] == {"type": "ValueError", "message": "fresh"}
+
+
+def test_index_integers_and_nul_keys(rt):
+    """Objects with __index__ (numpy's integers) log as their int; a NUL in a key is written
+    as U+FFFD (the call-site table holds NUL-terminated text), so keys that differ after it
+    stay apart."""
+    p = rt.run_ok(
+        """
+        import ringtail
+        ringtail.init(service="index")
+        class Count:
+            def __index__(self):
+                return 2**63 + 5
+        class Broken:
+            def __index__(self):
+                raise ValueError("no")
+            def __repr__(self):
+                return "Broken()"
+        ringtail.info("index", n=Count(), b=Broken())
+        ringtail.info("nul keys", **{"a\\x00b": 1})
+        ringtail.info("nul keys", **{"a": 2})
+        """
+    )
+    evs = events(rt.drain([p.pid]))
+    index = one(evs, "index")
+    assert index["n"] == 2**63 + 5 and index["b"] == "Broken()"
+    first, second = by_message(evs, "nul keys")
+    assert first["a\ufffdb"] == 1 and "a" not in first
+    assert second["a"] == 2 and "a\ufffdb" not in second

@@ -49,7 +49,8 @@ struct Value {
   int64_t code = 0;
 };
 
-// A call site described at run time. It owns its strings; it must not move
+// A call site described at run time. It owns its strings (a NUL in them is
+// written as U+FFFD: the call-site table holds NUL-terminated text); it must not move
 // or be destroyed while events may use it (keep it for the process's life).
 class Site {
  public:
