@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace ringtail::reader {
@@ -36,6 +37,32 @@ TEST(TimeTextTest, UtcDateIsTheTimestampsDate) {
   EXPECT_EQ(utc_date(1795392000 * kSecond), "2026-11-23");
   for (const int64_t ns : {int64_t{-1}, int64_t{0}, int64_t{1795391999999999999}, INT64_MAX, INT64_MIN}) {
     EXPECT_EQ(utc_date(ns), format_timestamp(ns).substr(0, 10)) << ns;
+  }
+}
+
+// The cached reader gives parse_rfc3339's answer for every stored timestamp,
+// within a second, across seconds, days and years, in any order.
+TEST(TimeTextTest, StoredTimestampReaderEqualsTheFullParse) {
+  StoredTimestampReader reader;
+  const char* stamps[] = {
+      "2026-12-06T21:00:00.000000000Z", "2026-12-06T21:00:00.000000001Z", "2026-12-06T21:00:00.999999999Z",
+      "2026-12-06T21:00:01.000000000Z", "2026-12-06T20:59:59.500000000Z", "2024-02-29T23:59:59.123456789Z",
+      "2024-03-01T00:00:00.000000000Z", "1970-01-01T00:00:00.000000000Z", "1969-12-31T23:59:59.999999999Z",
+      "1677-09-21T00:12:43.145224192Z", "2262-04-11T23:47:16.854775807Z", "2026-12-06T21:00:00.000000000Z",
+  };
+  for (const char* stamp : stamps) {
+    const absl::StatusOr<int64_t> expected = parse_rfc3339(stamp);
+    ASSERT_TRUE(expected.ok()) << stamp;
+    EXPECT_EQ(reader.ns(stamp), std::optional<int64_t>(*expected)) << stamp;
+  }
+  EXPECT_EQ(reader.ns("2262-04-11T23:47:16.854775807Z"), INT64_MAX);
+  // Past int64 ns, in the cached second and in a new one: none, never a wrapped value.
+  EXPECT_EQ(reader.ns("2262-04-11T23:47:16.854775808Z"), std::nullopt);
+  EXPECT_EQ(reader.ns("2262-04-11T23:47:17.000000000Z"), std::nullopt);
+  for (const char* other :
+       {"2026-12-06T21:00:00Z", "2026-12-06T21:00:00.000000000+00:00", "2026-13-06T21:00:00.000000000Z",
+        "2026-12-06 21:00:00.000000000Z", "", "2026-12-06T21:00:00.00000000xZ"}) {
+    EXPECT_EQ(reader.ns(other), std::nullopt) << other;
   }
 }
 

@@ -1,5 +1,7 @@
 #include "ringtail/reader/output/time_text.hpp"
 
+#include <cstring>
+
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/time/time.h"
@@ -197,6 +199,29 @@ bool is_canonical_timestamp(std::string_view text) {
     if (kShape[i] == 'd' ? !is_digit(text[i]) : text[i] != kShape[i]) return false;
   }
   return true;
+}
+
+std::optional<int64_t> StoredTimestampReader::ns(std::string_view timestamp) {
+  if (!is_canonical_timestamp(timestamp)) return std::nullopt;
+  constexpr size_t kSecond = sizeof(second_);
+  if (!cached_ || std::memcmp(second_, timestamp.data(), kSecond) != 0) {
+    std::string whole_second(timestamp.substr(0, kSecond));
+    whole_second += 'Z';
+    absl::StatusOr<int64_t> second = parse_rfc3339(whole_second);
+    if (!second.ok()) {
+      // The first second of int64 ns starts before it (1677-09-21T00:12:43Z): the full parse decides.
+      absl::StatusOr<int64_t> whole = parse_rfc3339(timestamp);
+      return whole.ok() ? std::optional<int64_t>(*whole) : std::nullopt;
+    }
+    std::memcpy(second_, timestamp.data(), kSecond);
+    second_ns_ = *second;
+    cached_ = true;
+  }
+  int64_t nanos = 0;
+  for (const char digit : timestamp.substr(kSecond + 1, 9)) nanos = nanos * 10 + (digit - '0');
+  // A second's last ns may be the int64 limit's: no overflow past 2262-04-11.
+  if (second_ns_ > INT64_MAX - nanos) return std::nullopt;
+  return second_ns_ + nanos;
 }
 
 std::string utc_date(int64_t ns) { return absl::FormatTime("%Y-%m-%d", absl::FromUnixNanos(ns), absl::UTCTimeZone()); }

@@ -145,15 +145,21 @@ Decimal Decimal::divided_by(uint64_t n) const {
 
 CostAccumulator::CostAccumulator(std::vector<std::string> by) : by_(std::move(by)) {}
 
-void CostAccumulator::add(std::string_view raw, simdjson::dom::element line) {
-  simdjson::dom::element cost_value;
-  if (line["cost_usd"].get(cost_value) != simdjson::SUCCESS) return;
-  // The numbers' text, from the line itself (the DOM holds only doubles).
+std::string dollars_text(const Decimal& amount) {
+  static const __int128 kTenCents = Decimal::parse("0.1")->units();
+  const Decimal cents = *Decimal::parse(amount.to_string(2));
+  const bool small = amount.units() != 0 && amount.units() < kTenCents && amount.units() > -kTenCents;
+  std::string text = amount.to_string(small && !(cents == amount) ? 4 : 2, true);
+  if (!text.empty() && text[0] == '-') return "-$" + text.substr(1);
+  return "$" + text;
+}
+
+LineAmounts LineAmountReader::read(std::string_view raw) {
+  // The numbers' text, from the line itself (a DOM holds only doubles).
   simdjson::padded_string padded(raw);
   simdjson::ondemand::document document;
   simdjson::ondemand::object object;
-  std::optional<Decimal> cost;
-  std::optional<Decimal> tokens;
+  LineAmounts amounts;
   std::optional<Decimal> input_tokens;  // llm.call: tokens are input + output
   std::optional<Decimal> output_tokens;
   if (parser_.iterate(padded).get(document) == simdjson::SUCCESS &&
@@ -161,8 +167,8 @@ void CostAccumulator::add(std::string_view raw, simdjson::dom::element line) {
     for (auto field : object) {
       std::string_view key;
       if (field.unescaped_key().get(key) != simdjson::SUCCESS) break;
-      std::optional<Decimal>* slot = key == "cost_usd"        ? &cost
-                                     : key == "tokens"        ? &tokens
+      std::optional<Decimal>* slot = key == "cost_usd"        ? &amounts.cost
+                                     : key == "tokens"        ? &amounts.tokens
                                      : key == "input_tokens"  ? &input_tokens
                                      : key == "output_tokens" ? &output_tokens
                                                               : nullptr;
@@ -179,10 +185,19 @@ void CostAccumulator::add(std::string_view raw, simdjson::dom::element line) {
       *slot = Decimal::parse(token);
     }
   }
-  if (!tokens && (input_tokens || output_tokens)) {
-    tokens = input_tokens.value_or(Decimal());
-    *tokens += output_tokens.value_or(Decimal());
+  if (!amounts.tokens && (input_tokens || output_tokens)) {
+    amounts.tokens = input_tokens.value_or(Decimal());
+    *amounts.tokens += output_tokens.value_or(Decimal());
   }
+  return amounts;
+}
+
+void CostAccumulator::add(std::string_view raw, simdjson::dom::element line) {
+  simdjson::dom::element cost_value;
+  if (line["cost_usd"].get(cost_value) != simdjson::SUCCESS) return;
+  const LineAmounts amounts = amounts_.read(raw);
+  const std::optional<Decimal>& cost = amounts.cost;
+  const std::optional<Decimal>& tokens = amounts.tokens;
   if (!cost) {
     ++unreadable_;
     return;

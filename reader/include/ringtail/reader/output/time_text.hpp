@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -56,6 +57,21 @@ std::string format_timestamp(int64_t ns);
 // Whether `text` has the stored shape, dddd-dd-ddTdd:dd:dd.dddddddddZ (30
 // bytes), so that it compares with another as text.
 bool is_canonical_timestamp(std::string_view text);
+
+// Reads stored timestamps (is_canonical_timestamp) to ns since the epoch,
+// line after line: the calendar of the last second read is kept, so that the
+// lines of one second (a file's lines come in time order) cost a compare and
+// nine digits rather than a parse_rfc3339 each. nullopt for another shape.
+// Threading: one thread per StoredTimestampReader.
+class StoredTimestampReader {
+ public:
+  std::optional<int64_t> ns(std::string_view timestamp);
+
+ private:
+  char second_[19] = {};  // "YYYY-MM-DDTHH:MM:SS" of second_ns_
+  int64_t second_ns_ = 0;
+  bool cached_ = false;
+};
 
 // The UTC date of `ns`, "2026-11-22".
 std::string utc_date(int64_t ns);

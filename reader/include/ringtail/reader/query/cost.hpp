@@ -49,6 +49,27 @@ class Decimal {
   __int128 units_ = 0;
 };
 
+// Dollars as people read them: cents, thousands grouped ("$1,234.50");
+// amounts under ten cents that are not whole cents get four decimals
+// ("$0.0066"), so that an average of fractions of a cent does not read $0.01.
+std::string dollars_text(const Decimal& amount);
+
+// The amounts of one line, read from the numbers' text: cost_usd, and the
+// tokens ("tokens", else input_tokens + output_tokens). nullopt where the line
+// has no such number (or it does not fit a Decimal).
+struct LineAmounts {
+  std::optional<Decimal> cost;
+  std::optional<Decimal> tokens;
+};
+class LineAmountReader {
+ public:
+  // `raw` is one line's JSON text.
+  LineAmounts read(std::string_view raw);
+
+ private:
+  simdjson::ondemand::parser parser_;
+};
+
 struct CostGroup {
   std::vector<std::string> key;  // compact JSON text per --by key
   uint64_t requests = 0;         // lines with a numeric cost_usd
@@ -75,7 +96,7 @@ class CostAccumulator {
   std::map<std::vector<std::string>, CostGroup> groups_;
   CostGroup total_;
   uint64_t unreadable_ = 0;
-  simdjson::ondemand::parser parser_;
+  LineAmountReader amounts_;
 };
 
 }  // namespace ringtail::reader
