@@ -64,4 +64,33 @@ reader::Filter build_filter(const FilterFlags& flags) {
   return filter;
 }
 
+std::string describe_filter(const FilterFlags& flags) {
+  std::string out;
+  const auto flag = [&out](std::string_view name, const std::string& value) {
+    if (value.empty()) return;
+    if (!out.empty()) out += ' ';
+    out += name;
+    out += ' ';
+    // Quoted as a POSIX shell would need it when it holds more than plain characters.
+    const bool plain =
+        value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/+,@") ==
+        std::string::npos;
+    if (plain) {
+      out += value;
+      return;
+    }
+    out += '\'';
+    for (const char c : value) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    out += '\'';
+  };
+  flag("--since", flags.since);
+  flag("--until", flags.until);
+  flag("--level", flags.level);
+  flag("--message", flags.message);
+  flag("--pid", flags.pid);
+  flag("--service", flags.service);
+  for (const std::string& where : flags.where) flag("--where", where);
+  return out;
+}
+
 }  // namespace ringtail::cli

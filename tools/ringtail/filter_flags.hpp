@@ -25,4 +25,8 @@ struct FilterFlags {
 void add_filter_flags(CLI::App* app, FilterFlags& flags);
 reader::Filter build_filter(const FilterFlags& flags);
 
+// The flags as given, as a command line would repeat them
+// ("--service agent --where 'allow=false'"); "" when none was given.
+std::string describe_filter(const FilterFlags& flags);
+
 }  // namespace ringtail::cli

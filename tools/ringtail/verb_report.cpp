@@ -1,5 +1,7 @@
-// ringtail report --cost: what the models cost, over the stored events that
-// pass a filter, in total or per group.
+// ringtail report: --cost, what the models cost over the stored events that
+// pass a filter, in total or per group; --html, the run report as one
+// self-contained HTML file (reader/report/).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -11,10 +13,15 @@
 #include "common.hpp"
 #include "filter_flags.hpp"
 #include "ringtail/reader/clickhouse/clickhouse_query.hpp"
+#include "ringtail/reader/ingest/timestamp.hpp"
 #include "ringtail/reader/output/json_text.hpp"
+#include "ringtail/reader/output/time_text.hpp"
 #include "ringtail/reader/query/catalog.hpp"
 #include "ringtail/reader/query/cost.hpp"
 #include "ringtail/reader/query/scanner.hpp"
+#include "ringtail/reader/report/html_page.hpp"
+#include "ringtail/reader/report/run_report.hpp"
+#include "ringtail/reader/storage/store_dir.hpp"
 #include "store_verbs.hpp"
 #include "verbs.hpp"
 
@@ -32,35 +39,36 @@ constexpr const char* kReportHelp =
     "fills (docs/QUERY.md).\n"
     "Progress (files and bytes read of DIR, rate, time left) is shown on stderr when it is a terminal and the "
     "scan takes over a second, and erased when it ends; --no-progress turns it off (none with --engine).\n"
-    "Exit status: 0 done; 1 DIR cannot be read or ClickHouse failed; 2 usage error.";
+    "--html -o FILE: the run report, one HTML file that opens offline in any browser (scripts, styles and data "
+    "inline): overview (events by level and service over time, drops, audit losses, error rate), tools (calls, "
+    "success rate, latency histogram, p50/p95/p99), traces (the slowest and the failed as span waterfalls, and each "
+    "--trace ID), policy (decisions, denied requests with reasons, breakglass), cost (by model and over time) and "
+    "errors (by type and code, with an example). It aggregates: its size does not grow with the events. The "
+    "figures are those of ringtail stats and report --cost over the same lines. -o - writes it to stdout; a FILE "
+    "is written whole or not at all. With --engine, the lines come from the ClickHouse table (as query --engine "
+    "reads them) and are aggregated here.\n"
+    "Example: ringtail report DIR --html -o run.html --since -1h\n"
+    "Exit status: 0 done; 1 DIR cannot be read, ClickHouse failed or FILE cannot be written; 2 usage error.";
 
 struct ReportConfig {
   std::string directory;
   std::string engine;
   FilterFlags filter;
   bool cost = false;
+  bool html = false;
+  std::string output;
+  std::vector<std::string> traces;
   std::string by;
   bool json = false;
   bool no_progress = false;
 };
 
-// Cents; amounts under ten cents that are not whole cents get four decimals
-// ("$0.0066"), so that an average of fractions of a cent does not read $0.01.
-std::string dollars(const reader::Decimal& d) {
-  const reader::Decimal cents = *reader::Decimal::parse(d.to_string(2));
-  const bool small = d.units() != 0 && d.units() < reader::Decimal::parse("0.1")->units() &&
-                     d.units() > -reader::Decimal::parse("0.1")->units();
-  std::string text = d.to_string(small && !(cents == d) ? 4 : 2, true);
-  if (!text.empty() && text[0] == '-') return "-$" + text.substr(1);
-  return "$" + text;
-}
-
 void print_human(const std::vector<std::string>& by, const reader::CostReport& report) {
-  std::printf("Total Cost: %s\n", dollars(report.total.cost).c_str());
+  std::printf("Total Cost: %s\n", reader::dollars_text(report.total.cost).c_str());
   std::printf("Total Tokens: %s\n", report.total.tokens.to_string(0, true).c_str());
   std::printf("Requests: %s\n",
               reader::Decimal::parse(absl::StrCat(report.total.requests))->to_string(0, true).c_str());
-  std::printf("Average Cost per Request: %s\n", dollars(report.total.average_cost()).c_str());
+  std::printf("Average Cost per Request: %s\n", reader::dollars_text(report.total.average_cost()).c_str());
   if (by.empty()) return;
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header = by;
@@ -72,8 +80,8 @@ void print_human(const std::vector<std::string>& by, const reader::CostReport& r
     for (const std::string& k : g.key) row.push_back(unquoted(k));
     row.push_back(absl::StrCat(g.requests));
     row.push_back(g.tokens.to_string(0, true));
-    row.push_back(dollars(g.cost));
-    row.push_back(dollars(g.average_cost()));
+    row.push_back(reader::dollars_text(g.cost));
+    row.push_back(reader::dollars_text(g.average_cost()));
     const double share = report.total.cost.units() == 0
                              ? 0
                              : static_cast<double>(g.cost.units()) / static_cast<double>(report.total.cost.units());
@@ -108,8 +116,91 @@ void print_json(const std::vector<std::string>& by, const reader::CostReport& re
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
+// Every stored line that passes `filter`, from DIR or the --engine table.
+int scan_source(const ReportConfig& config, const reader::Filter& filter, bool use_indexes,
+                const reader::LineCallback& emit) {
+  if (const std::optional<reader::ClickHouseTarget> target = engine_target(config.directory, config.engine)) {
+    reader::ClickHouseQuery engine(*target, report_line);
+    const absl::Status status = engine.scan(filter, 0, emit);
+    if (!status.ok()) {
+      print_error(std::string{status.message()});
+      return kExitRuntime;
+    }
+    return kExitOk;
+  }
+  return scan_store(config.directory, filter, /*ordered=*/false, use_indexes, emit,
+                    ProgressChoice{.no_progress = config.no_progress, .stdout_during_work = config.output == "-"});
+}
+
+// Writes `text` to `path` whole or not at all (replace_file: a temporary
+// beside it, renamed over it once written); "-" is stdout.
+bool write_whole_file(const std::string& path, const std::string& text) {
+  if (path == "-") return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() && std::fflush(stdout) == 0;
+  absl::StatusOr<reader::StoreDir> dir = reader::StoreDir::open_parent(path);
+  absl::Status written =
+      dir.ok() ? reader::replace_file(*dir, reader::file_name_of(path), text, 0644, /*sync=*/false) : dir.status();
+  if (!written.ok()) {
+    print_error(absl::StrCat("cannot write ", path, ": ", std::string{written.message()}));
+    return false;
+  }
+  return true;
+}
+
+int run_html_report(const ReportConfig& config) {
+  if (config.output.empty()) usage_error("--html needs -o FILE (or -o - for stdout)");
+  if (!config.by.empty() || config.json) usage_error("--by and --json go with --cost, not --html");
+  for (const std::string& id : config.traces) {
+    if (id.size() != 32 || id.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      usage_error(absl::StrCat("--trace '", id, "': a trace id is 32 lowercase hex digits"));
+    }
+  }
+  const reader::Filter filter = build_filter(config.filter);
+  std::string filter_text = describe_filter(config.filter);
+  for (const std::string& id : config.traces)
+    absl::StrAppend(&filter_text, filter_text.empty() ? "" : " ", "--trace ", id);
+  reader::RunReportOptions options{
+      .source = config.engine.empty() ? config.directory : config.engine,
+      .filter_text = filter_text,
+      .generated_at = reader::format_timestamp(reader::realtime_now_ns()),
+      .traces = config.traces,
+      .span_ns = std::nullopt,
+  };
+  if (filter.since() && filter.until()) options.span_ns = *filter.until() - *filter.since();
+  reader::RunReport report(options);
+  // --trace keeps the lines of those traces (any of them).
+  const auto in_traces = [&config](simdjson::dom::element line) {
+    if (config.traces.empty()) return true;
+    std::string_view id;
+    return line["trace_id"].get(id) == simdjson::SUCCESS &&
+           std::find(config.traces.begin(), config.traces.end(), id) != config.traces.end();
+  };
+  int status =
+      scan_source(config, filter, /*use_indexes=*/true, [&](std::string_view raw, simdjson::dom::element line) {
+        if (in_traces(line)) report.add(raw, line);
+        return true;
+      });
+  if (status != kExitOk) return status;
+  // The chosen traces' spans: only lines with a trace_id (the index skips files without).
+  if (!report.chosen_traces().empty()) {
+    reader::Filter with_trace = filter;
+    with_trace.add(*reader::parse_where("trace_id exists"));
+    status =
+        scan_source(config, with_trace, /*use_indexes=*/true, [&](std::string_view raw, simdjson::dom::element line) {
+          if (in_traces(line)) report.add_trace_line(raw, line);
+          return true;
+        });
+    if (status != kExitOk) return status;
+  }
+  const std::string page = reader::html_report_page(report.finish_json());
+  if (!write_whole_file(config.output, page)) return kExitRuntime;
+  if (config.output != "-") std::printf("%s\n", config.output.c_str());
+  return kExitOk;
+}
+
 int run_report(const ReportConfig& config) {
-  if (!config.cost) usage_error("say which report: --cost (the only one so far)");
+  if (config.cost == config.html) usage_error("say which report: --cost or --html");
+  if (config.html) return run_html_report(config);
+  if (!config.output.empty() || !config.traces.empty()) usage_error("-o and --trace go with --html, not --cost");
   const reader::Filter filter = build_filter(config.filter);
   std::vector<std::string> by;
   if (!config.by.empty()) by = absl::StrSplit(config.by, ',');
@@ -155,11 +246,16 @@ int run_report(const ReportConfig& config) {
 
 void add_report(CLI::App& app) {
   auto config = std::make_shared<ReportConfig>();
-  CLI::App* report = app.add_subcommand("report", "Reports over stored events (--cost: what the models cost)");
+  CLI::App* report = app.add_subcommand(
+      "report", "Reports over stored events: --cost (what the models cost), --html (the run report)");
   report->footer(kReportHelp);
   add_store_source(report, config->directory, config->engine);
   add_filter_flags(report, config->filter);
   report->add_flag("--cost", config->cost, "Total cost, tokens, requests and average cost per request");
+  report->add_flag("--html", config->html, "The run report as one self-contained HTML file (-o FILE)");
+  report->add_option("-o,--output", config->output, "Where --html writes (- for stdout)")->type_name("FILE");
+  report->add_option("--trace", config->traces, "--html: only this trace's lines, drawn as a waterfall (repeatable)")
+      ->type_name("ID");
   report->add_option("--by", config->by, "Per group of these keys (comma-separated), e.g. model")
       ->type_name("KEY[,KEY]");
   report->add_flag("--json", config->json, "One JSON object (exact decimals) instead of text");
