@@ -53,15 +53,18 @@ struct Model {
 };
 constexpr Model kModels[] = {{"gpt-4o", 0.005}, {"claude-sonnet", 0.003}, {"llama-3-70b", 0.0009}};
 
+// A failed tool call's error: its kind, what happened, and the status the
+// tool answered with (an HTTP status, or 128 + the signal that ended it).
 struct ToolError {
-  std::string_view code;
+  std::string_view type;
   std::string_view message;
+  int64_t code;
 };
 constexpr ToolError kToolErrors[] = {
-    {"TIMEOUT", "tool did not answer within 30 s"},
-    {"RATE_LIMITED", "upstream answered 429 Too Many Requests"},
-    {"NOT_FOUND", "no such file or URL"},
-    {"SANDBOX_CRASH", "sandboxed process exited on SIGSEGV"},
+    {"TIMEOUT", "tool did not answer within 30 s", 504},
+    {"RATE_LIMITED", "upstream answered 429 Too Many Requests", 429},
+    {"NOT_FOUND", "no such file or URL", 404},
+    {"SANDBOX_CRASH", "sandboxed process exited on SIGSEGV", 139},
 };
 
 constexpr int kStepsPerRun = 8;
@@ -191,8 +194,8 @@ void run_worker(int worker, const Config& config, Tally& tally) {
       span.set_status(ringtail::SpanStatus::kError);
       const ToolError& error = dice.pick(kToolErrors);
       tally(Kind::kToolError,
-            RINGTAIL_ERROR("tool.error", kv("tool", tool.name), kv("error_code", error.code),
-                           kv("message", error.message)),
+            RINGTAIL_ERROR("tool.error", kv("tool", tool.name),
+                           kv("error", ringtail::error(error.type, error.message, error.code))),
             ringtail::Level::kError);
     } else if (dice.chance(0.05)) {
       status = "PARTIAL";
