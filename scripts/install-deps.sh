@@ -26,6 +26,7 @@ packages=(
   prometheus              # drain --listen's test runs its own Prometheus in the foreground (never the service) and scrapes the drain
   clickhouse-server clickhouse-client  # the ClickHouse sink's and --engine's tests run their own server in the foreground (never the service)
   libsqlite3-dev sqlite3  # export --format sqlite (libsqlite3); its test reads the file with the sqlite3 command
+  chromium fonts-dejavu-core  # report --html's test renders the report in headless Chromium (and takes its screenshot)
   tmux                    # `ringtail top`'s test drives the live view in a real terminal (a tmux pane on a private socket)
   pybind11-dev python3-dev  # the Python producer module (python/)
   python3-pytest python3-pytest-asyncio python3-structlog  # its tests (pytest), asyncio and structlog support

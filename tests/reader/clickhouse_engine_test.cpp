@@ -984,6 +984,71 @@ TEST_F(ClickHouseEngineTest, EngineAnswersEqualTheDirectorysAnswers) {
     EXPECT_GT(directory.out.size(), 1000u) << args[1];
     EXPECT_EQ(without_exported_at(engine.out), without_exported_at(directory.out)) << args[1];
   }
+  // report --html: the same figures from both. Lines arrive in another
+  // order (the directory reads file after file), so what depends on it is
+  // left out: sums of doubles (a tool's average, the cost per bucket) may
+  // differ in their last bits, and equal timestamps may pick another example.
+  const auto report_data = [&](const Args& source) {
+    Args args = {"report"};
+    args.insert(args.end(), source.begin(), source.end());
+    for (const char* arg : {"--html", "-o", "-"}) args.emplace_back(arg);
+    const Result page = run(args);
+    EXPECT_EQ(page.code, 0) << page.err;
+    const std::string open = "id=\"ringtail-data\">";
+    const size_t begin = page.out.find(open);
+    const size_t end = page.out.find("</script>", begin);
+    EXPECT_NE(begin, std::string::npos);
+    return begin == std::string::npos ? std::string() : page.out.substr(begin + open.size(), end - begin - open.size());
+  };
+  const std::string directory_report = report_data({store});
+  const std::string engine_report = report_data({"--engine", uri});
+  simdjson::dom::parser directory_parser, engine_parser;
+  simdjson::dom::element directory_data, engine_data;
+  ASSERT_EQ(directory_parser.parse(directory_report).get(directory_data), simdjson::SUCCESS) << directory_report;
+  ASSERT_EQ(engine_parser.parse(engine_report).get(engine_data), simdjson::SUCCESS) << engine_report;
+  EXPECT_EQ(directory_data["overview"]["events"].get_uint64().value_unsafe(), line_count);
+  for (const char* pointer : {"/overview/events",
+                              "/overview/first",
+                              "/overview/last",
+                              "/overview/errors",
+                              "/overview/by_level",
+                              "/overview/by_service",
+                              "/overview/drops",
+                              "/overview/timeline/start",
+                              "/overview/timeline/bucket_s",
+                              "/overview/timeline/levels",
+                              "/overview/timeline/services",
+                              "/tools/calls",
+                              "/traces/roots",
+                              "/traces/failed_spans",
+                              "/policy/checks",
+                              "/policy/decisions",
+                              "/policy/denied_total",
+                              "/policy/denied_reasons",
+                              "/cost",
+                              "/errors/total"}) {
+    simdjson::dom::element in_directory, in_engine;
+    ASSERT_EQ(directory_data.at_pointer(pointer).get(in_directory), simdjson::SUCCESS) << pointer;
+    ASSERT_EQ(engine_data.at_pointer(pointer).get(in_engine), simdjson::SUCCESS) << pointer;
+    std::string directory_text = simdjson::minify(in_directory);
+    std::string engine_text = simdjson::minify(in_engine);
+    if (std::string_view(pointer) == "/cost") {  // its timeline sums doubles
+      directory_text.erase(directory_text.find(",\"timeline\""));
+      engine_text.erase(engine_text.find(",\"timeline\""));
+    }
+    EXPECT_EQ(engine_text, directory_text) << pointer;
+  }
+  simdjson::dom::array directory_tools, engine_tools;
+  ASSERT_EQ(directory_data.at_pointer("/tools/rows").get(directory_tools), simdjson::SUCCESS);
+  ASSERT_EQ(engine_data.at_pointer("/tools/rows").get(engine_tools), simdjson::SUCCESS);
+  ASSERT_EQ(engine_tools.size(), directory_tools.size());
+  ASSERT_GT(directory_tools.size(), 2u);
+  for (size_t i = 0; i < directory_tools.size(); ++i) {
+    for (const char* key : {"tool", "calls", "success_rate", "p50_ms", "p95_ms", "p99_ms", "max_ms", "histogram"}) {
+      EXPECT_EQ(simdjson::minify(engine_tools.at(i)[key]), simdjson::minify(directory_tools.at(i)[key])) << key;
+    }
+  }
+
   const std::string directory_db = (*dir_ / "directory.db").string();
   const std::string engine_db = (*dir_ / "engine.db").string();
   const Result directory_export = run({"export", store, "--format", "sqlite", "-o", directory_db});
