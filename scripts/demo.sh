@@ -2,7 +2,8 @@
 # Installs what is missing, builds ringtail (Release, in build/) and runs the
 # demo: the simulated C++ agent and its Python twin (examples/python_agent,
 # when the Python module is built) log to their segments in /dev/shm while the
-# `ringtail` reader, another process, drains both live into one store of JSONL.
+# `ringtail` reader, another process, drains both live into one store of JSONL,
+# and the demo ends by writing the run's HTML report (build/demo-report.html).
 # Without the reader CLI it runs the hot-path benchmark (RINGTAIL_INFO into a
 # ring) instead.
 #
@@ -122,6 +123,12 @@ if [ -x "$agent" ] && [ -x "$reader" ]; then
     echo "demo: $reader query $out --service python_agent --level ERROR --limit 2"
     "$reader" query "$out" --service python_agent --level ERROR --limit 2
   fi
+  # Last, the run as people look at it: one HTML file, offline (docs/QUERY.md, "HTML report").
+  report="$build/demo-report.html"
+  echo
+  echo "demo: $reader report $out --html -o $report"
+  "$reader" report "$out" --html -o "$report" >/dev/null
+  echo "demo: the run report is $(cd "$(dirname "$report")" && pwd)/$(basename "$report"): open it in a browser"
 elif [ -x "$bench" ]; then
   echo "demo: $bench --benchmark_filter=BM_Emit"
   "$bench" --benchmark_filter=BM_Emit
