@@ -731,6 +731,27 @@ RunReportOptions options(std::vector<std::string> traces = {}) {
   return o;
 }
 
+// The second scan's prefilter: a line passes when its text names a chosen
+// trace under "trace_id", wherever the key is; never for an id that could be
+// written escaped.
+TEST(TraceWaterfallTest, PrefilterPassesTheLinesNamingAChosenTrace) {
+  const std::string a(32, 'a'), b = "0123456789abcdef0123456789abcdef", other(32, 'c');
+  const LinePrefilter pass = trace_line_prefilter({b, a});
+  ASSERT_TRUE(pass);
+  EXPECT_TRUE(pass(R"({"message":"x","trace_id":")" + a + R"(","span_id":"00f067aa0ba902b7"})"));
+  EXPECT_TRUE(pass(R"({"message":"x","trace_id":")" + b + R"("})"));
+  // A nested object's key first, then the line's own.
+  EXPECT_TRUE(pass(R"({"o":{"trace_id":")" + other + R"("},"trace_id":")" + b + R"("})"));
+  EXPECT_FALSE(pass(R"({"message":"x","trace_id":")" + other + R"("})"));
+  EXPECT_FALSE(pass(R"({"message":"x","_trace_id":")" + a.substr(1) + R"("})"));
+  EXPECT_FALSE(pass(R"({"message":"x","trace_id":")" + a.substr(0, 31) + R"("})"));  // cut at the end
+  EXPECT_FALSE(pass(R"({"message":"no trace"})"));
+  EXPECT_FALSE(trace_line_prefilter({a, "ABCDEF0123456789ABCDEF0123456789"}));
+  EXPECT_FALSE(trace_line_prefilter({"a\u0062"}));
+  EXPECT_TRUE(trace_line_prefilter({}));  // no id: passes nothing
+  EXPECT_FALSE(trace_line_prefilter({})(R"({"trace_id":")" + a + R"("})"));
+}
+
 TEST(RunReportTest, EmptyReportIsValidJson) {
   RunReport report(options());
   const std::string json = report.finish_json();

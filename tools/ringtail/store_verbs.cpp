@@ -81,10 +81,12 @@ std::optional<std::vector<reader::StoredFile>> list_store(const std::string& dir
 }
 
 int scan_store(const std::string& directory, const reader::Filter& filter, bool ordered, bool use_indexes,
-               const reader::LineCallback& emit, const ProgressChoice& progress) {
+               const reader::LineCallback& emit, const ProgressChoice& progress,
+               const reader::LinePrefilter& prefilter) {
   const std::optional<std::vector<reader::StoredFile>> files = list_store(directory, use_indexes);
   if (!files) return kExitRuntime;
   reader::Scanner scanner(filter, report_line);
+  if (prefilter) scanner.set_prefilter(prefilter);
   // From here: the rate is the scan's, not the listing's.
   const std::unique_ptr<ProgressMeter> meter = start_progress(progress, ProgressUnit::kBytes);
   if (meter) scanner.set_progress(scan_progress(*meter));

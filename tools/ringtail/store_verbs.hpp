@@ -40,8 +40,11 @@ std::optional<std::vector<reader::StoredFile>> list_store(const std::string& dir
 // Read problems go to stderr (report_line). Progress, if `progress` wants it
 // (progress_wanted), is shown while the files are read and erased before
 // this returns. Returns the exit status (0, or 1 if DIR cannot be read).
+// `prefilter`, if set, skips lines by their text before they are parsed
+// (Scanner::set_prefilter).
 int scan_store(const std::string& directory, const reader::Filter& filter, bool ordered, bool use_indexes,
-               const reader::LineCallback& emit, const ProgressChoice& progress);
+               const reader::LineCallback& emit, const ProgressChoice& progress,
+               const reader::LinePrefilter& prefilter = {});
 
 // print_error() for the reports made while a meter may be drawn: the line is
 // erased first (erase_progress_then). Any thread.

@@ -21,6 +21,7 @@
 #include "ringtail/reader/query/scanner.hpp"
 #include "ringtail/reader/report/html_page.hpp"
 #include "ringtail/reader/report/run_report.hpp"
+#include "ringtail/reader/report/trace_waterfall.hpp"
 #include "ringtail/reader/storage/store_dir.hpp"
 #include "store_verbs.hpp"
 #include "verbs.hpp"
@@ -116,9 +117,10 @@ void print_json(const std::vector<std::string>& by, const reader::CostReport& re
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
-// Every stored line that passes `filter`, from DIR or the --engine table.
+// Every stored line that passes `filter`, from DIR or the --engine table;
+// over DIR, `prefilter` skips lines by their text before they are parsed.
 int scan_source(const ReportConfig& config, const reader::Filter& filter, bool use_indexes,
-                const reader::LineCallback& emit) {
+                const reader::LineCallback& emit, const reader::LinePrefilter& prefilter = {}) {
   if (const std::optional<reader::ClickHouseTarget> target = engine_target(config.directory, config.engine)) {
     reader::ClickHouseQuery engine(*target, report_line);
     const absl::Status status = engine.scan(filter, 0, emit);
@@ -129,7 +131,8 @@ int scan_source(const ReportConfig& config, const reader::Filter& filter, bool u
     return kExitOk;
   }
   return scan_store(config.directory, filter, /*ordered=*/false, use_indexes, emit,
-                    ProgressChoice{.no_progress = config.no_progress, .stdout_during_work = config.output == "-"});
+                    ProgressChoice{.no_progress = config.no_progress, .stdout_during_work = config.output == "-"},
+                    prefilter);
 }
 
 // Writes `text` to `path` whole or not at all (replace_file: a temporary
@@ -180,15 +183,19 @@ int run_html_report(const ReportConfig& config) {
         return true;
       });
   if (status != kExitOk) return status;
-  // The chosen traces' spans: only lines with a trace_id (the index skips files without).
-  if (!report.chosen_traces().empty()) {
+  // The chosen traces' spans: only lines with a trace_id (the index skips
+  // files without), and of those only the lines naming a chosen trace are
+  // parsed.
+  if (const std::vector<std::string> chosen = report.chosen_traces(); !chosen.empty()) {
     reader::Filter with_trace = filter;
     with_trace.add(*reader::parse_where("trace_id exists"));
-    status =
-        scan_source(config, with_trace, /*use_indexes=*/true, [&](std::string_view raw, simdjson::dom::element line) {
+    status = scan_source(
+        config, with_trace, /*use_indexes=*/true,
+        [&](std::string_view raw, simdjson::dom::element line) {
           if (in_traces(line)) report.add_trace_line(raw, line);
           return true;
-        });
+        },
+        reader::trace_line_prefilter(chosen));
     if (status != kExitOk) return status;
   }
   const std::string page = reader::html_report_page(report.finish_json());

@@ -52,7 +52,8 @@ class Scanner::Cursor {
         if (!next_block()) return false;
         // Without a needle nearly every line is parsed: parse the block as
         // one stream (simdjson's per-document setup dominates for short lines).
-        if (needle.empty()) start_stream();
+        // A prefilter looks at each line's text first: line by line.
+        if (needle.empty() && !s_.prefilter_) start_stream();
         continue;
       }
       const char* data = block_.data();
@@ -73,6 +74,7 @@ class Scanner::Cursor {
       at_ = stop + 1;
       const std::string_view raw = block_.substr(begin, stop - begin);
       if (!filter.may_match(raw)) continue;
+      if (s_.prefilter_ && !s_.prefilter_(raw)) continue;
       ++s_.stats_.lines_parsed;
       if (parser_.parse(raw.data(), raw.size()).get(line_) != simdjson::SUCCESS || !line_.is_object()) {
         ++s_.stats_.bad_lines;

@@ -241,4 +241,21 @@ bool TraceWaterfalls::append_json(std::string& out, std::string_view trace_id) c
   return true;
 }
 
+LinePrefilter trace_line_prefilter(std::vector<std::string> trace_ids) {
+  constexpr size_t kIdDigits = 32;
+  for (const std::string& id : trace_ids) {
+    if (id.size() != kIdDigits || id.find_first_not_of("0123456789abcdef") != std::string::npos) return {};
+  }
+  std::sort(trace_ids.begin(), trace_ids.end());
+  return [ids = std::move(trace_ids)](std::string_view raw) {
+    static constexpr std::string_view kKey = "\"trace_id\":\"";
+    // Every occurrence: an event's own field or a nested object may hold the key too.
+    for (size_t at = raw.find(kKey); at != std::string_view::npos; at = raw.find(kKey, at + 1)) {
+      const std::string_view id = raw.substr(at + kKey.size(), kIdDigits);
+      if (std::binary_search(ids.begin(), ids.end(), id)) return true;
+    }
+    return false;
+  };
+}
+
 }  // namespace ringtail::reader

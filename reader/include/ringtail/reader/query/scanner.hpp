@@ -61,6 +61,11 @@ struct ScanProgress {
 };
 using ProgressCallback = std::function<void(const ScanProgress&)>;
 
+// A test of a line's text before it is parsed (set_prefilter): false skips
+// the line. It may let through lines that fail, never reject one the caller
+// wants.
+using LinePrefilter = std::function<bool(std::string_view raw)>;
+
 // Called per passing line: its text (without '\n') and its parsed object,
 // both valid during the call. Return false to stop the scan.
 using LineCallback = std::function<bool(std::string_view raw, simdjson::dom::element line)>;
@@ -77,6 +82,11 @@ class Scanner {
   // Called as the scans go (see "Progress" above); none by default.
   void set_progress(ProgressCallback on_progress) { on_progress_ = std::move(on_progress); }
 
+  // Lines whose text it rejects are skipped unparsed (after the filter's
+  // needle and may_match); none by default. With one, every line the
+  // needle lets through is looked at alone, never parsed as a stream.
+  void set_prefilter(LinePrefilter prefilter) { prefilter_ = std::move(prefilter); }
+
  private:
   class Cursor;
 
@@ -91,6 +101,7 @@ class Scanner {
   std::string needle_;  // the longest clause needle, or empty
   ScanStats stats_;
   ProgressCallback on_progress_;
+  LinePrefilter prefilter_;
   ScanProgress progress_;
 };
 

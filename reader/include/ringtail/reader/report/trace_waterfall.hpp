@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ringtail/reader/query/scanner.hpp"
 #include "simdjson.h"
 
 namespace ringtail::reader {
@@ -47,5 +48,11 @@ class TraceWaterfalls {
   struct State;
   std::unique_ptr<State> state_;
 };
+
+// A Scanner prefilter for the lines of these traces: it passes a line whose
+// text holds "trace_id":"<id>" for one of them, so that a scan for their
+// spans parses only those. Empty (no prefilter) when an id is not 32
+// lowercase hex digits, the one form written without escapes.
+LinePrefilter trace_line_prefilter(std::vector<std::string> trace_ids);
 
 }  // namespace ringtail::reader
