@@ -153,7 +153,7 @@ int run_html_report(const ReportConfig& config) {
   if (config.output.empty()) usage_error("--html needs -o FILE (or -o - for stdout)");
   if (!config.by.empty() || config.json) usage_error("--by and --json go with --cost, not --html");
   for (const std::string& id : config.traces) {
-    if (id.size() != 32 || id.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    if (!reader::is_trace_id(id)) {
       usage_error(absl::StrCat("--trace '", id, "': a trace id is 32 lowercase hex digits"));
     }
   }

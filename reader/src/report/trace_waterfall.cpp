@@ -241,10 +241,14 @@ bool TraceWaterfalls::append_json(std::string& out, std::string_view trace_id) c
   return true;
 }
 
+bool is_trace_id(std::string_view id) {
+  return id.size() == 32 && id.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
 LinePrefilter trace_line_prefilter(std::vector<std::string> trace_ids) {
   constexpr size_t kIdDigits = 32;
   for (const std::string& id : trace_ids) {
-    if (id.size() != kIdDigits || id.find_first_not_of("0123456789abcdef") != std::string::npos) return {};
+    if (!is_trace_id(id)) return {};
   }
   std::sort(trace_ids.begin(), trace_ids.end());
   return [ids = std::move(trace_ids)](std::string_view raw) {

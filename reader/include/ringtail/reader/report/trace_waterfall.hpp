@@ -49,6 +49,9 @@ class TraceWaterfalls {
   std::unique_ptr<State> state_;
 };
 
+// Whether `id` has a stored trace id's shape: 32 lowercase hex digits.
+bool is_trace_id(std::string_view id);
+
 // A Scanner prefilter for the lines of these traces: it passes a line whose
 // text holds "trace_id":"<id>" for one of them, so that a scan for their
 // spans parses only those. Empty (no prefilter) when an id is not 32
