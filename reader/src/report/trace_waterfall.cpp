@@ -1,5 +1,7 @@
 #include "ringtail/reader/report/trace_waterfall.hpp"
 
+#include <string.h>
+
 #include <algorithm>
 #include <optional>
 
@@ -246,17 +248,23 @@ bool is_trace_id(std::string_view id) {
 }
 
 LinePrefilter trace_line_prefilter(std::vector<std::string> trace_ids) {
-  constexpr size_t kIdDigits = 32;
+  static constexpr size_t kIdDigits = 32;
   for (const std::string& id : trace_ids) {
     if (!is_trace_id(id)) return {};
   }
   std::sort(trace_ids.begin(), trace_ids.end());
   return [ids = std::move(trace_ids)](std::string_view raw) {
     static constexpr std::string_view kKey = "\"trace_id\":\"";
-    // Every occurrence: an event's own field or a nested object may hold the key too.
-    for (size_t at = raw.find(kKey); at != std::string_view::npos; at = raw.find(kKey, at + 1)) {
-      const std::string_view id = raw.substr(at + kKey.size(), kIdDigits);
+    // Every occurrence: an event's own field or a nested object may hold the
+    // key too. memmem, not string_view::find, which stops at every '"'.
+    const char* const end = raw.data() + raw.size();
+    for (const char* at = raw.data(); at < end;) {
+      const void* hit = ::memmem(at, static_cast<size_t>(end - at), kKey.data(), kKey.size());
+      if (hit == nullptr) return false;
+      const char* id_at = static_cast<const char*>(hit) + kKey.size();
+      const std::string_view id(id_at, std::min(kIdDigits, static_cast<size_t>(end - id_at)));
       if (std::binary_search(ids.begin(), ids.end(), id)) return true;
+      at = static_cast<const char*>(hit) + 1;
     }
     return false;
   };
